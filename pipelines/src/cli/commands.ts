@@ -1,0 +1,6 @@
+import { configCheck, configSchema } from "../config/commands.js";
+import { planCommand } from "../plan/commands.js";
+import type { Command } from "./command.js";
+
+/** Every command of the `slipway` CLI. Each area exports its commands from `<area>/commands.ts`. */
+export const COMMANDS: Command[] = [configCheck, configSchema, planCommand];

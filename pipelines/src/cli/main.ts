@@ -1,0 +1,82 @@
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { EXIT, isSlipwayError, unknownCommand } from "../errors.js";
+import type { Command, Io } from "./command.js";
+import { parseFlags } from "./command.js";
+import { COMMANDS } from "./commands.js";
+
+function findCommand(argv: string[], commands: Command[]): { command: Command; rest: string[] } | null {
+  let best: { command: Command; rest: string[] } | null = null;
+  for (const command of commands) {
+    const n = command.path.length;
+    if (argv.length >= n && command.path.every((word, i) => argv[i] === word)) {
+      if (!best || n > best.command.path.length) best = { command, rest: argv.slice(n) };
+    }
+  }
+  return best;
+}
+
+function help(commands: Command[]): string {
+  const width = Math.max(...commands.map((c) => c.path.join(" ").length));
+  return [
+    "slipway: the functional core of the Slipway pipeline",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  slipway ${c.path.join(" ").padEnd(width)}  ${c.summary}`),
+    "",
+    "Exit codes: 0 ok, 1 failed (gate, rollout), 2 bad input, 3 timed out.",
+    "",
+  ].join("\n");
+}
+
+/** Runs one CLI invocation; returns the exit code. Never throws for expected errors. */
+export async function run(argv: string[], io: Io, commands: Command[] = COMMANDS): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    io.stdout(help(commands));
+    return argv.length === 0 ? EXIT.badInput : EXIT.ok;
+  }
+  try {
+    const found = findCommand(argv, commands);
+    if (!found) {
+      const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ");
+      throw unknownCommand(words || (argv[0] ?? ""), commands.map((c) => c.path.join(" ")));
+    }
+    const { values, positionals } = parseFlags(found.command, found.rest);
+    if (values.help) {
+      io.stdout(`${found.command.summary}\n\nUsage:\n  ${found.command.usage}\n`);
+      return EXIT.ok;
+    }
+    return await found.command.run({ values: values as never, positionals, io });
+  } catch (error) {
+    if (isSlipwayError(error)) {
+      io.stderr(`${error.render()}\n`);
+      return error.exitCode;
+    }
+    // Unexpected: keep the stack so it can be reported and fixed.
+    io.stderr(`SLIPWAY_INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT.failed;
+  }
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  process.exitCode = await run(process.argv.slice(2), processIo());
+}

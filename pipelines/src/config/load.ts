@@ -1,0 +1,100 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { configInvalid, configNotFound, configUnreadableYaml } from "../errors.js";
+import { SlipwayConfig } from "./schema.js";
+
+export const CONFIG_FILE_NAMES = ["slipway.yaml", "slipway.yml"] as const;
+
+export interface LoadedConfig {
+  /** Absolute path of the file read, or null when the repo has none and defaults apply. */
+  file: string | null;
+  config: SlipwayConfig;
+}
+
+/** Finds slipway.yaml (or .yml) at the root of `dir`. */
+export function findConfigFile(dir: string): string | null {
+  for (const name of CONFIG_FILE_NAMES) {
+    const candidate = join(dir, name);
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  return null;
+}
+
+/** Renders a zod issue path the way a user writes it: `services[1].name`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || "(root)";
+}
+
+/** Every problem at once, each with its path and, where the YAML tells us, its line. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], lineOf?: (path: readonly PropertyKey[]) => number | undefined): string[] {
+  return expandUnions(issues).map((issue) => {
+    let message = issue.message;
+    if (issue.code === "unrecognized_keys") {
+      // zod reports unknown keys on the parent object; name each key so the user can find it.
+      message = `unknown key${issue.keys.length === 1 ? "" : "s"} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+    }
+    const keyPath = issue.code === "unrecognized_keys" && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
+    const line = lineOf?.(keyPath);
+    // Name the offending value when it is a scalar (config holds no secrets; objects would be noise).
+    const input = (issue as { input?: unknown }).input;
+    const got = input === undefined || (typeof input === "object" && input !== null) ? "" : `, got ${JSON.stringify(input)}`;
+    return `${formatPath(issue.path)}: ${message}${got}${line ? ` (line ${line})` : ""}`;
+  });
+}
+
+/**
+ * A union (glob string | service entry) fails as a whole; when the input clearly meant one branch
+ * (only that branch got past the type check), report that branch's precise issues instead.
+ */
+function expandUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== "invalid_union" || !("errors" in issue) || !Array.isArray(issue.errors)) return [issue];
+    const plausible = issue.errors.filter((branch) => !branch.every((b) => b.code === "invalid_type" && b.path.length === 0));
+    if (plausible.length !== 1) return [issue];
+    return expandUnions((plausible[0] as z.core.$ZodIssue[]).map((b) => ({ ...b, path: [...issue.path, ...b.path] })));
+  });
+}
+
+/** Parses and validates config text. Throws SlipwayError with every problem; never returns a partial config. */
+export function parseConfig(text: string, displayName: string): SlipwayConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw configUnreadableYaml(
+      displayName,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const text = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ""}${text}`;
+      }),
+    );
+  }
+  const data: unknown = doc.toJS() ?? {};
+  const result = SlipwayConfig.safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+    const node = doc.getIn(path as unknown[], true) as { range?: [number, number, number] } | undefined;
+    const offset = node && typeof node === "object" && node.range ? node.range[0] : undefined;
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  };
+  throw configInvalid(displayName, formatIssues(result.error.issues, lineOf));
+}
+
+/**
+ * Loads the config of a repository. `file`, when given, must exist; without it, the repo's
+ * slipway.yaml is used if present and defaults otherwise.
+ */
+export function loadConfig(sourceDir: string, file?: string): LoadedConfig {
+  const path = file ?? findConfigFile(sourceDir);
+  if (path === null) return { file: null, config: {} };
+  if (!existsSync(path) || !statSync(path).isFile()) throw configNotFound(file ?? path);
+  const display = relative(process.cwd(), path) || path;
+  return { file: path, config: parseConfig(readFileSync(path, "utf8"), display) };
+}

@@ -1,0 +1,77 @@
+import { z } from "zod";
+
+/**
+ * slipway.yaml, the one config file at the root of the repository being built.
+ * Objects are strict: an unknown key is a problem reported with its path, never silently ignored.
+ * Each section models only the fields we read (STYLE.md).
+ */
+
+/** A service name becomes an image repository name and a folder: DNS-label rules. */
+export const SERVICE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export const ServiceName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (no '/' or '..')")
+  .meta({ description: "Service name; used as image name. Lowercase letters, digits and '-'." });
+
+const RelativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), {
+    message: "must be a path relative to the repository root, without '..'",
+  });
+
+export const ServiceEntry = z
+  .strictObject({
+    name: ServiceName.optional().meta({ description: "Defaults to the folder name." }),
+    path: RelativePath.meta({ description: "Folder of the service (holds its package.json), relative to the repo root." }),
+    dockerfile: RelativePath.optional().meta({ description: "Defaults to <path>/Dockerfile. Relative to the repo root." }),
+    context: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), {
+        message: "must be a path relative to the repository root, without '..'",
+      })
+      .optional()
+      .meta({
+        description:
+          "Docker build context, relative to the repo root. Defaults to the service folder when it has its own lockfile, else the repo root (workspaces).",
+      }),
+  })
+  .meta({ description: "A service given explicitly." });
+export type ServiceEntry = z.infer<typeof ServiceEntry>;
+
+export const ServiceGlob = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), { message: "must be a glob relative to the repository root, without '..'" })
+  .meta({ description: "A glob of service folders, e.g. `apps/*` or `*/`. Folders with a package.json and a Dockerfile are services." });
+
+export const PlanSettings = z.strictObject({
+  affectsAll: z
+    .array(z.string().min(1))
+    .optional()
+    .meta({ description: "Extra globs whose change affects every service (the root package.json and lockfiles always do)." }),
+  ignore: z
+    .array(z.string().min(1))
+    .optional()
+    .meta({ description: "Globs whose changes affect no service. Default: `**/*.md`, `docs/**`." }),
+});
+export type PlanSettings = z.infer<typeof PlanSettings>;
+
+export const SlipwayConfig = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1).optional().meta({ description: "Config format version." }),
+    services: z
+      .array(
+        z.union([ServiceGlob, ServiceEntry], {
+          error: "expected a glob string (e.g. `apps/*`) or a service entry { name, path, dockerfile, context }",
+        }),
+      )
+      .optional()
+      .meta({ description: "Where the services are. Default: folders under services/ with a package.json and a Dockerfile." }),
+    plan: PlanSettings.optional(),
+  })
+  .meta({ title: "slipway.yaml", description: "Slipway pipeline configuration." });
+export type SlipwayConfig = z.infer<typeof SlipwayConfig>;

@@ -1,0 +1,32 @@
+import { resolve } from "node:path";
+import { defineCommand } from "../cli/command.js";
+import { loadConfig } from "../config/load.js";
+import { EXIT, usageError } from "../errors.js";
+import { plan, renderPlan } from "./plan.js";
+
+const usage = "slipway plan --source DIR [--base REF] [--service NAME]... [--config FILE] [--json]";
+
+export const planCommand = defineCommand({
+  path: ["plan"],
+  summary: "List the services and which are affected since a base ref",
+  usage,
+  options: {
+    source: { type: "string" },
+    base: { type: "string" },
+    service: { type: "string", multiple: true },
+    config: { type: "string" },
+    json: { type: "boolean" },
+  },
+  async run({ values, io }) {
+    if (values.source === undefined) throw usageError("--source is required", usage);
+    // A ref starting with '-' would be read by git as an option.
+    if (values.base !== undefined && (values.base === "" || values.base.startsWith("-"))) {
+      throw usageError(`--base ${JSON.stringify(values.base)} is not a git ref`, usage);
+    }
+    const source = resolve(io.cwd, values.source);
+    const { config } = loadConfig(source, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    const result = await plan(source, config, { base: values.base, only: values.service });
+    io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlan(result));
+    return EXIT.ok;
+  },
+});

@@ -1,0 +1,36 @@
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { run } from "../../pipelines/src/cli/main.js";
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CLI = join(REPO_ROOT, "pipelines", "src", "cli", "main.ts");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process (fast); the same `run` the bin calls. */
+export async function cli(argv: string[], cwd = REPO_ROOT, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env });
+  return { code, stdout, stderr };
+}
+
+/** Runs the CLI as a real process through tsx: exit codes and streams exactly as a user sees them. */
+export function cliProcess(argv: string[], cwd = REPO_ROOT, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", CLI, ...argv],
+      { cwd, env: { ...env, NODE_NO_WARNINGS: "1" }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}

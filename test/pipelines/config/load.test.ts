@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { configJsonSchema } from "../../../pipelines/src/config/json-schema.js";
+import { parseConfig } from "../../../pipelines/src/config/load.js";
+import { SlipwayError } from "../../../pipelines/src/errors.js";
+import { cliProcess, REPO_ROOT } from "../../helpers/cli.js";
+import { removeTree, tempTree } from "../../helpers/repo.js";
+
+function problems(text: string): { code: string; details: string[] } {
+  try {
+    parseConfig(text, "slipway.yaml");
+  } catch (error) {
+    if (error instanceof SlipwayError) return { code: error.code, details: error.details };
+    throw error;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("pipelines/src/config/load", () => {
+  it.each([
+    ["empty file", "", {}],
+    ["globs", "services: ['apps/*', '*/']\n", { services: ["apps/*", "*/"] }],
+    [
+      "explicit entry",
+      "version: 1\nservices:\n  - name: orders\n    path: src/orders\n    dockerfile: docker/orders.Dockerfile\n    context: .\n",
+      { version: 1, services: [{ name: "orders", path: "src/orders", dockerfile: "docker/orders.Dockerfile", context: "." }] },
+    ],
+    ["plan settings", "plan:\n  affectsAll: [tsconfig.base.json]\n  ignore: ['**/*.md']\n", { plan: { affectsAll: ["tsconfig.base.json"], ignore: ["**/*.md"] } }],
+  ])("accepts %s", (_name, text, expected) => {
+    expect(parseConfig(text, "slipway.yaml")).toEqual(expected);
+  });
+
+  it("reports every problem at once, each with its path, value and line", () => {
+    const result = problems(
+      [
+        "services:",
+        "  - 3",
+        "  - name: Orders/API",
+        "    path: ../outside",
+        "    colour: blue",
+        "  - path: 7",
+        "plan:",
+        "  ignore: docs",
+        "bogus: true",
+        "",
+      ].join("\n"),
+    );
+    expect(result.code).toBe("SLIPWAY_CONFIG_INVALID");
+    const lines = result.details.filter((d) => d.startsWith("- "));
+    expect(lines).toEqual([
+      expect.stringMatching(/^- services\[0\]: expected a glob string .*got 3 \(line 2\)$/),
+      expect.stringMatching(/^- services\[1\]\.name: .*got "Orders\/API" \(line 3\)$/),
+      expect.stringMatching(/^- services\[1\]\.path: .*without '\.\.'.*got "\.\.\/outside" \(line 4\)$/),
+      expect.stringMatching(/^- services\[1\]: unknown key "colour" \(line 5\)$/),
+      expect.stringMatching(/^- services\[2\]\.path: .*string.*got 7 \(line 6\)$/),
+      expect.stringMatching(/^- plan\.ignore: .*array.*got "docs" \(line 8\)$/),
+      expect.stringMatching(/^- \(root\): unknown key "bogus" \(line 9\)$/),
+    ]);
+  });
+
+  it("reports YAML syntax errors with their line before looking at keys", () => {
+    const result = problems("services:\n  - api\n bad: [\n");
+    expect(result.code).toBe("SLIPWAY_CONFIG_YAML");
+    expect(result.details[0]).toMatch(/^- line \d+, column \d+: /);
+  });
+
+  it("rejects duplicate keys instead of keeping the last one", () => {
+    expect(problems("services: [a/*]\nservices: [b/*]\n").code).toBe("SLIPWAY_CONFIG_YAML");
+  });
+
+  it("keeps the committed JSON Schema in sync with the zod schema (run `npm run schema`)", () => {
+    const committed = readFileSync(join(REPO_ROOT, "pipelines", "schema", "slipway.schema.json"), "utf8");
+    expect(committed).toBe(configJsonSchema());
+  });
+
+  it("publishes a JSON Schema that editors can use to flag unknown keys", () => {
+    const schema = JSON.parse(configJsonSchema()) as { additionalProperties?: boolean; properties: Record<string, unknown> };
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["services", "plan"]));
+  });
+});
+
+describe("slipway config check", () => {
+  it("exits 0 for a valid file and 2 with all problems on stderr for an invalid one", async () => {
+    const dir = tempTree({
+      "good.yaml": "services: ['services/*']\n",
+      "bad.yaml": "services:\n  - name: a/b\n    path: x\nunknown: 1\n",
+    });
+    try {
+      const good = await cliProcess(["config", "check", "--file", join(dir, "good.yaml")]);
+      expect(good).toMatchObject({ code: 0, stderr: "" });
+      const bad = await cliProcess(["config", "check", "--file", join(dir, "bad.yaml")]);
+      expect(bad.code).toBe(2);
+      expect(bad.stdout).toBe("");
+      expect(bad.stderr).toContain("SLIPWAY_CONFIG_INVALID");
+      expect(bad.stderr).toContain('services[0].name');
+      expect(bad.stderr).toContain('unknown key "unknown"');
+      expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user error
+      const missing = await cliProcess(["config", "check", "--file", join(dir, "nope.yaml")]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("SLIPWAY_CONFIG_NOT_FOUND");
+    } finally {
+      removeTree(dir);
+    }
+  });
+
+  it("rejects an unknown flag with the usage", async () => {
+    const result = await cliProcess(["config", "check", "--fiel", "x"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("SLIPWAY_USAGE");
+    expect(result.stderr).toContain("--fiel");
+    expect(result.stderr).toContain("slipway config check [--file");
+  });
+});
