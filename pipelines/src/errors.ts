@@ -228,3 +228,106 @@ export function gitFailed(command: string, stderr: string, cause?: unknown): Sli
     cause,
   });
 }
+
+// ---- rollout (issue 7: slipway rollout verify) -------------------------------------------------------
+
+export function rolloutBadFlag(flag: string, value: string, expected: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ROLLOUT_INPUT",
+    message: `${flag} ${quote(value)} is not valid: expected ${expected}`,
+    details: ["Run `slipway rollout verify --help` for the flags and their formats."],
+  });
+}
+
+export function kubeconfigNotFound(file: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_KUBECONFIG_NOT_FOUND",
+    message: `kubeconfig ${quote(file)} does not exist or is not a file`,
+    details: ["Pass --kubeconfig with the path of a kubeconfig file (on AKS: `az aks get-credentials --file FILE`)."],
+  });
+}
+
+export function kubeconfigInvalid(file: string, problem: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_KUBECONFIG_INVALID",
+    message: `kubeconfig ${quote(file)} cannot be used: ${problem}`,
+    details: ["Check the file with `kubectl --kubeconfig FILE config view` (it prints no credentials)."],
+  });
+}
+
+export function kubeContextNotFound(context: string, known: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_KUBE_CONTEXT_NOT_FOUND",
+    message: `context ${quote(context)} is not in the kubeconfig`,
+    details: [`Contexts in the file: ${known.map(quote).join(", ") || "(none)"}.`, "Pass one of them with --context, or omit --context to use current-context."],
+  });
+}
+
+export function azureIdentityUnavailable(mode: string, missing: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_AZURE_IDENTITY",
+    message: `identity mode ${quote(mode)} needs ${missing.join(", ")}, which ${missing.length === 1 ? "is" : "are"} not set`,
+    details: [
+      "Set the variables named above in the pipeline's environment, or choose another --azure-identity mode",
+      "(auto, azure-cli, workload-identity, managed-identity, client-secret, github-oidc, azure-devops, none).",
+    ],
+  });
+}
+
+export function azureTokenFailed(mode: string, scope: string, reason: string, cause?: unknown): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_AZURE_TOKEN",
+    message: `could not get an Entra ID token for ${quote(scope)} with identity mode ${quote(mode)}`,
+    details: [
+      reason,
+      "Check that the identity exists and may sign in to this tenant, and that it has an AKS role",
+      "(e.g. \"Azure Kubernetes Service RBAC Reader\") on the cluster.",
+    ],
+    exitCode: 1,
+    terminal: false,
+    cause,
+  });
+}
+
+export function kubeForbidden(verb: string, resource: string, namespace: string, message: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_KUBE_FORBIDDEN",
+    message: `the Kubernetes API refused to ${verb} ${resource} in namespace ${quote(namespace)}`,
+    details: [
+      message,
+      "The identity needs read-only access: get, list, watch on deployments and replicasets (apps), pods, events,",
+      "get on pods/log, and get, list, watch on the Flux Kustomization or Argo CD Application (patch only with --reconcile).",
+    ],
+    exitCode: 1,
+  });
+}
+
+export function kubeUnreachable(server: string, message: string, cause?: unknown): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_KUBE_UNREACHABLE",
+    message: `the Kubernetes API at ${quote(server)} did not answer: ${message}`,
+    details: ["Check the network path to the cluster (private clusters need a runner inside the VNet) and the kubeconfig server URL."],
+    exitCode: 1,
+    terminal: false,
+    cause,
+  });
+}
+
+export function rolloutFailed(namespace: string, reasons: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ROLLOUT_FAILED",
+    message: `rollout in namespace ${quote(namespace)} failed (${reasons.length} reason${reasons.length === 1 ? "" : "s"})`,
+    details: [...reasons.map((r) => `- ${r}`), "Read the diagnostics (--diagnostics DIR) for pods, events and the failing containers' logs."],
+    exitCode: 1,
+  });
+}
+
+export function rolloutTimedOut(namespace: string, timeout: string, waiting: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ROLLOUT_TIMEOUT",
+    message: `rollout in namespace ${quote(namespace)} not done after ${timeout}`,
+    details: [...waiting.map((w) => `- still waiting: ${w}`), "Raise --timeout (or rollout.timeout in slipway.yaml) if the rollout is just slow."],
+    exitCode: 3,
+    terminal: false,
+  });
+}
