@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RolloutSettings } from "../rollout/schema.js";
 
 /**
  * slipway.yaml, the one config file at the root of the repository being built.
@@ -72,6 +73,7 @@ export const SlipwayConfig = z
       .optional()
       .meta({ description: "Where the services are. Default: folders under services/ with a package.json and a Dockerfile." }),
     plan: PlanSettings.optional(),
+    rollout: RolloutSettings.optional(),
   })
   .meta({ title: "slipway.yaml", description: "Slipway pipeline configuration." });
 export type SlipwayConfig = z.infer<typeof SlipwayConfig>;

@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { DURATION_PATTERN, parseDuration } from "./duration.js";
+
+/** `namespace/name` of a Flux Kustomization or an Argo CD Application. */
+export const OBJECT_REF_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, "a duration such as `90s`, `10m` or `1h30m`")
+  .refine((d) => parseDuration(d) !== null, { message: "must be longer than zero" });
+
+const ObjectRef = z.string().regex(OBJECT_REF_PATTERN, "`namespace/name`, e.g. `flux-system/apps`");
+
+export const RolloutSettings = z
+  .strictObject({
+    timeout: Duration.optional().meta({ description: "How long `rollout verify` waits in all (GitOps applied + Deployments healthy). Default 10m." }),
+    failOn: z
+      .strictObject({
+        oomKilledRestarts: z
+          .int()
+          .min(1)
+          .optional()
+          .meta({ description: "A container OOMKilled this many times (restartCount) fails the rollout at once. Default 2." }),
+        crashLoopRestarts: z
+          .int()
+          .min(1)
+          .optional()
+          .meta({ description: "A container in CrashLoopBackOff with at least this many restarts fails the rollout at once. Default 1 (the first back-off)." }),
+      })
+      .optional()
+      .meta({ description: "Fail-fast thresholds. ImagePullBackOff, ErrImagePull, CreateContainerConfigError and ProgressDeadlineExceeded always fail at once." }),
+    flux: z
+      .strictObject({
+        kustomization: ObjectRef.meta({ description: "The Flux Kustomization that applies the GitOps commit, `namespace/name`." }),
+        reconcile: z.boolean().optional().meta({ description: "Ask Flux to reconcile now (reconcile.fluxcd.io/requestedAt); needs `patch` on kustomizations. Default false." }),
+      })
+      .optional(),
+    argocd: z
+      .strictObject({
+        application: ObjectRef.meta({ description: "The Argo CD Application that syncs the GitOps commit, `namespace/name`." }),
+      })
+      .optional(),
+    logLines: z.int().min(1).max(10_000).optional().meta({ description: "Log lines kept per failing container in the diagnostics. Default 100." }),
+  })
+  .refine((r) => !(r.flux && r.argocd), { message: "set either `flux` or `argocd`, not both" })
+  .meta({ description: "`slipway rollout verify`: how long to wait, when to fail fast, which GitOps object applies the commit." });
+export type RolloutSettings = z.infer<typeof RolloutSettings>;
