@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MigrateSettings } from "../migrate/schema.js";
 import { RolloutSettings } from "../rollout/schema.js";
 
 /**
@@ -73,6 +74,7 @@ export const SlipwayConfig = z
       .optional()
       .meta({ description: "Where the services are. Default: folders under services/ with a package.json and a Dockerfile." }),
     plan: PlanSettings.optional(),
+    migrate: MigrateSettings.optional(),
     rollout: RolloutSettings.optional(),
   })
   .meta({ title: "slipway.yaml", description: "Slipway pipeline configuration." });
