@@ -231,11 +231,12 @@ export function gitFailed(command: string, stderr: string, cause?: unknown): Sli
 
 // ---- rollout (issue 7: slipway rollout verify) -------------------------------------------------------
 
-export function rolloutBadFlag(flag: string, value: string, expected: string): SlipwayError {
+/** Every bad flag at once; each problem names the flag, the value and the expected form. */
+export function rolloutBadInput(problems: string[]): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_ROLLOUT_INPUT",
-    message: `${flag} ${quote(value)} is not valid: expected ${expected}`,
-    details: ["Run `slipway rollout verify --help` for the flags and their formats."],
+    message: `rollout verify: ${problems.length} problem${problems.length === 1 ? "" : "s"} with the flags`,
+    details: [...problems.map((p) => `- ${p}`), "Run `slipway rollout verify --help` for the flags and their formats."],
   });
 }
 
@@ -328,6 +329,505 @@ export function rolloutTimedOut(namespace: string, timeout: string, waiting: str
     message: `rollout in namespace ${quote(namespace)} not done after ${timeout}`,
     details: [...waiting.map((w) => `- still waiting: ${w}`), "Raise --timeout (or rollout.timeout in slipway.yaml) if the rollout is just slow."],
     exitCode: 3,
+    terminal: false,
+  });
+}
+
+// ---- acr: identity, token exchange, tags, post-push verification -----------------------------------
+
+const ACR_USERNAME_HINT = "ACR accepts its refresh token as the password of user 00000000-0000-0000-0000-000000000000.";
+
+export function acrRegistryInvalid(registry: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_REGISTRY_INVALID",
+    message: `registry ${quote(registry)} ${reason}`,
+    details: [
+      "Pass the registry's login server, e.g. `--registry myregistry.azurecr.io` (no scheme, no path).",
+      "For a registry that is not Azure Container Registry use `--mode static` with a username and password.",
+    ],
+  });
+}
+
+export function acrIdentityMissing(mode: string, missing: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_IDENTITY_MISSING",
+    message: `identity mode ${quote(mode)} needs ${missing.join(", ")}, which ${missing.length === 1 ? "is" : "are"} not set`,
+    details: [
+      "Set them as flags, in slipway.yaml `publish.identity`, or as environment variables (names above).",
+      mode === "github-oidc"
+        ? "In GitHub Actions grant the job `permissions: id-token: write`; that is what sets ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN."
+        : mode === "workload-identity"
+          ? "On AKS, label the pod `azure.workload.identity/use: \"true\"` and annotate its service account with the client id."
+          : mode === "azure-pipelines"
+            ? "In Azure DevOps pass SYSTEM_ACCESSTOKEN: $(System.AccessToken) and the service connection id, or run in AzureCLI@2 with addSpnToEnvironment: true (idToken)."
+            : "See `slipway acr login --help`.",
+    ],
+  });
+}
+
+export function acrOidcTokenInvalid(source: string, problem: string, hint: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_OIDC_TOKEN",
+    message: `the federated token from ${source} ${problem}`,
+    details: [hint],
+  });
+}
+
+export function acrOidcRequestFailed(status: number | string, hint: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_OIDC_REQUEST",
+    message: `requesting an OIDC token from the CI provider failed (${status})`,
+    details: [hint],
+    exitCode: 1,
+    terminal: false,
+  });
+}
+
+/** Known Entra ID (AADSTS) codes on the federated-credential path, each mapped to a one-line hint. */
+export const AADSTS_HINTS: Record<string, string> = {
+  AADSTS700024:
+    "the federated token expired or is not yet valid: mint it right before use (GitHub OIDC tokens last about 10 minutes) and check the runner's clock",
+  AADSTS70021:
+    "no federated credential matches the token's issuer, subject and audience: add one to the app / managed identity (see README: Azure setup)",
+  AADSTS700211: "no federated credential trusts the token's issuer: the credential's issuer must equal the token's `iss` exactly",
+  AADSTS700212: "no federated credential matches the token's audience: request it for api://AzureADTokenExchange (the credential's default audience)",
+  AADSTS700213:
+    "no federated credential matches the token's subject: for GitHub add e.g. repo:OWNER/REPO:ref:refs/heads/main or repo:OWNER/REPO:environment:NAME; for Azure DevOps sc://ORG/PROJECT/CONNECTION",
+  AADSTS700016: "the client id is not an application in this tenant: check --client-id and --tenant-id",
+  AADSTS90002: "the tenant does not exist: check --tenant-id",
+  AADSTS50027: "the federated token is not a valid JWT: pass the token itself, not a file name or a quoted string",
+};
+
+export function acrAadRejected(aadCode: string | undefined, description: string): SlipwayError {
+  const hint = aadCode ? AADSTS_HINTS[aadCode] : undefined;
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_AAD_REJECTED",
+    message: `Entra ID refused the token request${aadCode ? ` (${aadCode})` : ""}: ${hint ?? "see the details"}`,
+    details: [description.split(/\r?\n/)[0] ?? description, "Nothing was pushed."],
+  });
+}
+
+export function acrAadUnavailable(mode: string, message: string, cause?: unknown): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_AAD_UNAVAILABLE",
+    message: `no Entra ID token could be obtained in mode ${quote(mode)}`,
+    details: [message.split(/\r?\n/)[0] ?? message, mode === "azure-cli" ? "Run `az login` first (or use a federated mode in CI)." : "Check the identity settings."],
+    exitCode: 1,
+    terminal: false,
+    cause,
+  });
+}
+
+export function acrExchangeDenied(registry: string, status: number, mode: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_EXCHANGE_DENIED",
+    message: `${registry} refused to exchange the Entra ID token (HTTP ${status}): the identity needs the AcrPush role on this registry`,
+    details: [
+      `Grant it: az role assignment create --assignee <client id> --role AcrPush --scope $(az acr show -n ${registry.split(".")[0]} --query id -o tsv)`,
+      `Mode: ${mode}. Role assignments take a few minutes to apply. ${ACR_USERNAME_HINT}`,
+      "Nothing was pushed.",
+    ],
+  });
+}
+
+export function acrExchangeFailed(registry: string, status: number | string, detail: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_EXCHANGE_FAILED",
+    message: `${registry}/oauth2/exchange failed (${status})`,
+    details: [detail, "Retry; if it persists check the registry name and network access (firewall, private endpoint)."],
+    exitCode: 1,
+    terminal: false,
+  });
+}
+
+export function acrTagInvalid(tag: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_TAG_INVALID",
+    message: `tag ${quote(tag)} ${reason}`,
+    details: [
+      "A tag is 1-128 characters: letters, digits, '_', '.', '-', not starting with '.' or '-'.",
+      "In slipway.yaml quote tags that YAML would read as numbers, booleans or null (e.g. \"1.20\", \"on\"). Nothing was pushed.",
+    ],
+  });
+}
+
+export function acrTagImmutable(ref: string, existing: string, wanted: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_TAG_IMMUTABLE",
+    message: `${ref} already points to ${existing}; release tags never move (wanted ${wanted})`,
+    details: ["Bump the version (a new git tag) instead of re-publishing it. Nothing was pushed."],
+    exitCode: 1,
+  });
+}
+
+export function acrTagNotFound(ref: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_TAG_NOT_FOUND",
+    message: `${ref} does not exist in the registry after the push`,
+    details: ["The push did not land where expected: check the registry and repository names and the publish log."],
+    exitCode: 1,
+  });
+}
+
+export function acrDigestMismatch(ref: string, expected: string, found: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_DIGEST_MISMATCH",
+    message: `${ref} resolves to ${found}, not to the pushed ${expected}`,
+    details: ["Another push moved the tag (a concurrent pipeline?). Do not deploy this tag; deploy by digest."],
+    exitCode: 1,
+  });
+}
+
+export function acrDigestInvalid(digest: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_DIGEST_INVALID",
+    message: `digest ${quote(digest)} is not of the form sha256:<64 hex>`,
+    details: ["Pass the digest that the push returned, e.g. from `publish` output."],
+  });
+}
+
+export function acrLockUnsupported(registry: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_LOCK_UNSUPPORTED",
+    message: `cannot lock images in ${registry}: locking uses ACR's canDelete/canWrite and needs an ACR identity mode`,
+    details: ["Drop --lock (or `publish.lock`) for registries other than *.azurecr.io."],
+  });
+}
+
+export function acrRegistryRequestFailed(registry: string, what: string, status: number | string, detail: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_REQUEST_FAILED",
+    message: `${what} on ${registry} failed (${status})`,
+    details: [detail.split(/\r?\n/)[0] ?? detail],
+    exitCode: 1,
+    terminal: false,
+  });
+}
+
+// ---- migrate (TypeORM migrations) ------------------------------------------------------------------
+
+export function migrateDataSourceNotFound(path: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_DATA_SOURCE_NOT_FOUND",
+    message: `DataSource file ${quote(path)} does not exist`,
+    details: [
+      "Pass --data-source with the service's compiled DataSource module, e.g. services/api/dist/data-source.js",
+      "(build the service first: `npm run build -w services/api`).",
+    ],
+  });
+}
+
+export function migrateTypeormNotFound(path: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_TYPEORM_NOT_FOUND",
+    message: `no "typeorm" package can be resolved from ${quote(path)}`,
+    details: [
+      "Migrations run with the service's own typeorm: install the service's dependencies (npm ci) so that",
+      "node_modules/typeorm is reachable from the DataSource file.",
+    ],
+  });
+}
+
+export function migrateDataSourceLoadFailed(path: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_DATA_SOURCE_LOAD",
+    message: `DataSource file ${quote(path)} could not be loaded: ${reason}`,
+    details: ["Check that the file is compiled JavaScript (ESM or CommonJS) and that its imports resolve."],
+  });
+}
+
+export function migrateNoDataSource(path: string, exportNames: string[], count: number): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_NO_DATA_SOURCE",
+    message:
+      count === 0
+        ? `${quote(path)} does not export a TypeORM DataSource (exports: ${exportNames.map(quote).join(", ") || "none"})`
+        : `${quote(path)} exports ${count} different DataSource instances (${exportNames.map(quote).join(", ")})`,
+    details: [
+      "Export exactly one DataSource instance, as the default export or as the single named export,",
+      "e.g. `export default new DataSource({ ... })` (the same rule as `typeorm migration:run -d`).",
+    ],
+  });
+}
+
+export function migrateDatabaseUnreachable(target: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_DB_UNREACHABLE",
+    message: `cannot connect to the database at ${target}: ${reason}`,
+    details: [
+      "Check DATABASE_URL (or the DataSource's host, port and credentials), that the server is running and",
+      "that this machine may reach it (firewall, private endpoint). Nothing was changed.",
+    ],
+    terminal: false,
+  });
+}
+
+export function migrateUnknownMigration(flag: string, name: string, known: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_UNKNOWN_MIGRATION",
+    message: `${flag} ${quote(name)} names no migration ${flag === "--to" ? "known to this DataSource" : ""}`.trimEnd(),
+    details: [`Migrations: ${known.join(", ") || "(none)"}.`, "Run `slipway migrate status` to see them. Nothing was changed."],
+  });
+}
+
+export function migrateTransactionOverride(names: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_TRANSACTION_OVERRIDE",
+    message: `transaction mode "all" cannot run ${names.map(quote).join(", ")}: they set their own \`transaction\``,
+    details: ["Use --transaction each (or `migrate.transaction: each` in slipway.yaml). Nothing was changed."],
+  });
+}
+
+export function migrateLockTimeout(seconds: number, target: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_LOCK_TIMEOUT",
+    message: `another migration run holds the migration lock on ${target}; gave up after ${seconds}s`,
+    details: [
+      "Another pipeline is migrating this database. Wait for it and run again, or raise `migrate.lockTimeout`",
+      "(or --lock-timeout). Nothing was changed.",
+    ],
+    exitCode: 3,
+    terminal: false,
+  });
+}
+
+export function migrateRunFailed(migration: string, sqlError: string, reverted: string[], clean: boolean): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_FAILED",
+    message: `migration ${quote(migration)} failed: ${sqlError}`,
+    details: [
+      reverted.length > 0 ? `Reverted what this run applied, newest first: ${reverted.join(", ")}.` : "This run had applied nothing else.",
+      clean
+        ? "The database is as it was before the run."
+        : "The database is NOT as it was before the run: see `final` and `residue` in the report.",
+    ],
+    exitCode: 1,
+  });
+}
+
+export function migrateRevertFailed(migration: string, sqlError: string, reverted: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_REVERT_FAILED",
+    message: `down() of migration ${quote(migration)} failed: ${sqlError}`,
+    details: [
+      reverted.length > 0 ? `Reverted before the failure: ${reverted.join(", ")}.` : "Nothing was reverted.",
+      `${quote(migration)} is still applied; fix its down() and run the revert again.`,
+    ],
+    exitCode: 1,
+  });
+}
+
+export function migrateUnknownApplied(names: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_UNKNOWN_APPLIED",
+    message: `cannot revert ${names.map(quote).join(", ")}: applied in the database but not in this code`,
+    details: ["A newer release ran them here. Revert with the DataSource of that release. Nothing was changed."],
+  });
+}
+
+export function migrateDestructiveBlocked(count: number, summary: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_DESTRUCTIVE",
+    message: `${count} destructive statement${count === 1 ? "" : "s"} in pending migrations; \`migrate.destructive: block\` stops the run`,
+    details: [
+      ...summary,
+      "Nothing was applied. Split the change (expand now, contract in a later release) or set `migrate.destructive: warn`.",
+    ],
+    exitCode: 1,
+  });
+}
+
+// ---- scan (security gates) -------------------------------------------------------------------------
+
+export function scanReportNotFound(tool: string, file: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_SCAN_REPORT_MISSING",
+    message: `${tool} report ${quote(file)} does not exist`,
+    details: [
+      "The scanner may have failed before writing its JSON (look at its log), or the path is wrong.",
+      "The gate never passes without a report it was told to read.",
+    ],
+  });
+}
+
+export function scanReportUnreadable(tool: string, file: string, why: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_SCAN_REPORT_UNREADABLE",
+    message: `${tool} report ${quote(file)} cannot be read with certainty: ${why}`,
+    details: [
+      "Likely causes: the scanner crashed mid-write, printed logs into its JSON output, or a different output format was asked for.",
+      "Re-run the scanner with JSON output (see `slipway scan argv`); the gate fails closed on anything else.",
+    ],
+  });
+}
+
+export function scanReportUnsupported(tool: string, file: string, what: string, supported: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_SCAN_REPORT_UNSUPPORTED",
+    message: `${tool} report ${quote(file)}: ${what}`,
+    details: [`Supported: ${supported}.`, "Use the scanner version pinned in slipway.yaml `scan.images`, or upgrade Slipway."],
+  });
+}
+
+export function scanReportInvalid(tool: string, file: string, problems: string[]): SlipwayError {
+  const shown = problems.slice(0, 20);
+  return new SlipwayError({
+    code: "SLIPWAY_SCAN_REPORT_INVALID",
+    message: `${tool} report ${quote(file)} has ${problems.length} field problem${problems.length === 1 ? "" : "s"}; no finding is dropped, so the gate cannot decide`,
+    details: [
+      ...shown.map((p) => `- ${p}`),
+      ...(problems.length > shown.length ? [`- ... and ${problems.length - shown.length} more`] : []),
+      "The report does not match the scanner's documented JSON format (unknown severity, missing field).",
+      "Check the scanner version against slipway.yaml `scan.images`, or report the field to the Slipway maintainers.",
+    ],
+  });
+}
+
+export function scanNoReports(usage: string): SlipwayError {
+  return usageError("no report given: pass at least one of --trivy, --trufflehog, --npm-audit, --osv", usage);
+}
+
+export function scanOutputFailed(file: string, cause: unknown): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_SCAN_OUTPUT",
+    message: `cannot write report ${quote(file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    details: ["Check that the folder exists and is writable. No report was left half-written."],
+    cause,
+  });
+}
+
+export function scanUnknownScanner(name: string, known: readonly string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_SCAN_UNKNOWN_SCANNER",
+    message: `unknown scanner ${quote(name)}`,
+    details: [`Known scanners: ${known.join(", ")}.`],
+  });
+}
+
+export function scanGateFailed(failing: number, expired: number, summary: string): SlipwayError {
+  const parts = [
+    ...(failing > 0 ? [`${failing} finding${failing === 1 ? "" : "s"} over the policy`] : []),
+    ...(expired > 0 ? [`${expired} expired exception${expired === 1 ? "" : "s"}`] : []),
+  ];
+  return new SlipwayError({
+    code: "SLIPWAY_GATE_FAILED",
+    message: `security gate failed: ${parts.join(", ")}`,
+    details: summary.split("\n"),
+    exitCode: EXIT.failed,
+  });
+}
+
+// ---- gitops (issue 6: image bump in the GitOps repository) -----------------------------------------
+
+export function gitopsSetInvalid(value: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_SET_INVALID",
+    message: `--set ${quote(value)}: ${reason}`,
+    details: ["Write --set IMAGE=TAG or --set IMAGE=TAG@sha256:DIGEST, e.g. --set myacr.azurecr.io/api=sha-1a2b3c4d5e6f."],
+  });
+}
+
+export function gitopsPolicyInvalid(value: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_POLICY_INVALID",
+    message: `--policy ${quote(value)}: ${reason}`,
+    details: [
+      "Write --policy NAMESPACE:NAME=IMAGE:TAG[@sha256:DIGEST], the ImagePolicy a `# {\"$imagepolicy\": \"NAMESPACE:NAME\"}` marker names,",
+      "e.g. --policy flux-system:api=myacr.azurecr.io/api:1.4.0.",
+    ],
+  });
+}
+
+export function gitopsDirNotFound(dir: string, what: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_DIR_NOT_FOUND",
+    message: `${what} ${quote(dir)} does not exist or is not a directory`,
+    details: ["Pass --repo with the checkout of the GitOps repository and --path with a folder inside it."],
+  });
+}
+
+export function gitopsYamlInvalid(file: string, problem: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_YAML",
+    message: `${file} is not valid YAML: ${problem}`,
+    details: ["Fix the YAML at the line shown (or remove the file); nothing was written or pushed."],
+  });
+}
+
+export function gitopsUnsupported(file: string, field: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_UNSUPPORTED",
+    message: `${file} ${field}: ${reason}`,
+    details: ["Rewrite this field as a plain or quoted single-line scalar in a block mapping; nothing was written."],
+  });
+}
+
+export function gitopsImageNotFound(names: string[], where: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_IMAGE_NOT_FOUND",
+    message: `${names.map(quote).join(", ")} not found in any manifest under ${quote(where)}`,
+    details: [
+      "Likely causes: a typo in the image name, the wrong --path, or a Helm values layout we do not detect",
+      "(add its key paths to slipway.yaml `gitops.helm.images`). Pass --allow-missing to bump what is found.",
+    ],
+  });
+}
+
+export function gitopsConflictingTargets(name: string, first: string, second: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_SET_INVALID",
+    message: `${quote(name)} is given twice with different values: ${quote(first)} and ${quote(second)}`,
+    details: ["Pass each image once."],
+  });
+}
+
+export function gitopsVerifyFailed(file: string, object: string, field: string, expected: string, found: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_VERIFY_FAILED",
+    message: `${file} ${object} ${field}: expected ${quote(expected)} after the edit, found ${quote(found)}`,
+    details: ["Two changes target the same field, or the file has a layout we edit wrongly; nothing was written. Please report it."],
+    exitCode: 1,
+  });
+}
+
+export function gitopsCredentialsInUrl(maskedUrl: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_CREDENTIALS_IN_URL",
+    message: `repository URL ${quote(maskedUrl)} carries credentials`,
+    details: [
+      "Credentials in a URL end up in .git/config and logs. Pass the URL without them and the token in",
+      "the environment variable SLIPWAY_GIT_TOKEN (or --ssh-key for SSH URLs).",
+    ],
+  });
+}
+
+export function gitopsBranchNotFound(repo: string, branch: string, stderr: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_CLONE_FAILED",
+    message: `cannot clone branch ${quote(branch)} of ${quote(repo)}`,
+    details: [
+      ...stderr.trim().split("\n").slice(-3),
+      "Check the URL, that the branch exists, and the credentials (SLIPWAY_GIT_TOKEN or --ssh-key).",
+    ],
+    exitCode: 1,
+  });
+}
+
+export function gitopsConflict(file: string, field: string, ours: string, theirs: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_CONFLICT",
+    message: `${file} ${field}: another commit on the branch set ${quote(theirs)} while this bump sets ${quote(ours)}`,
+    details: ["The remote branch was left unchanged. Decide which release wins, then rerun the bump."],
+    exitCode: 1,
+  });
+}
+
+export function gitopsPushFailed(attempts: number, lastError: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_PUSH_FAILED",
+    message: `push still rejected after ${attempts} attempts`,
+    details: [...lastError.trim().split("\n").slice(-3), "Other writers keep moving the branch; rerun, or raise --max-attempts."],
+    exitCode: 1,
     terminal: false,
   });
 }
