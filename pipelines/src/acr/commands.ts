@@ -1,0 +1,202 @@
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { defineCommand } from "../cli/command.js";
+import type { CommandContext, Io } from "../cli/command.js";
+import { loadConfig } from "../config/load.js";
+import type { SlipwayConfig } from "../config/schema.js";
+import { EXIT, usageError } from "../errors.js";
+import { aadTokenForAcr, exchangeForRefreshToken, writeSecretFile } from "./exchange.js";
+import type { LoginResult } from "./exchange.js";
+import type { ResolvedIdentity } from "./identity.js";
+import { createCredential, isIdentityMode, resolveIdentity } from "./identity.js";
+import { ociAnnotations, readSource } from "./labels.js";
+import { ACR_TOKEN_USERNAME, parseRegistry, repositoryFor } from "./registry.js";
+import type { PublishSettings } from "./schema.js";
+import { IDENTITY_MODES } from "./schema.js";
+import { computeTags, validateTag } from "./tags.js";
+import { checkDigest, preflight, verifyPublished } from "./verify.js";
+
+const identityOptions = {
+  registry: { type: "string" },
+  mode: { type: "string" },
+  "tenant-id": { type: "string" },
+  "client-id": { type: "string" },
+  "authority-host": { type: "string" },
+  "service-connection-id": { type: "string" },
+  username: { type: "string" },
+  source: { type: "string" },
+  config: { type: "string" },
+} as const;
+
+const IDENTITY_USAGE =
+  `--registry HOST [--mode ${IDENTITY_MODES.join("|")}] [--tenant-id ID] [--client-id ID] [--authority-host URL] ` +
+  "[--service-connection-id ID] [--username NAME] [--source DIR] [--config FILE]";
+
+type IdentityValues = CommandContext<typeof identityOptions>["values"];
+
+function publishSettings(values: { source?: string; config?: string }, io: Io): PublishSettings {
+  const source = resolve(io.cwd, values.source ?? ".");
+  const { config } = loadConfig(source, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+  return (config as SlipwayConfig & { publish?: PublishSettings }).publish ?? {};
+}
+
+/** Flags > slipway.yaml `publish:` > environment. Validates the registry against the mode before any network call. */
+function settle(values: IdentityValues, io: Io, usage: string): { registry: string; identity: ResolvedIdentity; settings: PublishSettings } {
+  const settings = publishSettings(values, io);
+  if (values.mode !== undefined && !isIdentityMode(values.mode)) {
+    throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, usage);
+  }
+  const registryInput = values.registry ?? settings.registry;
+  if (registryInput === undefined) throw usageError("--registry is required (or set publish.registry in slipway.yaml)", usage);
+  const identity = resolveIdentity(
+    {
+      mode: values.mode as ResolvedIdentity["mode"] | undefined,
+      tenantId: values["tenant-id"],
+      clientId: values["client-id"],
+      authorityHost: values["authority-host"],
+      serviceConnectionId: values["service-connection-id"],
+      username: values.username,
+    },
+    settings.identity,
+    io.env,
+  );
+  return { registry: parseRegistry(registryInput, identity.mode), identity, settings };
+}
+
+const loginUsage = `slipway acr login ${IDENTITY_USAGE} [--out FILE]`;
+
+export const acrLogin = defineCommand({
+  path: ["acr", "login"],
+  summary: "Exchange a federated identity for an ACR refresh token, written only to --out (mode 0600)",
+  usage: loginUsage,
+  options: { ...identityOptions, out: { type: "string" } },
+  async run({ values, io }) {
+    const { registry, identity } = settle(values, io, loginUsage);
+    const out = resolve(io.cwd, values.out ?? join(io.env.RUNNER_TEMP ?? io.env.AGENT_TEMPDIRECTORY ?? tmpdir(), `slipway-registry-${registry.replace(/[^a-z0-9.-]/g, "_")}.token`));
+    let password: string;
+    let username: string;
+    let expiresOn: string | null = null;
+    if (identity.mode === "static") {
+      username = identity.username ?? "";
+      password = identity.password ?? "";
+    } else {
+      const aad = await aadTokenForAcr(identity, createCredential(identity));
+      const exchanged = await exchangeForRefreshToken(registry, aad, identity.tenantId, identity.mode);
+      username = ACR_TOKEN_USERNAME;
+      password = exchanged.refreshToken;
+      expiresOn = exchanged.expiresOn;
+    }
+    writeSecretFile(out, password);
+    const result: LoginResult = { registry, mode: identity.mode, username, passwordFile: out, expiresOn };
+    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    return EXIT.ok;
+  },
+});
+
+const tagsUsage = "slipway acr tags --service NAME [--source DIR] [--registry HOST] [--mode M] [--branch-tag] [--latest] [--tag TAG]... [--config FILE]";
+
+export const acrTags = defineCommand({
+  path: ["acr", "tags"],
+  summary: "Compute the immutable tags, refs and OCI annotations of a service image from git",
+  usage: tagsUsage,
+  options: {
+    service: { type: "string" },
+    source: { type: "string" },
+    registry: { type: "string" },
+    mode: { type: "string" },
+    "branch-tag": { type: "boolean" },
+    latest: { type: "boolean" },
+    tag: { type: "string", multiple: true },
+    config: { type: "string" },
+  },
+  async run({ values, io }) {
+    if (values.service === undefined) throw usageError("--service is required", tagsUsage);
+    if (values.mode !== undefined && !isIdentityMode(values.mode)) {
+      throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, tagsUsage);
+    }
+    const source = resolve(io.cwd, values.source ?? ".");
+    const settings = publishSettings(values, io);
+    const registryInput = values.registry ?? settings.registry;
+    if (registryInput === undefined) throw usageError("--registry is required (or set publish.registry in slipway.yaml)", tagsUsage);
+    const mode = (values.mode as ResolvedIdentity["mode"] | undefined) ?? settings.identity?.mode ?? "github-oidc";
+    const registry = parseRegistry(registryInput, mode);
+    const repository = repositoryFor(values.service, settings.repositoryPrefix);
+    for (const tag of [...(values.tag ?? []), ...(settings.tags?.extra ?? [])]) validateTag(tag);
+    const info = await readSource(source, io.env);
+    const plan = computeTags({
+      sha: info.sha,
+      gitTags: info.gitTags,
+      service: values.service,
+      branch: info.branch ?? undefined,
+      branchTag: values["branch-tag"] ?? settings.tags?.branch ?? false,
+      latest: values.latest ?? settings.tags?.latest ?? false,
+      semver: settings.tags?.semver ?? true,
+      extra: [...(values.tag ?? []), ...(settings.tags?.extra ?? [])],
+    });
+    const lock = settings.lock ?? "none";
+    const output = {
+      service: values.service,
+      registry,
+      repository,
+      version: plan.version,
+      tags: plan.tags,
+      immutable: plan.immutable,
+      refs: plan.tags.map((t) => `${registry}/${repository}:${t}`),
+      lock: lock === "all" || (lock === "release" && plan.version !== null),
+      annotations: ociAnnotations({ source: info, service: values.service, version: plan.version }),
+    };
+    io.stdout(`${JSON.stringify(output, null, 2)}\n`);
+    return EXIT.ok;
+  },
+});
+
+const checkUsage = `slipway acr check --repository REPO --tag TAG... ${IDENTITY_USAGE}`;
+
+export const acrCheck = defineCommand({
+  path: ["acr", "check"],
+  summary: "Before a push: refuse to move an immutable tag; report when this commit is already published",
+  usage: checkUsage,
+  options: { ...identityOptions, repository: { type: "string" }, tag: { type: "string", multiple: true } },
+  async run({ values, io }) {
+    if (values.repository === undefined) throw usageError("--repository is required", checkUsage);
+    if (!values.tag?.length) throw usageError("--tag is required: the immutable tags, sha-<12> first", checkUsage);
+    values.tag.forEach(validateTag);
+    const { registry, identity } = settle(values, io, checkUsage);
+    const result = await preflight({ registry, identity }, values.repository, values.tag);
+    io.stdout(`${JSON.stringify({ registry, repository: values.repository, ...result }, null, 2)}\n`);
+    return EXIT.ok;
+  },
+});
+
+const verifyUsage = `slipway acr verify --repository REPO --digest sha256:... --tag TAG... [--lock] [--lock-tag TAG]... ${IDENTITY_USAGE}`;
+
+export const acrVerify = defineCommand({
+  path: ["acr", "verify"],
+  summary: "After a push: every tag resolves to the pushed digest; optionally lock the image (canDelete/canWrite false)",
+  usage: verifyUsage,
+  options: {
+    ...identityOptions,
+    repository: { type: "string" },
+    digest: { type: "string" },
+    tag: { type: "string", multiple: true },
+    lock: { type: "boolean" },
+    "lock-tag": { type: "string", multiple: true },
+  },
+  async run({ values, io }) {
+    if (values.repository === undefined) throw usageError("--repository is required", verifyUsage);
+    if (values.digest === undefined) throw usageError("--digest is required", verifyUsage);
+    if (!values.tag?.length) throw usageError("--tag is required (repeat it for each tag pushed)", verifyUsage);
+    checkDigest(values.digest);
+    values.tag.forEach(validateTag);
+    (values["lock-tag"] ?? []).forEach(validateTag);
+    const { registry, identity } = settle(values, io, verifyUsage);
+    const result = await verifyPublished(
+      { registry, identity },
+      { repository: values.repository, digest: values.digest, tags: values.tag, lock: values.lock ?? false, lockTags: values["lock-tag"] },
+    );
+    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    return EXIT.ok;
+  },
+});
+
+export const ACR_COMMANDS = [acrLogin, acrTags, acrCheck, acrVerify];

@@ -1,0 +1,177 @@
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { isRestError } from "@azure/core-rest-pipeline";
+import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
+import type { TokenCredential } from "@azure/identity";
+import { acrDigestInvalid, acrDigestMismatch, acrLockUnsupported, acrRegistryRequestFailed, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
+import { aadTokenForAcr } from "./exchange.js";
+import type { ClientOptions } from "./http.js";
+import type { IdentityCredential, ResolvedIdentity } from "./identity.js";
+import { createCredential } from "./identity.js";
+import { isAcrMode } from "./registry.js";
+
+/** How we reach a registry after the push: ACR through Entra ID (the SDK does the token exchange), or basic auth. */
+export interface RegistryAccess {
+  registry: string;
+  identity: ResolvedIdentity;
+  options?: ClientOptions;
+  /** Injected in tests; built from `identity` otherwise. */
+  credential?: IdentityCredential;
+}
+
+export interface TagState {
+  tag: string;
+  digest: string | null;
+  /** ACR only: false once the tag is locked. */
+  canWrite?: boolean;
+  canDelete?: boolean;
+}
+
+export interface VerifyResult {
+  registry: string;
+  repository: string;
+  digest: string;
+  tags: TagState[];
+  locked: { manifest: boolean; tags: string[] };
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export function checkDigest(digest: string): string {
+  if (!DIGEST.test(digest)) throw acrDigestInvalid(digest);
+  return digest;
+}
+
+/** Basic auth on every request: generic registries (static mode) answer 401 with a Basic challenge the SDK cannot follow. */
+function basicAuthPolicy(username: string, password: string): PipelinePolicy {
+  const value = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+  return {
+    name: "slipwayBasicAuth",
+    sendRequest(request, next) {
+      if (!request.headers.has("Authorization")) request.headers.set("Authorization", value);
+      return next(request);
+    },
+  };
+}
+
+const NO_TOKEN: TokenCredential = {
+  getToken: () => Promise.reject(new Error("this registry asked for a bearer token; static mode only sends a username and password")),
+};
+
+function clientOptions(access: RegistryAccess) {
+  const policies =
+    access.identity.mode === "static" && access.identity.username && access.identity.password
+      ? [{ policy: basicAuthPolicy(access.identity.username, access.identity.password), position: "perCall" as const }]
+      : [];
+  return { tlsOptions: access.options?.tlsOptions, additionalPolicies: policies, retryOptions: { maxRetries: 2 } };
+}
+
+function identityOf(access: RegistryAccess): IdentityCredential {
+  return access.credential ?? createCredential(access.identity, access.options);
+}
+
+/** Turns an SDK failure into a catalog error; a 404 means "no such tag". */
+async function guarded<T>(access: RegistryAccess, what: string, run: () => Promise<T>): Promise<T | null> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isSlipwayError(error)) throw error;
+    if (isRestError(error) && error.statusCode === 404) return null;
+    if (isAcrMode(access.identity.mode)) {
+      // Explain identity failures (AADSTS..., AcrPush) the same way `acr login` does.
+      const identity = identityOf(access);
+      await aadTokenForAcr(access.identity, identity);
+    }
+    const status = isRestError(error) ? (error.statusCode ?? error.code ?? "error") : "error";
+    const message = error instanceof Error ? error.message : String(error);
+    throw acrRegistryRequestFailed(access.registry, what, status, message);
+  }
+}
+
+/** Where each tag points now (null: the tag does not exist). */
+export async function resolveTags(access: RegistryAccess, repository: string, tags: string[]): Promise<TagState[]> {
+  const endpoint = `https://${access.registry}`;
+  if (isAcrMode(access.identity.mode)) {
+    const client = new ContainerRegistryClient(endpoint, identityOf(access).credential, clientOptions(access));
+    const artifact = client.getArtifact(repository, tags[0] ?? "latest");
+    return Promise.all(
+      tags.map(async (tag) => {
+        const props = await guarded(access, `reading tag ${repository}:${tag}`, () => artifact.getTagProperties(tag));
+        return props ? { tag, digest: props.digest, canWrite: props.canWrite, canDelete: props.canDelete } : { tag, digest: null };
+      }),
+    );
+  }
+  const content = new ContainerRegistryContentClient(endpoint, repository, NO_TOKEN, clientOptions(access));
+  const states: TagState[] = [];
+  // One at a time: generic registries throttle anonymous pulls.
+  for (const tag of tags) {
+    const manifest = await guarded(access, `reading manifest ${repository}:${tag}`, () => content.getManifest(tag));
+    states.push({ tag, digest: manifest ? manifest.digest : null });
+  }
+  return states;
+}
+
+export interface PreflightResult {
+  /** False when this commit's image is already published (a re-run): skip the push, reuse `digest`. */
+  publish: boolean;
+  digest: string | null;
+  existing: TagState[];
+}
+
+/**
+ * Before pushing: immutable tags never move. `sha-<12>` already present means this commit was published
+ * (idempotent re-run); a release tag present without it means the version was published from another commit.
+ */
+export async function preflight(access: RegistryAccess, repository: string, immutable: string[]): Promise<PreflightResult> {
+  const states = await resolveTags(access, repository, immutable);
+  const [sha, ...releases] = states;
+  if (sha?.digest) {
+    for (const release of releases) {
+      if (release.digest && release.digest !== sha.digest) {
+        throw acrTagImmutable(`${access.registry}/${repository}:${release.tag}`, release.digest, sha.digest);
+      }
+    }
+    return { publish: false, digest: sha.digest, existing: states.filter((s) => s.digest) };
+  }
+  for (const release of releases) {
+    if (release.digest) throw acrTagImmutable(`${access.registry}/${repository}:${release.tag}`, release.digest, `a new image from ${sha?.tag ?? "this commit"}`);
+  }
+  return { publish: true, digest: null, existing: [] };
+}
+
+/**
+ * After the push: every tag must resolve to the digest the push returned; then, on request, lock the
+ * manifest and the immutable tags (ACR canDelete/canWrite false) and read the lock back.
+ */
+export async function verifyPublished(
+  access: RegistryAccess,
+  input: { repository: string; digest: string; tags: string[]; lockTags?: string[]; lock?: boolean },
+): Promise<VerifyResult> {
+  checkDigest(input.digest);
+  if (input.lock && !isAcrMode(access.identity.mode)) throw acrLockUnsupported(access.registry);
+  const states = await resolveTags(access, input.repository, input.tags);
+  for (const state of states) {
+    const ref = `${access.registry}/${input.repository}:${state.tag}`;
+    if (state.digest === null) throw acrTagNotFound(ref);
+    if (state.digest !== input.digest) throw acrDigestMismatch(ref, input.digest, state.digest);
+  }
+  const result: VerifyResult = { registry: access.registry, repository: input.repository, digest: input.digest, tags: states, locked: { manifest: false, tags: [] } };
+  if (!input.lock) return result;
+
+  const client = new ContainerRegistryClient(`https://${access.registry}`, identityOf(access).credential, clientOptions(access));
+  const artifact = client.getArtifact(input.repository, input.digest);
+  const lockTags = input.lockTags ?? input.tags;
+  for (const tag of lockTags) {
+    await guarded(access, `locking tag ${input.repository}:${tag}`, () => artifact.updateTagProperties(tag, { canDelete: false, canWrite: false }));
+  }
+  const manifest = await guarded(access, `locking manifest ${input.repository}@${input.digest}`, () =>
+    artifact.updateManifestProperties({ canDelete: false, canWrite: false }),
+  );
+  // Read back: a lock we cannot see is not a lock.
+  const after = await resolveTags(access, input.repository, lockTags);
+  result.locked = {
+    manifest: manifest?.canDelete === false && manifest.canWrite === false,
+    tags: after.filter((s) => s.canDelete === false && s.canWrite === false && s.digest === input.digest).map((s) => s.tag),
+  };
+  result.tags = states.map((s) => after.find((a) => a.tag === s.tag) ?? s);
+  return result;
+}
