@@ -503,6 +503,7 @@ export function acrRegistryRequestFailed(registry: string, what: string, status:
     terminal: false,
   });
 }
+
 // ---- migrate (TypeORM migrations) ------------------------------------------------------------------
 
 export function migrateDataSourceNotFound(path: string): SlipwayError {
@@ -564,8 +565,16 @@ export function migrateDatabaseUnreachable(target: string, reason: string): Slip
 export function migrateUnknownMigration(flag: string, name: string, known: string[]): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_MIGRATE_UNKNOWN_MIGRATION",
-    message: `${flag} ${quote(name)} names no migration ${flag === "--to" ? "known to this DataSource" : ""}`.trimEnd(),
+    message: `${flag} ${quote(name)} names no migration of this DataSource`,
     details: [`Migrations: ${known.join(", ") || "(none)"}.`, "Run `slipway migrate status` to see them. Nothing was changed."],
+  });
+}
+
+export function migrateTargetNotApplied(name: string, applied: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_TARGET_NOT_APPLIED",
+    message: `--to ${quote(name)} is not applied in this database, so there is nothing to revert down to`,
+    details: [`Applied, oldest first: ${applied.join(", ") || "(none)"}.`, "Nothing was changed."],
   });
 }
 

@@ -1,8 +1,7 @@
 import { configCheck, configSchema } from "../config/commands.js";
 import { planCommand } from "../plan/commands.js";
 import { ACR_COMMANDS } from "../acr/commands.js";
-import { rolloutVerify } from "../rollout/commands.js";
 import type { Command } from "./command.js";
 
 /** Every command of the `slipway` CLI. Each area exports its commands from `<area>/commands.ts`. */
-export const COMMANDS: Command[] = [configCheck, configSchema, planCommand, ...ACR_COMMANDS, rolloutVerify];
+export const COMMANDS: Command[] = [configCheck, configSchema, planCommand, ...ACR_COMMANDS];
