@@ -1,0 +1,125 @@
+import type { TokenCredential } from "@azure/identity";
+import {
+  AzureCliCredential,
+  AzurePipelinesCredential,
+  ClientAssertionCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
+} from "@azure/identity";
+import type { KubeConfig, User } from "@kubernetes/client-node";
+import { azureIdentityUnavailable, azureTokenFailed } from "../errors.js";
+
+/**
+ * AKS with Entra ID: clusters with AKS-managed Entra integration accept an Entra access token for the
+ * AKS AAD server application (this fixed app id) as a bearer token. `az aks get-credentials` writes a
+ * kubeconfig whose user execs `kubelogin get-token --server-id <id>`; we get the same token through
+ * @azure/identity instead, so no kubelogin binary is needed in the toolkit image.
+ * https://learn.microsoft.com/azure/aks/kubelogin-authentication
+ */
+export const AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
+
+export const IDENTITY_MODES = ["none", "auto", "azure-cli", "workload-identity", "managed-identity", "client-secret", "github-oidc", "azure-devops"] as const;
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+export type ConcreteMode = Exclude<IdentityMode, "none" | "auto">;
+
+/** The AKS server app id a kubelogin exec user asks for, or null when the user does not exec kubelogin. */
+export function kubeloginServerId(user: User | null): string | null {
+  const exec = user?.exec as { command?: string; args?: string[] } | undefined;
+  if (!exec?.command || !/(^|[\\/])kubelogin(\.exe)?$/.test(exec.command)) return null;
+  const args = exec.args ?? [];
+  const i = args.indexOf("--server-id");
+  const inline = args.find((a) => a.startsWith("--server-id="));
+  return (i >= 0 ? args[i + 1] : inline?.slice("--server-id=".length)) ?? AKS_AAD_SERVER_APP_ID;
+}
+
+/**
+ * Picks the identity: an explicit mode wins; `auto` reads the CI environment the same way publishing
+ * does (GitHub OIDC, Azure DevOps workload identity federation, AKS/Kubernetes workload identity,
+ * a client secret, else the Azure CLI login). `none` (the default unless the kubeconfig execs
+ * kubelogin) uses the kubeconfig's own credentials.
+ */
+export function selectIdentityMode(requested: IdentityMode | undefined, env: NodeJS.ProcessEnv, kubeconfigUsesKubelogin: boolean): ConcreteMode | null {
+  const mode = requested ?? (kubeconfigUsesKubelogin ? "auto" : "none");
+  if (mode === "none") return null;
+  if (mode !== "auto") return mode;
+  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) return "github-oidc";
+  if (env.SYSTEM_OIDCREQUESTURI && env.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID) return "azure-devops";
+  if (env.AZURE_FEDERATED_TOKEN_FILE) return "workload-identity";
+  if (env.AZURE_CLIENT_SECRET) return "client-secret";
+  if (env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT) return "managed-identity";
+  return "azure-cli";
+}
+
+function need(mode: string, env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const missing = names.filter((n) => !env[n]);
+  if (missing.length > 0) throw azureIdentityUnavailable(mode, missing);
+  return Object.fromEntries(names.map((n) => [n, env[n] as string]));
+}
+
+/** Builds the @azure/identity credential of a mode from the environment; names every missing variable. */
+export function credentialFor(mode: ConcreteMode, env: NodeJS.ProcessEnv): TokenCredential {
+  switch (mode) {
+    case "azure-cli":
+      return new AzureCliCredential(env.AZURE_TENANT_ID ? { tenantId: env.AZURE_TENANT_ID } : {});
+    case "managed-identity":
+      return env.AZURE_CLIENT_ID ? new ManagedIdentityCredential({ clientId: env.AZURE_CLIENT_ID }) : new ManagedIdentityCredential();
+    case "workload-identity": {
+      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"]);
+      return new WorkloadIdentityCredential({ tenantId: v.AZURE_TENANT_ID, clientId: v.AZURE_CLIENT_ID, tokenFilePath: v.AZURE_FEDERATED_TOKEN_FILE });
+    }
+    case "client-secret": {
+      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"]);
+      return new ClientSecretCredential(v.AZURE_TENANT_ID as string, v.AZURE_CLIENT_ID as string, v.AZURE_CLIENT_SECRET as string);
+    }
+    case "azure-devops": {
+      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN"]);
+      return new AzurePipelinesCredential(
+        v.AZURE_TENANT_ID as string,
+        v.AZURE_CLIENT_ID as string,
+        v.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID as string,
+        v.SYSTEM_ACCESSTOKEN as string,
+      );
+    }
+    case "github-oidc": {
+      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]);
+      // GitHub's documented OIDC request: the runner's URL with the Entra audience, bearer the request token.
+      const getAssertion = async (): Promise<string> => {
+        const url = new URL(v.ACTIONS_ID_TOKEN_REQUEST_URL as string);
+        url.searchParams.set("audience", "api://AzureADTokenExchange");
+        const res = await fetch(url, { headers: { Authorization: `Bearer ${v.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
+        if (!res.ok) throw new Error(`GitHub OIDC token request answered HTTP ${res.status}`);
+        const body = (await res.json()) as { value?: string };
+        if (!body.value) throw new Error("GitHub OIDC token response has no `value`");
+        return body.value;
+      };
+      return new ClientAssertionCredential(v.AZURE_TENANT_ID as string, v.AZURE_CLIENT_ID as string, getAssertion);
+    }
+  }
+}
+
+/**
+ * Replaces the current context's user with a bearer token for the AKS server app. The token never
+ * leaves memory (the kubeconfig file is not rewritten) and is never printed.
+ */
+export async function injectAksToken(kc: KubeConfig, credential: TokenCredential, mode: string): Promise<{ expiresOn: number; serverId: string }> {
+  const userName = kc.getContextObject(kc.getCurrentContext())?.user;
+  const serverId = kubeloginServerId(kc.getCurrentUser()) ?? AKS_AAD_SERVER_APP_ID;
+  const scope = `${serverId}/.default`;
+  let token;
+  try {
+    token = await credential.getToken(scope);
+  } catch (error) {
+    // @azure/identity messages name the credential and the missing setup, never a secret value.
+    const first = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+    throw azureTokenFailed(mode, scope, first, error);
+  }
+  if (!token?.token) throw azureTokenFailed(mode, scope, "the credential returned no token");
+  kc.loadFromOptions({
+    clusters: kc.clusters,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+    users: kc.users.map((u) => (u.name === userName ? { name: u.name, token: token.token } : u)),
+  });
+  return { expiresOn: token.expiresOnTimestamp, serverId };
+}

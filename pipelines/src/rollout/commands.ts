@@ -1,0 +1,153 @@
+import { resolve } from "node:path";
+import { defineCommand } from "../cli/command.js";
+import { findConfigFile, loadConfig } from "../config/load.js";
+import { EXIT, rolloutBadInput, rolloutFailed, rolloutTimedOut } from "../errors.js";
+import type { IdentityMode } from "./aks.js";
+import { credentialFor, IDENTITY_MODES, injectAksToken, kubeloginServerId, selectIdentityMode } from "./aks.js";
+import { collectDiagnostics, writeDiagnostics } from "./diagnostics.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import type { GitopsTarget } from "./gitops.js";
+import { DEFAULT_THRESHOLDS } from "./health.js";
+import type { ImageExpectation } from "./images.js";
+import { parseImageExpectation } from "./images.js";
+import { kubeClients, loadKubeConfig } from "./kube.js";
+import { OBJECT_REF_PATTERN } from "./schema.js";
+import type { VerifyResult } from "./verify.js";
+import { verifyRollout } from "./verify.js";
+
+const usage = [
+  "slipway rollout verify --kubeconfig FILE [--context C] --namespace NS (--deployment NAME... | --selector LABELS)",
+  "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--reconcile] | --argocd-app NS/NAME] [--revision SHA]",
+  "    [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
+].join("\n");
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const SHA = /^[0-9a-f]{7,64}$/i;
+// Label selector syntax (=, ==, !=, in, notin, exists, !); the API server checks the rest and answers 400.
+const SELECTOR = /^[A-Za-z0-9_./\-=!,() ]+$/;
+const DEFAULT_TIMEOUT = "10m";
+const DEFAULT_LOG_LINES = 100;
+
+function splitRef(ref: string): { namespace: string; name: string } {
+  const [namespace = "", name = ""] = ref.split("/");
+  return { namespace, name };
+}
+
+export const rolloutVerify = defineCommand({
+  path: ["rollout", "verify"],
+  summary: "Wait for the GitOps commit to be applied, then prove the Deployments healthy, failing fast",
+  usage,
+  options: {
+    kubeconfig: { type: "string" },
+    context: { type: "string" },
+    namespace: { type: "string", short: "n" },
+    deployment: { type: "string", multiple: true },
+    selector: { type: "string", short: "l" },
+    image: { type: "string", multiple: true },
+    "flux-kustomization": { type: "string" },
+    "argocd-app": { type: "string" },
+    revision: { type: "string" },
+    reconcile: { type: "boolean" },
+    timeout: { type: "string" },
+    diagnostics: { type: "string" },
+    "azure-identity": { type: "string" },
+    config: { type: "string" },
+    json: { type: "boolean" },
+  },
+  async run({ values, io }) {
+    const problems: string[] = [];
+    const bad = (flag: string, value: string, expected: string): void => {
+      problems.push(`${flag} ${JSON.stringify(value)}: expected ${expected}`);
+    };
+    if (values.kubeconfig === undefined) problems.push("--kubeconfig FILE is required");
+    if (values.namespace === undefined) problems.push("--namespace NS is required");
+    else if (!DNS_LABEL.test(values.namespace)) bad("--namespace", values.namespace, "a namespace name (lowercase letters, digits, '-')");
+    const names = values.deployment;
+    if (names === undefined && values.selector === undefined) problems.push("give the Deployments: --deployment NAME (repeatable) or --selector LABELS");
+    if (names !== undefined && values.selector !== undefined) problems.push("give either --deployment or --selector, not both");
+    for (const n of names ?? []) if (!DNS_SUBDOMAIN.test(n)) bad("--deployment", n, "a Deployment name");
+    if (values.selector !== undefined && (!values.selector.trim() || !SELECTOR.test(values.selector))) bad("--selector", values.selector, "a label selector such as `app=api,tier!=batch`");
+    const images: ImageExpectation[] = [];
+    for (const spec of values.image ?? []) {
+      const parsed = parseImageExpectation(spec);
+      if (parsed) images.push(parsed);
+      else bad("--image", spec, "IMAGE=TAG, e.g. `myacr.azurecr.io/api=sha-0123456789ab` or `api=sha256:<64 hex>`");
+    }
+    if (values.revision !== undefined && !SHA.test(values.revision)) bad("--revision", values.revision, "a git commit SHA (7 to 64 hex digits)");
+    if (values["flux-kustomization"] !== undefined && !OBJECT_REF_PATTERN.test(values["flux-kustomization"])) bad("--flux-kustomization", values["flux-kustomization"], "NAMESPACE/NAME");
+    if (values["argocd-app"] !== undefined && !OBJECT_REF_PATTERN.test(values["argocd-app"])) bad("--argocd-app", values["argocd-app"], "NAMESPACE/NAME");
+    if (values["flux-kustomization"] !== undefined && values["argocd-app"] !== undefined) problems.push("give either --flux-kustomization or --argocd-app, not both");
+    const identity = values["azure-identity"];
+    if (identity !== undefined && !(IDENTITY_MODES as readonly string[]).includes(identity)) bad("--azure-identity", identity, IDENTITY_MODES.join(" | "));
+    if (values.timeout !== undefined && parseDuration(values.timeout) === null) bad("--timeout", values.timeout, "a duration such as `90s`, `10m` or `1h30m`");
+
+    // slipway.yaml `rollout:` supplies defaults; flags win.
+    const configFile = values.config !== undefined ? resolve(io.cwd, values.config) : findConfigFile(io.cwd);
+    const settings = configFile === null ? {} : (loadConfig(io.cwd, configFile).config.rollout ?? {});
+    let gitops: GitopsTarget | undefined;
+    const fluxRef = values["flux-kustomization"] ?? (values["argocd-app"] === undefined ? settings.flux?.kustomization : undefined);
+    const argoRef = values["argocd-app"] ?? (values["flux-kustomization"] === undefined ? settings.argocd?.application : undefined);
+    if (fluxRef && OBJECT_REF_PATTERN.test(fluxRef)) gitops = { kind: "flux", ...splitRef(fluxRef) };
+    else if (argoRef && OBJECT_REF_PATTERN.test(argoRef)) gitops = { kind: "argocd", ...splitRef(argoRef) };
+    if (gitops && values.revision === undefined) problems.push(`--revision SHA is required to check that ${gitops.kind === "flux" ? "Flux" : "Argo CD"} applied the commit`);
+    if (values.revision !== undefined && !gitops) problems.push("--revision needs --flux-kustomization or --argocd-app (or rollout.flux / rollout.argocd in slipway.yaml)");
+    if (values.reconcile && gitops?.kind !== "flux") problems.push("--reconcile works with a Flux Kustomization only");
+    if (problems.length > 0) throw rolloutBadInput(problems);
+
+    const timeoutText = values.timeout ?? settings.timeout ?? DEFAULT_TIMEOUT;
+    const kc = loadKubeConfig(resolve(io.cwd, values.kubeconfig as string), values.context);
+    const mode = selectIdentityMode(identity as IdentityMode | undefined, io.env, kubeloginServerId(kc.getCurrentUser()) !== null);
+    if (mode !== null) await injectAksToken(kc, credentialFor(mode, io.env), mode);
+    const clients = kubeClients(kc);
+    const namespace = values.namespace as string;
+
+    const result = await verifyRollout(
+      clients,
+      {
+        namespace,
+        deployments: names,
+        selector: values.selector,
+        images,
+        gitops,
+        revision: values.revision,
+        reconcile: values.reconcile ?? settings.flux?.reconcile ?? false,
+        timeoutMs: parseDuration(timeoutText) as number,
+        thresholds: {
+          oomKilledRestarts: settings.failOn?.oomKilledRestarts ?? DEFAULT_THRESHOLDS.oomKilledRestarts,
+          crashLoopRestarts: settings.failOn?.crashLoopRestarts ?? DEFAULT_THRESHOLDS.crashLoopRestarts,
+        },
+      },
+      { progress: (line) => io.stderr(`${line}\n`) },
+    );
+
+    let written: { json: string; text: string } | undefined;
+    if (result.verdict !== "healthy" && values.diagnostics !== undefined) {
+      const bundle = await collectDiagnostics(clients, result, settings.logLines ?? DEFAULT_LOG_LINES);
+      written = writeDiagnostics(resolve(io.cwd, values.diagnostics), bundle);
+      io.stderr(`diagnostics: ${written.text} and ${written.json}\n`);
+    }
+    if (values.json) io.stdout(`${JSON.stringify(report(result, written), null, 2)}\n`);
+    if (result.verdict === "healthy") {
+      if (!values.json) io.stdout(`rollout healthy in ${formatDuration(result.elapsedMs)}: ${result.deployments.map((d) => `deployment/${d.name}`).join(", ")}\n`);
+      return EXIT.ok;
+    }
+    const error = result.verdict === "failed" ? rolloutFailed(namespace, result.reasons) : rolloutTimedOut(namespace, timeoutText, result.reasons);
+    io.stderr(`${error.render()}\n`);
+    return error.exitCode;
+  },
+});
+
+/** The --json report: verdicts and reasons only; the raw objects (which hold env values) stay out. */
+function report(result: VerifyResult, diagnostics?: { json: string; text: string }): Record<string, unknown> {
+  return {
+    verdict: result.verdict,
+    namespace: result.namespace,
+    elapsedMs: result.elapsedMs,
+    gitops: result.gitops,
+    deployments: result.deployments,
+    problems: result.problems,
+    reasons: result.reasons,
+    diagnostics,
+  };
+}

@@ -1,0 +1,178 @@
+import type { V1ContainerStatus, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { ImageExpectation } from "./images.js";
+import { imageMismatches } from "./images.js";
+
+/** When to stop waiting and call the rollout failed (slipway.yaml `rollout.failOn`). */
+export interface FailFastThresholds {
+  /** restartCount at which a container whose last termination was OOMKilled fails the rollout. */
+  oomKilledRestarts: number;
+  /** restartCount at which a container in CrashLoopBackOff fails the rollout. */
+  crashLoopRestarts: number;
+}
+
+export const DEFAULT_THRESHOLDS: FailFastThresholds = { oomKilledRestarts: 2, crashLoopRestarts: 1 };
+
+/** Waiting reasons that never fix themselves without a change to the manifest, the image or a Secret. */
+const FAIL_AT_ONCE = new Set(["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"]);
+
+/** One reason the rollout failed, named with its object and container. */
+export interface Problem {
+  deployment: string;
+  /** `deployment/NAME` or `pod/NAME`. */
+  object: string;
+  container?: string;
+  reason: string;
+  message: string;
+}
+
+export function renderProblem(p: Problem): string {
+  const where = p.object === `deployment/${p.deployment}` ? p.object : `deployment/${p.deployment} ${p.object}`;
+  return `${where}${p.container ? ` container ${p.container}` : ""}: ${p.reason}${p.message ? ` (${p.message})` : ""}`;
+}
+
+export type DeploymentState = "waiting" | "healthy" | "failed";
+
+export interface DeploymentVerdict {
+  name: string;
+  state: DeploymentState;
+  /** What a user reads in the progress line: kubectl's wording where kubectl has one. */
+  message: string;
+  problems: Problem[];
+}
+
+const REVISION = "deployment.kubernetes.io/revision";
+
+/**
+ * The verdict of `kubectl rollout status deployment/NAME`, rule for rule (kubectl
+ * pkg/polymorphichelpers/rollout_status.go, DeploymentStatusViewer), so ours agrees with kubectl
+ * wherever kubectl decides.
+ */
+export function kubectlRolloutStatus(d: V1Deployment): { done: boolean; message: string; deadlineExceeded: boolean } {
+  const name = d.metadata?.name ?? "";
+  const generation = d.metadata?.generation ?? 0;
+  const status = d.status ?? {};
+  if (generation > (status.observedGeneration ?? 0)) {
+    return { done: false, deadlineExceeded: false, message: "Waiting for deployment spec update to be observed..." };
+  }
+  const progressing = status.conditions?.find((c) => c.type === "Progressing");
+  if (progressing?.reason === "ProgressDeadlineExceeded") {
+    return { done: false, deadlineExceeded: true, message: `deployment "${name}" exceeded its progress deadline` };
+  }
+  const updated = status.updatedReplicas ?? 0;
+  const available = status.availableReplicas ?? 0;
+  const total = status.replicas ?? 0;
+  const wanted = d.spec?.replicas;
+  if (wanted !== undefined && updated < wanted) {
+    return { done: false, deadlineExceeded: false, message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${wanted} new replicas have been updated...` };
+  }
+  if (total > updated) {
+    return { done: false, deadlineExceeded: false, message: `Waiting for deployment "${name}" rollout to finish: ${total - updated} old replicas are pending termination...` };
+  }
+  if (available < updated) {
+    return { done: false, deadlineExceeded: false, message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...` };
+  }
+  return { done: true, deadlineExceeded: false, message: `deployment "${name}" successfully rolled out` };
+}
+
+function ownedBy(owner: { metadata?: { uid?: string; name?: string } }, kind: string, obj: { metadata?: { ownerReferences?: { kind: string; name: string; uid: string }[] } }): boolean {
+  return (obj.metadata?.ownerReferences ?? []).some(
+    (ref) => ref.kind === kind && (owner.metadata?.uid ? ref.uid === owner.metadata.uid : ref.name === owner.metadata?.name),
+  );
+}
+
+/**
+ * The Deployment's current ReplicaSet: owned by it and carrying the Deployment's revision annotation
+ * (the deployment controller stamps both with the same number). Undefined until the controller created it.
+ */
+export function currentReplicaSet(d: V1Deployment, replicaSets: readonly V1ReplicaSet[]): V1ReplicaSet | undefined {
+  const owned = replicaSets.filter((rs) => ownedBy(d, "Deployment", rs));
+  const revision = d.metadata?.annotations?.[REVISION];
+  if (revision !== undefined) return owned.find((rs) => rs.metadata?.annotations?.[REVISION] === revision);
+  return undefined;
+}
+
+export function podsOf(rs: V1ReplicaSet, pods: readonly V1Pod[]): V1Pod[] {
+  return pods.filter((p) => ownedBy(rs, "ReplicaSet", p) && !p.metadata?.deletionTimestamp);
+}
+
+function lastTermination(cs: V1ContainerStatus): string {
+  const t = cs.lastState?.terminated ?? cs.state?.terminated;
+  if (!t) return "";
+  return `last exit ${t.exitCode}${t.reason ? ` ${t.reason}` : ""}`;
+}
+
+/** Fail-fast reasons visible on one pod (init containers included). */
+export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFastThresholds): Problem[] {
+  const object = `pod/${pod.metadata?.name ?? ""}`;
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const problems: Problem[] = [];
+  for (const cs of statuses) {
+    const waiting = cs.state?.waiting?.reason;
+    const base = { deployment, object, container: cs.name };
+    const oom = cs.lastState?.terminated?.reason === "OOMKilled" || cs.state?.terminated?.reason === "OOMKilled";
+    if (waiting && FAIL_AT_ONCE.has(waiting)) {
+      problems.push({ ...base, reason: waiting, message: cs.state?.waiting?.message ?? "" });
+    } else if (oom) {
+      // The OOM threshold governs a container killed for memory, even once it backs off: users tolerate
+      // a first OOM (warm-up spike) with `failOn.oomKilledRestarts`, and CrashLoopBackOff must not undo that.
+      if (cs.restartCount >= thresholds.oomKilledRestarts) {
+        problems.push({ ...base, reason: "OOMKilled", message: `killed for memory, restarts ${cs.restartCount}` });
+      }
+    } else if (waiting === "CrashLoopBackOff" && cs.restartCount >= thresholds.crashLoopRestarts) {
+      const last = lastTermination(cs);
+      problems.push({ ...base, reason: "CrashLoopBackOff", message: `restarts ${cs.restartCount}${last ? `, ${last}` : ""}` });
+    }
+  }
+  return problems;
+}
+
+/** A short, stable description of a pod for progress lines: changes only when something a user cares about changes. */
+export function podState(pod: V1Pod): string {
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  if (statuses.length === 0) return pod.status?.phase ?? "Pending";
+  return statuses
+    .map((cs) => {
+      const s = cs.state?.waiting ? cs.state.waiting.reason ?? "Waiting" : cs.state?.terminated ? `Terminated ${cs.state.terminated.reason ?? cs.state.terminated.exitCode}` : cs.ready ? "Ready" : "Running";
+      return `${cs.name} ${s}${cs.restartCount ? ` (restarts ${cs.restartCount})` : ""}`;
+    })
+    .join(", ");
+}
+
+function templateImages(d: V1Deployment): string[] {
+  const spec = d.spec?.template?.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => c.image ?? "");
+}
+
+function podImages(p: V1Pod): string[] {
+  return [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c) => c.image ?? "");
+}
+
+/**
+ * One Deployment's verdict: failed on the first sign of a fail-fast reason in its current ReplicaSet's
+ * pods or a progress deadline; healthy when kubectl would say so and the template and those pods run
+ * the expected images; waiting otherwise.
+ */
+export function evaluateDeployment(
+  d: V1Deployment,
+  replicaSets: readonly V1ReplicaSet[],
+  pods: readonly V1Pod[],
+  expectations: ImageExpectation[],
+  thresholds: FailFastThresholds,
+): DeploymentVerdict {
+  const name = d.metadata?.name ?? "";
+  const status = kubectlRolloutStatus(d);
+  const rs = currentReplicaSet(d, replicaSets);
+  const current = rs ? podsOf(rs, pods) : [];
+  const problems = current.flatMap((p) => podProblems(name, p, thresholds));
+  if (status.deadlineExceeded) {
+    const cond = d.status?.conditions?.find((c) => c.type === "Progressing");
+    problems.unshift({ deployment: name, object: `deployment/${name}`, reason: "ProgressDeadlineExceeded", message: cond?.message ?? "" });
+  }
+  if (problems.length > 0) return { name, state: "failed", message: problems.map(renderProblem).join("; "), problems };
+  const templateWrong = imageMismatches(templateImages(d), expectations);
+  if (templateWrong.length > 0) return { name, state: "waiting", message: `template ${templateWrong.join("; ")} (GitOps change not applied yet?)`, problems };
+  if (!status.done) return { name, state: "waiting", message: status.message, problems };
+  const podWrong = current.flatMap((p) => imageMismatches(podImages(p), expectations).map((m) => `pod/${p.metadata?.name ?? ""} ${m}`));
+  if (podWrong.length > 0) return { name, state: "waiting", message: podWrong.join("; "), problems };
+  return { name, state: "healthy", message: status.message, problems };
+}

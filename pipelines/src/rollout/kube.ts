@@ -1,0 +1,78 @@
+import { existsSync, statSync } from "node:fs";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import type { SlipwayError } from "../errors.js";
+import { kubeconfigInvalid, kubeconfigNotFound, kubeContextNotFound, kubeForbidden, kubeUnreachable } from "../errors.js";
+
+/** Loads a kubeconfig file and selects the context; every problem is bad input (exit 2). */
+export function loadKubeConfig(file: string, context?: string): KubeConfig {
+  if (!existsSync(file) || !statSync(file).isFile()) throw kubeconfigNotFound(file);
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(file);
+  } catch (error) {
+    // client-node's parse errors quote YAML positions, not values; keep only the first line.
+    throw kubeconfigInvalid(file, (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "unreadable");
+  }
+  if (context !== undefined) {
+    if (!kc.getContextObject(context)) throw kubeContextNotFound(context, kc.getContexts().map((c) => c.name));
+    kc.setCurrentContext(context);
+  }
+  if (!kc.getCurrentContext() || !kc.getContextObject(kc.getCurrentContext())) {
+    throw kubeconfigInvalid(file, "it has no current-context (pass --context)");
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server) throw kubeconfigInvalid(file, `context ${JSON.stringify(kc.getCurrentContext())} names no cluster with a server URL`);
+  return kc;
+}
+
+export interface KubeClients {
+  kc: KubeConfig;
+  server: string;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  custom: CustomObjectsApi;
+}
+
+export function kubeClients(kc: KubeConfig): KubeClients {
+  return {
+    kc,
+    server: kc.getCurrentCluster()?.server ?? "",
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+  };
+}
+
+/** The HTTP status of a client-node error: ApiException has `code`, Watch errors `statusCode`. */
+export function httpStatus(error: unknown): number | undefined {
+  const e = error as { code?: unknown; statusCode?: unknown } | null;
+  if (typeof e?.code === "number") return e.code;
+  if (typeof e?.statusCode === "number") return e.statusCode;
+  return undefined;
+}
+
+function serverMessage(error: unknown): string {
+  const body = (error as { body?: unknown } | null)?.body;
+  if (typeof body === "string") {
+    try {
+      const parsed = JSON.parse(body) as { message?: string };
+      if (parsed.message) return parsed.message;
+    } catch {
+      // not a Status object
+    }
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  return cause?.code ? `${message} (${cause.code})` : (message.split("\n")[0] ?? message);
+}
+
+/**
+ * Turns a client-node failure into a catalog error when it is one a user can act on: refused
+ * (401/403: RBAC) or unreachable (no HTTP answer). Returns null for anything else.
+ */
+export function classifyKubeError(error: unknown, verb: string, resource: string, namespace: string, server: string): SlipwayError | null {
+  const status = httpStatus(error);
+  if (status === 401 || status === 403) return kubeForbidden(verb, resource, namespace, `HTTP ${status}: ${serverMessage(error)}`);
+  if (status === undefined) return kubeUnreachable(server, serverMessage(error), error);
+  return null;
+}

@@ -1,0 +1,261 @@
+import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import { ListWatch, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
+import type { SlipwayError } from "../errors.js";
+import { formatDuration } from "./duration.js";
+import type { GitopsTarget, GitopsVerdict } from "./gitops.js";
+import { argoApplied, fluxApplied, GITOPS_API, gitopsLabel } from "./gitops.js";
+import type { DeploymentVerdict, FailFastThresholds, Problem } from "./health.js";
+import { currentReplicaSet, evaluateDeployment, podsOf, podState, renderProblem } from "./health.js";
+import type { ImageExpectation } from "./images.js";
+import type { KubeClients } from "./kube.js";
+import { classifyKubeError, httpStatus } from "./kube.js";
+
+export interface VerifyRequest {
+  namespace: string;
+  /** Deployment names, or a label selector: exactly one of the two. */
+  deployments?: string[];
+  selector?: string;
+  images: ImageExpectation[];
+  gitops?: GitopsTarget;
+  revision?: string;
+  /** Ask Flux to reconcile now (reconcile.fluxcd.io/requestedAt). */
+  reconcile: boolean;
+  timeoutMs: number;
+  thresholds: FailFastThresholds;
+}
+
+export type Verdict = "healthy" | "failed" | "timeout";
+
+export interface Snapshot {
+  deployments: V1Deployment[];
+  replicaSets: V1ReplicaSet[];
+  pods: V1Pod[];
+}
+
+export interface VerifyResult {
+  verdict: Verdict;
+  namespace: string;
+  elapsedMs: number;
+  gitops?: { target: string; state: GitopsVerdict["state"]; message: string; observed?: string };
+  deployments: { name: string; state: DeploymentVerdict["state"] | "missing"; message: string }[];
+  problems: Problem[];
+  /** Human-readable reasons: failures for `failed`, what was still pending for `timeout`. */
+  reasons: string[];
+  /** The objects of the selected Deployments at the verdict, for diagnostics. */
+  snapshot: Snapshot;
+}
+
+export interface VerifyHooks {
+  /** One line per change of an object's state. */
+  progress: (line: string) => void;
+  now?: () => number;
+}
+
+type Informer<T extends KubernetesObject> = ListWatch<T>;
+
+const RETRY_MS = 1000;
+
+/**
+ * Waits until the GitOps object applied the commit and every selected Deployment is healthy, or
+ * fails on the first watch event that shows a fail-fast reason, or gives up at the timeout.
+ * List + watch through client-node's ListWatch (resourceVersion, re-watch on close), so a verdict
+ * follows the first event that decides it instead of a polling interval.
+ */
+export async function verifyRollout(clients: KubeClients, req: VerifyRequest, hooks: VerifyHooks): Promise<VerifyResult> {
+  const now = hooks.now ?? Date.now;
+  const started = now();
+  const { namespace } = req;
+  const stamp = (): string => `[${formatDuration(now() - started).padStart(6)}]`;
+  const lastLine = new Map<string, string>();
+  const say = (key: string, text: string): void => {
+    if (lastLine.get(key) === text) return;
+    lastLine.set(key, text);
+    hooks.progress(`${stamp()} ${key}: ${text}`);
+  };
+
+  if (req.gitops?.kind === "flux" && req.reconcile) await requestFluxReconcile(clients, req.gitops, now);
+
+  const watch = new Watch(clients.kc);
+  const ns = encodeURIComponent(namespace);
+  const informers: { label: string; resource: string; informer: Informer<KubernetesObject> }[] = [];
+  const add = <T extends KubernetesObject>(label: string, resource: string, lw: Informer<T>): Informer<T> => {
+    informers.push({ label, resource, informer: lw as unknown as Informer<KubernetesObject> });
+    return lw;
+  };
+  const deployments = add(
+    "deployments",
+    "deployments.apps",
+    new ListWatch<V1Deployment>(
+      `/apis/apps/v1/namespaces/${ns}/deployments`,
+      watch,
+      () => clients.apps.listNamespacedDeployment({ namespace, labelSelector: req.selector }),
+      false,
+      req.selector,
+    ),
+  );
+  const replicaSets = add(
+    "replicasets",
+    "replicasets.apps",
+    new ListWatch<V1ReplicaSet>(`/apis/apps/v1/namespaces/${ns}/replicasets`, watch, () => clients.apps.listNamespacedReplicaSet({ namespace }), false),
+  );
+  const pods = add("pods", "pods", new ListWatch<V1Pod>(`/api/v1/namespaces/${ns}/pods`, watch, () => clients.core.listNamespacedPod({ namespace }), false));
+  let gitopsInformer: Informer<KubernetesObject> | undefined;
+  if (req.gitops) {
+    const t = req.gitops;
+    const api = GITOPS_API[t.kind];
+    const fieldSelector = `metadata.name=${t.name}`;
+    gitopsInformer = add(
+      gitopsLabel(t),
+      `${api.plural}.${api.group}`,
+      new ListWatch<KubernetesObject>(
+        `/apis/${api.group}/${api.version}/namespaces/${encodeURIComponent(t.namespace)}/${api.plural}`,
+        watch,
+        () => clients.custom.listNamespacedCustomObject({ group: api.group, version: api.version, namespace: t.namespace, plural: api.plural, fieldSelector }),
+        false,
+        undefined,
+        fieldSelector,
+      ),
+    );
+  }
+
+  return await new Promise<VerifyResult>((resolve, reject) => {
+    let finished = false;
+    let ready = false;
+    let gitopsVerdict: GitopsVerdict | undefined;
+    let verdicts: VerifyResult["deployments"] = [];
+    let problems: Problem[] = [];
+    const timers = new Set<NodeJS.Timeout>();
+
+    const snapshot = (): Snapshot => {
+      const selected = selectedDeployments().filter((d): d is V1Deployment => d !== undefined);
+      const uids = new Set(selected.map((d) => d.metadata?.uid ?? d.metadata?.name));
+      const rsList = replicaSets.list(namespace).filter((rs) => (rs.metadata?.ownerReferences ?? []).some((o) => o.kind === "Deployment" && uids.has(o.uid)));
+      const podList = rsList.flatMap((rs) => podsOf(rs, pods.list(namespace)));
+      return { deployments: selected, replicaSets: rsList, pods: podList };
+    };
+
+    const finish = (verdict: Verdict | Error, reasons: string[] = []): void => {
+      if (finished) return;
+      finished = true;
+      for (const t of timers) clearTimeout(t);
+      for (const { informer } of informers) void informer.stop();
+      if (verdict instanceof Error) return reject(verdict);
+      const t = req.gitops;
+      resolve({
+        verdict,
+        namespace,
+        elapsedMs: now() - started,
+        gitops: t && gitopsVerdict ? { target: gitopsLabel(t), state: gitopsVerdict.state, message: gitopsVerdict.message, observed: gitopsVerdict.observed } : undefined,
+        deployments: verdicts,
+        problems,
+        reasons,
+        snapshot: snapshot(),
+      });
+    };
+
+    function selectedDeployments(): (V1Deployment | undefined)[] {
+      if (req.deployments) return req.deployments.map((name) => deployments.get(name, namespace));
+      return [...deployments.list(namespace)].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+    }
+
+    const evaluate = (): void => {
+      if (finished || !ready) return;
+      if (req.gitops && req.revision) {
+        const t = req.gitops;
+        const obj = gitopsInformer?.get(t.name, t.namespace);
+        gitopsVerdict = t.kind === "flux" ? fluxApplied(obj, req.revision) : argoApplied(obj, req.revision);
+        say(gitopsLabel(t), gitopsVerdict.message);
+        if (gitopsVerdict.state === "failed") return finish("failed", [`${gitopsLabel(t)}: ${gitopsVerdict.message}`]);
+        // Deployments are judged only once our commit is applied: before that they run the previous release.
+        if (gitopsVerdict.state !== "applied") return;
+      }
+      const rsList = [...replicaSets.list(namespace)];
+      const podList = [...pods.list(namespace)];
+      const selected = selectedDeployments();
+      problems = [];
+      verdicts = [];
+      if (req.selector && selected.length === 0) {
+        verdicts.push({ name: `(selector ${req.selector})`, state: "missing", message: "no deployment matches the selector yet" });
+        say(`selector ${req.selector}`, "no deployment matches yet");
+        return;
+      }
+      selected.forEach((d, i) => {
+        const name = d?.metadata?.name ?? req.deployments?.[i] ?? "";
+        if (!d) {
+          verdicts.push({ name, state: "missing", message: "not found" });
+          say(`deployment/${name}`, "not found (yet)");
+          return;
+        }
+        const v = evaluateDeployment(d, rsList, podList, req.images, req.thresholds);
+        verdicts.push({ name, state: v.state, message: v.message });
+        problems.push(...v.problems);
+        say(`deployment/${name}`, v.message);
+        const rs = currentReplicaSet(d, rsList);
+        for (const pod of rs ? podsOf(rs, podList) : []) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod));
+      });
+      if (problems.length > 0) return finish("failed", problems.map(renderProblem));
+      if (verdicts.every((v) => v.state === "healthy")) finish("healthy");
+    };
+
+    const timeout = setTimeout(() => {
+      const pending = [
+        ...(req.gitops && gitopsVerdict?.state !== "applied" ? [`${gitopsLabel(req.gitops)}: ${gitopsVerdict?.message ?? "not read yet"}`] : []),
+        ...verdicts.filter((v) => v.state !== "healthy").map((v) => `deployment/${v.name}: ${v.message}`),
+      ];
+      finish("timeout", pending.length > 0 ? pending : ["the first list of objects did not complete"]);
+    }, req.timeoutMs);
+    timers.add(timeout);
+
+    for (const { label, resource, informer } of informers) {
+      informer.on("change", evaluate);
+      informer.on("error", (error: unknown) => {
+        if (finished) return;
+        const status = httpStatus(error);
+        const terminal = classifyKubeError(error, "watch", resource, namespace, clients.server);
+        if (!ready || status === 401 || status === 403) {
+          finish(terminal ?? (error instanceof Error ? error : new Error(String(error))));
+          return;
+        }
+        // Transient once running (a dropped connection, an API server restart): list and watch again.
+        say(`watch ${label}`, `lost (${(terminal as SlipwayError | null)?.message ?? String(error)}), retrying`);
+        const retry = setTimeout(() => {
+          timers.delete(retry);
+          if (!finished) void informer.start();
+        }, RETRY_MS);
+        timers.add(retry);
+      });
+    }
+
+    Promise.all(informers.map(({ informer }) => informer.start())).then(
+      () => {
+        if (finished) return;
+        ready = true;
+        evaluate();
+      },
+      (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+}
+
+/**
+ * `flux reconcile kustomization` does exactly this: set reconcile.fluxcd.io/requestedAt to a new
+ * value; the controller reconciles at once instead of at its next interval.
+ */
+async function requestFluxReconcile(clients: KubeClients, t: GitopsTarget, now: () => number): Promise<void> {
+  const api = GITOPS_API.flux;
+  try {
+    await clients.custom.patchNamespacedCustomObject(
+      {
+        group: api.group,
+        version: api.version,
+        namespace: t.namespace,
+        plural: api.plural,
+        name: t.name,
+        body: { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": new Date(now()).toISOString() } } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+  } catch (error) {
+    throw classifyKubeError(error, "patch", `${api.plural}.${api.group}`, t.namespace, clients.server) ?? error;
+  }
+}
