@@ -2,6 +2,7 @@ import { z } from "zod";
 import { PublishSettings } from "../acr/schema.js";
 import { MigrateSettings } from "../migrate/schema.js";
 import { RolloutSettings } from "../rollout/schema.js";
+import { GitopsSettings } from "../gitops/schema.js";
 
 /**
  * slipway.yaml, the one config file at the root of the repository being built.
@@ -78,6 +79,7 @@ export const SlipwayConfig = z
     publish: PublishSettings.optional(),
     migrate: MigrateSettings.optional(),
     rollout: RolloutSettings.optional(),
+    gitops: GitopsSettings.optional(),
   })
   .meta({ title: "slipway.yaml", description: "Slipway pipeline configuration." });
 export type SlipwayConfig = z.infer<typeof SlipwayConfig>;

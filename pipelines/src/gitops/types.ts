@@ -47,6 +47,8 @@ export interface Occurrence {
   value: string;
   /** Flux marker, e.g. `flux-system:api:tag`. */
   marker?: string;
+  /** Another name that selects this field (Kustomize `name` when `newName` renames it). */
+  alias?: string;
 }
 
 export interface FormatChange {

@@ -40,7 +40,7 @@ function scan(content: string, path: string): Entry[] {
         map,
         name,
         newName,
-        occurrence: { format: "kustomize", object, field: `images[${i}]`, image, value: formatImageRef({ name: image, tag: tag || undefined, digest: digest || undefined }) },
+        occurrence: { format: "kustomize", object, field: `images[${i}]`, image, ...(newName ? { alias: name } : {}), value: formatImageRef({ name: image, tag: tag || undefined, digest: digest || undefined }) },
       });
     });
   });

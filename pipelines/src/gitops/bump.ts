@@ -1,0 +1,127 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, relative, resolve as resolvePath } from "node:path";
+import { glob } from "tinyglobby";
+import { gitopsDirNotFound, gitopsImageNotFound, gitopsVerifyFailed } from "../errors.js";
+import { MARKER_TOKEN } from "./formats/flux-markers/index.js";
+import { FORMATS } from "./formats/registry.js";
+import { sameImage, screenToken } from "./image.js";
+import type { ChangeRecord } from "./record.js";
+import { buildRecord, targetLabel } from "./record.js";
+import type { Edit, FormatOptions, ImageTarget, Occurrence, PolicyTarget } from "./types.js";
+
+export interface BumpInput {
+  /** Root of the GitOps checkout; file names in the record are relative to it. */
+  root: string;
+  /** Only files under this folder (relative to root). */
+  path?: string;
+  images: ImageTarget[];
+  policies: PolicyTarget[];
+  options: FormatOptions;
+  allowMissing?: boolean;
+  dryRun?: boolean;
+}
+
+export interface BumpResult {
+  record: ChangeRecord;
+  /** Repo-relative files written (none in dry-run). */
+  written: string[];
+}
+
+/** YAML files and extension-less `Kustomization` files; never inside .git or node_modules. */
+const PATTERNS = ["**/*.yaml", "**/*.yml", "**/Kustomization"];
+const IGNORE = ["**/.git/**", "**/node_modules/**"];
+
+function matchesImage(target: ImageTarget, occurrence: Occurrence): boolean {
+  if (occurrence.image && sameImage(target.image, occurrence.image)) return true;
+  return occurrence.alias !== undefined && sameImage(target.image, occurrence.alias);
+}
+
+function policyOf(marker: string): string {
+  return marker.split(":").slice(0, 2).join(":");
+}
+
+/**
+ * The orchestrator (Flux image-automation-controller internal/update): list files, screen them
+ * cheaply, let each format extract and update, verify every edit by extracting again, and write back
+ * only files that changed, and only once every file has been verified (nothing half-written).
+ */
+export async function bump(input: BumpInput): Promise<BumpResult> {
+  const root = resolvePath(input.root);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw gitopsDirNotFound(input.root, "GitOps repository");
+  const base = resolvePath(root, input.path ?? ".");
+  if (!existsSync(base) || !statSync(base).isDirectory() || relative(root, base).startsWith("..")) {
+    throw gitopsDirNotFound(input.path ?? ".", "path");
+  }
+  const files = (await glob(PATTERNS, { cwd: base, ignore: IGNORE, dot: false, onlyFiles: true })).sort();
+  const tokens = input.images.map((t) => screenToken(t.image));
+  if (input.policies.length > 0) tokens.push(MARKER_TOKEN);
+
+  const editsByFile = new Map<string, Edit[]>();
+  const contents = new Map<string, string>();
+  const editedKeys = new Set<string>();
+  const matched: Occurrence[] = [];
+  const key = (file: string, o: { format: string; object: string; field: string }): string => `${file}\0${o.format}\0${o.object}\0${o.field}`;
+
+  for (const name of files) {
+    const absolute = join(base, name);
+    const original = readFileSync(absolute, "utf8");
+    if (!tokens.some((t) => original.includes(t))) continue;
+    const file = relative(root, absolute).split("\\").join("/");
+    let current = original;
+    const fileEdits: Edit[] = [];
+    for (const format of FORMATS.values()) {
+      const found = format.extract(current, file, input.options);
+      for (const o of found) {
+        const isMatch = input.images.some((t) => matchesImage(t, o)) || (o.marker !== undefined && input.policies.some((p) => p.policy === policyOf(o.marker as string)));
+        if (isMatch) matched.push(Object.assign({ file }, o));
+      }
+      if (found.length === 0) continue;
+      const result = format.update(current, { path: file, images: input.images, policies: input.policies, options: input.options });
+      if (result.edits.length === 0) continue;
+      current = result.content;
+      fileEdits.push(...result.edits);
+    }
+    if (fileEdits.length === 0) continue;
+    verify(file, current, fileEdits, input.options);
+    for (const e of fileEdits) editedKeys.add(key(file, e));
+    editsByFile.set(file, fileEdits);
+    contents.set(file, current);
+  }
+
+  const status = { changed: [] as string[], alreadyAt: [] as string[], missing: [] as string[] };
+  const classify = (label: string, hits: Array<Occurrence & { file?: string }>): void => {
+    if (hits.length === 0) status.missing.push(label);
+    else if (hits.some((o) => editedKeys.has(key(o.file ?? "", o)))) status.changed.push(label);
+    else status.alreadyAt.push(label);
+  };
+  for (const t of input.images) classify(targetLabel(t), matched.filter((o) => matchesImage(t, o)));
+  for (const p of input.policies) classify(targetLabel(p), matched.filter((o) => o.marker !== undefined && policyOf(o.marker) === p.policy));
+  if (status.missing.length > 0 && !input.allowMissing) {
+    throw gitopsImageNotFound(status.missing, relative(process.cwd(), base) || ".");
+  }
+
+  const written: string[] = [];
+  if (!input.dryRun) {
+    for (const [file, content] of contents) {
+      writeFileSync(join(root, file), content);
+      written.push(file);
+    }
+  }
+  return { record: buildRecord(editsByFile, status), written };
+}
+
+/** Renovate auto-replace: re-extract the new text and check every edited field reads as intended. */
+function verify(file: string, content: string, edits: Edit[], options: FormatOptions): void {
+  const byFormat = new Map<string, Occurrence[]>();
+  for (const edit of edits) {
+    let occurrences = byFormat.get(edit.format);
+    if (!occurrences) {
+      occurrences = FORMATS.get(edit.format)?.extract(content, file, options) ?? [];
+      byFormat.set(edit.format, occurrences);
+    }
+    const now = occurrences.find((o) => o.object === edit.object && o.field === edit.field);
+    if (!now || now.value !== edit.new) {
+      throw gitopsVerifyFailed(file, edit.object, edit.field, edit.new, now ? now.value : "(field no longer found)");
+    }
+  }
+}

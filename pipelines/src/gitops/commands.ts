@@ -1,0 +1,153 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defineCommand } from "../cli/command.js";
+import type { Io } from "../cli/command.js";
+import { loadConfig } from "../config/load.js";
+import type { SlipwayConfig } from "../config/schema.js";
+import { EXIT, usageError } from "../errors.js";
+import { bump } from "./bump.js";
+import { commitPush } from "./git.js";
+import { parseTargets } from "./input.js";
+import { renderRecord } from "./record.js";
+import type { FormatOptions } from "./types.js";
+
+const bumpUsage =
+  "slipway gitops bump --repo DIR [--path SUBDIR] [--set IMAGE=TAG[@sha256:DIGEST]]... [--policy NS:NAME=IMAGE:TAG[@sha256:DIGEST]]... [--allow-missing] [--dry-run] [--json] [--config FILE]";
+const pushUsage =
+  "slipway gitops commit-push --repo URL|DIR --branch B [--path SUBDIR] [--set IMAGE=TAG[@sha256:DIGEST]]... [--policy NS:NAME=IMAGE:TAG[@sha256:DIGEST]]... [--message-from FILE] [--source-sha SHA] [--allow-missing] [--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--workdir DIR] [--json] [--config FILE]";
+
+export const DEFAULT_AUTHOR = { name: "Slipway", email: "slipway@users.noreply.github.com" };
+/** The environment variable holding an HTTPS token (Dagger: withSecretVariable). */
+export const TOKEN_ENV = "SLIPWAY_GIT_TOKEN";
+
+function gitopsConfig(io: Io, file: string | undefined): NonNullable<SlipwayConfig["gitops"]> {
+  const { config } = loadConfig(io.cwd, file === undefined ? undefined : resolve(io.cwd, file));
+  return config.gitops ?? {};
+}
+
+function formatOptions(gitops: NonNullable<SlipwayConfig["gitops"]>): FormatOptions {
+  return { helmKeyPaths: gitops.helm?.images ?? [], ...(gitops.helm?.valuesFiles ? { valuesGlobs: gitops.helm.valuesFiles } : {}) };
+}
+
+function requireTargets(sets: string[] | undefined, policies: string[] | undefined, usage: string): ReturnType<typeof parseTargets> {
+  if ((sets ?? []).length === 0 && (policies ?? []).length === 0) throw usageError("give at least one --set or --policy", usage);
+  return parseTargets(sets ?? [], policies ?? []);
+}
+
+export const gitopsBump = defineCommand({
+  path: ["gitops", "bump"],
+  summary: "Set image tags/digests in a GitOps checkout, editing YAML in place; print the change record",
+  usage: bumpUsage,
+  options: {
+    repo: { type: "string" },
+    path: { type: "string" },
+    set: { type: "string", multiple: true },
+    policy: { type: "string", multiple: true },
+    "allow-missing": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    json: { type: "boolean" },
+    config: { type: "string" },
+  },
+  async run({ values, io }) {
+    if (values.repo === undefined) throw usageError("--repo is required", bumpUsage);
+    const targets = requireTargets(values.set, values.policy, bumpUsage);
+    const gitops = gitopsConfig(io, values.config);
+    const result = await bump({
+      root: resolve(io.cwd, values.repo),
+      path: values.path ?? gitops.path,
+      ...targets,
+      options: formatOptions(gitops),
+      allowMissing: values["allow-missing"] ?? false,
+      dryRun: values["dry-run"] ?? false,
+    });
+    io.stdout(values.json ? `${JSON.stringify({ dryRun: values["dry-run"] ?? false, written: result.written, record: result.record }, null, 2)}\n` : renderRecord(result.record, values["dry-run"] ?? false));
+    return EXIT.ok;
+  },
+});
+
+function parseAuthor(value: string): { name: string; email: string } | null {
+  const match = /^\s*([^<>]+?)\s*<([^\s<>@]+@[^\s<>]+)>\s*$/.exec(value);
+  return match ? { name: match[1] as string, email: match[2] as string } : null;
+}
+
+export const gitopsCommitPush = defineCommand({
+  path: ["gitops", "commit-push"],
+  summary: "Clone the GitOps repo, bump images, make one commit and push it, retrying on concurrent writers",
+  usage: pushUsage,
+  options: {
+    repo: { type: "string" },
+    branch: { type: "string" },
+    path: { type: "string" },
+    set: { type: "string", multiple: true },
+    policy: { type: "string", multiple: true },
+    "message-from": { type: "string" },
+    "source-sha": { type: "string" },
+    "allow-missing": { type: "boolean" },
+    "max-attempts": { type: "string" },
+    "ssh-key": { type: "string" },
+    "known-hosts": { type: "string" },
+    author: { type: "string" },
+    workdir: { type: "string" },
+    json: { type: "boolean" },
+    config: { type: "string" },
+  },
+  async run({ values, io }) {
+    const gitops = gitopsConfig(io, values.config);
+    const repo = values.repo ?? gitops.repository;
+    if (repo === undefined) throw usageError("--repo is required (or set gitops.repository in slipway.yaml)", pushUsage);
+    const branch = values.branch ?? gitops.branch;
+    if (branch === undefined) throw usageError("--branch is required (or set gitops.branch in slipway.yaml)", pushUsage);
+    // A branch or SHA starting with '-' would be read by git as an option.
+    if (branch === "" || branch.startsWith("-") || /[\s~^:?*[\\]/.test(branch)) throw usageError(`--branch ${JSON.stringify(branch)} is not a branch name`, pushUsage);
+    const sourceSha = values["source-sha"] ?? io.env.GITHUB_SHA ?? io.env.BUILD_SOURCEVERSION;
+    if (sourceSha !== undefined && !/^[0-9a-f]{7,64}$/.test(sourceSha)) throw usageError(`--source-sha ${JSON.stringify(sourceSha)} is not a commit SHA`, pushUsage);
+    const maxAttempts = values["max-attempts"] === undefined ? 20 : Number(values["max-attempts"]);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+      throw usageError(`--max-attempts ${JSON.stringify(values["max-attempts"])} must be a whole number from 1 to 100`, pushUsage);
+    }
+    const author = values.author === undefined ? (gitops.commit?.author ?? DEFAULT_AUTHOR) : parseAuthor(values.author);
+    if (author === null) throw usageError(`--author ${JSON.stringify(values.author)} must look like 'Name <email>'`, pushUsage);
+    let messageTemplate: string | undefined;
+    if (values["message-from"] !== undefined) {
+      const file = resolve(io.cwd, values["message-from"]);
+      if (!existsSync(file)) throw usageError(`--message-from ${JSON.stringify(values["message-from"])} does not exist`, pushUsage);
+      messageTemplate = readFileSync(file, "utf8");
+    }
+    const sshKey = values["ssh-key"] === undefined ? undefined : resolve(io.cwd, values["ssh-key"]);
+    if (sshKey !== undefined && !existsSync(sshKey)) throw usageError(`--ssh-key ${JSON.stringify(values["ssh-key"])} does not exist`, pushUsage);
+    const targets = requireTargets(values.set, values.policy, pushUsage);
+    const token = io.env[TOKEN_ENV] || undefined;
+    const result = await commitPush({
+      repo: /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\\]+@[^/\\]+:/.test(repo) ? repo : resolve(io.cwd, repo),
+      branch,
+      path: values.path ?? gitops.path,
+      ...targets,
+      options: formatOptions(gitops),
+      allowMissing: values["allow-missing"] ?? false,
+      auth: {
+        ...(token ? { token, username: io.env.SLIPWAY_GIT_USERNAME || undefined } : {}),
+        ...(sshKey ? { sshKey } : {}),
+        ...(values["known-hosts"] ? { knownHosts: resolve(io.cwd, values["known-hosts"]) } : {}),
+      },
+      author,
+      sourceSha,
+      messageTemplate,
+      maxAttempts,
+      workdir: values.workdir === undefined ? undefined : resolve(io.cwd, values.workdir),
+      log: (line) => io.stderr(`${line}\n`),
+    });
+    if (values.json) {
+      io.stdout(`${JSON.stringify({ branch, ...result }, null, 2)}\n`);
+    } else {
+      io.stdout(renderRecord(result.record, false));
+      io.stdout(
+        result.pushed
+          ? `pushed ${result.commit} to ${branch} (attempt ${result.attempts})\n`
+          : `no commit: ${branch} is already at the requested images (${result.commit})\n`,
+      );
+    }
+    return EXIT.ok;
+  },
+});
+
+export const GITOPS_COMMANDS = [gitopsBump, gitopsCommitPush];

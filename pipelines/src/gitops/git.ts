@@ -1,0 +1,245 @@
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, resolve as resolvePath } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { SimpleGit } from "simple-git";
+import { simpleGit } from "simple-git";
+import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsVerifyFailed } from "../errors.js";
+import type { BumpInput } from "./bump.js";
+import { bump } from "./bump.js";
+import { FORMATS } from "./formats/registry.js";
+import type { ChangeRecord } from "./record.js";
+import { flatten, isEmpty, renderCommitMessage } from "./record.js";
+
+export interface GitAuth {
+  /** HTTPS token, handed to git through GIT_ASKPASS: never in a URL, argv, .git/config or a log. */
+  token?: string;
+  /** Username sent with the token (GitHub: x-access-token; Azure DevOps accepts any). */
+  username?: string;
+  /** SSH private key file for ssh:// or scp-like URLs. */
+  sshKey?: string;
+  /** known_hosts file; without it the host key is accepted on first use. */
+  knownHosts?: string;
+}
+
+export interface CommitPushInput extends Omit<BumpInput, "root" | "dryRun"> {
+  /** Clone URL, or a local directory (a bare repository or a checkout). */
+  repo: string;
+  branch: string;
+  auth: GitAuth;
+  author: { name: string; email: string };
+  sourceSha?: string;
+  messageTemplate?: string;
+  maxAttempts: number;
+  /** Clone here and keep it (debugging, tests); default: a temporary folder removed at the end. */
+  workdir?: string;
+  log: (line: string) => void;
+  /** Test seam: runs before each push attempt (e.g. to let another writer win the race). */
+  beforePush?: (dir: string, attempt: number) => Promise<void>;
+  /** Backoff base in ms (full jitter, capped); tests may lower it. */
+  backoffMs?: number;
+}
+
+export interface CommitPushResult {
+  /** The commit now at the tip of the branch that carries the change (ours, or the one that already had it). */
+  commit: string;
+  pushed: boolean;
+  attempts: number;
+  record: ChangeRecord;
+}
+
+// Messages git prints when the remote moved under us: retry after fetch + rebase.
+const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to push some refs|cannot lock ref|stale info|incorrect old value/i;
+
+/** Rejects URLs carrying credentials; returns the clone source git should use. */
+export function cloneSource(repo: string, cwd: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(repo);
+  if (scheme) {
+    let url: URL;
+    try {
+      url = new URL(repo);
+    } catch {
+      return repo;
+    }
+    if (url.username || url.password) {
+      url.username = url.username ? "***" : "";
+      url.password = url.password ? "***" : "";
+      throw gitopsCredentialsInUrl(url.toString());
+    }
+    return repo;
+  }
+  // scp-like `git@host:org/repo.git` is SSH; anything else is a local path. file:// makes --depth work locally.
+  if (/^[^/\\]+@[^/\\]+:/.test(repo)) return repo;
+  const absolute = isAbsolute(repo) ? repo : resolvePath(cwd, repo);
+  return pathToFileURL(absolute).toString();
+}
+
+export function maskSecrets(text: string, secrets: Array<string | undefined>): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
+  return out;
+}
+
+/**
+ * A minimal environment for git: simple-git refuses ambient GIT_* variables we did not ask for, and a
+ * token must only reach the askpass helper. The helper is a tiny script that prints an env var, so
+ * the token is never written to disk.
+ */
+function gitEnvironment(auth: GitAuth, scratch: string): { env: Record<string, string>; allow: string[] } {
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+  for (const name of ["PATH", "HOME", "TMPDIR", "SSH_AUTH_SOCK", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  const allow = ["GIT_TERMINAL_PROMPT"];
+  if (auth.token) {
+    const script = join(scratch, "askpass.sh");
+    writeFileSync(
+      script,
+      '#!/bin/sh\ncase "$1" in\n  Username*) printf \'%s\\n\' "${SLIPWAY_GIT_USERNAME:-x-access-token}" ;;\n  *) printf \'%s\\n\' "$SLIPWAY_GIT_TOKEN" ;;\nesac\n',
+    );
+    chmodSync(script, 0o700);
+    env.GIT_ASKPASS = script;
+    env.SLIPWAY_GIT_TOKEN = auth.token;
+    env.SLIPWAY_GIT_USERNAME = auth.username ?? "x-access-token";
+    allow.push("GIT_ASKPASS");
+  }
+  if (auth.sshKey) {
+    const hostCheck = auth.knownHosts
+      ? `-o UserKnownHostsFile=${JSON.stringify(auth.knownHosts)} -o StrictHostKeyChecking=yes`
+      : "-o StrictHostKeyChecking=accept-new";
+    env.GIT_SSH_COMMAND = `ssh -i ${JSON.stringify(auth.sshKey)} -o IdentitiesOnly=yes -o BatchMode=yes ${hostCheck}`;
+    allow.push("GIT_SSH_COMMAND");
+  }
+  return { env, allow };
+}
+
+function client(baseDir: string, env: Record<string, string>, allow: string[], author?: { name: string; email: string }): SimpleGit {
+  return simpleGit({
+    baseDir,
+    allowEnvironment: allow,
+    // Empty credential.helper: a global `store` helper would otherwise save the token to ~/.git-credentials.
+    config: ["credential.helper=", ...(author ? [`user.name=${author.name}`, `user.email=${author.email}`] : [])],
+    unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeCredentialHelper: true },
+  }).env(env);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Clone (shallow), bump, ONE commit for every service, push. On a rejected push: fetch, rebase,
+ * re-verify, retry with jittered backoff (bounded). When the rebase conflicts, start again from the
+ * remote tip, unless another commit set a field we change to a third value: that is a real conflict,
+ * reported with the file, and nothing is pushed.
+ */
+export async function commitPush(input: CommitPushInput): Promise<CommitPushResult> {
+  const source = cloneSource(input.repo, process.cwd());
+  const secrets = [input.auth.token];
+  const scratch = mkdtempSync(join(tmpdir(), "slipway-gitops-"));
+  const dir = input.workdir ? resolvePath(input.workdir) : join(scratch, "repo");
+  if (input.workdir && existsSync(dir) && readdirSync(dir).length > 0) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw gitFailed("clone", `--workdir ${dir} is not empty`);
+  }
+  const { env, allow } = gitEnvironment(input.auth, scratch);
+  const mask = (text: string): string => maskSecrets(text, secrets);
+  try {
+    try {
+      await client(scratch, env, allow).clone(source, dir, ["--depth", "1", "--branch", input.branch, "--single-branch", "--no-tags"]);
+    } catch (error) {
+      throw gitopsBranchNotFound(input.repo, input.branch, mask(message(error)));
+    }
+    const git = client(dir, env, allow, input.author);
+    const bumpInput: BumpInput = { ...input, root: dir };
+    let { record, written } = await bump(bumpInput);
+    if (isEmpty(record)) {
+      return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: 0, record };
+    }
+    const commitMessage = (r: ChangeRecord): string => renderCommitMessage(r, input.sourceSha, input.messageTemplate);
+    await git.add(["--", ...written]);
+    await git.commit(commitMessage(record));
+
+    let lastError = "";
+    for (let attempt = 1; attempt <= input.maxAttempts; attempt++) {
+      await input.beforePush?.(dir, attempt);
+      try {
+        await git.push("origin", `HEAD:refs/heads/${input.branch}`);
+        return { commit: (await git.revparse(["HEAD"])).trim(), pushed: true, attempts: attempt, record };
+      } catch (error) {
+        lastError = mask(message(error));
+        if (!REJECTED.test(lastError)) throw gitFailed("push", lastError, undefined);
+      }
+      input.log(`push rejected (attempt ${attempt}/${input.maxAttempts}): another writer moved ${input.branch}; fetching and rebasing`);
+      const cap = Math.min(2000, (input.backoffMs ?? 100) * 2 ** (attempt - 1));
+      await sleep(Math.floor(Math.random() * cap));
+      try {
+        await git.fetch("origin", input.branch);
+      } catch (error) {
+        throw gitFailed("fetch", mask(message(error)));
+      }
+      const remote = `origin/${input.branch}`;
+      let rebased = true;
+      try {
+        await git.rebase([remote]);
+      } catch {
+        rebased = false;
+        await git.rebase(["--abort"]).catch(() => undefined);
+      }
+      if (rebased) {
+        // The remote may already carry the same change: the rebase then drops our commit.
+        if ((await git.revparse(["HEAD"])).trim() === (await git.revparse([remote])).trim()) {
+          return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: attempt, record };
+        }
+        reverify(dir, record, bumpInput);
+        continue;
+      }
+      input.log(`rebase onto ${remote} conflicted; re-applying the bump on the new tip`);
+      await git.reset(["--hard", remote]);
+      checkRealConflicts(dir, record, bumpInput);
+      ({ record, written } = await bump(bumpInput));
+      if (isEmpty(record)) {
+        return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: attempt, record };
+      }
+      await git.add(["--", ...written]);
+      await git.commit(commitMessage(record));
+    }
+    throw gitopsPushFailed(input.maxAttempts, lastError);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The value now at each field we changed, read with the format that changed it. */
+function currentValues(dir: string, record: ChangeRecord, input: BumpInput): Array<{ change: ReturnType<typeof flatten>[number]; now: string | undefined }> {
+  const cache = new Map<string, string | null>();
+  return flatten(record).map((change) => {
+    if (!cache.has(change.file)) {
+      const path = join(dir, change.file);
+      cache.set(change.file, existsSync(path) ? readFileSync(path, "utf8") : null);
+    }
+    const content = cache.get(change.file);
+    if (content === null || content === undefined) return { change, now: undefined };
+    const found = FORMATS.get(change.format)?.extract(content, change.file, input.options) ?? [];
+    return { change, now: found.find((o) => o.object === change.object && o.field === change.field)?.value };
+  });
+}
+
+/** After a clean rebase every field we changed must still read as we set it. */
+function reverify(dir: string, record: ChangeRecord, input: BumpInput): void {
+  for (const { change, now } of currentValues(dir, record, input)) {
+    if (now !== change.new) throw gitopsVerifyFailed(change.file, change.object, change.field, change.new, now ?? "(field no longer found)");
+  }
+}
+
+/** On the remote tip: a field we change that someone set to a third value is a real conflict. */
+function checkRealConflicts(dir: string, record: ChangeRecord, input: BumpInput): void {
+  for (const { change, now } of currentValues(dir, record, input)) {
+    if (now !== undefined && now !== change.old && now !== change.new) throw gitopsConflict(change.file, `${change.object} ${change.field}`, change.new, now);
+  }
+}
