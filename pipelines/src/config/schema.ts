@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ScanSettings } from "../scan/schema.js";
 import { PublishSettings } from "../acr/schema.js";
 import { MigrateSettings } from "../migrate/schema.js";
 import { RolloutSettings } from "../rollout/schema.js";
@@ -76,6 +77,7 @@ export const SlipwayConfig = z
       .optional()
       .meta({ description: "Where the services are. Default: folders under services/ with a package.json and a Dockerfile." }),
     plan: PlanSettings.optional(),
+    scan: ScanSettings.optional(),
     publish: PublishSettings.optional(),
     migrate: MigrateSettings.optional(),
     rollout: RolloutSettings.optional(),

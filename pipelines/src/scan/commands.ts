@@ -1,0 +1,85 @@
+import { resolve } from "node:path";
+import { defineCommand } from "../cli/command.js";
+import { loadConfig } from "../config/load.js";
+import { EXIT, scanGateFailed, scanNoReports, usageError } from "../errors.js";
+import { SCANNERS, scannerRun } from "./argv.js";
+import type { ReportFile } from "./gate.js";
+import { gateJson, gateText, runGate, writeReports } from "./gate.js";
+import type { Tool } from "./model.js";
+
+const gateUsage =
+  "slipway scan gate [--trivy F]... [--trufflehog F]... [--npm-audit F]... [--osv F]... [--config slipway.yaml] [--sarif OUT] [--junit OUT] [--markdown OUT] [--json]";
+
+export const scanGate = defineCommand({
+  path: ["scan", "gate"],
+  summary: "Decide the security gate from scanner JSON reports under slipway.yaml policy; write SARIF, JUnit, Markdown",
+  usage: gateUsage,
+  options: {
+    trivy: { type: "string", multiple: true },
+    trufflehog: { type: "string", multiple: true },
+    "npm-audit": { type: "string", multiple: true },
+    osv: { type: "string", multiple: true },
+    config: { type: "string" },
+    sarif: { type: "string" },
+    junit: { type: "string" },
+    markdown: { type: "string" },
+    json: { type: "boolean" },
+  },
+  async run({ values, io }) {
+    const reports: ReportFile[] = [];
+    const add = (tool: Tool, files: string[] | undefined): void => {
+      for (const file of files ?? []) reports.push({ tool, file, path: resolve(io.cwd, file) });
+    };
+    add("trivy", values.trivy);
+    add("trufflehog", values.trufflehog);
+    add("npm-audit", values["npm-audit"]);
+    add("osv-scanner", values.osv);
+    if (reports.length === 0) throw scanNoReports(gateUsage);
+    const { config } = loadConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    const run = runGate(reports, config.scan, new Date());
+    writeReports(run, {
+      sarif: values.sarif && resolve(io.cwd, values.sarif),
+      junit: values.junit && resolve(io.cwd, values.junit),
+      markdown: values.markdown && resolve(io.cwd, values.markdown),
+    });
+    const { gate } = run;
+    io.stdout(values.json ? `${JSON.stringify(gateJson(gate), null, 2)}\n` : gateText(gate));
+    if (!gate.passed) {
+      const summary = values.json ? "See the JSON on stdout for every failing finding." : "See the summary above; --sarif/--junit/--markdown write the full reports.";
+      throw scanGateFailed(gate.failing.length, gate.expired.length, summary);
+    }
+    return EXIT.ok;
+  },
+});
+
+const argvUsage = `slipway scan argv --scanner ${SCANNERS.join("|")} [--source DIR] [--input TAR] [--out DIR] [--since REF] [--no-git] [--config slipway.yaml]`;
+
+export const scanArgv = defineCommand({
+  path: ["scan", "argv"],
+  summary: "Print (JSON) the pinned image and argv that run one scanner, for the Dagger module",
+  usage: argvUsage,
+  options: {
+    scanner: { type: "string" },
+    source: { type: "string" },
+    input: { type: "string" },
+    out: { type: "string" },
+    since: { type: "string" },
+    "no-git": { type: "boolean" },
+    config: { type: "string" },
+  },
+  async run({ values, io }) {
+    if (values.scanner === undefined) throw usageError("--scanner is required", argvUsage);
+    const { config } = loadConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    const run = scannerRun(values.scanner, config.scan, {
+      source: values.source,
+      input: values.input,
+      outDir: values.out,
+      since: values.since,
+      git: !values["no-git"],
+    });
+    io.stdout(`${JSON.stringify(run, null, 2)}\n`);
+    return EXIT.ok;
+  },
+});
+
+export const SCAN_COMMANDS = [scanGate, scanArgv];

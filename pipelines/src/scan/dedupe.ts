@@ -1,0 +1,160 @@
+import type { Finding, Location, RawFinding } from "./model.js";
+import { compareFindings, fingerprintOf, preferredId, strongerVerification, worseSeverity } from "./model.js";
+
+/**
+ * Merges what several tools or targets reported into one finding each:
+ * - vulnerabilities: same package (and installed version, when both sides know it) and a shared id
+ *   or alias (CVE-… in Trivy, GHSA-… in npm audit, both in OSV);
+ * - secrets: same file and line (TruffleHog and Trivy name their rules differently);
+ * - misconfigurations: same check in the same file.
+ * Nothing is dropped: every occurrence stays in `locations`, and the worst severity wins.
+ */
+export function dedupe(raw: readonly RawFinding[]): Finding[] {
+  const merged: Finding[] = [];
+  const vulnsByPackage = new Map<string, RawFinding[]>();
+  const otherIndex = new Map<string, Finding>();
+
+  for (const r of raw) {
+    if (r.kind === "vulnerability") {
+      const pkg = (r.package ?? "").toLowerCase();
+      const list = vulnsByPackage.get(pkg);
+      if (list) list.push(r);
+      else vulnsByPackage.set(pkg, [r]);
+      continue;
+    }
+    const key = r.kind === "secret" ? `secret\u0000${normalisePath(r.location.file ?? r.location.target)}\u0000${r.location.line ?? ""}` : `misconfiguration\u0000${r.id}\u0000${normalisePath(r.location.file ?? r.location.target)}`;
+    const existing = otherIndex.get(key);
+    if (existing) absorb(existing, r);
+    else {
+      const f = fromRaw(r);
+      otherIndex.set(key, f);
+      merged.push(f);
+    }
+  }
+  for (const raws of vulnsByPackage.values()) merged.push(...mergeVulnerabilities(raws));
+  for (const f of merged) finish(f);
+  return merged.sort(compareFindings);
+}
+
+/**
+ * One package's vulnerability reports. Ids are linked transitively (union-find), whatever order the
+ * tools came in: npm audit's GHSA-x and Trivy's CVE-y are one finding once OSV says they are aliases.
+ * Within one linked set, each installed version is its own finding; a report without a version
+ * (npm audit) joins the first one.
+ */
+function mergeVulnerabilities(raws: readonly RawFinding[]): Finding[] {
+  const parent = new Map<string, string>();
+  const find = (id: string): string => {
+    let root = id;
+    while (parent.get(root) !== root) root = parent.get(root) as string;
+    for (let at = id; at !== root; ) {
+      const next = parent.get(at) as string;
+      parent.set(at, root);
+      at = next;
+    }
+    return root;
+  };
+  const idsOf = (r: RawFinding): string[] => [r.id, ...r.aliases].map((i) => i.toUpperCase());
+  for (const r of raws) {
+    const ids = idsOf(r);
+    for (const id of ids) if (!parent.has(id)) parent.set(id, id);
+    const root = find(ids[0] as string);
+    for (const id of ids.slice(1)) {
+      const other = find(id);
+      if (other !== root) parent.set(other, root);
+    }
+  }
+  const components = new Map<string, RawFinding[]>();
+  for (const r of raws) {
+    const root = find(idsOf(r)[0] as string);
+    const list = components.get(root);
+    if (list) list.push(r);
+    else components.set(root, [r]);
+  }
+  const out: Finding[] = [];
+  for (const members of components.values()) {
+    const byVersion = new Map<string, Finding>();
+    const unversioned: RawFinding[] = [];
+    for (const r of members) {
+      if (r.installedVersion === undefined) {
+        unversioned.push(r);
+        continue;
+      }
+      const existing = byVersion.get(r.installedVersion);
+      if (existing) absorb(existing, r);
+      else byVersion.set(r.installedVersion, fromRaw(r));
+    }
+    const findings = [...byVersion.values()];
+    for (const r of unversioned) {
+      const first = findings[0];
+      if (first) absorb(first, r);
+      else findings.push(fromRaw(r));
+    }
+    out.push(...findings);
+  }
+  return out;
+}
+
+/** `./app/x.js` and `app/x.js` are one file (Trivy reports relative paths, TruffleHog what it was given). */
+function normalisePath(path: string): string {
+  return path.replace(/^(\.\/)+/, "");
+}
+
+function fromRaw(r: RawFinding): Finding {
+  return {
+    fingerprint: "",
+    tool: r.tool,
+    tools: [r.tool],
+    kind: r.kind,
+    severity: r.severity,
+    id: r.id,
+    aliases: [...r.aliases],
+    title: r.title,
+    description: r.description,
+    url: r.url,
+    package: r.package,
+    installedVersion: r.installedVersion,
+    fixedVersions: [...r.fixedVersions],
+    fixAvailable: r.fixAvailable,
+    target: r.location.target,
+    file: r.location.file,
+    line: r.location.line,
+    locations: [r.location],
+    verification: r.verification,
+    paths: r.paths,
+  };
+}
+
+function sameLocation(a: Location, b: Location): boolean {
+  return a.tool === b.tool && a.target === b.target && a.file === b.file && a.line === b.line && a.commit === b.commit;
+}
+
+function absorb(f: Finding, r: RawFinding): void {
+  if (!f.tools.includes(r.tool)) f.tools.push(r.tool);
+  f.severity = worseSeverity(f.severity, r.severity);
+  for (const alias of [r.id, ...r.aliases]) if (alias !== f.id && !f.aliases.includes(alias)) f.aliases.push(alias);
+  for (const v of r.fixedVersions) if (!f.fixedVersions.includes(v)) f.fixedVersions.push(v);
+  f.fixAvailable ||= r.fixAvailable;
+  f.installedVersion ??= r.installedVersion;
+  f.description ??= r.description;
+  f.url ??= r.url;
+  f.verification = strongerVerification(f.verification, r.verification);
+  if (r.paths) f.paths = [...(f.paths ?? []), ...r.paths];
+  if (!f.locations.some((l) => sameLocation(l, r.location))) f.locations.push(r.location);
+}
+
+function finish(f: Finding): void {
+  if (f.kind === "vulnerability") {
+    // The id shown is the CVE when any tool knew it; the others stay as aliases.
+    const all = new Set([f.id, ...f.aliases]);
+    f.id = preferredId(all);
+    f.aliases = [...all].filter((a) => a !== f.id).sort();
+    f.fingerprint = fingerprintOf("vulnerability", f.id, f.package, f.installedVersion);
+  } else if (f.kind === "secret") {
+    f.fingerprint = fingerprintOf("secret", normalisePath(f.file ?? f.target), f.line);
+    f.verified = f.verification === "verified";
+  } else {
+    f.fingerprint = fingerprintOf("misconfiguration", f.id, normalisePath(f.file ?? f.target));
+  }
+  f.fixedVersions.sort();
+}

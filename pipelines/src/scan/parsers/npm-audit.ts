@@ -1,0 +1,140 @@
+import { z } from "zod";
+import { scanReportInvalid, scanReportUnreadable, scanReportUnsupported } from "../../errors.js";
+import type { RawFinding, Severity } from "../model.js";
+import type { ReportInput } from "./common.js";
+import { nonEmpty, parseJson, validate } from "./common.js";
+
+/**
+ * `npm audit --json`, npm 7+ (auditReportVersion 2): a `vulnerabilities` map keyed by package name.
+ * Each entry's `via` lists advisories (objects, the package is vulnerable itself) or names of other
+ * entries (it is affected through that dependency); `effects` points the other way; `fixAvailable`
+ * is true, false or the upgrade that fixes it. One finding per advisory; chains become `paths`.
+ * https://docs.npmjs.com/cli/v10/commands/npm-audit#json
+ */
+
+const NPM_SEVERITY: Record<string, Severity> = {
+  critical: "CRITICAL",
+  high: "HIGH",
+  moderate: "MEDIUM",
+  low: "LOW",
+  // npm's lowest level is informational; it is still a known rating, the lowest.
+  info: "LOW",
+};
+const NpmSeverity = z.enum(Object.keys(NPM_SEVERITY) as [string, ...string[]], {
+  error: `unknown severity; expected one of ${Object.keys(NPM_SEVERITY).join(", ")}`,
+});
+
+const Advisory = z.object({
+  source: z.union([z.number(), z.string()]),
+  name: z.string().min(1),
+  title: z.string().optional(),
+  url: z.string().optional(),
+  severity: NpmSeverity,
+  range: z.string().optional(),
+});
+
+const FixAvailable = z.union([z.boolean(), z.object({ name: z.string(), version: z.string(), isSemVerMajor: z.boolean().optional() })]);
+
+const Entry = z.object({
+  name: z.string().min(1),
+  severity: NpmSeverity,
+  isDirect: z.boolean(),
+  via: z.array(z.union([z.string().min(1), Advisory])).min(1, "is empty: nothing says why this package is vulnerable"),
+  effects: z.array(z.string()),
+  nodes: z.array(z.string()).optional(),
+  fixAvailable: FixAvailable,
+});
+
+const Report = z.object({
+  auditReportVersion: z.literal(2),
+  vulnerabilities: z.record(z.string(), Entry),
+});
+type Entry = z.output<typeof Entry>;
+
+/** Every path from a direct dependency down to `name`, following `effects` upwards (bounded: a report can have cycles). */
+function dependencyPaths(name: string, entries: Record<string, Entry>, limit = 10): string[][] {
+  const paths: string[][] = [];
+  const walk = (current: string, chain: string[]): void => {
+    if (paths.length >= limit) return;
+    const entry = entries[current];
+    const here = [current, ...chain];
+    if (!entry || entry.isDirect || entry.effects.length === 0) {
+      paths.push(here);
+      if (!entry || entry.effects.length === 0) return;
+    }
+    for (const parent of entry.effects) if (!here.includes(parent)) walk(parent, here);
+  };
+  walk(name, []);
+  return paths;
+}
+
+function advisoryId(url: string | undefined, source: number | string): string {
+  const ghsa = url?.match(/GHSA(-[23456789cfghjmpqrvwx]{4}){3}/i)?.[0];
+  return ghsa ? ghsa.replace(/^ghsa/i, "GHSA") : `NPM-${source}`;
+}
+
+export function parseNpmAudit(input: ReportInput): RawFinding[] {
+  const data = parseJson(input, "npm-audit") as Record<string, unknown>;
+  if (data.error !== undefined && data.vulnerabilities === undefined) {
+    const code = (data.error as { code?: unknown } | null)?.code;
+    // npm's own summary can quote registry URLs; the code says enough and npm printed the rest.
+    throw scanReportUnreadable("npm-audit", input.file, `npm audit reported an error${typeof code === "string" ? ` (${code})` : ""} instead of a report`);
+  }
+  if (data.auditReportVersion !== 2) {
+    throw scanReportUnsupported(
+      "npm-audit",
+      input.file,
+      `auditReportVersion ${JSON.stringify(data.auditReportVersion ?? null)} is not supported${data.advisories !== undefined ? " (npm 6 format)" : ""}`,
+      "`npm audit --json` from npm 7 or later (auditReportVersion 2)",
+    );
+  }
+  const report = validate(Report, data, "npm-audit", input.file);
+  const entries = report.vulnerabilities;
+  const problems: string[] = [];
+  const findings: RawFinding[] = [];
+
+  // Fail closed on chains: every name in `via` must have an entry, and every entry must reach an advisory.
+  const reachesAdvisory = (name: string, seen: Set<string>): boolean => {
+    const entry = entries[name];
+    if (!entry || seen.has(name)) return false;
+    seen.add(name);
+    return entry.via.some((v) => (typeof v === "string" ? reachesAdvisory(v, seen) : true));
+  };
+  for (const [key, entry] of Object.entries(entries)) {
+    entry.via.forEach((v, i) => {
+      if (typeof v === "string" && !entries[v]) problems.push(`vulnerabilities.${key}.via[${i}]: names ${JSON.stringify(v)}, which has no entry in vulnerabilities`);
+    });
+    if (!reachesAdvisory(key, new Set())) problems.push(`vulnerabilities.${key}.via: no advisory is reachable from this entry`);
+  }
+  if (problems.length > 0) throw scanReportInvalid("npm-audit", input.file, problems);
+
+  for (const [key, entry] of Object.entries(entries)) {
+    for (const via of entry.via) {
+      if (typeof via === "string") continue;
+      const owner = entries[via.name] ?? entry;
+      const fix = owner.fixAvailable;
+      const fixedVersions = typeof fix === "object" && fix.name === via.name ? [fix.version] : [];
+      findings.push({
+        tool: "npm-audit",
+        kind: "vulnerability",
+        severity: NPM_SEVERITY[via.severity] as Severity,
+        id: advisoryId(via.url, via.source),
+        aliases: [],
+        title: nonEmpty(via.title) ?? advisoryId(via.url, via.source),
+        description: [
+          via.range ? `Vulnerable versions: ${via.range}.` : "",
+          typeof fix === "object" ? `Fix: upgrade ${fix.name} to ${fix.version}${fix.isSemVerMajor ? " (semver major)" : ""}.` : fix ? "Fix: `npm audit fix`." : "No fix available.",
+        ]
+          .filter(Boolean)
+          .join(" "),
+        url: nonEmpty(via.url),
+        package: via.name,
+        fixedVersions,
+        fixAvailable: fix !== false,
+        location: { tool: "npm-audit", target: input.file, file: owner.nodes?.[0] ?? entry.nodes?.[0] ?? `node_modules/${key}` },
+        paths: dependencyPaths(via.name, entries),
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,103 @@
+import type { Finding, Kind, Severity } from "./model.js";
+import { KINDS, SEVERITIES } from "./model.js";
+import type { ScanException, ScanSettings } from "./schema.js";
+
+/** Defaults when slipway.yaml says nothing (issue 3): fail on CRITICAL/HIGH, verified and unknown secrets. */
+export const DEFAULT_POLICY = {
+  vulnerability: { failOn: ["CRITICAL", "HIGH"] as string[], ignoreUnfixed: false },
+  secret: { failOn: ["verified", "unknown"] as string[] },
+  misconfiguration: { failOn: ["CRITICAL", "HIGH"] as string[] },
+};
+
+export type Decision =
+  | { status: "fail" }
+  | { status: "below-policy" }
+  | { status: "unfixed-ignored" }
+  | { status: "excepted"; exception: ScanException };
+
+export interface DecidedFinding extends Finding {
+  decision: Decision;
+}
+
+export interface ExceptionReport {
+  exception: ScanException;
+  /** Index in `scan.exceptions`, so the user can find it. */
+  index: number;
+  matched: number;
+}
+
+export type Counts = Record<Kind, Record<Severity, number>>;
+
+export interface GateResult {
+  passed: boolean;
+  counts: Counts;
+  findings: DecidedFinding[];
+  failing: DecidedFinding[];
+  expired: ExceptionReport[];
+  stale: ExceptionReport[];
+  excepted: DecidedFinding[];
+}
+
+export function emptyCounts(): Counts {
+  const counts = {} as Counts;
+  for (const kind of KINDS) counts[kind] = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  return counts;
+}
+
+function matches(exception: ScanException, finding: Finding): boolean {
+  if (exception.fingerprint !== undefined) return exception.fingerprint === finding.fingerprint;
+  const id = (exception.id ?? "").toUpperCase();
+  return finding.id.toUpperCase() === id || finding.aliases.some((a) => a.toUpperCase() === id);
+}
+
+/** An exception applies through the whole of its `expires` day (UTC). */
+export function isExpired(exception: ScanException, now: Date): boolean {
+  return now.toISOString().slice(0, 10) > exception.expires;
+}
+
+function overPolicy(finding: Finding, settings: ScanSettings | undefined): boolean {
+  const policy = settings?.policy;
+  if (finding.kind === "secret") {
+    const failOn = policy?.secret?.failOn ?? DEFAULT_POLICY.secret.failOn;
+    return failOn.includes(finding.verification ?? "unverified") || failOn.includes(finding.severity);
+  }
+  const failOn = policy?.[finding.kind]?.failOn ?? DEFAULT_POLICY[finding.kind].failOn;
+  return failOn.includes(finding.severity);
+}
+
+/**
+ * Decides the gate from findings alone (never from a scanner's exit code). A finding fails when it
+ * is over the policy, not excepted by a live exception and, with ignoreUnfixed, has a fix. An expired
+ * exception fails the gate by itself (it must be renewed or removed) and excepts nothing.
+ */
+export function decide(findings: readonly Finding[], settings: ScanSettings | undefined, now: Date): GateResult {
+  const exceptions = (settings?.exceptions ?? []).map((exception, index) => ({ exception, index, matched: 0 }));
+  const ignoreUnfixed = settings?.policy?.vulnerability?.ignoreUnfixed ?? DEFAULT_POLICY.vulnerability.ignoreUnfixed;
+  const counts = emptyCounts();
+  const decided: DecidedFinding[] = [];
+  for (const finding of findings) {
+    counts[finding.kind][finding.severity]++;
+    let decision: Decision = { status: "below-policy" };
+    const hits = exceptions.filter((e) => matches(e.exception, finding));
+    for (const hit of hits) hit.matched++;
+    const live = hits.find((e) => !isExpired(e.exception, now));
+    if (overPolicy(finding, settings)) {
+      if (live) decision = { status: "excepted", exception: live.exception };
+      else if (ignoreUnfixed && finding.kind === "vulnerability" && !finding.fixAvailable) decision = { status: "unfixed-ignored" };
+      else decision = { status: "fail" };
+    }
+    decided.push({ ...finding, decision });
+  }
+  const failing = decided.filter((f) => f.decision.status === "fail");
+  const expired = exceptions.filter((e) => isExpired(e.exception, now));
+  const stale = exceptions.filter((e) => e.matched === 0);
+  return {
+    passed: failing.length === 0 && expired.length === 0,
+    counts,
+    findings: decided,
+    failing,
+    expired,
+    stale,
+    excepted: decided.filter((f) => f.decision.status === "excepted"),
+  };
+}
