@@ -29,8 +29,9 @@ export async function httpRequest(
     headers: createHttpHeaders(init.headers ?? {}),
     body: init.body,
     timeout: init.timeoutMs ?? 30_000,
-    tlsSettings: options.tlsOptions,
   });
+  // Set after creation: createPipelineRequest does not copy tlsSettings from its options.
+  if (options.tlsOptions) request.tlsSettings = options.tlsOptions;
   const response = await client.sendRequest(request);
   return { status: response.status, body: response.bodyAsText ?? "", headers: response.headers.toJSON() };
 }
