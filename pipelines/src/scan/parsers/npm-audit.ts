@@ -2,7 +2,7 @@ import { z } from "zod";
 import { scanReportInvalid, scanReportUnreadable, scanReportUnsupported } from "../../errors.js";
 import type { RawFinding, Severity } from "../model.js";
 import type { ReportInput } from "./common.js";
-import { nonEmpty, parseJson, validate } from "./common.js";
+import { issuesToProblems, nonEmpty, parseJson, validate } from "./common.js";
 
 /**
  * `npm audit --json`, npm 7+ (auditReportVersion 2): a `vulnerabilities` map keyed by package name.
@@ -39,7 +39,8 @@ const Entry = z.object({
   name: z.string().min(1),
   severity: NpmSeverity,
   isDirect: z.boolean(),
-  via: z.array(z.union([z.string().min(1), Advisory])).min(1, "is empty: nothing says why this package is vulnerable"),
+  // Items are checked one by one below: a union's error would hide which advisory field is wrong.
+  via: z.array(z.union([z.string().min(1), z.record(z.string(), z.unknown())])).min(1, "is empty: nothing says why this package is vulnerable"),
   effects: z.array(z.string()),
   nodes: z.array(z.string()).optional(),
   fixAvailable: FixAvailable,
@@ -49,7 +50,8 @@ const Report = z.object({
   auditReportVersion: z.literal(2),
   vulnerabilities: z.record(z.string(), Entry),
 });
-type Entry = z.output<typeof Entry>;
+type Advisory = z.output<typeof Advisory>;
+type Entry = Omit<z.output<typeof Entry>, "via"> & { via: (string | Advisory)[] };
 
 /** Every path from a direct dependency down to `name`, following `effects` upwards (bounded: a report can have cycles). */
 function dependencyPaths(name: string, entries: Record<string, Entry>, limit = 10): string[][] {
@@ -89,8 +91,19 @@ export function parseNpmAudit(input: ReportInput): RawFinding[] {
     );
   }
   const report = validate(Report, data, "npm-audit", input.file);
-  const entries = report.vulnerabilities;
   const problems: string[] = [];
+  const entries: Record<string, Entry> = {};
+  for (const [key, entry] of Object.entries(report.vulnerabilities)) {
+    const via = entry.via.map((item, i) => {
+      if (typeof item === "string") return item;
+      const parsed = Advisory.safeParse(item, { reportInput: true });
+      if (parsed.success) return parsed.data;
+      problems.push(...issuesToProblems(parsed.error.issues, `vulnerabilities.${key}.via[${i}].`));
+      return undefined;
+    });
+    entries[key] = { ...entry, via: via.filter((v): v is string | Advisory => v !== undefined) };
+  }
+  if (problems.length > 0) throw scanReportInvalid("npm-audit", input.file, problems);
   const findings: RawFinding[] = [];
 
   // Fail closed on chains: every name in `via` must have an entry, and every entry must reach an advisory.

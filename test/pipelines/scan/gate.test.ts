@@ -1,0 +1,250 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Ajv from "ajv-draft-04";
+import addFormats from "ajv-formats";
+import { XMLParser } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../../pipelines/src/config/load.js";
+import { dedupe } from "../../../pipelines/src/scan/dedupe.js";
+import type { ReportFile } from "../../../pipelines/src/scan/gate.js";
+import { gateJson, runGate } from "../../../pipelines/src/scan/gate.js";
+import type { RawFinding, Tool } from "../../../pipelines/src/scan/model.js";
+import { renderJunit } from "../../../pipelines/src/scan/reports/junit.js";
+import { renderMarkdown } from "../../../pipelines/src/scan/reports/markdown.js";
+import { renderSarif } from "../../../pipelines/src/scan/reports/sarif.js";
+import type { ScanSettings } from "../../../pipelines/src/scan/schema.js";
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "scan");
+const NOW = new Date("2025-03-01T12:00:00Z");
+
+const ALL: [Tool, string][] = [
+  ["trivy", "trivy-image.json"],
+  ["trivy", "trivy-fs.json"],
+  ["trufflehog", "trufflehog.jsonl"],
+  ["npm-audit", "npm-audit.json"],
+  ["osv-scanner", "osv.json"],
+];
+
+function reports(list: [Tool, string][]): ReportFile[] {
+  return list.map(([tool, file]) => ({ tool, file, path: join(FIXTURES, file) }));
+}
+
+function settings(yaml: string): ScanSettings | undefined {
+  return parseConfig(yaml, "slipway.yaml").scan;
+}
+
+// The official SARIF 2.1.0 schema (final, rtm.5) as shipped by Microsoft's @microsoft/jest-sarif; it is draft-04.
+const require = createRequire(import.meta.url);
+const sarifSchema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as object;
+// unicodeRegExp off: one pattern in the official schema (`language`) is not valid with the `u` flag.
+const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+addFormats(ajv);
+const validateSarif = ajv.compile(sarifSchema);
+
+describe("pipelines/src/scan/gate", () => {
+  it("counts every fixture's findings once after deduplication and fails on the default policy", () => {
+    const { gate } = runGate(reports(ALL), undefined, NOW);
+    expect(gate.counts).toEqual({
+      vulnerability: { CRITICAL: 1, HIGH: 4, MEDIUM: 3, LOW: 2, UNKNOWN: 1 },
+      secret: { CRITICAL: 2, HIGH: 1, MEDIUM: 1, LOW: 0, UNKNOWN: 0 },
+      misconfiguration: { CRITICAL: 0, HIGH: 1, MEDIUM: 0, LOW: 1, UNKNOWN: 0 },
+    });
+    expect(gate.passed).toBe(false);
+    expect(gate.failing.map((f) => `${f.kind}:${f.id}`)).toEqual([
+      "vulnerability:CVE-2024-0001",
+      "secret:aws-access-key-id",
+      "vulnerability:CVE-2021-23337",
+      "vulnerability:CVE-2024-0002",
+      "vulnerability:CVE-2024-4068",
+      "vulnerability:CVE-2024-45590",
+      "secret:SlackWebhook",
+      "misconfiguration:AVD-DS-0002",
+    ]);
+  });
+
+  it("merges the same CVE across two image targets, the filesystem, npm audit's GHSA and OSV's alias into one finding", () => {
+    const { gate } = runGate(reports(ALL), undefined, NOW);
+    const bodyParser = gate.findings.filter((f) => f.package === "body-parser");
+    expect(bodyParser).toHaveLength(1);
+    expect(bodyParser[0]).toMatchObject({
+      id: "CVE-2024-45590",
+      aliases: ["GHSA-qwcr-r2fm-qrc7"],
+      // npm audit (no installed version) joins the versioned finding last.
+      tools: ["trivy", "osv-scanner", "npm-audit"],
+      installedVersion: "1.20.2",
+      // npm's fix is an upgrade of express, not a body-parser version.
+      fixedVersions: ["1.20.3"],
+    });
+    expect(bodyParser[0]?.locations.map((l) => l.target)).toEqual([
+      "app/package-lock.json",
+      "Node.js",
+      "package-lock.json",
+      "/src/package-lock.json",
+      "npm-audit.json",
+    ]);
+  });
+
+  it("merges by alias whatever order the tools come in", () => {
+    const forward = runGate(reports(ALL), undefined, NOW).gate;
+    const backward = runGate(reports([...ALL].reverse()), undefined, NOW).gate;
+    expect(backward.counts).toEqual(forward.counts);
+    expect(backward.findings.map((f) => f.fingerprint).sort()).toEqual(forward.findings.map((f) => f.fingerprint).sort());
+  });
+
+  it("keeps one finding per installed version of a package", () => {
+    const base: RawFinding = {
+      tool: "trivy", kind: "vulnerability", severity: "HIGH", id: "CVE-2021-23337", aliases: [], title: "t",
+      package: "lodash", installedVersion: "4.17.20", fixedVersions: ["4.17.21"], fixAvailable: true,
+      location: { tool: "trivy", target: "a/package-lock.json" },
+    };
+    const findings = dedupe([base, { ...base, installedVersion: "4.17.19", location: { tool: "trivy", target: "b/package-lock.json" } }]);
+    expect(findings.map((f) => f.installedVersion).sort()).toEqual(["4.17.19", "4.17.20"]);
+  });
+
+  it("merges a secret seen by Trivy and TruffleHog at the same file and line, keeping the strongest verification", () => {
+    const { gate } = runGate(reports(ALL), undefined, NOW);
+    const aws = gate.findings.filter((f) => f.file === "config/aws.js");
+    expect(aws).toHaveLength(1);
+    expect(aws[0]).toMatchObject({ tools: ["trivy", "trufflehog"], verified: true, verification: "verified", severity: "CRITICAL" });
+    expect(aws[0]?.locations).toHaveLength(3); // Trivy, and TruffleHog in two commits
+  });
+
+  it("passes with a policy that only fails on CRITICAL, once live exceptions cover the rest", () => {
+    const { gate } = runGate(
+      reports(ALL),
+      settings(`scan:
+  policy:
+    vulnerability: { failOn: [CRITICAL] }
+    secret: { failOn: [verified] }
+    misconfiguration: { failOn: [CRITICAL] }
+  exceptions:
+    - { id: CVE-2024-0001, reason: "not reachable: libssl only used by curl in the build stage", owner: platform-team, expires: "2025-03-01" }
+    - { fingerprint: "${runGate(reports(ALL), undefined, NOW).gate.findings.find((f) => f.file === "config/aws.js")?.fingerprint}", reason: "test key, revoked", owner: alice, expires: "2025-06-30" }
+`),
+      NOW,
+    );
+    expect(gate.failing).toEqual([]);
+    expect(gate.passed).toBe(true);
+    expect(gate.excepted.map((f) => f.id)).toEqual(["CVE-2024-0001", "aws-access-key-id"]);
+    expect(gate.stale).toEqual([]);
+  });
+
+  it("matches an exception by alias: an exception for the GHSA covers the merged CVE", () => {
+    const { gate } = runGate(reports(ALL), settings(`scan:\n  exceptions:\n    - { id: ghsa-qwcr-r2fm-qrc7, reason: r, owner: o, expires: "2030-01-01" }\n`), NOW);
+    expect(gate.excepted.map((f) => f.id)).toEqual(["CVE-2024-45590"]);
+    expect(gate.failing.map((f) => f.id)).not.toContain("CVE-2024-45590");
+  });
+
+  it("fails on an expired exception, naming it, and no longer excepts its finding", () => {
+    const { gate } = runGate(
+      reports([["trivy", "trivy-fs.json"]]),
+      settings(`scan:\n  policy: { secret: { failOn: [] } }\n  exceptions:\n    - { id: CVE-2024-4068, reason: "waiting for micromatch", owner: bob, expires: "2025-02-28" }\n    - { id: CVE-2024-45590, reason: r, owner: o, expires: "2025-03-01" }\n`),
+      NOW,
+    );
+    expect(gate.passed).toBe(false);
+    expect(gate.expired.map((e) => [e.index, e.exception.id, e.exception.owner])).toEqual([[0, "CVE-2024-4068", "bob"]]);
+    // The exception's last day (2025-03-01) still applies.
+    expect(gate.failing.map((f) => f.id)).toEqual(["CVE-2024-4068"]);
+    expect(gateJson(gate)).toMatchObject({ exceptions: { expired: [{ index: 0, id: "CVE-2024-4068", owner: "bob", expires: "2025-02-28" }] } });
+  });
+
+  it("reports an exception that matches nothing as stale without failing", () => {
+    const { gate } = runGate(
+      reports([["osv-scanner", "osv.json"]]),
+      settings(`scan:\n  policy: { vulnerability: { failOn: [CRITICAL] } }\n  exceptions:\n    - { id: CVE-1999-0001, reason: old, owner: carol, expires: "2030-01-01" }\n`),
+      NOW,
+    );
+    expect(gate.passed).toBe(true);
+    expect(gate.stale.map((e) => [e.index, e.exception.id])).toEqual([[0, "CVE-1999-0001"]]);
+  });
+
+  it("ignoreUnfixed stops unfixed vulnerabilities from failing but still counts them", () => {
+    const strict = runGate(reports([["trivy", "trivy-image.json"], ["npm-audit", "npm-audit.json"]]), settings("scan:\n  policy: { vulnerability: { failOn: [CRITICAL, HIGH, MEDIUM] } }\n"), NOW).gate;
+    const lenient = runGate(
+      reports([["trivy", "trivy-image.json"], ["npm-audit", "npm-audit.json"]]),
+      settings("scan:\n  policy: { vulnerability: { failOn: [CRITICAL, HIGH, MEDIUM], ignoreUnfixed: true } }\n"),
+      NOW,
+    ).gate;
+    const ids = (g: typeof strict): string[] => g.failing.filter((f) => f.kind === "vulnerability").map((f) => f.id);
+    expect(ids(strict)).toEqual(expect.arrayContaining(["CVE-2024-0002", "CVE-2023-0003", "GHSA-c2qf-rxjj-qqgw"]));
+    expect(ids(lenient)).not.toEqual(expect.arrayContaining(["CVE-2024-0002"]));
+    expect(ids(lenient)).not.toContain("CVE-2023-0003");
+    expect(ids(lenient)).not.toContain("GHSA-c2qf-rxjj-qqgw");
+    expect(ids(lenient)).toContain("CVE-2024-0001");
+    expect(lenient.counts).toEqual(strict.counts);
+  });
+
+  it.each([
+    ["an exception without owner", `scan:\n  exceptions:\n    - { id: CVE-1, reason: r, expires: "2030-01-01" }\n`, /scan\.exceptions\[0\]\.owner/],
+    ["an exception without expiry", `scan:\n  exceptions:\n    - { id: CVE-1, reason: r, owner: o }\n`, /scan\.exceptions\[0\]\.expires/],
+    ["an impossible date", `scan:\n  exceptions:\n    - { id: CVE-1, reason: r, owner: o, expires: "2025-02-31" }\n`, /not a calendar date/],
+    ["both id and fingerprint", `scan:\n  exceptions:\n    - { id: CVE-1, fingerprint: "0123456789abcdef", reason: r, owner: o, expires: "2030-01-01" }\n`, /exactly one of `id` or `fingerprint`/],
+    ["an unknown severity in the policy", "scan:\n  policy: { vulnerability: { failOn: [SEVERE] } }\n", /scan\.policy\.vulnerability\.failOn\[0\]/],
+    ["an unpinned image", "scan:\n  images: { trivy: 'aquasec/trivy:latest' }\n", /scan\.images\.trivy: pin an exact version/],
+  ])("rejects %s in slipway.yaml", (_name, yaml, message) => {
+    expect(() => parseConfig(yaml, "slipway.yaml")).toThrow(expect.objectContaining({ code: "SLIPWAY_CONFIG_INVALID", details: expect.arrayContaining([expect.stringMatching(message)]) }));
+  });
+
+  it("writes SARIF 2.1.0 that validates against the official schema: one run per tool, rules with help, locations", () => {
+    const run = runGate(reports(ALL), settings(`scan:\n  exceptions:\n    - { id: CVE-2024-4068, reason: "waiting for upstream", owner: bob, expires: "2030-01-01" }\n`), NOW);
+    const sarif = JSON.parse(renderSarif(run.gate, run.tools)) as import("sarif").Log;
+    const valid = validateSarif(sarif);
+    expect(validateSarif.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+    expect(sarif.runs.map((r) => r.tool.driver.name)).toEqual(["Trivy", "TruffleHog", "npm audit", "OSV-Scanner"]);
+    const results = sarif.runs.flatMap((r) => r.results ?? []);
+    expect(results).toHaveLength(run.gate.findings.length);
+    for (const r of sarif.runs) {
+      for (const result of r.results ?? []) {
+        const rule = r.tool.driver.rules?.[result.ruleIndex ?? -1];
+        expect(rule?.id).toBe(result.ruleId);
+        expect(rule?.help?.text).toMatch(/Fingerprint: [0-9a-f]{16}/);
+        expect(result.locations?.length).toBeGreaterThan(0);
+      }
+    }
+    const braces = results.find((r) => r.ruleId === "CVE-2024-4068");
+    expect(braces?.suppressions).toEqual([{ kind: "external", status: "accepted", justification: "waiting for upstream (owner bob, expires 2030-01-01)" }]);
+    const libssl = results.find((r) => r.ruleId === "CVE-2024-0001");
+    expect(libssl?.level).toBe("error");
+    expect(libssl?.locations?.[0]?.physicalLocation?.artifactLocation?.uri).toBe("registry.example/api:sha-0123456789ab%20(debian%2012.5)");
+  });
+
+  it("catches an invalid SARIF document (the validator is not a no-op)", () => {
+    expect(validateSarif({ version: "2.1.0", runs: [{ tool: { driver: { name: "x" } }, results: [{ message: { text: "m" }, level: "fatal" }] }] })).toBe(false);
+  });
+
+  it("writes JUnit with one failing test case per failing finding and per expired exception", () => {
+    const run = runGate(reports(ALL), settings(`scan:\n  exceptions:\n    - { id: CVE-1999-0001, reason: old, owner: carol, expires: "2020-01-01" }\n`), NOW);
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (name) => name === "testsuite" || name === "testcase" }).parse(renderJunit(run.gate)) as {
+      testsuites: { tests: string; failures: string; testsuite: { name: string; failures: string; testcase: { name: string; failure?: { message: string; type: string } }[] }[] };
+    };
+    const failures = xml.testsuites.testsuite.flatMap((s) => s.testcase.filter((c) => c.failure));
+    expect(failures).toHaveLength(run.gate.failing.length + 1);
+    expect(Number(xml.testsuites.failures)).toBe(failures.length);
+    expect(failures.map((c) => c.name)).toContain("CRITICAL CVE-2024-0001 libssl3@3.0.11-1~deb12u2");
+    expect(failures.find((c) => c.failure?.type === "EXPIRED")?.failure?.message).toBe("scan.exceptions[0] (CVE-1999-0001, owner carol) expired on 2020-01-01");
+  });
+
+  it("writes a passing JUnit case per kind when the gate passes", () => {
+    const run = runGate(reports([["osv-scanner", "osv.json"]]), settings("scan:\n  policy: { vulnerability: { failOn: [CRITICAL] } }\n"), NOW);
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(renderJunit(run.gate)) as { testsuites: { failures: string; tests: string } };
+    expect(xml.testsuites).toMatchObject({ failures: "0", tests: "4" });
+  });
+
+  it("writes a Markdown summary table with counts, failing findings, expired and stale exceptions", async () => {
+    const run = runGate(
+      reports(ALL),
+      settings(`scan:\n  exceptions:\n    - { id: CVE-2024-4068, reason: "a | b", owner: bob, expires: "2020-01-01" }\n    - { id: CVE-1999-0001, reason: old, owner: carol, expires: "2030-01-01" }\n`),
+      NOW,
+    );
+    await expect(renderMarkdown(run.gate)).toMatchFileSnapshot(join(FIXTURES, "expected", "summary.md"));
+  });
+
+  it("never puts a secret value into any report", () => {
+    const run = runGate(reports(ALL), undefined, NOW);
+    const everything = [JSON.stringify(gateJson(run.gate)), renderSarif(run.gate, run.tools), renderJunit(run.gate), renderMarkdown(run.gate)].join("\n");
+    for (const secret of ["AKIAIOSFODNN7EXAMPLE", "hunter2", "XXXXSLACKFAKE"]) expect(everything).not.toContain(secret);
+  });
+});

@@ -1,0 +1,156 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { SlipwayError } from "../../../pipelines/src/errors.js";
+import type { RawFinding, Tool } from "../../../pipelines/src/scan/model.js";
+import { PARSERS } from "../../../pipelines/src/scan/parsers/index.js";
+
+// Not through helpers/cli.ts: these tests need no CLI, so they do not load every command.
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "scan");
+
+function parse(tool: Tool, name: string): RawFinding[] {
+  const parser = PARSERS.get(tool);
+  if (!parser) throw new Error(`no parser ${tool}`);
+  return parser({ text: readFileSync(join(FIXTURES, name), "utf8"), file: name });
+}
+
+function parseText(tool: Tool, text: string): RawFinding[] {
+  return (PARSERS.get(tool) as (i: { text: string; file: string }) => RawFinding[])({ text, file: "report.json" });
+}
+
+function rejection(fn: () => unknown): SlipwayError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof SlipwayError) return error;
+    throw error;
+  }
+  throw new Error("expected the report to be rejected");
+}
+
+describe("pipelines/src/scan/parsers", () => {
+  it("has one parser per tool", () => {
+    expect([...PARSERS.keys()].sort()).toEqual(["npm-audit", "osv-scanner", "trivy", "trufflehog"]);
+  });
+
+  it("reads a Trivy image scan: OS and language packages, secrets, failing misconfigurations only", () => {
+    const findings = parse("trivy", "trivy-image.json");
+    expect(findings.map((f) => [f.kind, f.id, f.severity, f.package ?? f.location.file])).toEqual([
+      ["vulnerability", "CVE-2024-0001", "CRITICAL", "libssl3"],
+      ["vulnerability", "CVE-2024-0002", "HIGH", "libssl3"],
+      ["vulnerability", "CVE-2023-0003", "MEDIUM", "zlib1g"],
+      ["vulnerability", "CVE-2023-0004", "LOW", "tar"],
+      ["vulnerability", "CVE-2023-0005", "UNKNOWN", "coreutils"],
+      ["vulnerability", "CVE-2024-45590", "HIGH", "body-parser"],
+      ["vulnerability", "CVE-2024-45590", "HIGH", "body-parser"],
+      ["secret", "aws-access-key-id", "CRITICAL", "/app/.env"],
+      ["misconfiguration", "AVD-DS-0002", "HIGH", "Dockerfile"],
+      ["misconfiguration", "AVD-DS-0026", "LOW", "Dockerfile"],
+    ]);
+    const libssl = findings[0] as RawFinding;
+    expect(libssl).toMatchObject({ installedVersion: "3.0.11-1~deb12u2", fixedVersions: ["3.0.13-1~deb12u1"], fixAvailable: true });
+    expect(findings[1]).toMatchObject({ fixedVersions: [], fixAvailable: false });
+    expect(findings[6]?.location).toEqual({ tool: "trivy", target: "Node.js", file: "usr/local/lib/node_modules/npm/node_modules/body-parser/package.json" });
+    expect(findings[7]).toMatchObject({ verification: "unverified", location: { file: "/app/.env", line: 3 } });
+  });
+
+  it("splits Trivy's comma-joined fixed versions", () => {
+    const express = parse("trivy", "trivy-fs.json").find((f) => f.package === "express");
+    expect(express?.fixedVersions).toEqual(["4.19.2", "5.0.0-beta.3"]);
+  });
+
+  it("reads TruffleHog JSON lines: verified, unknown and unverified, with file, line and commit, skipping log records", () => {
+    const findings = parse("trufflehog", "trufflehog.jsonl");
+    expect(findings.map((f) => [f.id, f.verification, f.severity, f.location.file, f.location.line, f.location.commit?.slice(0, 7)])).toEqual([
+      ["AWS", "verified", "CRITICAL", "config/aws.js", 4, "9f1c2d3"],
+      ["URI", "unverified", "MEDIUM", ".env.example", 2, "9f1c2d3"],
+      ["SlackWebhook", "unknown", "HIGH", "scripts/notify.sh", 7, "1a2b3c4"],
+      ["AWS", "verified", "CRITICAL", "config/aws.js", 4, "0a0b0c0"],
+    ]);
+    expect(JSON.stringify(findings)).not.toMatch(/AKIAIOSFODNN7EXAMPLE|hunter2|XXXXSLACKFAKE/);
+  });
+
+  it("reads npm audit: one finding per advisory, moderate is MEDIUM, via chains become dependency paths", () => {
+    const findings = parse("npm-audit", "npm-audit.json");
+    expect(findings.map((f) => [f.package, f.id, f.severity, f.fixAvailable])).toEqual([
+      ["body-parser", "GHSA-qwcr-r2fm-qrc7", "HIGH", true],
+      ["express", "GHSA-rv95-896h-c2vc", "MEDIUM", true],
+      ["braces", "GHSA-grv7-fg5c-xmjg", "HIGH", true],
+      ["semver", "GHSA-c2qf-rxjj-qqgw", "MEDIUM", false],
+      ["debug", "GHSA-9vvw-cc9w-f27h", "LOW", true],
+    ]);
+    expect(findings[0]?.paths).toEqual([["express", "body-parser"]]);
+    expect(findings[2]?.paths).toEqual([["micromatch", "braces"]]);
+    expect(findings[1]?.fixedVersions).toEqual(["4.21.2"]);
+  });
+
+  it("reads OSV-Scanner: one finding per group, CVSS score or GHSA rating, aliases and fixed versions", () => {
+    const findings = parse("osv-scanner", "osv.json");
+    expect(findings.map((f) => [f.package, f.installedVersion, f.id, f.aliases, f.severity, f.fixedVersions])).toEqual([
+      ["body-parser", "1.20.2", "CVE-2024-45590", ["GHSA-qwcr-r2fm-qrc7"], "HIGH", ["1.20.3"]],
+      ["braces", "3.0.2", "CVE-2024-4068", ["GHSA-grv7-fg5c-xmjg"], "HIGH", ["3.0.3"]],
+      ["express", "4.18.2", "CVE-2024-29041", ["GHSA-rv95-896h-c2vc"], "MEDIUM", ["4.19.2"]],
+      // max_severity "" falls back to the GHSA rating.
+      ["lodash", "4.17.20", "CVE-2021-23337", ["GHSA-35jh-r3h4-6jhm"], "HIGH", ["4.17.21"]],
+    ]);
+  });
+
+  it("keeps an OSV vulnerability that no group mentions", () => {
+    const report = JSON.parse(readFileSync(join(FIXTURES, "osv.json"), "utf8")) as { results: { packages: { groups?: unknown }[] }[] };
+    delete report.results[0]!.packages[3]!.groups;
+    const findings = parseText("osv-scanner", JSON.stringify(report));
+    expect(findings.find((f) => f.package === "lodash")).toMatchObject({ id: "CVE-2021-23337", severity: "HIGH" });
+  });
+
+  it.each([
+    ["trivy", "null.json", "SLIPWAY_SCAN_REPORT_UNREADABLE", /is `null`/],
+    ["trivy", "truncated.json", "SLIPWAY_SCAN_REPORT_UNREADABLE", /not valid JSON/],
+    ["trivy", "trivy-schema1.json", "SLIPWAY_SCAN_REPORT_UNSUPPORTED", /SchemaVersion 1 is not supported/],
+    ["trivy", "trivy-unknown-severity.json", "SLIPWAY_SCAN_REPORT_INVALID", /Results\[0\]\.Vulnerabilities\[1\]\.Severity: unknown severity.*got "SEVERE"/],
+    ["trivy", "trivy-missing-field.json", "SLIPWAY_SCAN_REPORT_INVALID", /Results\[0\]\.Vulnerabilities\[2\]\.PkgName: missing required field/],
+    ["trufflehog", "trufflehog-missing-field.jsonl", "SLIPWAY_SCAN_REPORT_INVALID", /line 2: DetectorName: missing required field/],
+    ["trufflehog", "trufflehog-not-json.jsonl", "SLIPWAY_SCAN_REPORT_UNREADABLE", /line 2 is not JSON/],
+    ["npm-audit", "npm-audit-unknown-severity.json", "SLIPWAY_SCAN_REPORT_INVALID", /vulnerabilities\.debug\.via\[0\]\.severity: unknown severity.*got "severe"/],
+    ["npm-audit", "npm-audit-broken-chain.json", "SLIPWAY_SCAN_REPORT_INVALID", /vulnerabilities\.micromatch\.via\[0\]: names "picomatch", which has no entry/],
+    ["npm-audit", "npm-audit-v1.json", "SLIPWAY_SCAN_REPORT_UNSUPPORTED", /auditReportVersion null is not supported \(npm 6 format\)/],
+    ["npm-audit", "npm-audit-error.json", "SLIPWAY_SCAN_REPORT_UNREADABLE", /npm audit reported an error \(ENOLOCK\)/],
+    ["osv-scanner", "osv-unknown-severity.json", "SLIPWAY_SCAN_REPORT_INVALID", /groups\[0\]\.max_severity: unknown severity.*got "high-ish"/],
+    ["osv-scanner", "trivy-fs.json", "SLIPWAY_SCAN_REPORT_UNSUPPORTED", /no `results` key/],
+  ] as const)("fails closed on %s %s (%s), naming the file and field", (tool, file, code, message) => {
+    const error = rejection(() => parse(tool, file));
+    expect(error.code).toBe(code);
+    expect(error.exitCode).toBe(2);
+    expect(error.render()).toContain(file);
+    expect(error.render()).toMatch(message);
+  });
+
+  it("never quotes a secret from a report it cannot read", () => {
+    const error = rejection(() => parse("trufflehog", "trufflehog-not-json.jsonl"));
+    expect(error.render()).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    const broken = rejection(() => parseText("trivy", '{"SchemaVersion": 2, "Results": [{"Target": "x", "Secrets": [{"Match": "password=hunter2-not-real"'));
+    expect(broken.render()).not.toContain("hunter2");
+  });
+
+  it.each([
+    ["a JSON array", "[]", "trivy"],
+    ["a number", "42", "osv-scanner"],
+    ["an empty file", "  \n", "npm-audit"],
+  ] as const)("rejects %s", (_name, text, tool) => {
+    expect(rejection(() => parseText(tool, text)).code).toBe("SLIPWAY_SCAN_REPORT_UNREADABLE");
+  });
+
+  it("accepts an empty TruffleHog output (a clean scan prints nothing)", () => {
+    expect(parseText("trufflehog", "")).toEqual([]);
+  });
+
+  it("treats Trivy's own EXCEPTION status as a finding: exceptions live in slipway.yaml", () => {
+    const report = {
+      SchemaVersion: 2,
+      Results: [{ Target: "k8s/deploy.yaml", Class: "config", Misconfigurations: [{ ID: "KSV001", AVDID: "AVD-KSV-0001", Title: "Process can elevate privileges", Severity: "MEDIUM", Status: "EXCEPTION" }] }],
+    };
+    expect(parseText("trivy", JSON.stringify(report))).toHaveLength(1);
+    report.Results[0]!.Misconfigurations[0]!.Status = "SKIPPED";
+    expect(rejection(() => parseText("trivy", JSON.stringify(report))).render()).toMatch(/Misconfigurations\[0\]\.Status: unknown status.*got "SKIPPED"/);
+  });
+});
