@@ -367,7 +367,9 @@ export async function startAzureStandins(options: {
         // A locked tag or manifest cannot be overwritten or deleted (ACR answers 405 with DENIED).
         const manifestRef = /^\/v2\/(.+?)\/manifests\/(.+)$/.exec(url.pathname);
         if (manifestRef && (req.method === "PUT" || req.method === "DELETE")) {
-          const [, repo, reference] = manifestRef as unknown as [string, string, string];
+          // The SDK percent-encodes the repository ("shop%2Fapi") and digest ("sha256%3A...").
+          const repo = decodeURIComponent(manifestRef[1] ?? "");
+          const reference = decodeURIComponent(manifestRef[2] ?? "");
           const locked =
             (req.method === "PUT" && tagAttributes.get(`${repo}:${reference}`)?.writeEnabled === false) ||
             (req.method === "DELETE" && manifestAttributes.get(`${repo}@${reference}`)?.deleteEnabled === false);
