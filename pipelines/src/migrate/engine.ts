@@ -475,7 +475,7 @@ async function apply(session: Session, pending: MigrationRecord[], mode: Transac
   if (mode === "all") {
     // The one transaction rolled back: nothing this run did remains.
     report.applied = [];
-    report.reverted = done.map((m) => m.name);
+    report.reverted = done.map((m) => m.name).reverse();
     report.clean = true;
     return;
   }

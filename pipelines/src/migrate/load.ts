@@ -68,7 +68,7 @@ async function pickDataSource(file: string, exports: Record<string, unknown>, ty
     found.set(value, [...(found.get(value) ?? []), key]);
   }
   if (found.size !== 1) {
-    const names = found.size === 0 ? Object.keys(exports) : [...found.values()].flat();
+    const names = (found.size === 0 ? Object.keys(exports) : [...found.values()].flat()).sort();
     throw migrateNoDataSource(file, names, found.size);
   }
   return [...found.keys()][0] as DataSource;
