@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { removeTree, tempTree } from "../../helpers/repo.js";
+import { gitopsCli } from "./run.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) removeTree(dirs.pop() as string);
+});
+function tree(files: Record<string, string>): string {
+  const dir = tempTree(files, "slipway-bump-");
+  dirs.push(dir);
+  return dir;
+}
+function cwd(): string {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-cwd-"));
+  dirs.push(dir);
+  return dir;
+}
+
+const POD = (image: string): string => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`;
+
+describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
+  it("prints the change record file -> object -> old/new, and --json gives the same record", async () => {
+    const dir = tree({ "apps/a.yaml": POD("r.io/api:1.0") });
+    const text = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=1.1", "--dry-run"], cwd());
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe("apps/a.yaml\n  Pod/p spec.containers[0].image: r.io/api:1.0 -> r.io/api:1.1\nwould change 1 field in 1 file\n");
+    const json = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=1.1", "--json"], cwd());
+    expect(JSON.parse(json.stdout)).toEqual({
+      dryRun: false,
+      written: ["apps/a.yaml"],
+      record: {
+        files: { "apps/a.yaml": { "Pod/p": [{ field: "spec.containers[0].image", format: "plain", image: "r.io/api", old: "r.io/api:1.0", new: "r.io/api:1.1" }] } },
+        changed: ["r.io/api=1.1"],
+        alreadyAt: [],
+        missing: [],
+      },
+    });
+  });
+
+  it("--path limits the edit to a folder", async () => {
+    const dir = tree({ "prod/a.yaml": POD("r.io/api:1.0"), "staging/a.yaml": POD("r.io/api:1.0") });
+    expect((await gitopsCli(["gitops", "bump", "--repo", dir, "--path", "staging", "--set", "r.io/api=2.0"], cwd())).code).toBe(0);
+    expect(readFileSync(join(dir, "staging/a.yaml"), "utf8")).toBe(POD("r.io/api:2.0"));
+    expect(readFileSync(join(dir, "prod/a.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
+  });
+
+  it("a malformed file stops the bump before anything is written (exit 2, the file named)", async () => {
+    const dir = tree({ "a-good.yaml": POD("r.io/api:1.0"), "b-bad.yaml": "kind: Pod\nspec: [r.io/api:1.0\n" });
+    const result = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], cwd());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^SLIPWAY_GITOPS_YAML: b-bad\.yaml is not valid YAML: line \d+, column \d+: /);
+    expect(readFileSync(join(dir, "a-good.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
+  });
+
+  it("--set and --policy disagreeing on one field is refused by verification, nothing written", async () => {
+    const marked = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: r.io/api:1.0 # {"$imagepolicy": "flux-system:api"}\n';
+    const dir = tree({ "a.yaml": marked });
+    const result = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0", "--policy", "flux-system:api=r.io/api:3.0"], cwd());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('SLIPWAY_GITOPS_VERIFY_FAILED: a.yaml Pod/p spec.containers[0].image: expected "r.io/api:2.0" after the edit, found "r.io/api:3.0"');
+    expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe(marked);
+  });
+
+  it.each([
+    [["--set", "r.io/api"], 'SLIPWAY_GITOPS_SET_INVALID: --set "r.io/api": expected IMAGE=TAG'],
+    [["--set", "r.io/api:1.0=2.0"], 'must not carry a tag or digest'],
+    [["--set", "r.io/api=bad tag"], '"bad tag" is not a valid tag'],
+    [["--set", "r.io/api=1.0@sha256:abc"], '"sha256:abc" is not a digest'],
+    [["--set", "r.io/api=1.0", "--set", "r.io/api=2.0"], '"r.io/api" is given twice with different values'],
+    [["--policy", "api=r.io/api:1.0"], 'SLIPWAY_GITOPS_POLICY_INVALID: --policy "api=r.io/api:1.0": "api" is not NAMESPACE:NAME'],
+    [["--policy", "ns:api=r.io/api"], 'is not IMAGE:TAG'],
+    [[], "SLIPWAY_USAGE: give at least one --set or --policy"],
+  ])("bad input %j exits 2: %s", async (flags, message) => {
+    const dir = tree({ "a.yaml": POD("r.io/api:1.0") });
+    const result = await gitopsCli(["gitops", "bump", "--repo", dir, ...flags], cwd());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
+  });
+
+  it("reads Helm key paths from slipway.yaml gitops.helm.images, and rejects a bad gitops section", async () => {
+    const dir = tree({ "values.yaml": "app:\n  img: r.io/api:1.0\n" });
+    const here = cwd();
+    writeFileSync(join(here, "slipway.yaml"), "gitops:\n  helm:\n    images:\n      - image: app.img\n");
+    expect((await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], here)).code).toBe(0);
+    expect(readFileSync(join(dir, "values.yaml"), "utf8")).toBe("app:\n  img: r.io/api:2.0\n");
+    writeFileSync(join(here, "slipway.yaml"), "gitops:\n  helm:\n    images:\n      - repository: app.repo\n");
+    const bad = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=3.0"], here);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("gitops.helm.images[0]: give either `image`, or `repository` and `tag`");
+  });
+});
