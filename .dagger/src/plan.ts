@@ -21,7 +21,7 @@ export type PlannedService = {
   version?: string;
 };
 
-/** Optional facts about the source revision, for OCI labels. Not (yet) part of the CLI contract. */
+/** The source revision for OCI labels (`revision` in the plan; null outside a git repository). */
 export type PlannedRevision = { sha?: string; committedAt?: string; sourceUrl?: string | null };
 
 /** The output of `slipway plan --source /src [--base REF] --json`. */
@@ -80,8 +80,8 @@ export function parsePlan(text: string): Plan {
         }
       }
       if (!isRecord(service.scripts)) problems.push(`services[${i}].scripts: expected an object`);
-      if (service.version !== undefined && typeof service.version !== "string") {
-        problems.push(`services[${i}].version: expected a string`);
+      if (service.version !== undefined && service.version !== null && typeof service.version !== "string") {
+        problems.push(`services[${i}].version: expected a string or null`);
       }
     });
   }

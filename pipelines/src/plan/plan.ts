@@ -18,9 +18,19 @@ export const ROOT_FILES_AFFECTING_ALL = [
 ];
 export const DEFAULT_IGNORE = ["**/*.md", "docs/**"];
 
+/** The commit being built, for OCI labels (revision, created, source); null outside a git repository. */
+export interface Revision {
+  sha: string;
+  /** Committer date, ISO 8601: reproducible, unlike the build time. */
+  committedAt: string;
+  /** `origin` remote as https, credentials removed; null without a remote. */
+  sourceUrl: string | null;
+}
+
 export interface Plan {
   source: string;
   base: string | null;
+  revision: Revision | null;
   services: Service[];
   affected: string[];
   /** Why each affected service is affected: the changed paths, or a sentence when it is not about files. */
@@ -61,6 +71,48 @@ export async function changedFilesSince(sourceDir: string, base: string): Promis
     return [...files].sort();
   } catch (error) {
     throw gitFailed("diff", error instanceof Error ? error.message : String(error), error);
+  }
+}
+
+/**
+ * A remote URL fit for a public label: scp-style and ssh URLs become https, and any userinfo
+ * (a token in `https://x-access-token:...@github.com/...`) is removed.
+ */
+export function publicSourceUrl(remote: string): string | null {
+  const trimmed = remote.trim();
+  if (!trimmed) return null;
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(trimmed);
+  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return `https://${scp[1]}/${(scp[2] as string).replace(/\.git$/, "")}`;
+  try {
+    const url = new URL(trimmed);
+    if (!["https:", "http:", "ssh:", "git:"].includes(url.protocol)) return null;
+    url.username = "";
+    url.password = "";
+    const protocol = url.protocol === "http:" ? "http:" : "https:";
+    const port = url.protocol === "ssh:" ? "" : url.port ? `:${url.port}` : "";
+    return `${protocol}//${url.hostname}${port}${url.pathname.replace(/\.git$/, "")}`;
+  } catch {
+    return null;
+  }
+}
+
+/** HEAD of the source, or null when it is not a git repository (a tarball, a Dagger directory without .git). */
+export async function currentRevision(sourceDir: string): Promise<Revision | null> {
+  const git = simpleGit({ baseDir: sourceDir });
+  try {
+    if (!(await git.checkIsRepo())) return null;
+    const [sha, committedAt] = (await git.raw(["log", "-1", "--format=%H%n%cI", "HEAD"])).trim().split("\n");
+    if (!sha || !committedAt) return null;
+    let remote = "";
+    try {
+      remote = (await git.raw(["remote", "get-url", "origin"])).trim();
+    } catch {
+      remote = "";
+    }
+    return { sha, committedAt: new Date(committedAt).toISOString(), sourceUrl: publicSourceUrl(remote) };
+  } catch {
+    // No commit yet (fresh `git init`): there is no revision to label with.
+    return null;
   }
 }
 
@@ -113,12 +165,14 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
     if (unknown.length > 0) throw unknownServices(unknown, names);
   }
   const selected = (n: string): boolean => !options.only || options.only.length === 0 || options.only.includes(n);
+  const revision = await currentRevision(source);
 
   if (options.base === undefined) {
     const affected = names.filter(selected);
     return {
       source,
       base: null,
+      revision,
       services,
       affected,
       reasons: Object.fromEntries(affected.map((n) => [n, ["no --base given: every service is built"]])),
@@ -132,6 +186,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
   return {
     source,
     base: options.base,
+    revision,
     services,
     affected,
     reasons: Object.fromEntries(affected.map((n) => [n, result.reasons[n] ?? []])),

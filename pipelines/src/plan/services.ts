@@ -28,6 +28,8 @@ export interface Service {
   dockerfile: string;
   context: string;
   packageName: string | null;
+  /** package.json `version`, for the OCI version label; null when absent. */
+  version: string | null;
   packageManager: PackageManager;
   scripts: Record<LifecycleScript, boolean>;
   /** Workspace packages this service depends on, directly or through other workspace packages. */
@@ -43,6 +45,7 @@ export interface WorkspacePackage {
 
 interface PackageJson {
   name?: string;
+  version?: string;
   packageManager?: string;
   workspaces?: string[] | { packages?: string[] };
   scripts?: Record<string, string>;
@@ -243,6 +246,7 @@ export function discoverServices(sourceDir: string, config: SlipwayConfig): Serv
       dockerfile,
       context,
       packageName: pkg.name ?? null,
+      version: typeof pkg.version === "string" ? pkg.version : null,
       packageManager: detectPackageManager(root, c.path),
       scripts: {
         lint: Boolean(pkg.scripts?.lint),

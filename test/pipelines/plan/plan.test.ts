@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { affectedServices, plan } from "../../../pipelines/src/plan/plan.js";
+import { affectedServices, plan, publicSourceUrl } from "../../../pipelines/src/plan/plan.js";
 import type { Service } from "../../../pipelines/src/plan/services.js";
 import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
@@ -78,6 +78,7 @@ describe("pipelines/src/plan/plan", () => {
         dockerfile: "services/api/Dockerfile",
         context: ".",
         packageName: "@acme/api",
+        version: "1.0.0",
         packageManager: "npm",
         scripts: { lint: true, test: true, build: true },
         dependsOn: ["@acme/logging", "@acme/shared"],
@@ -88,6 +89,7 @@ describe("pipelines/src/plan/plan", () => {
         dockerfile: "services/worker/Dockerfile",
         context: ".",
         packageName: "@acme/worker",
+        version: "1.0.0",
         packageManager: "npm",
         scripts: { lint: false, test: true, build: false },
         dependsOn: [],
@@ -95,6 +97,36 @@ describe("pipelines/src/plan/plan", () => {
     ]);
     expect(result.affected).toEqual(["api", "worker"]);
     expect(result.base).toBeNull();
+    expect(result.revision).toEqual({
+      sha: git(dir, "rev-parse", "HEAD").trim(),
+      committedAt: new Date(git(dir, "log", "-1", "--format=%cI").trim()).toISOString(),
+      sourceUrl: null,
+    });
+  });
+
+  it("labels the source with the origin remote, never with its credentials", async () => {
+    const dir = repo(monorepo());
+    git(dir, "remote", "add", "origin", "https://x-access-token:ghs_SECRETTOKEN123@github.com/acme/shop.git");
+    const result = await cli(["plan", "--source", dir, "--json"]);
+    expect(JSON.parse(result.stdout).revision.sourceUrl).toBe("https://github.com/acme/shop");
+    expect(result.stdout + result.stderr).not.toContain("SECRETTOKEN");
+  });
+
+  it.each([
+    ["git@github.com:acme/shop.git", "https://github.com/acme/shop"],
+    ["ssh://git@ssh.dev.azure.com:22/v3/org/proj/repo", "https://ssh.dev.azure.com/v3/org/proj/repo"],
+    ["https://user:pat@dev.azure.com/org/proj/_git/repo", "https://dev.azure.com/org/proj/_git/repo"],
+    ["http://localhost:3000/acme/shop.git", "http://localhost:3000/acme/shop"],
+    ["/srv/git/shop.git", null],
+    ["", null],
+  ])("turns remote %j into a public source URL", (remote, expected) => {
+    expect(publicSourceUrl(remote)).toBe(expected);
+  });
+
+  it("has no revision outside a git repository", async () => {
+    const dir = tempTree(monorepo());
+    dirs.push(dir);
+    expect((await plan(dir, {})).revision).toBeNull();
   });
 
   it.each([
@@ -220,6 +252,7 @@ describe("pipelines/src/plan/plan", () => {
       dockerfile: `${path}/Dockerfile`,
       context: ".",
       packageName: name,
+      version: null,
       packageManager: "npm",
       scripts: { lint: false, test: false, build: false },
       dependsOn,
