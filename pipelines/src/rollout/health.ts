@@ -161,7 +161,10 @@ export function evaluateDeployment(
 ): DeploymentVerdict {
   const name = d.metadata?.name ?? "";
   const status = kubectlRolloutStatus(d);
-  const rs = currentReplicaSet(d, replicaSets);
+  // Until the controller observed the new spec, the "current" ReplicaSet is the previous release's:
+  // its pods are not ours to judge.
+  const observed = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+  const rs = observed ? currentReplicaSet(d, replicaSets) : undefined;
   const current = rs ? podsOf(rs, pods) : [];
   const problems = current.flatMap((p) => podProblems(name, p, thresholds));
   if (status.deadlineExceeded) {

@@ -190,7 +190,9 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         verdicts.push({ name, state: v.state, message: v.message });
         problems.push(...v.problems);
         say(`deployment/${name}`, v.message);
-        const rs = currentReplicaSet(d, rsList);
+        // Pods of the new ReplicaSet only, once the controller has observed the new spec.
+        const observed = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+        const rs = observed ? currentReplicaSet(d, rsList) : undefined;
         for (const pod of rs ? podsOf(rs, podList) : []) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod));
       });
       if (problems.length > 0) return finish("failed", problems.map(renderProblem));

@@ -1,0 +1,272 @@
+import { createHash } from "node:crypto";
+import type { KubeStandin } from "./server.js";
+import type { KObject } from "./store.js";
+
+/**
+ * What the deployment controller, the ReplicaSet controller and the kubelet would write, as small
+ * steps a scenario calls in order. Field names and reasons are the ones the real controllers use
+ * (kubernetes pkg/controller/deployment/util, kubelet container states).
+ */
+
+export type ContainerState =
+  | { running: true; ready: boolean }
+  | { waiting: string; message?: string }
+  | { terminated: string; exitCode: number };
+
+interface ContainerStatusInput {
+  state: ContainerState;
+  restartCount?: number;
+  lastTerminated?: { reason: string; exitCode: number };
+}
+
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+function hash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 10);
+}
+
+function stateJson(s: ContainerState): Record<string, unknown> {
+  if ("running" in s) return { running: { startedAt: now() } };
+  if ("waiting" in s) return { waiting: { reason: s.waiting, message: s.message } };
+  return { terminated: { reason: s.terminated, exitCode: s.exitCode, startedAt: now(), finishedAt: now() } };
+}
+
+export class FakeCluster {
+  constructor(
+    readonly api: KubeStandin,
+    readonly namespace = "shop",
+  ) {
+    api.store.put("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  }
+
+  private get store() {
+    return this.api.store;
+  }
+
+  deployment(name: string): KObject {
+    const d = this.store.get("deployments", this.namespace, name);
+    if (!d) throw new Error(`no deployment ${name}`);
+    return d;
+  }
+
+  private image(d: KObject): string {
+    return (d.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image ?? "";
+  }
+
+  /** A Deployment already rolled out at `image` (revision 1), with its ReplicaSet and ready pods. */
+  createRolledOut(name: string, image: string, opts: { replicas?: number; progressDeadlineSeconds?: number; env?: Record<string, string> } = {}): void {
+    const replicas = opts.replicas ?? 2;
+    this.store.put("deployments", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: this.namespace, generation: 1, labels: { app: name, "app.kubernetes.io/part-of": "shop" }, annotations: { "deployment.kubernetes.io/revision": "1" } },
+      spec: {
+        replicas,
+        progressDeadlineSeconds: opts.progressDeadlineSeconds ?? 600,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: "app", image, env: Object.entries(opts.env ?? {}).map(([k, v]) => ({ name: k, value: v })) }] },
+        },
+      },
+      status: {},
+    });
+    const rs = this.createReplicaSet(name, 1, replicas);
+    for (let i = 0; i < replicas; i++) this.createPod(rs, i, { state: { running: true, ready: true } });
+    this.setStatus(name, { replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas }, "NewReplicaSetAvailable");
+  }
+
+  /** What GitOps applying a new image does: the spec changes, generation goes up, nothing observed yet. */
+  applyImage(name: string, image: string): void {
+    this.store.update("deployments", this.namespace, name, (d) => {
+      (d.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image = image;
+      d.metadata.generation = (d.metadata.generation ?? 1) + 1;
+    });
+  }
+
+  /** The deployment controller observes the new generation and creates the new ReplicaSet (0 replicas). */
+  observe(name: string): KObject {
+    const d = this.deployment(name);
+    const revision = Number(d.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? "1") + 1;
+    const rs = this.createReplicaSet(name, revision, 0);
+    this.store.update("deployments", this.namespace, name, (o) => {
+      o.metadata.annotations = { ...o.metadata.annotations, "deployment.kubernetes.io/revision": String(revision) };
+      const status = o.status as Record<string, unknown>;
+      status.observedGeneration = o.metadata.generation;
+      status.updatedReplicas = 0;
+      status.conditions = [progressing("True", "NewReplicaSetCreated", `Created new replica set "${rs.metadata.name}"`)];
+    });
+    return rs;
+  }
+
+  currentReplicaSet(name: string): KObject {
+    const d = this.deployment(name);
+    const revision = d.metadata.annotations?.["deployment.kubernetes.io/revision"];
+    const rs = this.store.list("replicasets", this.namespace).find((r) => r.metadata.ownerReferences?.[0]?.uid === d.metadata.uid && r.metadata.annotations?.["deployment.kubernetes.io/revision"] === revision);
+    if (!rs) throw new Error(`no current replicaset for ${name}`);
+    return rs;
+  }
+
+  private createReplicaSet(name: string, revision: number, replicas: number): KObject {
+    const d = this.deployment(name);
+    const image = this.image(d);
+    const podHash = hash(`${name}:${image}:${revision}`);
+    return this.store.put("replicasets", {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: `${name}-${podHash}`,
+        namespace: this.namespace,
+        labels: { app: name, "pod-template-hash": podHash },
+        annotations: { "deployment.kubernetes.io/revision": String(revision) },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name, uid: d.metadata.uid ?? "", controller: true }],
+      },
+      spec: { replicas, selector: { matchLabels: { app: name, "pod-template-hash": podHash } }, template: structuredClone((d.spec as { template: unknown }).template) },
+      status: { replicas, readyReplicas: replicas, availableReplicas: replicas },
+    });
+  }
+
+  /** The ReplicaSet controller creates pod `i` of a ReplicaSet; the kubelet reports `status`. */
+  createPod(rs: KObject, i: number, status: ContainerStatusInput): string {
+    const name = `${rs.metadata.name}-${hash(`${rs.metadata.name}-${i}`).slice(0, 5)}`;
+    const template = structuredClone((rs.spec as { template: { spec: Record<string, unknown>; metadata: { labels: Record<string, string> } } }).template);
+    this.store.put("pods", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name,
+        namespace: this.namespace,
+        labels: { ...template.metadata.labels, "pod-template-hash": rs.metadata.labels?.["pod-template-hash"] ?? "" },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid ?? "", controller: true }],
+      },
+      spec: { ...template.spec, nodeName: "aks-nodepool1-0" },
+      status: {},
+    });
+    this.setPod(name, status);
+    return name;
+  }
+
+  /** The kubelet's view of the pod's one container `app`. */
+  setPod(pod: string, s: ContainerStatusInput): void {
+    this.store.update("pods", this.namespace, pod, (p) => {
+      const image = (p.spec as { containers: { image: string }[] }).containers[0]?.image ?? "";
+      const running = "running" in s.state;
+      const ready = running && (s.state as { ready: boolean }).ready;
+      p.status = {
+        phase: "waiting" in s.state && s.restartCount === undefined ? "Pending" : "Running",
+        conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+        containerStatuses: [
+          {
+            name: "app",
+            image,
+            imageID: "",
+            ready,
+            started: running,
+            restartCount: s.restartCount ?? 0,
+            state: stateJson(s.state),
+            lastState: s.lastTerminated ? { terminated: { reason: s.lastTerminated.reason, exitCode: s.lastTerminated.exitCode, startedAt: now(), finishedAt: now() } } : {},
+          },
+        ],
+      };
+    });
+  }
+
+  /** Deployment status counters, as the deployment controller recomputes them. */
+  setStatus(name: string, counts: { replicas: number; updatedReplicas: number; readyReplicas: number; availableReplicas: number }, reason = "ReplicaSetUpdated"): void {
+    this.store.update("deployments", this.namespace, name, (d) => {
+      const status = d.status as Record<string, unknown>;
+      Object.assign(status, counts, { observedGeneration: d.metadata.generation, unavailableReplicas: Math.max(0, counts.replicas - counts.availableReplicas) });
+      const message = reason === "NewReplicaSetAvailable" ? `ReplicaSet has successfully progressed.` : `ReplicaSet is progressing.`;
+      status.conditions = [
+        { type: "Available", status: counts.availableReplicas > 0 ? "True" : "False", reason: "MinimumReplicasAvailable", lastUpdateTime: now(), lastTransitionTime: now() },
+        progressing("True", reason, message),
+      ];
+    });
+  }
+
+  /** The old ReplicaSet scaled to 0 and its pods gone: what finishing a rolling update leaves. */
+  retireOldReplicaSets(name: string): void {
+    const current = this.currentReplicaSet(name);
+    for (const rs of this.store.list("replicasets", this.namespace)) {
+      if (rs.metadata.labels?.app !== name || rs.metadata.name === current.metadata.name) continue;
+      for (const p of this.store.list("pods", this.namespace)) {
+        if (p.metadata.ownerReferences?.[0]?.name === rs.metadata.name) this.store.delete("pods", this.namespace, p.metadata.name);
+      }
+      this.store.update("replicasets", this.namespace, rs.metadata.name, (o) => {
+        (o.spec as { replicas: number }).replicas = 0;
+        o.status = { replicas: 0 };
+      });
+    }
+  }
+
+  /** The deployment controller gives up: Progressing=False, ProgressDeadlineExceeded. */
+  exceedProgressDeadline(name: string): void {
+    const rs = this.currentReplicaSet(name);
+    this.store.update("deployments", this.namespace, name, (d) => {
+      const status = d.status as { conditions?: Record<string, unknown>[] };
+      status.conditions = [
+        ...(status.conditions ?? []).filter((c) => c.type !== "Progressing"),
+        progressing("False", "ProgressDeadlineExceeded", `ReplicaSet "${rs.metadata.name}" has timed out progressing.`),
+      ];
+    });
+  }
+
+  event(kind: string, objectName: string, type: "Normal" | "Warning", reason: string, message: string): void {
+    const stamp = now();
+    this.store.put("events", {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: `${objectName}.${hash(`${reason}${message}${Math.random()}`)}`, namespace: this.namespace },
+      involvedObject: { kind, name: objectName, namespace: this.namespace },
+      type,
+      reason,
+      message,
+      count: 1,
+      firstTimestamp: stamp,
+      lastTimestamp: stamp,
+      source: { component: kind === "Pod" ? "kubelet" : "deployment-controller" },
+    });
+  }
+
+  log(pod: string, lines: string[], previous = false): void {
+    this.api.logs.set(`${this.namespace}/${pod}/app${previous ? "/previous" : ""}`, lines);
+  }
+
+  /** A Flux Kustomization as kustomize-controller reports it. */
+  kustomization(name: string, ns: string, status: { applied?: string; attempted?: string; ready: "True" | "False" | "Unknown"; reason: string; message?: string; suspend?: boolean }): void {
+    const existing = this.store.get("kustomizations", ns, name);
+    this.store.put("kustomizations", {
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+      kind: "Kustomization",
+      metadata: { name, namespace: ns, generation: 1, annotations: existing?.metadata.annotations },
+      spec: { interval: "10m", path: "./apps/prod", prune: true, sourceRef: { kind: "GitRepository", name: "gitops" }, suspend: status.suspend ?? false },
+      status: {
+        observedGeneration: 1,
+        lastAppliedRevision: status.applied,
+        lastAttemptedRevision: status.attempted ?? status.applied,
+        conditions: [{ type: "Ready", status: status.ready, reason: status.reason, message: status.message ?? "", lastTransitionTime: now(), observedGeneration: 1 }],
+      },
+    });
+  }
+
+  /** An Argo CD Application as the application controller reports it. */
+  application(name: string, ns: string, status: { revision: string; sync: string; health: string; operation?: { phase: string; message: string; revision: string } }): void {
+    this.store.put("applications", {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      metadata: { name, namespace: ns },
+      spec: { project: "default", source: { repoURL: "https://example.invalid/gitops.git", path: "apps/prod", targetRevision: "main" } },
+      status: {
+        sync: { status: status.sync, revision: status.revision },
+        health: { status: status.health },
+        operationState: status.operation
+          ? { phase: status.operation.phase, message: status.operation.message, syncResult: { revision: status.operation.revision } }
+          : undefined,
+      },
+    });
+  }
+}
+
+function progressing(statusValue: "True" | "False", reason: string, message: string): Record<string, unknown> {
+  return { type: "Progressing", status: statusValue, reason, message, lastUpdateTime: now(), lastTransitionTime: now() };
+}

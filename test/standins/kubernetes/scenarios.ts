@@ -1,0 +1,256 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { FakeCluster } from "./cluster.js";
+
+/**
+ * Scripted rollouts for the stand-in. `setup` is the state when the clients start (the GitOps change
+ * usually already applied to the Deployment spec, as right after `kubectl apply`); `run` is what the
+ * controllers and the kubelet do next. `marks` records when a decisive state became visible.
+ */
+export const REGISTRY = "acr.example.io/shop/api";
+export const OLD_TAG = "sha-111111111111";
+export const NEW_TAG = "sha-222222222222";
+export const OLD_SHA = "1111111111111111111111111111111111111111";
+export const NEW_SHA = "2222222222222222222222222222222222222222";
+/** A secret value in the Deployment's env: it must never reach a report, a log line or the diagnostics. */
+export const SECRET_ENV_VALUE = "postgres://app:s3cr3t-Pa55w0rd@db.internal:5432/app";
+
+export interface Timing {
+  /** Time between two controller steps. */
+  stepMs: number;
+  /** progressDeadlineSeconds as the deployment controller would apply it, counted from the last progress. */
+  deadlineMs: number;
+}
+
+export interface Marks {
+  /** When the state that decides a failure (for us) became visible through the API. */
+  failureVisible?: number;
+  /** When a tolerated earlier failure (the first OOMKilled) became visible. */
+  tolerated?: number;
+  /** When the GitOps object reported our commit as applied. */
+  applied?: number;
+}
+
+export type KubectlVerdict = "success" | "deadline" | "timeout";
+
+export interface Scenario {
+  name: string;
+  deployment: string;
+  setup: (c: FakeCluster) => void;
+  run: (c: FakeCluster, t: Timing, marks: Marks) => Promise<void>;
+  /** Extra flags for `slipway rollout verify`. */
+  flags: string[];
+  ours: { exit: 0 | 1 | 3; reason?: RegExp };
+  /** kubectl's verdict; `decides: false` where kubectl cannot see the question (GitOps revision). */
+  kubectl: { verdict: KubectlVerdict; decides: boolean };
+}
+
+const IMAGE_FLAG = ["--image", `${REGISTRY}=${NEW_TAG}`];
+
+function startRollout(c: FakeCluster, name = "api"): void {
+  c.createRolledOut(name, `${REGISTRY}:${OLD_TAG}`, { env: { DATABASE_URL: SECRET_ENV_VALUE } });
+  c.applyImage(name, `${REGISTRY}:${NEW_TAG}`);
+}
+
+/** The rolling update goes well: one new pod at a time, old pods retired, all available. */
+async function rollWell(c: FakeCluster, t: Timing, name = "api"): Promise<void> {
+  await sleep(t.stepMs);
+  const rs = c.observe(name);
+  c.setStatus(name, { replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2 });
+  const p0 = c.createPod(rs, 0, { state: { waiting: "ContainerCreating" } });
+  await sleep(t.stepMs);
+  c.setPod(p0, { state: { running: true, ready: true } });
+  c.setStatus(name, { replicas: 3, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3 });
+  await sleep(t.stepMs);
+  c.createPod(rs, 1, { state: { running: true, ready: true } });
+  c.setStatus(name, { replicas: 3, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3 });
+  await sleep(t.stepMs);
+  c.retireOldReplicaSets(name);
+  c.setStatus(name, { replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }, "NewReplicaSetAvailable");
+}
+
+/** A new pod that never becomes ready; the controller times out after the deadline. */
+async function failingPod(c: FakeCluster, t: Timing, marks: Marks, kubelet: (pod: string) => Promise<void>): Promise<void> {
+  await sleep(t.stepMs);
+  const rs = c.observe("api");
+  c.setStatus("api", { replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2 });
+  const pod = c.createPod(rs, 0, { state: { waiting: "ContainerCreating" } });
+  await sleep(t.stepMs);
+  await kubelet(pod);
+  marks.failureVisible ??= Date.now();
+  await sleep(t.deadlineMs);
+  c.exceedProgressDeadline("api");
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "healthy rollout",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t) => rollWell(c, t),
+    flags: IMAGE_FLAG,
+    ours: { exit: 0 },
+    kubectl: { verdict: "success", decides: true },
+  },
+  {
+    name: "slow rollout (past the timeout)",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t) => rollWell(c, { ...t, stepMs: t.stepMs * 5 }),
+    flags: [...IMAGE_FLAG, "--timeout", "1s"],
+    ours: { exit: 3, reason: /not done after 1s\n {2}- still waiting: deployment\/api: Waiting for deployment "api" rollout to finish: 1 out of 2 new replicas have been updated/ },
+    kubectl: { verdict: "timeout", decides: true },
+  },
+  {
+    name: "crash loop",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t, marks) =>
+      failingPod(c, t, marks, async (pod) => {
+        c.setPod(pod, { state: { running: true, ready: false } });
+        await sleep(t.stepMs);
+        c.log(pod, ["listening on :8080", "Error: connect ECONNREFUSED 10.0.0.5:5432", "    at TCPConnectWrap.afterConnect"], true);
+        c.setPod(pod, { state: { waiting: "CrashLoopBackOff", message: `back-off 10s restarting failed container=app pod=${pod}` }, restartCount: 1, lastTerminated: { reason: "Error", exitCode: 1 } });
+        c.event("Pod", pod, "Warning", "BackOff", "Back-off restarting failed container app in pod");
+      }),
+    flags: IMAGE_FLAG,
+    ours: { exit: 1, reason: /deployment\/api pod\/api-\w+-\w+ container app: CrashLoopBackOff \(restarts 1, last exit 1 Error\)/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    name: "image pull error",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t, marks) =>
+      failingPod(c, t, marks, async (pod) => {
+        const msg = `failed to pull and unpack image "${REGISTRY}:${NEW_TAG}": not found`;
+        c.setPod(pod, { state: { waiting: "ErrImagePull", message: msg } });
+        c.event("Pod", pod, "Warning", "Failed", `Failed to pull image "${REGISTRY}:${NEW_TAG}": not found`);
+        marks.failureVisible = Date.now();
+        await sleep(t.stepMs);
+        c.setPod(pod, { state: { waiting: "ImagePullBackOff", message: `Back-off pulling image "${REGISTRY}:${NEW_TAG}"` } });
+      }),
+    flags: IMAGE_FLAG,
+    ours: { exit: 1, reason: /container app: ErrImagePull \(failed to pull and unpack image/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    name: "repeated OOMKilled",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t, marks) =>
+      failingPod(c, t, marks, async (pod) => {
+        c.setPod(pod, { state: { running: true, ready: false } });
+        await sleep(t.stepMs);
+        c.setPod(pod, { state: { waiting: "CrashLoopBackOff" }, restartCount: 1, lastTerminated: { reason: "OOMKilled", exitCode: 137 } });
+        marks.tolerated = Date.now();
+        await sleep(t.stepMs * 3);
+        c.setPod(pod, { state: { running: true, ready: false }, restartCount: 1, lastTerminated: { reason: "OOMKilled", exitCode: 137 } });
+        await sleep(t.stepMs);
+        c.log(pod, ["loading catalogue into memory", "heap 480MiB"], true);
+        c.setPod(pod, { state: { waiting: "CrashLoopBackOff" }, restartCount: 2, lastTerminated: { reason: "OOMKilled", exitCode: 137 } });
+      }),
+    flags: IMAGE_FLAG,
+    ours: { exit: 1, reason: /container app: OOMKilled \(killed for memory, restarts 2\)/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    name: "config error",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t, marks) =>
+      failingPod(c, t, marks, async (pod) => {
+        c.setPod(pod, { state: { waiting: "CreateContainerConfigError", message: 'secret "api-db" not found' } });
+        c.event("Pod", pod, "Warning", "Failed", 'Error: secret "api-db" not found');
+      }),
+    flags: IMAGE_FLAG,
+    ours: { exit: 1, reason: /container app: CreateContainerConfigError \(secret "api-db" not found\)/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    name: "progress deadline (unschedulable pod)",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t, marks) =>
+      failingPod(c, t, marks, async (pod) => {
+        c.api.store.update("pods", c.namespace, pod, (p) => {
+          p.status = { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu." }] };
+        });
+        c.event("Pod", pod, "Warning", "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu.");
+        marks.failureVisible = Date.now() + t.deadlineMs;
+      }),
+    flags: IMAGE_FLAG,
+    ours: { exit: 1, reason: /deployment\/api: ProgressDeadlineExceeded \(ReplicaSet "api-\w+" has timed out progressing.\)/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    name: "Flux revision lagging, then applied",
+    deployment: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs * 3);
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, attempted: `main@sha1:${NEW_SHA}`, ready: "Unknown", reason: "Progressing", message: "Reconciliation in progress" });
+      await sleep(t.stepMs * 3);
+      c.applyImage("api", `${REGISTRY}:${NEW_TAG}`);
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${NEW_SHA}`, ready: "True", reason: "ReconciliationSucceeded", message: `Applied revision: main@sha1:${NEW_SHA}` });
+      marks.applied = Date.now();
+      await rollWell(c, t);
+    },
+    flags: [...IMAGE_FLAG, "--flux-kustomization", "flux-system/apps", "--revision", NEW_SHA],
+    ours: { exit: 0 },
+    // kubectl sees only the Deployment, which still runs the previous release when it starts: it
+    // reports that release as rolled out. This is the question it cannot answer and ours must.
+    kubectl: { verdict: "success", decides: false },
+  },
+  {
+    name: "Flux failed to apply the commit",
+    deployment: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs);
+      c.kustomization("apps", "flux-system", {
+        applied: `main@sha1:${OLD_SHA}`,
+        attempted: `main@sha1:${NEW_SHA}`,
+        ready: "False",
+        reason: "BuildFailed",
+        message: "kustomize build failed: accumulating resources: 'apps/prod/api.yaml' does not exist",
+      });
+      marks.failureVisible = Date.now();
+    },
+    flags: [...IMAGE_FLAG, "--flux-kustomization", "flux-system/apps", "--revision", NEW_SHA],
+    ours: { exit: 1, reason: /kustomization\/flux-system\/apps: failed to apply main@sha1:2{40}: BuildFailed: kustomize build failed/ },
+    kubectl: { verdict: "success", decides: false },
+  },
+  {
+    name: "Argo CD sync lagging, then Synced and Healthy",
+    deployment: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.application("shop", "argocd", { revision: OLD_SHA, sync: "Synced", health: "Healthy" });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs * 2);
+      c.application("shop", "argocd", { revision: OLD_SHA, sync: "OutOfSync", health: "Healthy" });
+      await sleep(t.stepMs * 2);
+      c.applyImage("api", `${REGISTRY}:${NEW_TAG}`);
+      c.application("shop", "argocd", { revision: NEW_SHA, sync: "Synced", health: "Progressing" });
+      await rollWell(c, t);
+      c.application("shop", "argocd", { revision: NEW_SHA, sync: "Synced", health: "Healthy" });
+      marks.applied = Date.now();
+    },
+    flags: [...IMAGE_FLAG, "--argocd-app", "argocd/shop", "--revision", NEW_SHA.slice(0, 12)],
+    ours: { exit: 0 },
+    kubectl: { verdict: "success", decides: false },
+  },
+];
+
+export function scenario(name: string): Scenario {
+  const found = SCENARIOS.find((s) => s.name === name);
+  if (!found) throw new Error(`no scenario ${name}`);
+  return found;
+}
