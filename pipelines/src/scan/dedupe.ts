@@ -54,9 +54,10 @@ function mergeVulnerabilities(raws: readonly RawFinding[]): Finding[] {
     }
     return root;
   };
-  const idsOf = (r: RawFinding): string[] => [r.id, ...r.aliases].map((i) => i.toUpperCase());
+  const idsOf = new Map<RawFinding, string[]>();
   for (const r of raws) {
-    const ids = idsOf(r);
+    const ids = r.aliases.length === 0 ? [r.id.toUpperCase()] : [r.id, ...r.aliases].map((i) => i.toUpperCase());
+    idsOf.set(r, ids);
     for (const id of ids) if (!parent.has(id)) parent.set(id, id);
     const root = find(ids[0] as string);
     for (const id of ids.slice(1)) {
@@ -66,7 +67,7 @@ function mergeVulnerabilities(raws: readonly RawFinding[]): Finding[] {
   }
   const components = new Map<string, RawFinding[]>();
   for (const r of raws) {
-    const root = find(idsOf(r)[0] as string);
+    const root = find((idsOf.get(r) as string[])[0] as string);
     const list = components.get(root);
     if (list) list.push(r);
     else components.set(root, [r]);

@@ -70,7 +70,7 @@ function overPolicy(finding: Finding, settings: ScanSettings | undefined): boole
  * is over the policy, not excepted by a live exception and, with ignoreUnfixed, has a fix. An expired
  * exception fails the gate by itself (it must be renewed or removed) and excepts nothing.
  */
-export function decide(findings: readonly Finding[], settings: ScanSettings | undefined, now: Date): GateResult {
+export function decide(findings: Finding[], settings: ScanSettings | undefined, now: Date): GateResult {
   const exceptions = (settings?.exceptions ?? []).map((exception, index) => ({ exception, index, matched: 0 }));
   const ignoreUnfixed = settings?.policy?.vulnerability?.ignoreUnfixed ?? DEFAULT_POLICY.vulnerability.ignoreUnfixed;
   const counts = emptyCounts();
@@ -86,7 +86,8 @@ export function decide(findings: readonly Finding[], settings: ScanSettings | un
       else if (ignoreUnfixed && finding.kind === "vulnerability" && !finding.fixAvailable) decision = { status: "unfixed-ignored" };
       else decision = { status: "fail" };
     }
-    decided.push({ ...finding, decision });
+    // Findings are this run's own objects: decorate in place rather than copy 50,000 of them.
+    decided.push(Object.assign(finding as DecidedFinding, { decision }));
   }
   const failing = decided.filter((f) => f.decision.status === "fail");
   const expired = exceptions.filter((e) => isExpired(e.exception, now));

@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Ajv from "ajv-draft-04";
-import addFormats from "ajv-formats";
+import AjvDraft04 from "ajv-draft-04";
+import ajvFormats from "ajv-formats";
+import type { Log } from "sarif";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../pipelines/src/config/load.js";
@@ -39,8 +40,9 @@ function settings(yaml: string): ScanSettings | undefined {
 const require = createRequire(import.meta.url);
 const sarifSchema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as object;
 // unicodeRegExp off: one pattern in the official schema (`language`) is not valid with the `u` flag.
-const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-addFormats(ajv);
+// Both are CommonJS with `exports.default`; under NodeNext the default import is the whole module.
+const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+ajvFormats.default(ajv);
 const validateSarif = ajv.compile(sarifSchema);
 
 describe("pipelines/src/scan/gate", () => {
@@ -189,7 +191,7 @@ describe("pipelines/src/scan/gate", () => {
 
   it("writes SARIF 2.1.0 that validates against the official schema: one run per tool, rules with help, locations", () => {
     const run = runGate(reports(ALL), settings(`scan:\n  exceptions:\n    - { id: CVE-2024-4068, reason: "waiting for upstream", owner: bob, expires: "2030-01-01" }\n`), NOW);
-    const sarif = JSON.parse(renderSarif(run.gate, run.tools)) as import("sarif").Log;
+    const sarif = JSON.parse(renderSarif(run.gate, run.tools)) as Log;
     const valid = validateSarif(sarif);
     expect(validateSarif.errors ?? []).toEqual([]);
     expect(valid).toBe(true);

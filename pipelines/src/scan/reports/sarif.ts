@@ -33,7 +33,8 @@ function uri(path: string): string {
 }
 
 function rule(f: DecidedFinding): ReportingDescriptor {
-  const help = describeFinding(f);
+  // Where it was found belongs to each result; the rule's help says what it is and how to fix it.
+  const help = describeFinding({ ...f, locations: [] });
   return {
     id: f.id,
     name: f.id.replace(/[^A-Za-z0-9]+/g, ""),
@@ -93,5 +94,6 @@ export function renderSarif(gate: GateResult, tools: readonly Tool[]): string {
     return { tool: { driver: { ...DRIVERS[tool], rules } }, automationDetails: { id: `slipway/${tool}/` }, results };
   });
   const log: Log = { $schema: "https://json.schemastore.org/sarif-2.1.0.json", version: "2.1.0", runs };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  // Compact: a 50,000-finding log is read by tools, not people.
+  return `${JSON.stringify(log)}\n`;
 }
