@@ -190,7 +190,10 @@ export function renderDiagnosticsText(d: Diagnostics): string {
     }
   }
   out.push("", "Events:");
-  for (const e of d.events) out.push(`  ${e.lastSeen ?? ""} ${e.type ?? ""} ${e.reason ?? ""} ${e.object}: ${e.message ?? ""}${e.count && e.count > 1 ? ` (x${e.count})` : ""}`.replace(/ +/g, " "));
+  for (const e of d.events) {
+    const head = [e.lastSeen, e.type, e.reason, `${e.object}:`].filter(Boolean).join(" ");
+    out.push(`  ${head} ${e.message ?? ""}${e.count && e.count > 1 ? ` (x${e.count})` : ""}`);
+  }
   for (const l of d.logs) {
     out.push("", `Logs of pod/${l.pod} container ${l.container}${l.previous ? " (previous instance)" : ""}:`);
     if (l.error) out.push(`  (${l.error})`);

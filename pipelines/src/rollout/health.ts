@@ -171,7 +171,10 @@ export function evaluateDeployment(
     const cond = d.status?.conditions?.find((c) => c.type === "Progressing");
     problems.unshift({ deployment: name, object: `deployment/${name}`, reason: "ProgressDeadlineExceeded", message: cond?.message ?? "" });
   }
-  if (problems.length > 0) return { name, state: "failed", message: problems.map(renderProblem).join("; "), problems };
+  if (problems.length > 0) {
+    const what = problems.map((p) => `${p.reason} in ${p.object}${p.container ? ` container ${p.container}` : ""}`);
+    return { name, state: "failed", message: `failed: ${what.join("; ")}`, problems };
+  }
   const templateWrong = imageMismatches(templateImages(d), expectations);
   if (templateWrong.length > 0) return { name, state: "waiting", message: `template ${templateWrong.join("; ")} (GitOps change not applied yet?)`, problems };
   if (!status.done) return { name, state: "waiting", message: status.message, problems };

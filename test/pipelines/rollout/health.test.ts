@@ -1,0 +1,209 @@
+import type { V1ContainerStatus, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { formatDuration, parseDuration } from "../../../pipelines/src/rollout/duration.js";
+import { argoApplied, fluxApplied, revisionMatches } from "../../../pipelines/src/rollout/gitops.js";
+import { DEFAULT_THRESHOLDS, evaluateDeployment, kubectlRolloutStatus, podProblems } from "../../../pipelines/src/rollout/health.js";
+import { imageMismatches, parseImageExpectation, parseImageRef } from "../../../pipelines/src/rollout/images.js";
+
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+function deployment(over: { generation?: number; observed?: number; replicas?: number; updated?: number; total?: number; available?: number; deadline?: boolean; image?: string } = {}): V1Deployment {
+  return {
+    metadata: { name: "api", uid: "d-1", generation: over.generation ?? 2, annotations: { "deployment.kubernetes.io/revision": "2" } },
+    spec: { replicas: over.replicas ?? 2, selector: {}, template: { spec: { containers: [{ name: "app", image: over.image ?? "acr.io/shop/api:v2" }] } } },
+    status: {
+      observedGeneration: over.observed ?? 2,
+      updatedReplicas: over.updated ?? 2,
+      replicas: over.total ?? 2,
+      availableReplicas: over.available ?? 2,
+      conditions: over.deadline ? [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: 'ReplicaSet "api-2" has timed out progressing.' }] : [],
+    },
+  };
+}
+
+const rs = (revision: string, name: string): V1ReplicaSet => ({
+  metadata: { name, uid: `rs-${revision}`, annotations: { "deployment.kubernetes.io/revision": revision }, ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "api", uid: "d-1" }] },
+});
+
+function pod(owner: V1ReplicaSet, cs: Partial<V1ContainerStatus>, image = "acr.io/shop/api:v2", init = false): V1Pod {
+  const status = { name: "app", image, imageID: "", ready: false, restartCount: 0, ...cs };
+  return {
+    metadata: { name: `${owner.metadata?.name}-x`, ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: owner.metadata?.name ?? "", uid: owner.metadata?.uid ?? "" }] },
+    spec: { containers: [{ name: "app", image }] },
+    status: init ? { initContainerStatuses: [{ ...status, name: "migrate" }] } : { containerStatuses: [status] },
+  };
+}
+
+describe("pipelines/src/rollout/health: kubectlRolloutStatus (kubectl's DeploymentStatusViewer rules)", () => {
+  it.each([
+    ["spec not observed", deployment({ generation: 3, observed: 2 }), false, "Waiting for deployment spec update to be observed..."],
+    ["deadline exceeded", deployment({ updated: 1, deadline: true }), false, 'deployment "api" exceeded its progress deadline'],
+    ["replicas not updated", deployment({ updated: 1 }), false, 'Waiting for deployment "api" rollout to finish: 1 out of 2 new replicas have been updated...'],
+    ["old replicas left", deployment({ total: 3 }), false, 'Waiting for deployment "api" rollout to finish: 1 old replicas are pending termination...'],
+    ["not available", deployment({ available: 1 }), false, 'Waiting for deployment "api" rollout to finish: 1 of 2 updated replicas are available...'],
+    ["rolled out", deployment(), true, 'deployment "api" successfully rolled out'],
+  ])("%s", (_name, d, done, message) => {
+    expect(kubectlRolloutStatus(d)).toMatchObject({ done, message });
+  });
+});
+
+describe("pipelines/src/rollout/health: podProblems (fail-fast reasons)", () => {
+  const current = rs("2", "api-2");
+  const waiting = (reason: string, message = "") => ({ state: { waiting: { reason, message } } });
+  it.each([
+    ["ErrImagePull at once", waiting("ErrImagePull", "not found"), DEFAULT_THRESHOLDS, "ErrImagePull (not found)"],
+    ["ImagePullBackOff at once", waiting("ImagePullBackOff"), DEFAULT_THRESHOLDS, "ImagePullBackOff"],
+    ["InvalidImageName at once", waiting("InvalidImageName"), DEFAULT_THRESHOLDS, "InvalidImageName"],
+    ["CreateContainerConfigError at once", waiting("CreateContainerConfigError", 'secret "db" not found'), DEFAULT_THRESHOLDS, 'CreateContainerConfigError (secret "db" not found)'],
+    [
+      "CrashLoopBackOff at the first back-off",
+      { ...waiting("CrashLoopBackOff"), restartCount: 1, lastState: { terminated: { exitCode: 1, reason: "Error" } } },
+      DEFAULT_THRESHOLDS,
+      "CrashLoopBackOff (restarts 1, last exit 1 Error)",
+    ],
+    ["CrashLoopBackOff under a higher threshold", { ...waiting("CrashLoopBackOff"), restartCount: 2 }, { ...DEFAULT_THRESHOLDS, crashLoopRestarts: 3 }, null],
+    ["a first OOMKilled is tolerated, even backing off", { ...waiting("CrashLoopBackOff"), restartCount: 1, lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } } }, DEFAULT_THRESHOLDS, null],
+    ["a second OOMKilled fails", { state: { running: {} }, restartCount: 2, lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } } }, DEFAULT_THRESHOLDS, "OOMKilled (killed for memory, restarts 2)"],
+    ["ContainerCreating is not a failure", waiting("ContainerCreating"), DEFAULT_THRESHOLDS, null],
+    ["running is not a failure", { state: { running: {} }, ready: true }, DEFAULT_THRESHOLDS, null],
+  ])("%s", (_name, cs, thresholds, expected) => {
+    const problems = podProblems("api", pod(current, cs as Partial<V1ContainerStatus>), thresholds);
+    expect(problems.map((p) => `${p.reason}${p.message ? ` (${p.message})` : ""}`)).toEqual(expected ? [expected] : []);
+    if (expected) expect(problems[0]).toMatchObject({ deployment: "api", object: "pod/api-2-x", container: "app" });
+  });
+
+  it("names the init container that fails", () => {
+    const problems = podProblems("api", pod(current, { state: { waiting: { reason: "CreateContainerConfigError" } } }, undefined, true), DEFAULT_THRESHOLDS);
+    expect(problems).toEqual([{ deployment: "api", object: "pod/api-2-x", container: "migrate", reason: "CreateContainerConfigError", message: "" }]);
+  });
+});
+
+describe("pipelines/src/rollout/health: evaluateDeployment", () => {
+  const old = rs("1", "api-1");
+  const current = rs("2", "api-2");
+  const crashing = { state: { waiting: { reason: "CrashLoopBackOff" } }, restartCount: 4 };
+
+  it("fails on a crash-looping pod of the current ReplicaSet, naming pod and container", () => {
+    const v = evaluateDeployment(deployment({ updated: 1 }), [old, current], [pod(current, crashing)], [], DEFAULT_THRESHOLDS);
+    expect(v).toMatchObject({ state: "failed", message: "failed: CrashLoopBackOff in pod/api-2-x container app" });
+  });
+
+  it("does not blame the new release for the previous release's pods", () => {
+    const v = evaluateDeployment(deployment({ updated: 1 }), [old, current], [pod(old, crashing, "acr.io/shop/api:v1")], [], DEFAULT_THRESHOLDS);
+    expect(v.state).toBe("waiting");
+  });
+
+  it("does not judge any pod before the controller observed the new spec", () => {
+    const d = deployment({ generation: 3, observed: 2 });
+    const v = evaluateDeployment(d, [old, current], [pod(current, crashing)], [], DEFAULT_THRESHOLDS);
+    expect(v).toMatchObject({ state: "waiting", message: "Waiting for deployment spec update to be observed..." });
+  });
+
+  it("fails on ProgressDeadlineExceeded with the controller's message", () => {
+    const v = evaluateDeployment(deployment({ updated: 1, deadline: true }), [current], [], [], DEFAULT_THRESHOLDS);
+    expect(v.problems).toEqual([{ deployment: "api", object: "deployment/api", reason: "ProgressDeadlineExceeded", message: 'ReplicaSet "api-2" has timed out progressing.' }]);
+  });
+
+  it("waits while the template runs another tag than --image, even when kubectl would call it rolled out", () => {
+    const v = evaluateDeployment(deployment({ image: "acr.io/shop/api:v1" }), [current], [], [{ image: "acr.io/shop/api", tag: "v2" }], DEFAULT_THRESHOLDS);
+    expect(v).toMatchObject({ state: "waiting", message: "template runs acr.io/shop/api:v1, expected acr.io/shop/api at v2 (GitOps change not applied yet?)" });
+  });
+
+  it("waits while a pod of the current ReplicaSet runs another image", () => {
+    const v = evaluateDeployment(deployment(), [current], [pod(current, { ready: true, state: { running: {} } }, "acr.io/shop/api:v1")], [{ image: "api", tag: "v2" }], DEFAULT_THRESHOLDS);
+    expect(v).toMatchObject({ state: "waiting", message: "pod/api-2-x runs acr.io/shop/api:v1, expected api at v2" });
+  });
+
+  it("is healthy when rolled out and every pod runs the expected image", () => {
+    const v = evaluateDeployment(deployment(), [old, current], [pod(current, { ready: true, state: { running: {} } })], [{ image: "api", tag: "v2" }], DEFAULT_THRESHOLDS);
+    expect(v).toMatchObject({ state: "healthy", message: 'deployment "api" successfully rolled out' });
+  });
+});
+
+describe("pipelines/src/rollout/images", () => {
+  it.each([
+    ["acr.io/shop/api:v2", { repository: "acr.io/shop/api", tag: "v2" }],
+    ["localhost:5000/api", { repository: "localhost:5000/api" }],
+    ["localhost:5000/api:1.2@sha256:abc", { repository: "localhost:5000/api", tag: "1.2", digest: "sha256:abc" }],
+    ["api@sha256:abc", { repository: "api", digest: "sha256:abc" }],
+  ])("parseImageRef(%s)", (ref, expected) => {
+    expect(parseImageRef(ref)).toEqual({ digest: undefined, ...expected });
+  });
+
+  it.each([
+    ["acr.io/shop/api=sha-0123456789ab", { image: "acr.io/shop/api", tag: "sha-0123456789ab" }],
+    [`api=sha256:${"a".repeat(64)}`, { image: "api", tag: `sha256:${"a".repeat(64)}` }],
+    ["api", null],
+    ["=v1", null],
+    ["Api=v1", null],
+    ["api=", null],
+    ["api=sha256:short", null],
+  ])("parseImageExpectation(%s)", (text, expected) => {
+    expect(parseImageExpectation(text)).toEqual(expected);
+  });
+
+  it("matches by repository suffix and compares digests when the expectation is one", () => {
+    const digest = `sha256:${"b".repeat(64)}`;
+    expect(imageMismatches(["acr.io/shop/api@" + digest, "acr.io/shop/worker:v1"], [{ image: "shop/api", tag: digest }])).toEqual([]);
+    expect(imageMismatches(["acr.io/shop/api:v1"], [{ image: "shop/api", tag: digest }])).toEqual([`runs acr.io/shop/api:v1, expected shop/api at ${digest}`]);
+    expect(imageMismatches(["acr.io/shop/apiserver:v1"], [{ image: "api", tag: "v2" }])).toEqual([]);
+  });
+});
+
+describe("pipelines/src/rollout/gitops", () => {
+  it.each([
+    [`main@sha1:${SHA}`, SHA, true],
+    [`main/${SHA}`, SHA, true],
+    [SHA, SHA.slice(0, 12), true],
+    [`main@sha1:${SHA}`, "0123456", true],
+    [`main@sha1:${SHA}`, "1123456", false],
+    [undefined, SHA, false],
+  ])("revisionMatches(%s, %s) = %s", (observed, sha, expected) => {
+    expect(revisionMatches(observed, sha)).toBe(expected);
+  });
+
+  const ks = (status: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name: "apps", generation: 2 }, ...extra, status: { observedGeneration: 2, ...status } });
+  const ready = (s: string, reason: string, message = "") => [{ type: "Ready", status: s, reason, message }];
+
+  it.each([
+    ["applied", ks({ lastAppliedRevision: `main@sha1:${SHA}`, conditions: ready("True", "ReconciliationSucceeded") }), "applied"],
+    ["older revision", ks({ lastAppliedRevision: "main@sha1:ffffffffffffffffffffffffffffffffffffffff", conditions: ready("True", "ReconciliationSucceeded") }), "waiting"],
+    ["new generation not observed", ks({ observedGeneration: 1, lastAppliedRevision: `main@sha1:${SHA}`, conditions: ready("True", "ReconciliationSucceeded") }), "waiting"],
+    ["in progress", ks({ lastAttemptedRevision: `main@sha1:${SHA}`, conditions: ready("Unknown", "Progressing") }), "waiting"],
+    ["build failed for our revision", ks({ lastAttemptedRevision: `main@sha1:${SHA}`, conditions: ready("False", "BuildFailed", "kustomize build failed") }), "failed"],
+    ["failure of an older revision", ks({ lastAttemptedRevision: "main@sha1:ffffffffffffffffffffffffffffffffffffffff", conditions: ready("False", "BuildFailed") }), "waiting"],
+    ["suspended", ks({}, { spec: { suspend: true } }), "failed"],
+    ["missing", undefined, "waiting"],
+  ])("fluxApplied: %s", (_name, obj, state) => {
+    expect(fluxApplied(obj, SHA).state).toBe(state);
+  });
+
+  const app = (status: Record<string, unknown>) => ({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "shop" }, status });
+  it.each([
+    ["synced and healthy", app({ sync: { status: "Synced", revision: SHA }, health: { status: "Healthy" } }), "applied"],
+    ["synced, still progressing", app({ sync: { status: "Synced", revision: SHA }, health: { status: "Progressing" } }), "waiting"],
+    ["out of sync at an older revision", app({ sync: { status: "OutOfSync", revision: "f".repeat(40) }, health: { status: "Healthy" } }), "waiting"],
+    ["sync operation failed for our revision", app({ sync: { status: "OutOfSync" }, operationState: { phase: "Failed", message: "one or more objects failed to apply", syncResult: { revision: SHA } } }), "failed"],
+    ["synced but Degraded", app({ sync: { status: "Synced", revision: SHA }, health: { status: "Degraded", message: "Deployment exceeded its progress deadline" } }), "failed"],
+  ])("argoApplied: %s", (_name, obj, state) => {
+    expect(argoApplied(obj, SHA).state).toBe(state);
+  });
+});
+
+describe("pipelines/src/rollout/duration", () => {
+  it.each([
+    ["90s", 90_000],
+    ["10m", 600_000],
+    ["1h30m", 5_400_000],
+    ["500ms", 500],
+    ["0s", null],
+    ["10", null],
+    ["1.5m", null],
+    ["-1m", null],
+  ])("parseDuration(%s) = %s", (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+  it("formats for humans", () => {
+    expect([formatDuration(850), formatDuration(1250), formatDuration(90_000), formatDuration(600_000)]).toEqual(["850ms", "1.3s", "1m30s", "10m"]);
+  });
+});
