@@ -30,7 +30,8 @@ export function resourceRoutes(dataSource: DataSource): Route<Handler>[] {
     if (!input.ok) throw validationFailed(input.issues);
     requireDatabase();
     try {
-      const customer = await dataSource.getRepository(Customer).save(dataSource.getRepository(Customer).create(input.value));
+      const repository = dataSource.getRepository(Customer);
+      const customer = await repository.save(repository.create(input.value));
       return created(`/customers/${customer.id}`, customerJson(customer));
     } catch (error) {
       if (sqlState(error) === UNIQUE_VIOLATION) throw emailTaken(input.value.email);

@@ -158,7 +158,7 @@ describe("services/api HTTP", () => {
 
   it("on stop, fails readiness, finishes the request in flight, then refuses new connections", async () => {
     // A second api on the same database, so this test can stop it without affecting the others.
-    const other = await startApi({ port: 0, databaseUrl, drainDelayMs: 300, shutdownTimeoutMs: 5_000 }, silentLogger);
+    const other = await startApi({ port: 0, databaseUrl, drainDelayMs: 1_000, shutdownTimeoutMs: 5_000 }, silentLogger);
     await other.connected;
     const otherBase = `http://127.0.0.1:${other.port}`;
     const customer = await call("POST", "/customers", { email: "slow@example.com", name: "Slow" });
@@ -212,7 +212,8 @@ describe("services/api HTTP", () => {
     } finally {
       const started = Date.now();
       await lonely.stop();
-      expect(Date.now() - started).toBeLessThan(2_000);
+      // Well under the retry loop's backoff: stopping interrupts it instead of waiting it out.
+      expect(Date.now() - started).toBeLessThan(5_000);
     }
   });
 });

@@ -6,7 +6,7 @@ export interface JobContext {
   idempotencyKey: string;
   attempt: number;
   workerId: string;
-  /** Aborted when the job's lease runs out; the attempt then counts as failed. */
+  /** Aborted shortly before the job's lease runs out; the attempt then counts as failed. */
   signal: AbortSignal;
 }
 

@@ -102,12 +102,18 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     if (handler === undefined) {
       return fail(job, new PermanentJobError(`no handler for job kind "${job.kind}"`));
     }
+    // Give up a little before the lease runs out, so that this worker records the failure
+    // rather than another one finding the lease expired and taking the job over.
+    const deadlineMs = options.leaseMs - Math.min(5_000, Math.floor(options.leaseMs / 5));
     const lease = new AbortController();
-    const timer = setTimeout(() => lease.abort(new Error(`job exceeded its ${options.leaseMs} ms lease`)), options.leaseMs);
+    const timer = setTimeout(
+      () => lease.abort(new Error(`attempt took longer than ${deadlineMs} ms (lease ${options.leaseMs} ms)`)),
+      deadlineMs,
+    );
     let result: unknown;
     try {
       const context = { idempotencyKey: job.idempotencyKey, attempt: job.attempts, workerId: id, signal: lease.signal };
-      // Past the lease another worker may claim the job, so we stop waiting for this attempt.
+      // Past the deadline we stop waiting for this attempt, even if the handler ignores its signal.
       result = await Promise.race([handler(job.payload, context), rejectOnAbort(lease.signal)]);
     } catch (error) {
       return fail(job, error);
