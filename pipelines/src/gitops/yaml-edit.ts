@@ -10,8 +10,21 @@ import { gitopsUnsupported, gitopsYamlInvalid } from "../errors.js";
 
 export type Doc = Document.Parsed;
 
+// extract() then update() of every format parse the same text: keep the last few parses (read-only use).
+const recent = new Map<string, Doc[]>();
+const RECENT_MAX = 8;
+
 /** Every document of a file; throws SLIPWAY_GITOPS_YAML naming the file and line on any error. */
 export function parseYamlFile(content: string, path: string): Doc[] {
+  const cached = recent.get(content);
+  if (cached) return cached;
+  const docs = parseDocs(content, path);
+  recent.set(content, docs);
+  if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value as string);
+  return docs;
+}
+
+function parseDocs(content: string, path: string): Doc[] {
   const docs = parseAllDocuments(content, { prettyErrors: true, uniqueKeys: false });
   // A file that is only comments yields an EmptyStream (not an array).
   if (!Array.isArray(docs)) return [];
