@@ -83,7 +83,8 @@ describe("slipway scan gate", () => {
   it("gives the same verdict and exit code as a real process", async () => {
     const dir = workdir();
     writeFileSync(join(dir, "slipway.yaml"), "scan:\n  policy: { vulnerability: { failOn: [CRITICAL] } }\n");
-    const result = await cliProcess(["scan", "gate", "--osv", `${F}/osv.json`, "--json"], dir);
+    // From the repo root: `node --import tsx` resolves tsx from the working directory.
+    const result = await cliProcess(["scan", "gate", "--osv", `${F}/osv.json`, "--config", join(dir, "slipway.yaml"), "--json"], REPO_ROOT);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ passed: true, failing: [], counts: { vulnerability: { HIGH: 3, MEDIUM: 1 } } });
   });
