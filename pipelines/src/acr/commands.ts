@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { rootCertificates } from "node:tls";
 import { join, resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import type { CommandContext, Io } from "../cli/command.js";
@@ -7,6 +9,7 @@ import type { SlipwayConfig } from "../config/schema.js";
 import { EXIT, usageError } from "../errors.js";
 import { aadTokenForAcr, exchangeForRefreshToken, writeSecretFile } from "./exchange.js";
 import type { LoginResult } from "./exchange.js";
+import type { ClientOptions } from "./http.js";
 import type { ResolvedIdentity } from "./identity.js";
 import { createCredential, isIdentityMode, resolveIdentity } from "./identity.js";
 import { ociAnnotations, readSource } from "./labels.js";
@@ -26,11 +29,12 @@ const identityOptions = {
   username: { type: "string" },
   source: { type: "string" },
   config: { type: "string" },
+  "ca-file": { type: "string" },
 } as const;
 
 const IDENTITY_USAGE =
   `--registry HOST [--mode ${IDENTITY_MODES.join("|")}] [--tenant-id ID] [--client-id ID] [--authority-host URL] ` +
-  "[--service-connection-id ID] [--username NAME] [--source DIR] [--config FILE]";
+  "[--service-connection-id ID] [--username NAME] [--ca-file PEM] [--source DIR] [--config FILE]";
 
 type IdentityValues = CommandContext<typeof identityOptions>["values"];
 
@@ -40,8 +44,27 @@ function publishSettings(values: { source?: string; config?: string }, io: Io): 
   return (config as SlipwayConfig & { publish?: PublishSettings }).publish ?? {};
 }
 
+/**
+ * Extra CA certificates (a registry or proxy behind a private CA): added to Node's bundled roots, never replacing
+ * them, so Entra ID and GitHub stay verifiable in the same run. NODE_EXTRA_CA_CERTS works too; this also works
+ * in-process and per command.
+ */
+function clientOptions(values: IdentityValues, io: Io, usage: string): ClientOptions {
+  const file = values["ca-file"] ?? io.env.SLIPWAY_CA_FILE;
+  if (file === undefined || file === "") return {};
+  const path = resolve(io.cwd, file);
+  if (!existsSync(path)) throw usageError(`--ca-file ${JSON.stringify(file)} does not exist`, usage);
+  const pem = readFileSync(path, "utf8");
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw usageError(`--ca-file ${JSON.stringify(file)} holds no PEM certificate`, usage);
+  return { tlsOptions: { ca: [...rootCertificates, pem] } };
+}
+
 /** Flags > slipway.yaml `publish:` > environment. Validates the registry against the mode before any network call. */
-function settle(values: IdentityValues, io: Io, usage: string): { registry: string; identity: ResolvedIdentity; settings: PublishSettings } {
+function settle(
+  values: IdentityValues,
+  io: Io,
+  usage: string,
+): { registry: string; identity: ResolvedIdentity; settings: PublishSettings; options: ClientOptions } {
   const settings = publishSettings(values, io);
   if (values.mode !== undefined && !isIdentityMode(values.mode)) {
     throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, usage);
@@ -60,7 +83,7 @@ function settle(values: IdentityValues, io: Io, usage: string): { registry: stri
     settings.identity,
     io.env,
   );
-  return { registry: parseRegistry(registryInput, identity.mode), identity, settings };
+  return { registry: parseRegistry(registryInput, identity.mode), identity, settings, options: clientOptions(values, io, usage) };
 }
 
 const loginUsage = `slipway acr login ${IDENTITY_USAGE} [--out FILE]`;
@@ -71,7 +94,7 @@ export const acrLogin = defineCommand({
   usage: loginUsage,
   options: { ...identityOptions, out: { type: "string" } },
   async run({ values, io }) {
-    const { registry, identity } = settle(values, io, loginUsage);
+    const { registry, identity, options } = settle(values, io, loginUsage);
     const out = resolve(io.cwd, values.out ?? join(io.env.RUNNER_TEMP ?? io.env.AGENT_TEMPDIRECTORY ?? tmpdir(), `slipway-registry-${registry.replace(/[^a-z0-9.-]/g, "_")}.token`));
     let password: string;
     let username: string;
@@ -80,8 +103,8 @@ export const acrLogin = defineCommand({
       username = identity.username ?? "";
       password = identity.password ?? "";
     } else {
-      const aad = await aadTokenForAcr(identity, createCredential(identity));
-      const exchanged = await exchangeForRefreshToken(registry, aad, identity.tenantId, identity.mode);
+      const aad = await aadTokenForAcr(identity, createCredential(identity, options));
+      const exchanged = await exchangeForRefreshToken(registry, aad, identity.tenantId, identity.mode, options);
       username = ACR_TOKEN_USERNAME;
       password = exchanged.refreshToken;
       expiresOn = exchanged.expiresOn;
@@ -161,8 +184,8 @@ export const acrCheck = defineCommand({
     if (values.repository === undefined) throw usageError("--repository is required", checkUsage);
     if (!values.tag?.length) throw usageError("--tag is required: the immutable tags, sha-<12> first", checkUsage);
     values.tag.forEach(validateTag);
-    const { registry, identity } = settle(values, io, checkUsage);
-    const result = await preflight({ registry, identity }, values.repository, values.tag);
+    const { registry, identity, options } = settle(values, io, checkUsage);
+    const result = await preflight({ registry, identity, options }, values.repository, values.tag);
     io.stdout(`${JSON.stringify({ registry, repository: values.repository, ...result }, null, 2)}\n`);
     return EXIT.ok;
   },
@@ -189,9 +212,9 @@ export const acrVerify = defineCommand({
     checkDigest(values.digest);
     values.tag.forEach(validateTag);
     (values["lock-tag"] ?? []).forEach(validateTag);
-    const { registry, identity } = settle(values, io, verifyUsage);
+    const { registry, identity, options } = settle(values, io, verifyUsage);
     const result = await verifyPublished(
-      { registry, identity },
+      { registry, identity, options },
       { repository: values.repository, digest: values.digest, tags: values.tag, lock: values.lock ?? false, lockTags: values["lock-tag"] },
     );
     io.stdout(`${JSON.stringify(result, null, 2)}\n`);

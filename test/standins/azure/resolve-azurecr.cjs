@@ -1,5 +1,5 @@
 // Preloaded in child processes by the ACR tests (NODE_OPTIONS=--require): *.azurecr.io -> 127.0.0.1. See ./dns.ts.
-/* global require, process */
+/* global require */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dns = require("node:dns");
 const original = dns.lookup;

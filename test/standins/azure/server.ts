@@ -65,6 +65,8 @@ export interface AzureStandins {
   /** Login server of the ACR stand-in: `<name>.azurecr.io:PORT` (resolve *.azurecr.io to 127.0.0.1, see dns.ts). */
   registry: string;
   requests: RecordedRequest[];
+  /** Every token this stand-in minted (federated, Entra ID, ACR refresh and access): all secrets, for canary checks. */
+  issued: string[];
   apps: AppRegistration[];
   /** Client ids holding AcrPush on the registry. */
   acrPush: Set<string>;
@@ -118,12 +120,15 @@ export async function startAzureStandins(options: {
   acrPush?: string[];
 }): Promise<AzureStandins> {
   const key = randomBytes(32);
+  const issued: string[] = [];
   const now = () => Math.floor(Date.now() / 1000);
   const sign = (claims: Record<string, unknown>): string => {
     const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
     const body = b64url(JSON.stringify(claims));
     const sig = createHmac("sha256", key).update(`${head}.${body}`).digest("base64url");
-    return `${head}.${body}.${sig}`;
+    const token = `${head}.${body}.${sig}`;
+    issued.push(token);
+    return token;
   };
   const verify = (token: string): Record<string, unknown> | null => {
     const [head, body, sig] = token.split(".");
@@ -406,6 +411,7 @@ export async function startAzureStandins(options: {
     adoAccessToken,
     registry,
     requests,
+    issued,
     get apps() {
       return state.apps;
     },
