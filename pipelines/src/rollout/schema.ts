@@ -7,7 +7,8 @@ export const OBJECT_REF_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]
 const Duration = z
   .string()
   .regex(DURATION_PATTERN, "a duration such as `90s`, `10m` or `1h30m`")
-  .refine((d) => parseDuration(d) !== null, { message: "must be longer than zero" });
+  // Only the zero case: a malformed value is already reported by the pattern, once.
+  .refine((d) => !DURATION_PATTERN.test(d) || parseDuration(d) !== null, { message: "must be longer than zero" });
 
 const ObjectRef = z.string().regex(OBJECT_REF_PATTERN, "`namespace/name`, e.g. `flux-system/apps`");
 

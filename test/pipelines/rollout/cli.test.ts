@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cli, cliProcess } from "../../helpers/cli.js";
+import { FakeCluster } from "../../standins/kubernetes/cluster.js";
+import { NEW_SHA, NEW_TAG, OLD_SHA, OLD_TAG, REGISTRY, SECRET_ENV_VALUE } from "../../standins/kubernetes/scenarios.js";
+import type { KubeStandin } from "../../standins/kubernetes/server.js";
+import { startKubeStandin } from "../../standins/kubernetes/server.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-rollout-cli-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function cluster(options: Parameters<typeof startKubeStandin>[0] = {}): Promise<{ api: KubeStandin; c: FakeCluster; dir: string; kubeconfig: string }> {
+  const api = await startKubeStandin(options);
+  cleanups.push(() => api.close());
+  const dir = tempDir();
+  return { api, c: new FakeCluster(api), dir, kubeconfig: api.writeKubeconfig(join(dir, "kubeconfig")) };
+}
+
+/** A Deployment whose new pod cannot pull its image: decided by the first list. */
+function brokenRollout(c: FakeCluster): void {
+  c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`, { env: { DATABASE_URL: SECRET_ENV_VALUE } });
+  c.applyImage("api", `${REGISTRY}:${NEW_TAG}`);
+  const rs = c.observe("api");
+  c.createPod(rs, 0, { state: { waiting: "ImagePullBackOff", message: `Back-off pulling image "${REGISTRY}:${NEW_TAG}"` } });
+}
+
+describe("pipelines/src/rollout/commands: bad input (exit 2, every problem at once, nothing contacted)", () => {
+  it("lists every missing flag at once", async () => {
+    const r = await cli(["rollout", "verify"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("SLIPWAY_ROLLOUT_INPUT: rollout verify: 3 problems with the flags");
+    expect(r.stderr).toContain("- --kubeconfig FILE is required\n  - --namespace NS is required\n  - give the Deployments: --deployment NAME (repeatable) or --selector LABELS");
+  });
+
+  it("names each malformed value and the expected form", async () => {
+    const r = await cli([
+      "rollout", "verify", "--kubeconfig", "k", "--namespace", "Shop", "--deployment", "api", "--selector", "app=api",
+      "--image", "api", "--timeout", "10", "--revision", "main", "--azure-identity", "kubelogin",
+    ]);
+    expect(r.code).toBe(2);
+    for (const line of [
+      '- --namespace "Shop": expected a namespace name',
+      "- give either --deployment or --selector, not both",
+      '- --image "api": expected IMAGE=TAG',
+      '- --revision "main": expected a git commit SHA',
+      '- --azure-identity "kubelogin": expected none | auto | azure-cli',
+      '- --timeout "10": expected a duration such as `90s`',
+      "- --revision needs --flux-kustomization or --argocd-app",
+    ]) {
+      expect(r.stderr).toContain(line);
+    }
+  });
+
+  it("needs --revision with a GitOps target, and one target only", async () => {
+    const r = await cli(["rollout", "verify", "--kubeconfig", "k", "-n", "shop", "--deployment", "api", "--flux-kustomization", "flux-system/apps", "--argocd-app", "argocd/shop", "--reconcile"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("- give either --flux-kustomization or --argocd-app, not both");
+    expect(r.stderr).toContain("- --revision SHA is required to check that Flux applied the commit");
+  });
+
+  it("a missing kubeconfig or unknown context is bad input", async () => {
+    const missing = await cli(["rollout", "verify", "--kubeconfig", "/nonexistent/kubeconfig", "-n", "shop", "--deployment", "api"]);
+    expect([missing.code, missing.stderr.split("\n")[0]]).toEqual([2, 'SLIPWAY_KUBECONFIG_NOT_FOUND: kubeconfig "/nonexistent/kubeconfig" does not exist or is not a file']);
+    const { kubeconfig } = await cluster();
+    const context = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "--context", "prod", "-n", "shop", "--deployment", "api"]);
+    expect(context.code).toBe(2);
+    expect(context.stderr).toContain('SLIPWAY_KUBE_CONTEXT_NOT_FOUND: context "prod" is not in the kubeconfig\n  Contexts in the file: "standin".');
+  });
+
+  it("an invalid rollout section in slipway.yaml is reported with its path", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "slipway.yaml"), "rollout:\n  timeout: soon\n  failOn:\n    oomKilledRestarts: 0\n  flux: { kustomization: apps }\n");
+    const r = await cli(["rollout", "verify", "--kubeconfig", "k", "-n", "shop", "--deployment", "api"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^SLIPWAY_CONFIG_INVALID: \S*slipway\.yaml has 3 problems\n/);
+    expect(r.stderr).toContain('rollout.timeout: a duration such as `90s`, `10m` or `1h30m`, got "soon" (line 2)');
+    expect(r.stderr).toContain("rollout.failOn.oomKilledRestarts:");
+    expect(r.stderr).toContain("rollout.flux.kustomization: `namespace/name`");
+  });
+});
+
+describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () => {
+  it("checks several Deployments by selector and reports them as JSON", async () => {
+    const { c, kubeconfig } = await cluster();
+    c.createRolledOut("api", `${REGISTRY}:${NEW_TAG}`);
+    c.createRolledOut("worker", `acr.example.io/shop/worker:${NEW_TAG}`);
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--selector", "app.kubernetes.io/part-of=shop", "--image", `${REGISTRY}=${NEW_TAG}`, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      verdict: "healthy",
+      namespace: "shop",
+      deployments: [
+        { name: "api", state: "healthy", message: 'deployment "api" successfully rolled out' },
+        { name: "worker", state: "healthy", message: 'deployment "worker" successfully rolled out' },
+      ],
+      problems: [],
+    });
+  });
+
+  it("only reads (get, list, watch) unless asked to reconcile; --reconcile sets Flux's requestedAt annotation", async () => {
+    const { api, c, kubeconfig } = await cluster();
+    c.createRolledOut("api", `${REGISTRY}:${NEW_TAG}`);
+    c.kustomization("apps", "flux-system", { applied: `main@sha1:${NEW_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+    const base = ["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--flux-kustomization", "flux-system/apps", "--revision", NEW_SHA];
+    expect((await cli(base)).code).toBe(0);
+    expect(new Set(api.requests.map((r) => r.method))).toEqual(new Set(["GET"]));
+    expect(api.store.get("kustomizations", "flux-system", "apps")?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"]).toBeUndefined();
+
+    const before = Date.now();
+    expect((await cli([...base, "--reconcile"])).code).toBe(0);
+    expect(api.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`)).toEqual(["PATCH /apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/apps"]);
+    const requestedAt = api.store.get("kustomizations", "flux-system", "apps")?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"];
+    expect(Date.parse(requestedAt ?? "")).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it("takes the Flux target and timeout from slipway.yaml and times out (exit 3) naming the lagging revision", async () => {
+    const { c, kubeconfig, dir } = await cluster();
+    c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+    c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+    writeFileSync(join(dir, "slipway.yaml"), "rollout:\n  timeout: 1s\n  flux:\n    kustomization: flux-system/apps\n");
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--revision", NEW_SHA], dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(
+      `SLIPWAY_ROLLOUT_TIMEOUT: rollout in namespace "shop" not done after 1s\n  - still waiting: kustomization/flux-system/apps: at main@sha1:${OLD_SHA}, Ready=True ReconciliationSucceeded, waiting for ${NEW_SHA}`,
+    );
+  });
+
+  it("waits for a Deployment that does not exist yet, then times out naming it", async () => {
+    const { kubeconfig } = await cluster();
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "payments", "--timeout", "500ms"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/\] deployment\/payments: not found \(yet\)\n/);
+    expect(r.stderr).toContain("- still waiting: deployment/payments: not found");
+  });
+
+  it("RBAC refusal is exit 1 with the read-only permissions it needs", async () => {
+    const { c, kubeconfig } = await cluster({ forbid: ["pods"] });
+    c.createRolledOut("api", `${REGISTRY}:${NEW_TAG}`);
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('SLIPWAY_KUBE_FORBIDDEN: the Kubernetes API refused to watch pods in namespace "shop"');
+    expect(r.stderr).toContain("get, list, watch on deployments and replicasets (apps), pods, events");
+  });
+
+  it("an API server that does not answer is exit 1, SLIPWAY_KUBE_UNREACHABLE", async () => {
+    const { api, kubeconfig } = await cluster();
+    await api.close();
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^SLIPWAY_KUBE_UNREACHABLE: the Kubernetes API at "http:\/\/127\.0\.0\.1:\d+" did not answer: .*ECONNREFUSED/);
+  });
+
+  it("an identity mode without its environment is bad input before any request", async () => {
+    const { api, c, kubeconfig } = await cluster();
+    c.createRolledOut("api", `${REGISTRY}:${NEW_TAG}`);
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--azure-identity", "workload-identity"], undefined, { PATH: process.env.PATH });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('SLIPWAY_AZURE_IDENTITY: identity mode "workload-identity" needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE');
+    expect(api.requests).toEqual([]);
+  });
+
+  it("as a real process: exit 1, the JSON verdict on stdout, diagnostics without env values", async () => {
+    const { c, kubeconfig, dir } = await cluster();
+    brokenRollout(c);
+    const diagnostics = join(dir, "out");
+    const r = await cliProcess(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--json", "--diagnostics", diagnostics]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { verdict: string; problems: unknown[]; diagnostics: { json: string; text: string } };
+    expect(report).toMatchObject({
+      verdict: "failed",
+      problems: [{ deployment: "api", container: "app", reason: "ImagePullBackOff", message: `Back-off pulling image "${REGISTRY}:${NEW_TAG}"` }],
+      diagnostics: { json: join(diagnostics, "rollout-diagnostics.json"), text: join(diagnostics, "rollout-diagnostics.txt") },
+    });
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(report.diagnostics.text, "utf8");
+    expect(text).toContain("(the container never started, so it has no logs)");
+    expect(text).toContain(`waiting ImagePullBackOff: Back-off pulling image "${REGISTRY}:${NEW_TAG}"`);
+    for (const out of [r.stdout, r.stderr, text, readFileSync(report.diagnostics.json, "utf8")]) expect(out).not.toContain(SECRET_ENV_VALUE);
+  });
+});
