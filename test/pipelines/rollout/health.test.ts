@@ -1,9 +1,14 @@
-import type { V1ContainerStatus, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration } from "../../../pipelines/src/rollout/duration.js";
 import { argoApplied, fluxApplied, revisionMatches } from "../../../pipelines/src/rollout/gitops.js";
 import { DEFAULT_THRESHOLDS, evaluateDeployment, kubectlRolloutStatus, podProblems } from "../../../pipelines/src/rollout/health.js";
 import { imageMismatches, parseImageExpectation, parseImageRef } from "../../../pipelines/src/rollout/images.js";
+
+// client-node lives in pipelines/node_modules (not hoisted): take its types from our functions' signatures.
+type V1Deployment = Parameters<typeof kubectlRolloutStatus>[0];
+type V1ReplicaSet = Parameters<typeof evaluateDeployment>[1][number];
+type V1Pod = Parameters<typeof podProblems>[1];
+type V1ContainerStatus = NonNullable<NonNullable<V1Pod["status"]>["containerStatuses"]>[number];
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
