@@ -1,54 +1,29 @@
 import { execFile } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseFlags } from "../../../pipelines/src/cli/command.js";
-import { isSlipwayError } from "../../../pipelines/src/errors.js";
-import { MIGRATE_COMMANDS } from "../../../pipelines/src/migrate/commands.js";
+import { join } from "node:path";
+import { cli, REPO_ROOT, type CliResult } from "../../helpers/cli.js";
+
+export const REPO = REPO_ROOT;
+export type Result = CliResult;
+
+/** `slipway migrate ...` in-process, through the CLI's own `run` (flag parsing, error rendering, exit codes). */
+export function migrate(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO): Promise<Result> {
+  return cli(argv, cwd, env);
+}
+
+const CLI = join(REPO, "pipelines", "src", "cli", "main.ts");
 
 /**
- * Runs a `slipway migrate ...` command the way pipelines/src/cli/main.ts does (same flag parser, same
- * error rendering and exit codes), but loading only the migrate commands.
- *
- * Why not test/helpers/cli.ts: main.ts imports every area's commands, and at the time of writing the
- * rollout area's @kubernetes/client-node 2 pulls in undici 8, which throws on load under Node 20
- * (zlib has no zstd there). Switch back to `cli()` / `cliProcess()` once that loads.
+ * The CLI as a real process (tsx), like test/helpers/cli.ts `cliProcess`, but keeping hold of the child
+ * so a test can kill it mid-run.
  */
-export interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-
-export async function migrate(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t), cwd, env };
-  const command = MIGRATE_COMMANDS.find((c) => c.path.every((w, i) => argv[i] === w));
-  if (!command) throw new Error(`not a migrate command: ${argv.join(" ")}`);
-  let code: number;
-  try {
-    const { values, positionals } = parseFlags(command, argv.slice(command.path.length));
-    code = await command.run({ values: values as never, positionals, io });
-  } catch (error) {
-    if (!isSlipwayError(error)) throw error;
-    io.stderr(`${error.render()}\n`);
-    code = error.exitCode;
-  }
-  return { code, stdout, stderr };
-}
-
-const ENTRY = join(REPO, "test", "pipelines", "migrate", "harness-main.ts");
-
-/** The same, as a real process (tsx), for concurrency and kill tests. */
-export function migrateProcess(argv: string[], env: NodeJS.ProcessEnv): { done: Promise<Result>; pid: number | undefined; kill: (signal: NodeJS.Signals) => void } {
-  let child: ReturnType<typeof execFile> | undefined;
+export function migrateProcess(argv: string[], env: NodeJS.ProcessEnv): { done: Promise<Result>; kill: (signal: NodeJS.Signals) => void } {
+  let kill: (signal: NodeJS.Signals) => void = () => undefined;
   const done = new Promise<Result>((resolve) => {
-    child = execFile(process.execPath, ["--import", "tsx", ENTRY, ...argv], { cwd: REPO, env: { ...env, NODE_NO_WARNINGS: "1" } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : error.signal ? 128 : 1) : 0;
+    const child = execFile(process.execPath, ["--import", "tsx", CLI, ...argv], { cwd: REPO, env: { ...env, NODE_NO_WARNINGS: "1" } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 128) : 0;
       resolve({ code, stdout, stderr });
     });
+    kill = (signal) => child.kill(signal);
   });
-  return { done, pid: child?.pid, kill: (signal) => child?.kill(signal) };
+  return { done, kill };
 }
