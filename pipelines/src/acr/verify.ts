@@ -2,7 +2,7 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
 import type { TokenCredential } from "@azure/identity";
-import { acrDigestInvalid, acrDigestMismatch, acrLockUnsupported, acrRegistryRequestFailed, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
+import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
 import { aadTokenForAcr } from "./exchange.js";
 import type { ClientOptions } from "./http.js";
 import type { IdentityCredential, ResolvedIdentity } from "./identity.js";
@@ -76,12 +76,13 @@ async function guarded<T>(access: RegistryAccess, what: string, run: () => Promi
   } catch (error) {
     if (isSlipwayError(error)) throw error;
     if (isRestError(error) && error.statusCode === 404) return null;
-    if (isAcrMode(access.identity.mode)) {
-      // Explain identity failures (AADSTS..., AcrPush) the same way `acr login` does.
-      const identity = identityOf(access);
-      await aadTokenForAcr(access.identity, identity);
-    }
     const status = isRestError(error) ? (error.statusCode ?? error.code ?? "error") : "error";
+    if (isAcrMode(access.identity.mode)) {
+      // Explain identity failures (AADSTS...) the same way `acr login` does; if Entra ID is fine, a 401/403
+      // comes from the exchange or the registry: the identity lacks a role on the registry.
+      await aadTokenForAcr(access.identity, identityOf(access));
+      if (status === 401 || status === 403) throw acrExchangeDenied(access.registry, status, access.identity.mode);
+    }
     const message = error instanceof Error ? error.message : String(error);
     throw acrRegistryRequestFailed(access.registry, what, status, message);
   }

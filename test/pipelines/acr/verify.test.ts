@@ -8,7 +8,7 @@ import { preflight, resolveTags, verifyPublished } from "../../../pipelines/src/
 import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { registryAvailable } from "./registry-server.js";
 import type { World } from "./world.js";
-import { CLIENT, pushImage, startWorld, tagImage, TENANT } from "./world.js";
+import { CLIENT, pushImage, READER_CLIENT, startWorld, tagImage, TENANT } from "./world.js";
 
 const run = registryAvailable();
 let world: World;
@@ -133,6 +133,16 @@ describe.skipIf(!run)("pipelines/src/acr/verify on ACR (stand-in with Entra ID t
     expect(error.code).toBe("SLIPWAY_ACR_TAG_IMMUTABLE");
     expect(error.message).toContain(`${world.azure.registry}/shop/web:4.0.0 already points to ${digest}`);
     expect(error.details.join(" ")).toContain("Nothing was pushed");
+  });
+
+  it("an identity without AcrPush fails verification naming the role, not with a bare 401", async () => {
+    const reader = resolveIdentity({ mode: "github-oidc", tenantId: TENANT, clientId: READER_CLIENT, authorityHost: world.azure.authorityHost }, undefined, {
+      ACTIONS_ID_TOKEN_REQUEST_URL: world.azure.githubRequestUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: world.azure.githubRequestToken,
+    });
+    const error = await failure(resolveTags({ registry: world.azure.registry, identity: reader, options: options() }, "shop/api", ["sha-cccccccccccc"]));
+    expect(error.code).toBe("SLIPWAY_ACR_EXCHANGE_DENIED");
+    expect(error.message).toContain("AcrPush");
   });
 
   it("an identity that cannot get a token fails verification with the identity error, not a bare 401", async () => {
