@@ -64,9 +64,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     }
   }
 
-  // Idle slots look for jobs whose worker died on their last attempt, at most once per lease.
+  // Idle slots look for jobs whose worker died on their last attempt, now and then: the
+  // statement is cheap (a partial index) but need not run on every poll.
+  const buryEveryMs = Math.min(options.leaseMs, 10 * options.pollIntervalMs);
   async function buryWhenDue(): Promise<void> {
-    if (Date.now() - lastBurial < options.leaseMs) return;
+    if (Date.now() - lastBurial < buryEveryMs) return;
     lastBurial = Date.now();
     try {
       const buried = await buryExpiredJobs(options.pool, options.queue);

@@ -227,10 +227,10 @@ describe("services/worker queue", () => {
     await enqueue(pool, { queue, kind: "echo", idempotencyKey: "orphaned-1", payload: {}, maxAttempts: 3 });
     await enqueue(pool, { queue, kind: "echo", idempotencyKey: "orphaned-2", payload: {}, maxAttempts: 1 });
     // Two workers claim a job each and vanish without a word.
-    expect(await claimJob(pool, queue, "crashed-a", 50)).toMatchObject({ idempotencyKey: "orphaned-1", attempts: 1 });
-    expect(await claimJob(pool, queue, "crashed-b", 50)).toMatchObject({ idempotencyKey: "orphaned-2", attempts: 1 });
+    expect(await claimJob(pool, queue, "crashed-a", 300)).toMatchObject({ idempotencyKey: "orphaned-1", attempts: 1 });
+    expect(await claimJob(pool, queue, "crashed-b", 300)).toMatchObject({ idempotencyKey: "orphaned-2", attempts: 1 });
 
-    worker(queue, { echo: async () => ({ ok: true }) }, { leaseMs: 50 });
+    worker(queue, { echo: async () => ({ ok: true }) });
     const final = await settled(queue, 2);
 
     expect(final).toEqual([
