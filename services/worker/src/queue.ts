@@ -115,28 +115,29 @@ export async function completeJob(pool: Pool, job: Job, result: unknown): Promis
 }
 
 /**
- * Records a failed attempt: back to the queue at `retryAt`, or dead when `retryAt` is
- * undefined. Fenced by the lease: a worker that lost its lease does not overwrite the
- * state another worker now owns ("stale").
+ * Records a failed attempt: back to the queue in `retryInMs`, or dead when `retryInMs` is
+ * undefined. The retry time is computed by the database, whose clock every worker shares.
+ * Fenced by the lease: a worker that lost its lease does not overwrite the state another
+ * worker now owns ("stale").
  */
 export async function failJob(
   pool: Pool,
   job: Job,
   workerId: string,
   error: string,
-  retryAt: Date | undefined,
+  retryInMs: number | undefined,
 ): Promise<"retry" | "dead" | "stale"> {
   const { rowCount } = await pool.query(
     `UPDATE jobs
-     SET status = CASE WHEN $3::timestamptz IS NULL THEN 'dead' ELSE 'queued' END,
-         run_at = coalesce($3::timestamptz, run_at),
-         finished_at = CASE WHEN $3::timestamptz IS NULL THEN now() END,
+     SET status = CASE WHEN $3::double precision IS NULL THEN 'dead' ELSE 'queued' END,
+         run_at = coalesce(now() + make_interval(secs => $3::double precision / 1000), run_at),
+         finished_at = CASE WHEN $3::double precision IS NULL THEN now() END,
          last_error = $4, locked_by = NULL, locked_until = NULL, updated_at = now()
      WHERE id = $1 AND locked_by = $2 AND status = 'running'`,
-    [job.id, workerId, retryAt ?? null, error],
+    [job.id, workerId, retryInMs ?? null, error],
   );
   if (rowCount !== 1) return "stale";
-  return retryAt === undefined ? "dead" : "retry";
+  return retryInMs === undefined ? "dead" : "retry";
 }
 
 /**

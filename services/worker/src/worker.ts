@@ -128,11 +128,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   async function fail(job: Job, error: unknown): Promise<Outcome> {
     const message = error instanceof Error ? error.message : String(error);
     const final = error instanceof PermanentJobError || job.attempts >= job.maxAttempts;
-    const retryAt = final ? undefined : new Date(Date.now() + retryDelayMs(job.attempts, options.backoff, options.random));
-    const outcome = await failJob(options.pool, job, id, message, retryAt);
+    const retryInMs = final ? undefined : retryDelayMs(job.attempts, options.backoff, options.random);
+    const outcome = await failJob(options.pool, job, id, message, retryInMs);
     const fields = { worker: id, job: job.id, kind: job.kind, attempt: job.attempts, maxAttempts: job.maxAttempts, error: message };
     if (outcome === "dead") options.log.error("job is dead", fields);
-    else options.log.warn("job failed", { ...fields, retryAt: retryAt?.toISOString(), outcome });
+    else options.log.warn("job failed", { ...fields, retryInMs, outcome });
     return outcome;
   }
 
