@@ -163,10 +163,11 @@ async function open(dataSourcePath: string, databaseUrl: string | undefined): Pr
     }
     try {
       const result = await original(sql, parameters, structured);
-      log?.push({ sql, ok: true });
+      // The report goes to the release ledger: the database password never does, even inside SQL.
+      log?.push({ sql: maskSecrets(sql, loaded.secrets), ok: true });
       return result;
     } catch (error) {
-      log?.push({ sql, ok: false, error: message(error, loaded.secrets) });
+      log?.push({ sql: maskSecrets(sql, loaded.secrets), ok: false, error: message(error, loaded.secrets) });
       throw error;
     }
   };

@@ -121,6 +121,8 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
     dropSchema: false,
     migrationsRun: false,
     logging: false,
+    // Names our session in pg_stat_activity (shown by `status` as the lock holder) unless the service names its own.
+    ...(declared.options.type === "postgres" && declared.options.applicationName === undefined ? { applicationName: "slipway migrate" } : {}),
   };
   const { target, secrets } = targetOf(options);
   // A fresh instance of the service's own DataSource class: the exported one may already be in use and

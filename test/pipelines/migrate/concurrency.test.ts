@@ -103,7 +103,7 @@ describe.skipIf(!server)("pipelines/src/migrate lock and interrupted runs (Postg
     const right = await status();
     expect(right.applied.map((m) => m.name)).toEqual(NAMES.slice(0, 1));
     expect(right.pending).toEqual(NAMES.slice(1));
-    expect(right.lock.holders).toHaveLength(1);
+    expect(right.lock.holders).toMatchObject([{ application: "slipway migrate" }]);
     expect(right.interrupted).toBeNull();
 
     // Once the server notices the client is gone, the lock is free and the interruption shows.
