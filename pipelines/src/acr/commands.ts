@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { rootCertificates } from "node:tls";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import type { CommandContext, Io } from "../cli/command.js";
 import { loadConfig } from "../config/load.js";
@@ -96,6 +96,8 @@ export const acrLogin = defineCommand({
   async run({ values, io }) {
     const { registry, identity, options } = settle(values, io, loginUsage);
     const out = resolve(io.cwd, values.out ?? join(io.env.RUNNER_TEMP ?? io.env.AGENT_TEMPDIRECTORY ?? tmpdir(), `slipway-registry-${registry.replace(/[^a-z0-9.-]/g, "_")}.token`));
+    // Checked before any token is requested, so a typo in --out costs no identity round trip.
+    if (!existsSync(dirname(out))) throw usageError(`--out ${JSON.stringify(values.out ?? out)}: folder ${JSON.stringify(dirname(out))} does not exist`, loginUsage);
     let password: string;
     let username: string;
     let expiresOn: string | null = null;

@@ -145,6 +145,15 @@ describe.skipIf(!run)("slipway acr (real processes, stand-ins, real registry)", 
     rmSync(bad);
   });
 
+  it("acr login with --out in a missing folder: exit 2 before any token is requested", async () => {
+    const before = world.azure.requests.length;
+    const result = await slipway("login bad out", ["acr", "login", "--registry", world.azure.registry, "--out", join(work, "nope", "token")], githubEnv());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("SLIPWAY_USAGE: --out");
+    expect(result.stderr).toContain("does not exist");
+    expect(world.azure.requests.length).toBe(before);
+  });
+
   it("acr login to a registry that is not ACR in an ACR mode: exit 2, no network", async () => {
     const before = world.azure.requests.length;
     const result = await slipway("login not acr", ["acr", "login", "--registry", "ghcr.io"], githubEnv());
