@@ -168,14 +168,15 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
     let lastError = "";
     for (let attempt = 1; attempt <= input.maxAttempts; attempt++) {
       await input.beforePush?.(dir, attempt);
+      const remote = `origin/${input.branch}`;
       try {
-        await git.push("origin", `HEAD:refs/heads/${input.branch}`);
+        // raw: git's own stderr (" ! [rejected] ... (fetch first)") becomes the error message.
+        await git.raw(["push", "origin", `HEAD:refs/heads/${input.branch}`]);
         return { commit: (await git.revparse(["HEAD"])).trim(), pushed: true, attempts: attempt, record };
       } catch (error) {
         lastError = mask(message(error));
-        if (!REJECTED.test(lastError)) throw gitFailed("push", lastError, undefined);
       }
-      input.log(`push rejected (attempt ${attempt}/${input.maxAttempts}): another writer moved ${input.branch}; fetching and rebasing`);
+      const before = (await git.revparse([remote])).trim();
       const cap = Math.min(2000, (input.backoffMs ?? 100) * 2 ** (attempt - 1));
       await sleep(Math.floor(Math.random() * cap));
       try {
@@ -183,7 +184,11 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       } catch (error) {
         throw gitFailed("fetch", mask(message(error)));
       }
-      const remote = `origin/${input.branch}`;
+      // Transient only when the branch really moved (or git says so): a refused token, a protected
+      // branch or a failing hook stay failures and are reported at once.
+      const moved = (await git.revparse([remote])).trim() !== before;
+      if (!moved && !REJECTED.test(lastError)) throw gitFailed("push", lastError);
+      input.log(`push rejected (attempt ${attempt}/${input.maxAttempts}): another writer moved ${input.branch}; rebasing`);
       let rebased = true;
       try {
         await git.rebase([remote]);

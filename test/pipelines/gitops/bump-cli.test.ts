@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { cli } from "../../helpers/cli.js";
 import { removeTree, tempTree } from "../../helpers/repo.js";
-import { gitopsCli } from "./run.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -25,10 +25,10 @@ const POD = (image: string): string => `apiVersion: v1\nkind: Pod\nmetadata:\n  
 describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
   it("prints the change record file -> object -> old/new, and --json gives the same record", async () => {
     const dir = tree({ "apps/a.yaml": POD("r.io/api:1.0") });
-    const text = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=1.1", "--dry-run"], cwd());
+    const text = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=1.1", "--dry-run"], cwd());
     expect(text.code).toBe(0);
     expect(text.stdout).toBe("apps/a.yaml\n  Pod/p spec.containers[0].image: r.io/api:1.0 -> r.io/api:1.1\nwould change 1 field in 1 file\n");
-    const json = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=1.1", "--json"], cwd());
+    const json = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=1.1", "--json"], cwd());
     expect(JSON.parse(json.stdout)).toEqual({
       dryRun: false,
       written: ["apps/a.yaml"],
@@ -43,14 +43,14 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
 
   it("--path limits the edit to a folder", async () => {
     const dir = tree({ "prod/a.yaml": POD("r.io/api:1.0"), "staging/a.yaml": POD("r.io/api:1.0") });
-    expect((await gitopsCli(["gitops", "bump", "--repo", dir, "--path", "staging", "--set", "r.io/api=2.0"], cwd())).code).toBe(0);
+    expect((await cli(["gitops", "bump", "--repo", dir, "--path", "staging", "--set", "r.io/api=2.0"], cwd())).code).toBe(0);
     expect(readFileSync(join(dir, "staging/a.yaml"), "utf8")).toBe(POD("r.io/api:2.0"));
     expect(readFileSync(join(dir, "prod/a.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
   });
 
   it("a malformed file stops the bump before anything is written (exit 2, the file named)", async () => {
     const dir = tree({ "a-good.yaml": POD("r.io/api:1.0"), "b-bad.yaml": "kind: Pod\nspec: [r.io/api:1.0\n" });
-    const result = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], cwd());
+    const result = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], cwd());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^SLIPWAY_GITOPS_YAML: b-bad\.yaml is not valid YAML: line \d+, column \d+: /);
     expect(readFileSync(join(dir, "a-good.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
@@ -59,7 +59,7 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
   it("--set and --policy disagreeing on one field is refused by verification, nothing written", async () => {
     const marked = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: r.io/api:1.0 # {"$imagepolicy": "flux-system:api"}\n';
     const dir = tree({ "a.yaml": marked });
-    const result = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0", "--policy", "flux-system:api=r.io/api:3.0"], cwd());
+    const result = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0", "--policy", "flux-system:api=r.io/api:3.0"], cwd());
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('SLIPWAY_GITOPS_VERIFY_FAILED: a.yaml Pod/p spec.containers[0].image: expected "r.io/api:2.0" after the edit, found "r.io/api:3.0"');
     expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe(marked);
@@ -76,7 +76,7 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
     [[], "SLIPWAY_USAGE: give at least one --set or --policy"],
   ])("bad input %j exits 2: %s", async (flags, message) => {
     const dir = tree({ "a.yaml": POD("r.io/api:1.0") });
-    const result = await gitopsCli(["gitops", "bump", "--repo", dir, ...flags], cwd());
+    const result = await cli(["gitops", "bump", "--repo", dir, ...flags], cwd());
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
@@ -86,10 +86,10 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
     const dir = tree({ "values.yaml": "app:\n  img: r.io/api:1.0\n" });
     const here = cwd();
     writeFileSync(join(here, "slipway.yaml"), "gitops:\n  helm:\n    images:\n      - image: app.img\n");
-    expect((await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], here)).code).toBe(0);
+    expect((await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], here)).code).toBe(0);
     expect(readFileSync(join(dir, "values.yaml"), "utf8")).toBe("app:\n  img: r.io/api:2.0\n");
     writeFileSync(join(here, "slipway.yaml"), "gitops:\n  helm:\n    images:\n      - repository: app.repo\n");
-    const bad = await gitopsCli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=3.0"], here);
+    const bad = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=3.0"], here);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("gitops.helm.images[0]: give either `image`, or `repository` and `tag`");
   });

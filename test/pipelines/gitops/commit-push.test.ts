@@ -7,9 +7,9 @@ import { SlipwayError } from "../../../pipelines/src/errors.js";
 import type { CommitPushInput } from "../../../pipelines/src/gitops/git.js";
 import { commitPush } from "../../../pipelines/src/gitops/git.js";
 import { parseTargets } from "../../../pipelines/src/gitops/input.js";
+import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
 import { git, removeTree, tempRepo } from "../../helpers/repo.js";
 import { startGitHttpServer } from "./git-http.js";
-import { gitopsCli } from "./run.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -80,10 +80,16 @@ function input(repo: string, sets: string[], extra: Partial<CommitPushInput> = {
     auth: {},
     author: { name: "Slipway", email: "slipway@example.invalid" },
     maxAttempts: 60,
-    backoffMs: 20,
     log: () => undefined,
     ...extra,
   };
+}
+
+/** cliProcess runs from the repo root (tsx resolves from there): pin the config to an empty file. */
+function emptyConfig(dir: string): string {
+  const file = join(dir, "slipway.yaml");
+  writeFileSync(file, "{}\n");
+  return file;
 }
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -91,7 +97,7 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () => {
   it("makes one commit for all services, with the change list and the source SHA as a trailer", async () => {
     const bare = bareRemote({ "apps/api.yaml": deployment("api", "1.0.0"), "apps/worker.yaml": deployment("worker", "1.0.0") });
-    const result = await gitopsCli(
+    const result = await cli(
       ["gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--set", "myacr.azurecr.io/shop/worker=2.0.0", "--source-sha", SHA],
       tmp("slipway-cwd-"),
     );
@@ -112,9 +118,9 @@ describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () 
   it("the same bump twice gives one commit; the second run says 'already at' and exits 0", async () => {
     const bare = bareRemote({ "apps/api.yaml": deployment("api", "1.0.0") });
     const argv = ["gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0"];
-    expect((await gitopsCli(argv, tmp("slipway-cwd-"))).code).toBe(0);
+    expect((await cli(argv, tmp("slipway-cwd-"))).code).toBe(0);
     const tip = remoteLog(bare)[0]?.split(" ")[0];
-    const again = await gitopsCli(argv, tmp("slipway-cwd-"));
+    const again = await cli(argv, tmp("slipway-cwd-"));
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("already at myacr.azurecr.io/shop/api=1.1.0");
     expect(again.stdout).toContain(`no commit: main is already at the requested images (${tip})`);
@@ -125,7 +131,7 @@ describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () 
     const bare = bareRemote({ "apps/api.yaml": deployment("api", "1.0.0") });
     const cwd = tmp("slipway-cwd-");
     writeFileSync(join(cwd, "msg.txt"), "release: {{summary}}\n\n{{changes}}\n");
-    const result = await gitopsCli(["gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--message-from", "msg.txt", "--source-sha", SHA], cwd);
+    const result = await cli(["gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--message-from", "msg.txt", "--source-sha", SHA], cwd);
     expect(result.code).toBe(0);
     expect(git(bare, "log", "-1", "--format=%B", "main")).toBe(
       `release: api 1.1.0\n\n- apps/api.yaml Deployment/api spec.template.spec.containers[0].image: myacr.azurecr.io/shop/api:1.0.0 -> myacr.azurecr.io/shop/api:1.1.0\n\nSlipway-Source-Commit: ${SHA}\n\n`,
@@ -139,7 +145,11 @@ describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () 
     const files: Record<string, string> = { "clusters/prod/kustomization.yaml": kustomization(names, "1.0.0") };
     for (const n of names) files[`apps/${n}.yaml`] = deployment(n, "1.0.0");
     const bare = bareRemote(files);
-    const results = await Promise.all(names.map((n) => commitPush(input(bare, [`myacr.azurecr.io/shop/${n}=2.0.0`]))));
+    // allSettled: every writer finishes before the remote is removed, and a failure shows its message.
+    const settled = await Promise.allSettled(names.map((n) => commitPush(input(bare, [`myacr.azurecr.io/shop/${n}=2.0.0`]))));
+    const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason instanceof SlipwayError ? s.reason.render() : String(s.reason)] : []));
+    expect(failures).toEqual([]);
+    const results = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     expect(results.every((r) => r.pushed)).toBe(true);
     const log = remoteLog(bare);
     expect(log).toHaveLength(21);
@@ -179,7 +189,7 @@ describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () 
       "apps/broken.yaml": "kind: Deployment\nspec:\n  image: myacr.azurecr.io/shop/api:1.0.0\n   bad: [unclosed\n",
     });
     const before = remoteLog(bare);
-    const result = await gitopsCli(["gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0"], tmp("slipway-cwd-"));
+    const result = await cli(["gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0"], tmp("slipway-cwd-"));
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^SLIPWAY_GITOPS_YAML: apps\/broken\.yaml is not valid YAML: line \d+/);
     expect(remoteLog(bare)).toEqual(before);
@@ -188,11 +198,11 @@ describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () 
   it("an image found nowhere is an error naming it (exit 2), unless --allow-missing", async () => {
     const bare = bareRemote({ "apps/api.yaml": deployment("api", "1.0.0") });
     const argv = ["gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--set", "myacr.azurecr.io/shop/typo=1.0.0"];
-    const failed = await gitopsCli(argv, tmp("slipway-cwd-"));
+    const failed = await cli(argv, tmp("slipway-cwd-"));
     expect(failed.code).toBe(2);
     expect(failed.stderr).toContain('SLIPWAY_GITOPS_IMAGE_NOT_FOUND: "myacr.azurecr.io/shop/typo=1.0.0" not found');
     expect(remoteLog(bare)).toHaveLength(1);
-    const allowed = await gitopsCli([...argv, "--allow-missing"], tmp("slipway-cwd-"));
+    const allowed = await cli([...argv, "--allow-missing"], tmp("slipway-cwd-"));
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toContain("not found (allowed): myacr.azurecr.io/shop/typo=1.0.0");
     expect(remoteLog(bare)).toHaveLength(2);
@@ -209,9 +219,10 @@ describe("pipelines/src/gitops/git (token over HTTPS-style auth through GIT_ASKP
       const cwd = tmp("slipway-cwd-");
       const workdir = join(tmp("slipway-keep-"), "clone");
       const env = { ...process.env, SLIPWAY_GIT_TOKEN: TOKEN };
-      const result = await gitopsCli(
-        ["gitops", "commit-push", "--repo", `${server.url}/gitops.git`, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--workdir", workdir, "--json"],
-        cwd,
+      // A real process: exit code and both streams exactly as a user (or a CI log) sees them.
+      const result = await cliProcess(
+        ["gitops", "commit-push", "--repo", `${server.url}/gitops.git`, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--workdir", workdir, "--json", "--config", emptyConfig(cwd)],
+        REPO_ROOT,
         env,
       );
       expect(result.stderr).toBe("");
@@ -232,9 +243,9 @@ describe("pipelines/src/gitops/git (token over HTTPS-style auth through GIT_ASKP
     const server = await startGitHttpServer(join(bare, ".."), "x-access-token", TOKEN);
     try {
       const wrong = "ghp_WrongTokenValue0987654321";
-      const result = await gitopsCli(
-        ["gitops", "commit-push", "--repo", `${server.url}/gitops.git`, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0"],
-        tmp("slipway-cwd-"),
+      const result = await cliProcess(
+        ["gitops", "commit-push", "--repo", `${server.url}/gitops.git`, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--config", emptyConfig(tmp("slipway-cwd-"))],
+        REPO_ROOT,
         { ...process.env, SLIPWAY_GIT_TOKEN: wrong },
       );
       expect(result.code).toBe(1);
@@ -248,7 +259,7 @@ describe("pipelines/src/gitops/git (token over HTTPS-style auth through GIT_ASKP
   });
 
   it("a URL carrying credentials is refused before anything runs, without echoing them", async () => {
-    const result = await gitopsCli(
+    const result = await cli(
       ["gitops", "commit-push", "--repo", `https://bot:${TOKEN}@example.invalid/gitops.git`, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0"],
       tmp("slipway-cwd-"),
     );

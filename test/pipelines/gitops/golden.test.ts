@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { REPO_ROOT } from "../../helpers/cli.js";
-import { gitopsCli as cli } from "./run.js";
+import { cli, REPO_ROOT } from "../../helpers/cli.js";
 import { removeTree } from "../../helpers/repo.js";
 
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "gitops");
