@@ -494,6 +494,14 @@ export function acrLockUnsupported(registry: string): SlipwayError {
   });
 }
 
+export function acrStaticCredentialsRejected(registry: string, username: string, status: number): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_STATIC_REJECTED",
+    message: `${registry} refused username ${quote(username)} and its password (HTTP ${status})`,
+    details: ["Check SLIPWAY_REGISTRY_USERNAME / --username and the SLIPWAY_REGISTRY_PASSWORD secret (a token may have expired)."],
+  });
+}
+
 export function acrRegistryRequestFailed(registry: string, what: string, status: number | string, detail: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_ACR_REQUEST_FAILED",
@@ -503,7 +511,6 @@ export function acrRegistryRequestFailed(registry: string, what: string, status:
     terminal: false,
   });
 }
-
 // ---- migrate (TypeORM migrations) ------------------------------------------------------------------
 
 export function migrateDataSourceNotFound(path: string): SlipwayError {

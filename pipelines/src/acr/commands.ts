@@ -11,7 +11,7 @@ import { aadTokenForAcr, exchangeForRefreshToken, writeSecretFile } from "./exch
 import type { LoginResult } from "./exchange.js";
 import type { ClientOptions } from "./http.js";
 import type { ResolvedIdentity } from "./identity.js";
-import { createCredential, isIdentityMode, resolveIdentity } from "./identity.js";
+import { createCredential, detectMode, isIdentityMode, resolveIdentity } from "./identity.js";
 import { ociAnnotations, readSource } from "./labels.js";
 import { ACR_TOKEN_USERNAME, parseRegistry, repositoryFor } from "./registry.js";
 import type { PublishSettings } from "./schema.js";
@@ -143,7 +143,7 @@ export const acrTags = defineCommand({
     const settings = publishSettings(values, io);
     const registryInput = values.registry ?? settings.registry;
     if (registryInput === undefined) throw usageError("--registry is required (or set publish.registry in slipway.yaml)", tagsUsage);
-    const mode = (values.mode as ResolvedIdentity["mode"] | undefined) ?? settings.identity?.mode ?? "github-oidc";
+    const mode = (values.mode as ResolvedIdentity["mode"] | undefined) ?? settings.identity?.mode ?? detectMode(io.env);
     const registry = parseRegistry(registryInput, mode);
     const repository = repositoryFor(values.service, settings.repositoryPrefix);
     for (const tag of [...(values.tag ?? []), ...(settings.tags?.extra ?? [])]) validateTag(tag);

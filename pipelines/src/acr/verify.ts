@@ -1,8 +1,8 @@
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
-import { isRestError } from "@azure/core-rest-pipeline";
+import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
 import type { TokenCredential } from "@azure/identity";
-import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
+import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrStaticCredentialsRejected, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
 import { aadTokenForAcr } from "./exchange.js";
 import type { ClientOptions } from "./http.js";
 import type { IdentityCredential, ResolvedIdentity } from "./identity.js";
@@ -41,14 +41,22 @@ export function checkDigest(digest: string): string {
   return digest;
 }
 
-/** Basic auth on every request: generic registries (static mode) answer 401 with a Basic challenge the SDK cannot follow. */
+/**
+ * Basic auth on every request, for generic registries (static mode). Placed after the retry phase, so it
+ * sits inside the SDK's bearer-challenge policy: a 401 with a Basic challenge (wrong password) becomes a
+ * RestError here instead of reaching that policy, which only understands ACR's Bearer challenge.
+ */
 function basicAuthPolicy(username: string, password: string): PipelinePolicy {
   const value = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   return {
     name: "slipwayBasicAuth",
-    sendRequest(request, next) {
+    async sendRequest(request, next) {
       if (!request.headers.has("Authorization")) request.headers.set("Authorization", value);
-      return next(request);
+      const response = await next(request);
+      if (response.status === 401 && /^basic/i.test(response.headers.get("WWW-Authenticate") ?? "")) {
+        throw new RestError("the registry refused the username and password", { statusCode: 401, code: "Unauthorized" });
+      }
+      return response;
     },
   };
 }
@@ -60,7 +68,7 @@ const NO_TOKEN: TokenCredential = {
 function clientOptions(access: RegistryAccess) {
   const policies =
     access.identity.mode === "static" && access.identity.username && access.identity.password
-      ? [{ policy: basicAuthPolicy(access.identity.username, access.identity.password), position: "perCall" as const }]
+      ? [{ policy: basicAuthPolicy(access.identity.username, access.identity.password), position: "perRetry" as const }]
       : [];
   return { tlsOptions: access.options?.tlsOptions, additionalPolicies: policies, retryOptions: { maxRetries: 2 } };
 }
@@ -82,6 +90,8 @@ async function guarded<T>(access: RegistryAccess, what: string, run: () => Promi
       // comes from the exchange or the registry: the identity lacks a role on the registry.
       await aadTokenForAcr(access.identity, identityOf(access));
       if (status === 401 || status === 403) throw acrExchangeDenied(access.registry, status, access.identity.mode);
+    } else if (status === 401 || status === 403) {
+      throw acrStaticCredentialsRejected(access.registry, access.identity.username ?? "", status);
     }
     const message = error instanceof Error ? error.message : String(error);
     throw acrRegistryRequestFailed(access.registry, what, status, message);

@@ -52,7 +52,7 @@ function ping(port: number, ca: string): Promise<number> {
 }
 
 /** The Debian `docker-registry` (distribution v2) on a free port, TLS with the test CA, storing to a temp dir. */
-export async function startRegistry(tls: TestTls): Promise<RunningRegistry> {
+export async function startRegistry(tls: TestTls, options: { htpasswd?: string } = {}): Promise<RunningRegistry> {
   const storage = mkdtempSync(join(tmpdir(), "slipway-registry-"));
   const port = await freePort();
   const config = join(storage, "config.yml");
@@ -73,6 +73,7 @@ export async function startRegistry(tls: TestTls): Promise<RunningRegistry> {
       "  tls:",
       `    certificate: ${tls.certFile}`,
       `    key: ${tls.keyFile}`,
+      ...(options.htpasswd ? ["auth:", "  htpasswd:", "    realm: slipway-test", `    path: ${options.htpasswd}`] : []),
       "",
     ].join("\n"),
   );
@@ -80,7 +81,8 @@ export async function startRegistry(tls: TestTls): Promise<RunningRegistry> {
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 15_000;
-  while ((await ping(port, tls.ca)) !== 200) {
+  // With basic auth /v2/ answers 401: the server is up either way.
+  while (![200, 401].includes(await ping(port, tls.ca))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill();
       throw new Error(`docker-registry did not start on port ${port}: ${stderr.slice(-500)}`);

@@ -6,7 +6,10 @@ import { createCredential, resolveIdentity } from "../../../pipelines/src/acr/id
 import type { RegistryAccess } from "../../../pipelines/src/acr/verify.js";
 import { preflight, resolveTags, verifyPublished } from "../../../pipelines/src/acr/verify.js";
 import { SlipwayError } from "../../../pipelines/src/errors.js";
-import { registryAvailable } from "./registry-server.js";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../helpers/cli.js";
+import type { RunningRegistry } from "./registry-server.js";
+import { registryAvailable, startRegistry } from "./registry-server.js";
 import type { World } from "./world.js";
 import { CLIENT, pushImage, READER_CLIENT, startWorld, tagImage, TENANT } from "./world.js";
 
@@ -79,6 +82,34 @@ describe.skipIf(!run)("pipelines/src/acr/verify on a real OCI registry (docker-r
     const error = await failure(verifyPublished(access(), { repository: "shop/api", digest: "sha256:abc", tags: ["x"] }));
     expect(error.code).toBe("SLIPWAY_ACR_DIGEST_INVALID");
     expect(error.exitCode).toBe(2);
+  });
+});
+
+describe.skipIf(!run)("pipelines/src/acr/verify on a real registry with basic auth (static mode)", () => {
+  const htpasswd = join(REPO_ROOT, "test", "fixtures", "acr", "htpasswd");
+  const user = { username: "ci-bot", password: "canary-registry-password-7f3a9c" };
+  let secured: RunningRegistry;
+  beforeAll(async () => {
+    secured = await startRegistry(world.tls, { htpasswd });
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  it("sends the username and password and verifies; a wrong password is a clear error without the password", async () => {
+    const digest = await pushImage(`https://${secured.host}`, "shop/api", ANONYMOUS, "sha-ffffffffffff", { ca: world.tls.ca, basic: user });
+    const access = (password: string): RegistryAccess => ({
+      registry: secured.host,
+      identity: { mode: "static", username: user.username, password },
+      options: { tlsOptions: { ca: world.tls.ca } },
+    });
+    const result = await verifyPublished(access(user.password), { repository: "shop/api", digest, tags: ["sha-ffffffffffff"] });
+    expect(result.tags).toEqual([{ tag: "sha-ffffffffffff", digest }]);
+
+    const error = await failure(verifyPublished(access("wrong-password-5e1d"), { repository: "shop/api", digest, tags: ["sha-ffffffffffff"] }));
+    expect(error.code).toBe("SLIPWAY_ACR_STATIC_REJECTED");
+    expect(error.message).toBe(`${secured.host} refused username "ci-bot" and its password (HTTP 401)`);
+    expect(error.render()).not.toContain("wrong-password-5e1d");
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OciImageManifest } from "@azure/container-registry";
 import { ContainerRegistryContentClient } from "@azure/container-registry";
+import type { PipelineRequest, SendRequest } from "@azure/core-rest-pipeline";
 import type { TokenCredential } from "@azure/identity";
 import { resolveAzurecrToLoopback } from "../../standins/azure/dns.js";
 import type { AzureStandins } from "../../standins/azure/server.js";
@@ -83,7 +84,7 @@ export async function pushImage(
   repository: string,
   credential: TokenCredential,
   tag: string,
-  options: { ca: string; content?: string },
+  options: { ca: string; content?: string; basic?: { username: string; password: string } },
 ): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "slipway-image-"));
   try {
@@ -91,7 +92,23 @@ export async function pushImage(
     execFileSync("tar", ["--mtime=@0", "--owner=0", "--group=0", "-czf", join(dir, "layer.tar.gz"), "-C", dir, "hello.txt"]);
     const layer = readFileSync(join(dir, "layer.tar.gz"));
     const diffId = execFileSync("sh", ["-c", `gzip -dc '${join(dir, "layer.tar.gz")}' | sha256sum | cut -d' ' -f1`], { encoding: "utf8" }).trim();
-    const client = new ContainerRegistryContentClient(endpoint, repository, credential, { tlsOptions: { ca: options.ca } });
+    const basic = options.basic;
+    // Basic auth for a plain registry with htpasswd: the SDK itself only speaks ACR's bearer flow.
+    const additionalPolicies = basic
+      ? [
+          {
+            position: "perCall" as const,
+            policy: {
+              name: "testBasicAuth",
+              sendRequest: (request: PipelineRequest, next: SendRequest) => {
+                request.headers.set("Authorization", `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString("base64")}`);
+                return next(request);
+              },
+            },
+          },
+        ]
+      : [];
+    const client = new ContainerRegistryContentClient(endpoint, repository, credential, { tlsOptions: { ca: options.ca }, additionalPolicies });
     const config = Buffer.from(
       JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [`sha256:${diffId}`] } }),
     );
