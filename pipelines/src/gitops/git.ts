@@ -61,7 +61,9 @@ export function cloneSource(repo: string, cwd: string): string {
     } catch {
       return repo;
     }
-    if (url.username || url.password) {
+    // ssh://git@host/... names a login, not a secret; over http(s) a user part may itself be a token.
+    const isSsh = url.protocol === "ssh:" || url.protocol === "git+ssh:";
+    if (url.password || (url.username && !isSsh)) {
       url.username = url.username ? "***" : "";
       url.password = url.password ? "***" : "";
       throw gitopsCredentialsInUrl(url.toString());

@@ -10,6 +10,7 @@ import { parseTargets } from "../../../pipelines/src/gitops/input.js";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
 import { git, removeTree, tempRepo } from "../../helpers/repo.js";
 import { startGitHttpServer } from "./git-http.js";
+import { SSHD, startSshServer } from "./sshd.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -271,3 +272,34 @@ describe("pipelines/src/gitops/git (token over HTTPS-style auth through GIT_ASKP
 
 // Keep the helper honest: git itself must be present (it is part of every CI image we target).
 execFileSync("git", ["--version"]);
+
+describe("pipelines/src/gitops/git (SSH key)", () => {
+  it("clones and pushes over SSH with --ssh-key and --known-hosts (real OpenSSH server)", async (ctx) => {
+    const server = await startSshServer();
+    if (!server) {
+      // A system component: in CI (bootstrap installs openssh-server) its absence is a failure.
+      if (process.env.CI === "true") throw new Error(`${SSHD} is missing: install the Debian package openssh-server`);
+      ctx.skip(`${SSHD} is not installed (apt-get install openssh-server); SSH transport not tested`);
+      return;
+    }
+    try {
+      const bare = bareRemote({ "apps/api.yaml": deployment("api", "1.0.0") });
+      const result = await cli(
+        [
+          "gitops", "commit-push",
+          "--repo", `ssh://${server.user}@127.0.0.1:${server.port}${bare}`,
+          "--branch", "main",
+          "--set", "myacr.azurecr.io/shop/api=1.1.0",
+          "--ssh-key", server.clientKey,
+          "--known-hosts", server.knownHosts,
+        ],
+        tmp("slipway-cwd-"),
+      );
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(remoteFile(bare, "apps/api.yaml")).toBe(deployment("api", "1.1.0"));
+    } finally {
+      server.close();
+    }
+  });
+});
