@@ -511,6 +511,7 @@ export function acrRegistryRequestFailed(registry: string, what: string, status:
     terminal: false,
   });
 }
+
 // ---- migrate (TypeORM migrations) ------------------------------------------------------------------
 
 export function migrateDataSourceNotFound(path: string): SlipwayError {
