@@ -770,11 +770,11 @@ export function gitopsYamlInvalid(file: string, problem: string): SlipwayError {
   });
 }
 
-export function gitopsUnsupported(file: string, field: string, reason: string): SlipwayError {
+export function gitopsUnsupported(file: string, field: string, reason: string, hint?: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_GITOPS_UNSUPPORTED",
     message: `${file} ${field}: ${reason}`,
-    details: ["Rewrite this field as a plain or quoted single-line scalar in a block mapping; nothing was written."],
+    details: [hint ?? "Rewrite this field as a plain or quoted single-line scalar in a block mapping.", "Nothing was written."],
   });
 }
 

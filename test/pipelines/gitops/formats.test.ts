@@ -154,7 +154,8 @@ describe("pipelines/src/gitops/formats/flux-markers (same values as Flux setters
   it("a :digest marker without a digest in --policy is an error that says what to pass", () => {
     const src = 'digest: x # {"$imagepolicy": "ns:app:digest"}\n';
     const error = thrown(() => fluxMarkers.update(src, change("a.yaml", [], ["ns:app=r.io/app:1.0"])));
-    expect(error.message).toContain("pass --policy ns:app=r.io/app:1.0@sha256:<digest>");
+    expect(error.message).toBe('a.yaml digest: marker "ns:app:digest" needs a digest');
+    expect(error.details[0]).toBe("Pass the digest with the policy: --policy ns:app=r.io/app:1.0@sha256:<digest>.");
   });
 });
 

@@ -96,7 +96,8 @@ function update(content: string, change: FormatChange): FormatUpdate {
       throw gitopsUnsupported(
         change.path,
         marked.occurrence.field,
-        `marker ${JSON.stringify(marked.occurrence.marker)} needs a digest: pass --policy ${target.policy}=${target.image}:${target.tag}@sha256:<digest>`,
+        `marker ${JSON.stringify(marked.occurrence.marker)} needs a digest`,
+        `Pass the digest with the policy: --policy ${target.policy}=${target.image}:${target.tag}@sha256:<digest>.`,
       );
     }
     if (next === marked.occurrence.value) continue;
