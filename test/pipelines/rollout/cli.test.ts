@@ -135,6 +135,24 @@ describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () =
     );
   });
 
+  it("keeps its verdict through dropped watches: re-watches from the last resourceVersion", async () => {
+    const { api, c, kubeconfig } = await cluster();
+    c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+    c.applyImage("api", `${REGISTRY}:${NEW_TAG}`);
+    const verdict = cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--image", `${REGISTRY}=${NEW_TAG}`, "--timeout", "20s"]);
+    while ([...api.store.watchers].length < 3) await new Promise((r) => setTimeout(r, 20));
+    expect(api.dropWatches()).toBeGreaterThanOrEqual(3);
+    // The decisive changes happen while the client is reconnecting.
+    const rs = c.observe("api");
+    c.createPod(rs, 0, { state: { waiting: "CreateContainerConfigError", message: 'secret "api-db" not found' } });
+    const r = await verdict;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('container app: CreateContainerConfigError (secret "api-db" not found)');
+    const watches = api.requests.filter((q) => q.query.watch === "true" && q.path.endsWith("/pods"));
+    expect(watches.length).toBeGreaterThanOrEqual(2);
+    expect(Number(watches.at(-1)?.query.resourceVersion)).toBeGreaterThan(0);
+  });
+
   it("waits for a Deployment that does not exist yet, then times out naming it", async () => {
     const { kubeconfig } = await cluster();
     const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "payments", "--timeout", "500ms"]);

@@ -70,6 +70,8 @@ export interface KubeStandin {
   requests: RecordedRequest[];
   /** Pod logs: `ns/pod/container` (current) or `ns/pod/container/previous` → lines. */
   logs: Map<string, string[]>;
+  /** Ends every open watch, as an API server restart or a load balancer idle timeout does. */
+  dropWatches: () => number;
   writeKubeconfig: (file: string, opts?: { token?: string; namespace?: string; extraUser?: Record<string, unknown> }) => string;
   close: () => Promise<void>;
 }
@@ -190,7 +192,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
     res.flushHeaders();
     open.add(res);
     const send: Watcher["send"] = (type, object) => {
-      res.write(`${JSON.stringify({ type, object })}\n`);
+      if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
     };
     const rv = query.resourceVersion;
     if (query.sendInitialEvents === "true") {
@@ -224,6 +226,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
       timer.unref();
     }
     req.on("close", stop);
+    res.on("finish", stop);
   }
 
   function podLog(res: ServerResponse, namespace: string, name: string, pod: KObject | undefined, query: Record<string, string>): void {
@@ -250,6 +253,11 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
     store,
     requests,
     logs,
+    dropWatches() {
+      const n = open.size;
+      for (const res of [...open]) res.end();
+      return n;
+    },
     writeKubeconfig(file, opts = {}) {
       const user = opts.extraUser ?? (opts.token ? { token: opts.token } : {});
       const config = {
