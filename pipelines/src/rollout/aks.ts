@@ -1,4 +1,4 @@
-import type { TokenCredential } from "@azure/identity";
+import type { AccessToken, TokenCredential } from "@azure/identity";
 import {
   AzureCliCredential,
   AzurePipelinesCredential,
@@ -98,28 +98,68 @@ export function credentialFor(mode: ConcreteMode, env: NodeJS.ProcessEnv): Token
   }
 }
 
+// client-node's Authenticator interface (dist/auth.d.ts) is not exported from its index.
+type Authenticator = Parameters<KubeConfig["addAuthenticator"]>[0];
+
+/** The kubeconfig auth-provider name our authenticator answers to (no built-in client-node provider uses it). */
+export const AKS_AUTH_PROVIDER = "slipway-aks-entra";
+/** Get a new token this long before the current one expires (Entra tokens live 60-90 minutes). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
 /**
- * Replaces the current context's user with a bearer token for the AKS server app. The token never
- * leaves memory (the kubeconfig file is not rewritten) and is never printed.
+ * A client-node Authenticator that puts an Entra token for the AKS server app on every request,
+ * fetching a new one shortly before the current one expires, so a long `--timeout` outlives a token.
+ * Tokens stay in memory; the kubeconfig file is never rewritten.
  */
-export async function injectAksToken(kc: KubeConfig, credential: TokenCredential, mode: string): Promise<{ expiresOn: number; serverId: string }> {
+export class AksTokenAuthenticator implements Authenticator {
+  private current: AccessToken | undefined;
+
+  constructor(
+    private readonly credential: TokenCredential,
+    readonly scope: string,
+    private readonly mode: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  isAuthProvider(user: User): boolean {
+    return (user.authProvider as { name?: string } | undefined)?.name === AKS_AUTH_PROVIDER;
+  }
+
+  async token(): Promise<AccessToken> {
+    if (this.current && this.current.expiresOnTimestamp - this.now() > REFRESH_MARGIN_MS) return this.current;
+    let token: AccessToken | null;
+    try {
+      token = await this.credential.getToken(this.scope);
+    } catch (error) {
+      // @azure/identity messages name the credential and the missing setup, never a secret value.
+      const first = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+      throw azureTokenFailed(this.mode, this.scope, first, error);
+    }
+    if (!token?.token) throw azureTokenFailed(this.mode, this.scope, "the credential returned no token");
+    this.current = token;
+    return token;
+  }
+
+  async applyAuthentication(_user: User, opts: { headers?: Record<string, unknown> }): Promise<void> {
+    opts.headers = { ...opts.headers, Authorization: `Bearer ${(await this.token()).token}` };
+  }
+}
+
+/**
+ * Replaces the current context's user (typically `exec: kubelogin`) with our Entra authenticator.
+ * The first token is fetched at once, so a wrong identity fails before any Kubernetes request.
+ */
+export async function injectAksToken(kc: KubeConfig, credential: TokenCredential, mode: string, now: () => number = Date.now): Promise<{ expiresOn: number; serverId: string }> {
   const userName = kc.getContextObject(kc.getCurrentContext())?.user;
   const serverId = kubeloginServerId(kc.getCurrentUser()) ?? AKS_AAD_SERVER_APP_ID;
-  const scope = `${serverId}/.default`;
-  let token;
-  try {
-    token = await credential.getToken(scope);
-  } catch (error) {
-    // @azure/identity messages name the credential and the missing setup, never a secret value.
-    const first = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
-    throw azureTokenFailed(mode, scope, first, error);
-  }
-  if (!token?.token) throw azureTokenFailed(mode, scope, "the credential returned no token");
+  const authenticator = new AksTokenAuthenticator(credential, `${serverId}/.default`, mode, now);
+  const first = await authenticator.token();
   kc.loadFromOptions({
     clusters: kc.clusters,
     contexts: kc.contexts,
     currentContext: kc.currentContext,
-    users: kc.users.map((u) => (u.name === userName ? { name: u.name, token: token.token } : u)),
+    users: kc.users.map((u) => (u.name === userName ? { name: u.name, authProvider: { name: AKS_AUTH_PROVIDER, config: {} } } : u)),
   });
-  return { expiresOn: token.expiresOnTimestamp, serverId };
+  kc.addAuthenticator(authenticator);
+  return { expiresOn: first.expiresOnTimestamp, serverId };
 }

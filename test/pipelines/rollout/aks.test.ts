@@ -133,6 +133,23 @@ describe("pipelines/src/rollout/aks: token injection", () => {
     expect([error.code, error.exitCode]).toEqual(["SLIPWAY_AZURE_TOKEN", 1]);
     expect(error.render()).toContain("AADSTS700016: Application with identifier 'client' was not found in the directory 'tenant'.");
     expect(error.render()).not.toContain("Trace ID");
-    expect(kc.getCurrentUser()?.token).toBeUndefined();
+    expect(kc.getCurrentUser()?.exec).toMatchObject({ command: "kubelogin" });
+  });
+
+  it("fetches a new token shortly before the current one expires, so long waits outlive a token", async () => {
+    const { api, dir } = await standin();
+    const kc = loadKubeConfig(api.writeKubeconfig(join(dir, "kubeconfig"), { extraUser: KUBELOGIN_USER }));
+    let clock = 1_000_000;
+    let issued = 0;
+    const credential = new FakeCredential(() => ({ token: `token-${++issued}`, expiresOnTimestamp: clock + 60 * 60_000 }));
+    await injectAksToken(kc, credential, "managed-identity", () => clock);
+    const header = async (): Promise<string | null> => new Headers((await kc.applyToFetchOptions({})).headers as Record<string, string>).get("authorization");
+
+    expect(await header()).toBe("Bearer token-1");
+    clock += 50 * 60_000; // 10 minutes left: keep it
+    expect(await header()).toBe("Bearer token-1");
+    clock += 6 * 60_000; // 4 minutes left: refresh
+    expect(await header()).toBe("Bearer token-2");
+    expect(credential.scopes).toEqual([`${AKS_AAD_SERVER_APP_ID}/.default`, `${AKS_AAD_SERVER_APP_ID}/.default`]);
   });
 });
