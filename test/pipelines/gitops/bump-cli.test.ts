@@ -82,6 +82,15 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
     expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
   });
 
+  it("treats files matched by gitops.helm.valuesFiles as Helm values", async () => {
+    const dir = tree({ "envs/prod/overrides.yaml": "image:\n  repository: r.io/api\n  tag: \"1.0\"\n" });
+    const here = cwd();
+    writeFileSync(join(here, "slipway.yaml"), "gitops:\n  helm:\n    valuesFiles: [\"envs/*/overrides.yaml\"]\n");
+    const result = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], here);
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(dir, "envs/prod/overrides.yaml"), "utf8")).toBe('image:\n  repository: r.io/api\n  tag: "2.0"\n');
+  });
+
   it("reads Helm key paths from slipway.yaml gitops.helm.images, and rejects a bad gitops section", async () => {
     const dir = tree({ "values.yaml": "app:\n  img: r.io/api:1.0\n" });
     const here = cwd();

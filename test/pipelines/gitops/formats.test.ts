@@ -118,6 +118,13 @@ describe("pipelines/src/gitops/yaml-edit (scalars YAML would re-type are quoted)
     expect(error.message).toBe("apps/pod.yaml spec.containers[0].image: is a block scalar (| or >)");
   });
 
+  it("kustomize: adds missing newTag and digest lines with the entry's indentation and the file's CRLF", () => {
+    const src = "images:\r\n  - name: r.io/api  # renamed below\r\n    newName: r.io/api\r\n\r\n  - name: r.io/web\r\n";
+    const out = kustomize.update(src, change("kustomization.yaml", [`r.io/api=1.20@${D1}`]));
+    expect(out.content).toBe(`images:\r\n  - name: r.io/api  # renamed below\r\n    newName: r.io/api\r\n    newTag: "1.20"\r\n    digest: ${D1}\r\n\r\n  - name: r.io/web\r\n`);
+    expect(kustomize.extract(out.content, "kustomization.yaml", { helmKeyPaths: [] })[0]?.value).toBe(`r.io/api:1.20@${D1}`);
+  });
+
   it("kustomize: drops a stale digest when only a tag is given (kustomize would keep pinning the old image)", () => {
     const src = `images:\n- name: r.io/api\n  newTag: "1.0"\n  digest: ${D1}\n- name: r.io/web\n  newTag: "1.0"\n`;
     const out = kustomize.update(src, change("kustomization.yaml", ["r.io/api=2.0.0"]));
