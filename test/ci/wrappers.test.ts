@@ -1,0 +1,124 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseDocument } from "yaml";
+import { REPO_ROOT } from "../helpers/cli.js";
+
+/**
+ * The CI wrappers are thin: every step is a `dagger call`. This suite checks each call against the
+ * documented module API (test/dagger/api.expected.json, itself checked against the SDK's introspector),
+ * so a renamed function or flag breaks here instead of in a user's pipeline.
+ */
+
+interface Arg {
+  name: string;
+  type: string;
+}
+interface Fn {
+  returns: string;
+  args: Arg[];
+}
+interface Api {
+  objects: Record<string, { functions: Record<string, Fn>; fields: Record<string, { type: string }> }>;
+}
+
+const api = JSON.parse(readFileSync(join(REPO_ROOT, "test", "dagger", "api.expected.json"), "utf8")) as Api;
+
+function camel(kebab: string): string {
+  return kebab.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function objectName(type: string): string {
+  return type.replace(/[[\]!]/g, "");
+}
+
+/** Every `call` input of a GitHub step using the Dagger action, and every `dagger ... call` in scripts. */
+function daggerCalls(file: string): string[] {
+  const doc = parseDocument(readFileSync(join(REPO_ROOT, file), "utf8"));
+  expect(doc.errors).toEqual([]);
+  const calls: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== "object") return;
+    const record = node as Record<string, unknown>;
+    const uses = record.uses;
+    const withs = record.with as Record<string, unknown> | undefined;
+    if (typeof uses === "string" && uses.startsWith("dagger/dagger-for-github") && typeof withs?.call === "string") calls.push(withs.call);
+    for (const value of Object.values(record)) {
+      if (typeof value === "string") {
+        const joined = value.replace(/\\\n\s*/g, " ");
+        for (const m of joined.matchAll(/dagger(?:\s+-m\s+\S+)?\s+call\s+([^\n;|>)]+)/g)) calls.push(m[1] as string);
+      }
+      visit(value);
+    }
+  };
+  visit(doc.toJS());
+  return calls;
+}
+
+interface CheckedCall {
+  fn: string;
+  problems: string[];
+}
+
+/** Checks `fn --flag value ... [chained-fn ...]` against the API. */
+function checkCall(call: string): CheckedCall {
+  // A workflow expression is one opaque word: a flag's value, or (where a flag is expected) flags computed
+  // by an earlier step, which cannot be checked statically.
+  const EXPR = "\u00a7";
+  const words = call.replace(/\$\{\{[\s\S]*?\}\}/g, EXPR).replace(/\$\([A-Za-z_.]+\)/g, EXPR).trim().split(/\s+/).filter((w) => w !== "");
+  const problems: string[] = [];
+  const fnName = camel(words[0] as string);
+  const fn = api.objects.Slipway?.functions[fnName];
+  if (!fn) return { fn: fnName, problems: [`unknown function ${fnName}`] };
+  let i = 1;
+  while (i < words.length && ((words[i] as string).startsWith("--") || words[i] === EXPR)) {
+    if (words[i] === EXPR) {
+      i += 1;
+      continue;
+    }
+    const flag = camel((words[i] as string).slice(2).split("=")[0] as string);
+    const arg = fn.args.find((a) => a.name === flag);
+    if (!arg) problems.push(`${fnName}: unknown flag --${(words[i] as string).slice(2)}`);
+    // Boolean flags take no value in `dagger call`; others consume the next word.
+    i += arg?.type.startsWith("Boolean") || (words[i] as string).includes("=") ? 1 : 2;
+  }
+  const chained = words[i];
+  if (chained !== undefined) {
+    const returned = api.objects[objectName(fn.returns)];
+    // Core types (File, Container, Directory) are the engine's; only our own objects are checked.
+    if (returned && !returned.functions[camel(chained)] && !returned.fields[camel(chained)]) {
+      problems.push(`${fnName}: ${objectName(fn.returns)} has no ${chained}`);
+    }
+  }
+  return { fn: fnName, problems };
+}
+
+describe("ci/ wrappers", () => {
+  it.each([["ci/github/slipway.yml"], ["ci/azure-devops/azure-pipelines.yml"]])(
+    "%s only calls documented functions with documented flags",
+    (file) => {
+      const calls = daggerCalls(file).map(checkCall);
+      expect(calls.map((c) => c.fn)).toEqual(expect.arrayContaining(["ci", "scanDependencies", "scanSecrets", "publish", "migrate", "gitopsBump", "verifyRollout"]));
+      expect(calls.flatMap((c) => c.problems)).toEqual([]);
+    },
+  );
+
+  it("catches a renamed flag (the check can fail)", () => {
+    expect(checkCall("ci --sauce . summary").problems).toEqual(["ci: unknown flag --sauce"]);
+    expect(checkCall("ci --source . summry").problems).toEqual(["ci: CiRun has no summry"]);
+    expect(checkCall("deploy --source .").problems).toEqual(["unknown function deploy"]);
+  });
+
+  it("runs the release only from main, with OIDC and full history", () => {
+    const gh = parseDocument(readFileSync(join(REPO_ROOT, "ci/github/slipway.yml"), "utf8")).toJS() as {
+      jobs: Record<string, { if?: string; permissions?: Record<string, string>; steps: { uses?: string; with?: Record<string, unknown> }[] }>;
+    };
+    expect(gh.jobs.release?.if).toContain("refs/heads/main");
+    expect(gh.jobs.release?.permissions?.["id-token"]).toBe("write");
+    for (const job of Object.values(gh.jobs)) {
+      const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout"));
+      expect(checkout?.with?.["fetch-depth"]).toBe(0);
+    }
+  });
+});
