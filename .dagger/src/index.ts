@@ -5,8 +5,11 @@
  * Dockerfiles, and a toolkit container (pipelines/Dockerfile) that runs the `slipway` CLI, where every
  * decision is made.
  */
-import { argument, dag, ExecError, func, GraphQLRequestError, object } from "@dagger.io/dagger";
+import { argument, check, dag, ExecError, func, GraphQLRequestError, object } from "@dagger.io/dagger";
 import type { Container, Directory, File } from "@dagger.io/dagger";
+
+import { SRC } from "./exec.js";
+import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
 
 import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs } from "./plan.js";
 import type { Plan, PlannedService, Selection } from "./plan.js";
@@ -16,13 +19,13 @@ import {
   renderReport,
   renderSummary,
   runPassed,
+  SCAN,
   servicePassed,
   STEP,
 } from "./report.js";
-import type { RunData, ServiceRow } from "./report.js";
+import type { GateRow, RunData, ServiceRow } from "./report.js";
 
-/** Where a source directory is mounted in every container. */
-const SRC = "/src";
+export { ScanReport };
 /**
  * The build container of the services. Same default as `ARG NODE_IMAGE` in the Dockerfiles, so the
  * checks run on the runtime the images ship.
@@ -107,9 +110,29 @@ export class ServiceResult {
   @func()
   image!: string;
 
+  /** The image's security gate: passed, failed, error (could not decide), blocked (no image) or not run. */
+  @func()
+  scan!: string;
+
   /** One explanation per failed step: command, exit code and its meaning, end of the output. */
   @func()
   failures!: string[];
+}
+
+/** A repository-wide security gate of a CI run. */
+@object()
+export class GateResult {
+  /** The gate: secrets or dependencies. */
+  @func()
+  name!: string;
+
+  /** passed, failed, or error (the gate could not decide, which fails the run too). */
+  @func()
+  status!: string;
+
+  /** Why it failed or could not decide; empty when it passed. */
+  @func()
+  failure!: string;
 }
 
 /** The outcome of `ci`: per-service results, a summary, a JSON report and the images that passed. */
@@ -127,9 +150,17 @@ export class CiRun {
   @func()
   installFailure!: string;
 
-  /** True when npm ci and every step of every checked service passed. */
+  /** True when npm ci, every step of every checked service and every security gate passed. */
   @func()
   passed!: boolean;
+
+  /** The repository-wide security gates (secrets, dependencies); empty when ci ran without scans. */
+  @func()
+  gates!: GateResult[];
+
+  /** The reports of every security gate that decided (secrets, dependencies, image <service>): SARIF, JUnit, Markdown. */
+  @func()
+  scans!: ScanReport[];
 
   /** Results of the checked services, in plan order. */
   @func()
@@ -142,13 +173,13 @@ export class CiRun {
   /** Images of the services whose every step passed (private state behind images()). */
   passedImages!: Container[];
 
-  /** A human-readable table (service | lint | test | build | image), every failure, and the verdict. */
+  /** A human-readable table (service | lint | test | build | image | image scan), the gates, every failure, and the verdict. */
   @func()
   summary(): string {
     return renderSummary(this.data());
   }
 
-  /** The run as JSON (ci-report.json): verdict, per-service statuses and failures. */
+  /** The run as JSON (ci-report.json): verdict, per-service statuses, gates and failures. */
   @func()
   report(): File {
     return dag.directory().withNewFile("ci-report.json", renderReport(this.data())).file("ci-report.json");
@@ -168,6 +199,7 @@ export class CiRun {
       passed: this.passed,
       services: this.services.map((s): ServiceRow => ({ ...s, failures: [...s.failures] })),
       unaffected: this.unaffected,
+      gates: this.gates.map((g): GateRow => ({ name: g.name, status: g.status, failure: g.failure })),
     };
   }
 }
@@ -204,9 +236,11 @@ export class Slipway {
 
   /**
    * Plan, then for every affected service in parallel: lint, test and build it in a Node container after
-   * `npm ci` (npm cache in a cache volume), and build its image from its Dockerfile with OCI labels.
-   * A failing step is recorded for its service and the run still reports every service; inspect
-   * `passed`, `summary` or `report`. Cached for the session only, so a re-run retries failed steps.
+   * `npm ci` (npm cache in a cache volume), build its image from its Dockerfile with OCI labels, and
+   * scan the image (Trivy). Alongside, the repository-wide gates: secrets (TruffleHog since base) and
+   * dependencies (npm audit, OSV-Scanner, Trivy fs). A failing step or gate, or a gate that could not
+   * decide, is recorded and the run still reports everything; inspect `passed`, `summary` or `report`.
+   * Cached for the session only, so a re-run retries failed steps.
    */
   @func({ cache: "session" })
   async ci(
@@ -217,9 +251,89 @@ export class Slipway {
     base?: string,
     /** Check only these services (names as in the plan); an unknown name is an error. */
     services?: string[],
+    /** Run the security gates; false skips them (e.g. offline) and the summary shows them as not run. */
+    scan = true,
   ): Promise<CiRun> {
     const plan = await this.plan(source, base, services);
-    return checkServices(source, plan, selectServices(plan, "affected", services), { build: true, image: true });
+    return checkServices(source, plan, selectServices(plan, "affected", services), {
+      build: true,
+      image: true,
+      ...(scan ? { scan: { toolkit: this.toolkit(), ...(base ? { since: base } : {}) } } : {}),
+    });
+  }
+
+  /**
+   * Secrets gate: TruffleHog over the git history (verified, unknown and unverified results), decided by
+   * `slipway scan gate` under the policy and exceptions in slipway.yaml. Fails only when the gate cannot
+   * decide; a failed gate is `passed: false` with its reports.
+   */
+  @func({ cache: "never" })
+  async scanSecrets(
+    /** The repository to scan, with its .git folder and slipway.yaml. */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
+    source: Directory,
+    /** Only scan commits after this ref (e.g. the pull request base); the whole history when omitted. */
+    since?: string,
+  ): Promise<ScanReport> {
+    return secretsGate(this.toolkit(), source, since);
+  }
+
+  /**
+   * Dependency gate: npm audit (lockfile only), OSV-Scanner and a Trivy filesystem scan under one policy,
+   * findings deduplicated across tools. Fails only when the gate cannot decide.
+   */
+  @func({ cache: "never" })
+  async scanDependencies(
+    /** The repository to scan: its lockfiles, manifests and slipway.yaml. */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source: Directory,
+  ): Promise<ScanReport> {
+    return dependenciesGate(this.toolkit(), source);
+  }
+
+  /**
+   * Image gate: Trivy on the image exported as a tarball (vulnerabilities, secrets, misconfigurations),
+   * its database in a cache volume. Fails only when the gate cannot decide.
+   */
+  @func({ cache: "never" })
+  async scanImage(
+    /** The image to scan, e.g. the result of `build`. */
+    image: Container,
+    /** A repository whose slipway.yaml holds the policy, exceptions and scanner pins; built-in defaults when omitted. */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source?: Directory,
+  ): Promise<ScanReport> {
+    return imageGate(this.toolkit(), image, source ?? dag.directory());
+  }
+
+  /**
+   * Check (`dagger check`): the secrets gate over the whole history of the repository holding the
+   * module. Fails with the gate's Markdown summary.
+   */
+  @func({ cache: "never" })
+  @check()
+  async secretsCheck(
+    /** The repository to scan; defaults to the one holding the module. */
+    @argument({ defaultPath: "/", ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
+    source: Directory,
+  ): Promise<void> {
+    const report = await secretsGate(this.toolkit(), source);
+    if (!report.passed) throw new Error(await report.summary());
+  }
+
+  /**
+   * Check (`dagger check`): the dependency gate of the repository holding the module. Fails with the
+   * gate's Markdown summary.
+   */
+  @func({ cache: "never" })
+  @check()
+  async dependenciesCheck(
+    /** The repository to scan; defaults to the one holding the module. */
+    @argument({ defaultPath: "/", ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source: Directory,
+  ): Promise<void> {
+    const report = await dependenciesGate(this.toolkit(), source);
+    if (!report.passed) throw new Error(await report.summary());
   }
 
   /**
@@ -288,16 +402,39 @@ export class Slipway {
   }
 }
 
-/** Lint, test and (when asked) build and image the selected services, all in parallel. */
-async function checkServices(
-  source: Directory,
-  plan: Plan,
-  selection: Selection,
-  want: { build: boolean; image: boolean },
-): Promise<CiRun> {
+/** What a run does besides lint and test: build, image, and the security gates (with the toolkit that decides them). */
+type Wanted = { build: boolean; image: boolean; scan?: { toolkit: Container; since?: string } };
+
+/** A security gate's outcome in a run: its report when it decided, else why it could not. */
+type GateOutcome = { status: string; failure: string; report?: ScanReport };
+
+/**
+ * Run a gate and record how it ended. Every error is recorded, not only SLIPWAY_SCAN_ERROR: a scanner
+ * image that cannot be pulled must show in the summary as a gate that could not decide, not vanish.
+ */
+async function settleGate(start: () => Promise<ScanReport>): Promise<GateOutcome> {
+  try {
+    const report = await start();
+    return { status: report.passed ? SCAN.passed : SCAN.failed, failure: report.failure, report };
+  } catch (error) {
+    return { status: SCAN.error, failure: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Lint, test and (when asked) build, image and scan the selected services, all in parallel. */
+async function checkServices(source: Directory, plan: Plan, selection: Selection, want: Wanted): Promise<CiRun> {
   const ready = installed(source);
   const install: Promise<Outcome> =
     selection.selected.length > 0 ? settle("npm ci", NPM_CI, ready) : Promise.resolve({ status: STEP.notRun });
+  const scanWith = want.scan;
+
+  // Repository-wide gates start at once, alongside the services.
+  const gates: Promise<Array<GateOutcome & { name: string }>> = scanWith
+    ? Promise.all([
+        settleGate(() => secretsGate(scanWith.toolkit, source, scanWith.since)).then((o) => ({ ...o, name: "secrets" })),
+        settleGate(() => dependenciesGate(scanWith.toolkit, source)).then((o) => ({ ...o, name: "dependencies" })),
+      ])
+    : Promise.resolve([]);
 
   const script = async (service: PlannedService, name: "lint" | "test" | "build", wanted: boolean): Promise<Outcome> => {
     if (!wanted) return { status: STEP.notRun };
@@ -326,13 +463,23 @@ async function checkServices(
     }
   };
 
+  const imageScan = async (service: PlannedService, built: Promise<Outcome & { container?: Container }>): Promise<GateOutcome> => {
+    if (!scanWith) return { status: SCAN.notRun, failure: "" };
+    const { container } = await built;
+    if (!container) return { status: SCAN.blocked, failure: "" };
+    const outcome = await settleGate(() => imageGate(scanWith.toolkit, container, source, `image ${service.name}`));
+    return { ...outcome, failure: outcome.failure && `image scan: ${outcome.failure}` };
+  };
+
   const results = await Promise.all(
     selection.selected.map(async (service) => {
-      const [lint, test, build, img] = await Promise.all([
+      const built = image(service);
+      const [lint, test, build, img, scanned] = await Promise.all([
         script(service, "lint", true),
         script(service, "test", true),
         script(service, "build", want.build),
-        image(service),
+        built,
+        imageScan(service, built),
       ]);
       const row: ServiceRow = {
         name: service.name,
@@ -341,21 +488,26 @@ async function checkServices(
         test: test.status,
         build: build.status,
         image: img.status,
-        failures: [lint, test, build, img].flatMap((o) => (o.failure ? [o.failure] : [])),
+        scan: scanned.status,
+        failures: [lint, test, build, img, scanned].flatMap((o) => (o.failure ? [o.failure] : [])),
       };
-      return { row, container: img.container };
+      return { row, container: img.container, report: scanned.report };
     }),
   );
 
   const installOutcome = await install;
+  const gateOutcomes = await gates;
   const rows = results.map((r) => r.row);
+  const gateRows: GateRow[] = gateOutcomes.map((g) => ({ name: g.name, status: g.status, failure: g.failure }));
   const run = new CiRun();
   run.base = plan.base ?? "";
   run.install = installOutcome.status;
   run.installFailure = installOutcome.failure ?? "";
-  run.passed = runPassed(run.install, rows);
+  run.passed = runPassed(run.install, rows, gateRows);
   run.services = rows.map((row) => Object.assign(new ServiceResult(), row));
   run.unaffected = selection.unaffected;
+  run.gates = gateRows.map((g) => Object.assign(new GateResult(), g));
+  run.scans = [...gateOutcomes, ...results].flatMap((r) => (r.report ? [r.report] : []));
   run.passedImages = results.flatMap((r) => (r.container && servicePassed(r.row) && run.install !== STEP.failed ? [r.container] : []));
   return run;
 }

@@ -13,6 +13,12 @@ export const STEP = {
 /** Status of a service image. */
 export const IMAGE = { built: "built", failed: "failed", notRun: "not run" } as const;
 
+/**
+ * Status of a security gate. `error`: the gate could not decide (a scanner did not run or wrote no
+ * readable report) and that fails the run like a failed gate; `blocked`: there was no image to scan.
+ */
+export const SCAN = { passed: "passed", failed: "failed", error: "error", blocked: "blocked", notRun: "not run" } as const;
+
 /** What the summary and the report need to know about one service. */
 export type ServiceRow = {
   name: string;
@@ -21,8 +27,13 @@ export type ServiceRow = {
   test: string;
   build: string;
   image: string;
+  /** The image's security gate (SCAN). */
+  scan: string;
   failures: string[];
 };
+
+/** A repository-wide security gate of a run (secrets, dependencies). */
+export type GateRow = { name: string; status: string; failure: string };
 
 /** What the summary and the report need to know about one run. */
 export type RunData = {
@@ -31,18 +42,25 @@ export type RunData = {
   installFailure: string;
   services: ServiceRow[];
   unaffected: string[];
+  /** Repository-wide security gates; empty when the run scanned nothing. */
+  gates: GateRow[];
   passed: boolean;
 };
 
-const FAILED: ReadonlySet<string> = new Set([STEP.failed, STEP.blocked, IMAGE.failed]);
+const FAILED: ReadonlySet<string> = new Set([STEP.failed, STEP.blocked, IMAGE.failed, SCAN.error]);
 
-/** A service passed when none of its steps failed or was blocked. */
-export function servicePassed(row: Pick<ServiceRow, "lint" | "test" | "build" | "image">): boolean {
-  return ![row.lint, row.test, row.build, row.image].some((status) => FAILED.has(status));
+/** A service passed when none of its steps (its image's security gate included) failed, errored or was blocked. */
+export function servicePassed(row: Pick<ServiceRow, "lint" | "test" | "build" | "image" | "scan">): boolean {
+  return ![row.lint, row.test, row.build, row.image, row.scan].some((status) => FAILED.has(status));
 }
 
-export function runPassed(install: string, rows: ServiceRow[]): boolean {
-  return install !== STEP.failed && rows.every(servicePassed);
+/** A gate passed when it ran and passed, or was not part of the run. */
+export function gatePassed(gate: Pick<GateRow, "status">): boolean {
+  return !FAILED.has(gate.status);
+}
+
+export function runPassed(install: string, rows: ServiceRow[], gates: GateRow[] = []): boolean {
+  return install !== STEP.failed && rows.every(servicePassed) && gates.every(gatePassed);
 }
 
 /** What an exit code means, for codes that mean something beyond "the command failed". */
@@ -105,25 +123,33 @@ export function renderSummary(run: RunData): string {
   if (run.services.length === 0) {
     parts.push(run.base ? `No service affected since ${run.base}.` : "No service to check.");
   } else {
+    // The image scan column only when the run scanned (test and ci --scan=false do not).
+    const scanned = run.services.some((s) => s.scan !== SCAN.notRun);
     parts.push(
       table(
-        ["service", "lint", "test", "build", "image"],
-        run.services.map((s) => [s.name, s.lint, s.test, s.build, s.image]),
+        ["service", "lint", "test", "build", "image", ...(scanned ? ["image scan"] : [])],
+        run.services.map((s) => [s.name, s.lint, s.test, s.build, s.image, ...(scanned ? [s.scan] : [])]),
       ),
     );
   }
+  if (run.gates.length > 0) parts.push(run.gates.map((g) => `${g.name} gate: ${g.status}`).join("\n"));
   if (run.unaffected.length > 0) {
     parts.push(`Not affected${run.base ? ` since ${run.base}` : ""}: ${run.unaffected.join(", ")}`);
   }
   if (run.install === STEP.failed) parts.push(`npm ci failed, nothing could be linted, tested or built:\n${run.installFailure}`);
+  for (const gate of run.gates) if (gate.failure) parts.push(`[${gate.name} gate] ${gate.failure}`);
   for (const service of run.services) {
     for (const failure of service.failures) parts.push(`[${service.name}] ${failure}`);
   }
   const failed = run.services.filter((s) => !servicePassed(s)).map((s) => s.name);
+  const failedGates = run.gates.filter((g) => !gatePassed(g)).map((g) => `${g.name} gate ${g.status}`);
   parts.push(
     run.passed
       ? `PASSED: ${run.services.length} service(s) checked`
-      : `FAILED: ${failed.length} of ${run.services.length} service(s) failed${failed.length ? ` (${failed.join(", ")})` : ""}`,
+      : [
+          `FAILED: ${failed.length} of ${run.services.length} service(s) failed${failed.length ? ` (${failed.join(", ")})` : ""}`,
+          ...failedGates,
+        ].join("; "),
   );
   return parts.join("\n\n") + "\n";
 }
@@ -142,8 +168,10 @@ export function renderReport(run: RunData): string {
       test: s.test,
       build: s.build,
       image: s.image,
+      scan: s.scan,
       failures: s.failures,
     })),
+    gates: run.gates.map((g) => ({ name: g.name, status: g.status, passed: gatePassed(g), failure: g.failure || null })),
     unaffected: run.unaffected,
   };
   return JSON.stringify(report, null, 2) + "\n";

@@ -97,7 +97,15 @@ export type ApiArgument = {
   ignore?: string[];
   deprecated?: string;
 };
-export type ApiFunction = { description: string; returns: string; cache?: string; args: ApiArgument[]; deprecated?: string };
+export type ApiFunction = {
+  description: string;
+  returns: string;
+  cache?: string;
+  /** True for a `@check()` function (run by `dagger check`). */
+  check?: boolean;
+  args: ApiArgument[];
+  deprecated?: string;
+};
 export type ApiField = { type: string; description: string };
 export type ApiObject = {
   description: string;
@@ -162,7 +170,7 @@ function sorted<T>(entries: Array<[string, T]>): Record<string, T> {
  * ignore). Private state (fields without @func) is not API and is left out. Objects, fields and
  * functions are sorted by name so the shape does not depend on declaration order.
  */
-export function normalize(raw: RawModule, cache: Record<string, string> = {}): Api {
+export function normalize(raw: RawModule, cache: Record<string, string> = {}, checks: string[] = []): Api {
   return {
     module: raw.name,
     description: text(raw.description),
@@ -189,6 +197,7 @@ export function normalize(raw: RawModule, cache: Record<string, string> = {}): A
                   description: text(f.description),
                   returns: `${typeName(f.returnType)}!`,
                   ...(policy !== undefined ? { cache: policy } : {}),
+                  ...(checks.includes(`${o.name}.${f.alias ?? f.name}`) ? { check: true } : {}),
                   args: Object.values(f.arguments).map(argument),
                   ...(f.deprecated !== undefined ? { deprecated: f.deprecated } : {}),
                 },
@@ -204,26 +213,35 @@ export function normalize(raw: RawModule, cache: Record<string, string> = {}): A
 }
 
 type ScannedModule = {
-  objects: Record<string, { name: string; methods: Record<string, { name: string; alias?: string; cache?: string; isUp: boolean }> }>;
+  objects: Record<
+    string,
+    { name: string; methods: Record<string, { name: string; alias?: string; cache?: string; isUp: boolean; isCheck?: boolean }> }
+  >;
 };
 
 /**
- * Per function `Object.function`: the `@func({ cache })` policy and whether it is an `@up()`. The
- * DRY_RUN JSON leaves both out (DaggerFunction.toJSON), so they come from the same scanner, in process.
+ * Per function `Object.function`: the `@func({ cache })` policy and whether it is an `@up()` or a
+ * `@check()`. The DRY_RUN JSON leaves these out (DaggerFunction.toJSON), so they come from the same
+ * scanner, in process.
  */
-export async function functionFlags(srcDir: string, files: string[]): Promise<{ cache: Record<string, string>; up: string[] }> {
+export async function functionFlags(
+  srcDir: string,
+  files: string[],
+): Promise<{ cache: Record<string, string>; up: string[]; checks: string[] }> {
   const scanner = (await import(join(sdkRoot, "dist/src/module/introspector/index.js"))) as {
     scan: (files: string[], moduleName: string, loadModule: boolean) => Promise<ScannedModule>;
   };
   const module = await scanner.scan([...files.map((f) => join(srcDir, f)), clientGenCopy()], "slipway", false);
   const cache: Record<string, string> = {};
   const up: string[] = [];
+  const checks: string[] = [];
   for (const object of Object.values(module.objects)) {
     for (const fn of Object.values(object.methods ?? {})) {
       const key = `${object.name}.${fn.alias ?? fn.name}`;
       if (fn.cache !== undefined) cache[key] = fn.cache;
       if (fn.isUp) up.push(key);
+      if (fn.isCheck) checks.push(key);
     }
   }
-  return { cache, up };
+  return { cache, up, checks };
 }

@@ -18,7 +18,7 @@ beforeAll(async () => {
   const files = readdirSync(moduleSrc).filter((f) => f.endsWith(".ts"));
   const [scanned, flags] = await Promise.all([introspect(moduleSrc), functionFlags(moduleSrc, files)]);
   raw = scanned;
-  api = normalize(raw, flags.cache);
+  api = normalize(raw, flags.cache, flags.checks);
   up = flags.up;
 });
 

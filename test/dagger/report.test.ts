@@ -3,10 +3,12 @@ import type { RunData, ServiceRow } from "../../.dagger/src/report.js";
 import {
   describeFailure,
   exitMeaning,
+  gatePassed,
   IMAGE,
   renderReport,
   renderSummary,
   runPassed,
+  SCAN,
   servicePassed,
   STEP,
   tail,
@@ -20,6 +22,7 @@ function row(name: string, extra: Partial<ServiceRow> = {}): ServiceRow {
     test: STEP.passed,
     build: STEP.passed,
     image: IMAGE.built,
+    scan: SCAN.notRun,
     failures: [],
     ...extra,
   };
@@ -27,7 +30,8 @@ function row(name: string, extra: Partial<ServiceRow> = {}): ServiceRow {
 
 function run(services: ServiceRow[], extra: Partial<RunData> = {}): RunData {
   const install = extra.install ?? STEP.passed;
-  return { base: "origin/main", install, installFailure: "", services, unaffected: [], passed: runPassed(install, services), ...extra };
+  const gates = extra.gates ?? [];
+  return { base: "origin/main", install, installFailure: "", services, unaffected: [], gates, passed: runPassed(install, services, gates), ...extra };
 }
 
 describe(".dagger/src/report verdicts", () => {
@@ -37,6 +41,9 @@ describe(".dagger/src/report verdicts", () => {
     [row("api", { test: STEP.failed }), false],
     [row("api", { lint: STEP.blocked }), false],
     [row("api", { image: IMAGE.failed }), false],
+    [row("api", { scan: SCAN.passed }), true],
+    [row("api", { scan: SCAN.failed }), false],
+    [row("api", { scan: SCAN.error }), false],
   ])("servicePassed(%o) is %s", (r, expected) => {
     expect(servicePassed(r)).toBe(expected);
   });
@@ -123,6 +130,54 @@ describe(".dagger/src/report renderSummary", () => {
   });
 });
 
+describe(".dagger/src/report security gates", () => {
+  it.each([
+    [SCAN.passed, true],
+    [SCAN.notRun, true],
+    [SCAN.failed, false],
+    [SCAN.error, false],
+  ])("a repository gate that is %s passes: %s", (status, expected) => {
+    expect(gatePassed({ status })).toBe(expected);
+    expect(runPassed(STEP.passed, [row("api")], [{ name: "secrets", status, failure: "" }])).toBe(expected);
+  });
+
+  it("shows the image scan column, each gate, a gate that could not decide, and names failed gates in the verdict", () => {
+    const summary = renderSummary(
+      run([row("api", { scan: SCAN.passed }), row("worker", { image: IMAGE.failed, scan: SCAN.blocked, failures: ["image: boom"] })], {
+        gates: [
+          { name: "secrets", status: SCAN.passed, failure: "" },
+          { name: "dependencies", status: SCAN.error, failure: "SLIPWAY_SCAN_ERROR: the dependencies gate could not decide." },
+        ],
+      }),
+    );
+    expect(summary).toBe(
+      [
+        "service | lint   | test   | build  | image  | image scan",
+        "--------|--------|--------|--------|--------|-----------",
+        "api     | passed | passed | passed | built  | passed",
+        "worker  | passed | passed | passed | failed | blocked",
+        "",
+        "secrets gate: passed\ndependencies gate: error",
+        "",
+        "[dependencies gate] SLIPWAY_SCAN_ERROR: the dependencies gate could not decide.",
+        "",
+        "[worker] image: boom",
+        "",
+        "FAILED: 1 of 2 service(s) failed (worker); dependencies gate error",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("fails a run whose services all pass when a gate failed, and says which", () => {
+    const summary = renderSummary(run([row("api", { scan: SCAN.passed })], { gates: [{ name: "secrets", status: SCAN.failed, failure: "secrets gate failed: 1 finding(s)" }] }));
+    expect(summary.trimEnd().split("\n").at(-1)).toBe("FAILED: 0 of 1 service(s) failed; secrets gate failed");
+    const report = JSON.parse(renderReport(run([row("api")], { gates: [{ name: "secrets", status: SCAN.failed, failure: "x" }] })));
+    expect(report.passed).toBe(false);
+    expect(report.gates).toEqual([{ name: "secrets", status: "failed", passed: false, failure: "x" }]);
+  });
+});
+
 describe(".dagger/src/report renderReport", () => {
   it("is JSON with the verdict and every service's statuses", () => {
     const report = JSON.parse(renderReport(run([row("api"), row("worker", { image: IMAGE.failed, failures: ["image: x"] })])));
@@ -131,9 +186,10 @@ describe(".dagger/src/report renderReport", () => {
       base: "origin/main",
       install: { status: "passed", failure: null },
       services: [
-        { name: "api", path: "services/api", passed: true, lint: "passed", test: "passed", build: "passed", image: "built", failures: [] },
-        { name: "worker", path: "services/worker", passed: false, lint: "passed", test: "passed", build: "passed", image: "failed", failures: ["image: x"] },
+        { name: "api", path: "services/api", passed: true, lint: "passed", test: "passed", build: "passed", image: "built", scan: "not run", failures: [] },
+        { name: "worker", path: "services/worker", passed: false, lint: "passed", test: "passed", build: "passed", image: "failed", scan: "not run", failures: ["image: x"] },
       ],
+      gates: [],
       unaffected: [],
     });
   });
