@@ -1,0 +1,175 @@
+// A private Docker engine for one test file: its own dockerd (data root, exec root, pid file and unix
+// socket in a temp dir), so the tests neither need nor disturb a system daemon or another test run.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describeRun, exec, findExecutable, tail } from "./exec.js";
+import type { ExecOptions, ExecResult } from "./exec.js";
+
+/** The tools the image tests drive, with the Debian package that provides each (see test/bootstrap.sh). */
+export const REQUIRED_TOOLS = [
+  { command: "dockerd", pkg: "docker.io" },
+  { command: "docker", pkg: "docker.io" },
+  { command: "debootstrap", pkg: "debootstrap" },
+] as const;
+
+/** Why the image tests cannot run here, or undefined when they can. */
+export function missingRequirements(): string | undefined {
+  const missing = REQUIRED_TOOLS.filter((tool) => findExecutable(tool.command) === undefined);
+  if (missing.length > 0) {
+    const packages = [...new Set(missing.map((tool) => tool.pkg))].join(" ");
+    return `${missing.map((tool) => tool.command).join(", ")} not found (Debian: apt-get install ${packages})`;
+  }
+  // dockerd and debootstrap both need root.
+  if (process.getuid?.() !== 0) return "not running as root (dockerd and debootstrap need root)";
+  return undefined;
+}
+
+export interface DockerEngine {
+  /** The environment every docker command of the tests runs with (DOCKER_HOST among others). */
+  env: NodeJS.ProcessEnv;
+  /** Runs the docker client against this engine; never rejects for a non-zero exit. */
+  docker(args: readonly string[], options?: Omit<ExecOptions, "env">): Promise<ExecResult>;
+  /** Like docker(), but throws with the command and the end of its output when it does not exit 0. */
+  dockerOk(args: readonly string[], options?: Omit<ExecOptions, "env">): Promise<ExecResult>;
+  /** The end of dockerd's own log, for failure messages. */
+  logTail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The client that came with the engine: Debian's docker.io installs /usr/sbin/dockerd and /usr/bin/docker
+ * of the same version, and that client uses the engine's built-in BuildKit by itself. A newer client
+ * earlier on PATH (e.g. /usr/local/bin/docker 28) would need the buildx plugin for BuildKit.
+ */
+function engineClient(dockerd: string): string | undefined {
+  const beside = join(dirname(dirname(dockerd)), "bin", "docker");
+  return existsSync(beside) ? beside : findExecutable("docker");
+}
+
+/**
+ * Starts dockerd and waits until `docker info` answers.
+ *
+ * Networking: the daemon creates no bridge and touches no iptables rules (`--bridge=none
+ * --iptables=false`), and builds and containers use the host's network. A second daemon that
+ * managed docker0 and the DOCKER chains would fight any other engine on this machine (the system's,
+ * or another test run's) over the same interface and rules; the images themselves do not depend on
+ * the network mode. Containers reach PostgreSQL on 127.0.0.1 and the tests reach them the same way.
+ */
+export async function startEngine(): Promise<DockerEngine> {
+  const dockerd = findExecutable("dockerd");
+  const docker = dockerd === undefined ? undefined : engineClient(dockerd);
+  if (dockerd === undefined || docker === undefined) throw new Error(missingRequirements() ?? "docker not found");
+
+  // Short paths: the daemon's and containerd's unix sockets live under these (108-byte limit).
+  const dir = mkdtempSync(join(tmpdir(), "slipway-docker-"));
+  const socket = join(dir, "docker.sock");
+  const logFile = join(dir, "dockerd.log");
+  for (const sub of ["data", "exec", "config"]) mkdirSync(join(dir, sub));
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DOCKER_HOST: `unix://${socket}`,
+    // An empty client config: no credential helpers or contexts from the user's ~/.docker.
+    DOCKER_CONFIG: join(dir, "config"),
+    // BuildKit, the builder of `docker build` since Docker 23 (and of Dagger): it runs independent
+    // stages in parallel and commits no intermediate layers, about twice as fast as the classic
+    // builder here. Its Dockerfile frontend is built into the engine: nothing is pulled.
+    DOCKER_BUILDKIT: "1",
+    BUILDKIT_PROGRESS: "plain",
+    DOCKER_CLI_HINTS: "false",
+  };
+
+  const log = openSync(logFile, "a");
+  const child: ChildProcess = spawn(
+    dockerd,
+    [
+      `--host=unix://${socket}`,
+      `--data-root=${join(dir, "data")}`,
+      `--exec-root=${join(dir, "exec")}`,
+      `--pidfile=${join(dir, "dockerd.pid")}`,
+      "--bridge=none",
+      "--iptables=false",
+      "--ip-masq=false",
+      "--ip-forward=false",
+      "--userland-proxy=false",
+      "--log-level=warn",
+    ],
+    { stdio: ["ignore", log, log], detached: false },
+  );
+  closeSync(log);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once("exit", (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+  });
+
+  const logTail = (lines = 30) => (existsSync(logFile) ? tail(readFileSync(logFile, "utf8"), lines) : "(no dockerd log)");
+  const run = (args: readonly string[], options: Omit<ExecOptions, "env"> = {}) => exec(docker, args, { ...options, env });
+
+  async function stop(): Promise<void> {
+    if (exited === undefined) {
+      child.kill("SIGTERM");
+      // dockerd stops its containers and containerd, and unmounts its layers, before it exits.
+      const graceful = await Promise.race([exitedPromise.then(() => true), sleep(30_000, false, { ref: false })]);
+      if (!graceful) {
+        child.kill("SIGKILL");
+        await exitedPromise;
+      }
+    }
+    await removeEngineDir(dir);
+  }
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) {
+      await removeEngineDir(dir);
+      throw new Error(`dockerd exited during start-up (code ${exited.code}, signal ${exited.signal}):\n${logTail()}`);
+    }
+    const info = await run(["info", "--format", "{{.ServerVersion}} {{.Driver}}"], { timeoutMs: 10_000 });
+    if (info.code === 0) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`dockerd did not answer within 60 s: ${describeRun("docker", ["info"], info, 5)}\ndockerd log:\n${logTail()}`);
+    }
+    await sleep(250);
+  }
+
+  return {
+    env,
+    docker: run,
+    async dockerOk(args, options) {
+      const result = await run(args, options);
+      if (result.code !== 0) throw new Error(describeRun("docker", args, result));
+      return result;
+    },
+    logTail,
+    stop,
+  };
+}
+
+/**
+ * Removes the engine's directory. dockerd leaves the default network namespace bind-mounted at
+ * <exec-root>/netns/default when it exits (and overlay layers when it had to be killed); those are
+ * unmounted first, deepest first, or removing the directory fails with EBUSY.
+ */
+async function removeEngineDir(dir: string): Promise<void> {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    // Field 5 is the mount point, with spaces and such octal-escaped (none in our temp paths).
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((mountPoint) => mountPoint.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const mountPoint of mounts) await exec("umount", ["-l", mountPoint]);
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+  } catch (error) {
+    // Cleaning up must not fail the tests; the next run uses a fresh directory anyway.
+    console.warn(`could not remove ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
