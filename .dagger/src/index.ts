@@ -6,9 +6,10 @@
  * decision is made.
  */
 import { argument, check, dag, ExecError, func, GraphQLRequestError, object } from "@dagger.io/dagger";
-import type { Container, Directory, File } from "@dagger.io/dagger";
+import type { Container, Directory, File, Platform, Secret } from "@dagger.io/dagger";
 
 import { SRC } from "./exec.js";
+import { bump, migrateService, publishServices, verify, withIdentity } from "./release.js";
 import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
 
 import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs } from "./plan.js";
@@ -77,9 +78,13 @@ function installed(source: Directory): Container {
 }
 
 /** The image of one service from its own Dockerfile, labelled. Shared by `build` and `ci`. */
-function serviceImage(source: Directory, plan: Plan, service: PlannedService): Container {
+function serviceImage(source: Directory, plan: Plan, service: PlannedService, platform?: Platform): Container {
   const context = service.context === "." ? source : source.directory(service.context);
-  const image = context.dockerBuild({ dockerfile: dockerfileInContext(service), buildArgs: serviceBuildArgs(service) });
+  const image = context.dockerBuild({
+    dockerfile: dockerfileInContext(service),
+    buildArgs: serviceBuildArgs(service),
+    ...(platform ? { platform } : {}),
+  });
   return ociLabels(plan, service).reduce((ctr, label) => ctr.withLabel(label.name, label.value), image);
 }
 
@@ -372,6 +377,229 @@ export class Slipway {
     const summary = run.summary();
     if (!run.passed) throw new Error(summary);
     return summary;
+  }
+
+  /**
+   * Publish the affected services' images to Azure Container Registry (or another OCI registry) without
+   * a stored credential: `slipway acr login` exchanges a federated identity for an ACR refresh token, each
+   * image gets immutable tags (`sha-<12>`, X.Y.Z/X.Y/X at a release) and OCI annotations, is pushed with
+   * `withRegistryAuth`, then `slipway acr verify` checks every tag resolves to the pushed digest and locks
+   * it on request. A commit already published is not pushed again. Returns JSON:
+   * `[{ service, refs, digest, reused, locked }]`.
+   */
+  @func({ cache: "never" })
+  async publish(
+    /** The repository to publish, including .git (tags and labels come from its HEAD). */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
+    source: Directory,
+    /** Registry login server, e.g. myregistry.azurecr.io. Defaults to publish.registry in slipway.yaml. */
+    registry?: string,
+    /** Identity mode: github-oidc, azure-pipelines, workload-identity or static (azure-cli needs `az` and cannot work in the toolkit container). Defaults to publish.identity.mode, else detected. */
+    mode?: string,
+    /** Entra ID tenant id (not a secret). Defaults to publish.identity.tenantId. */
+    tenantId?: string,
+    /** Client id of the app registration or user-assigned managed identity (not a secret). Defaults to publish.identity.clientId. */
+    clientId?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL (needs `permissions: id-token: write`). */
+    oidcRequestUrl?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+    oidcRequestToken?: Secret,
+    /** azure-pipelines: the `idToken` that AzureCLI@2 exposes with addSpnToEnvironment: true. */
+    idToken?: Secret,
+    /** azure-pipelines: id of the Azure Resource Manager service connection (workload identity federation). */
+    serviceConnectionId?: string,
+    /** azure-pipelines: $(System.OidcRequestUri). */
+    oidcRequestUri?: string,
+    /** azure-pipelines: $(System.AccessToken), used to request the service connection's OIDC token. */
+    systemAccessToken?: Secret,
+    /** workload-identity: the projected service-account token (the file AZURE_FEDERATED_TOKEN_FILE names). */
+    federatedToken?: Secret,
+    /** Entra ID authority host for sovereign clouds, e.g. https://login.microsoftonline.us. */
+    authorityHost?: string,
+    /** static: registry username (for registries other than ACR). */
+    username?: string,
+    /** static: registry password or token. */
+    password?: Secret,
+    /** Git ref to compute the affected services against; without it every service is published. */
+    base?: string,
+    /** Publish only these services (names as in the plan). */
+    services?: string[],
+    /** Target platforms, e.g. ["linux/amd64", "linux/arm64"]; the engine's platform when omitted. */
+    platforms?: string[],
+    /** Also tag with the (sanitised) branch name. */
+    branchTag?: boolean,
+    /** Also tag `latest`. Never done unless asked. */
+    latest?: boolean,
+    /** Lock pushed images (ACR canDelete/canWrite false); overrides publish.lock in slipway.yaml (none, release, all). */
+    lock?: boolean,
+  ): Promise<string> {
+    const plan = await this.plan(source, base, services);
+    const selected = selectServices(plan, "affected", services).selected;
+    const toolkit = this.toolkit();
+    const identity = withIdentity(
+      toolkit,
+      { tenantId, clientId, authorityHost, oidcRequestUrl, serviceConnectionId, oidcRequestUri, username },
+      { oidcRequestToken, idToken, systemAccessToken, password, federatedToken },
+    );
+    const published = await publishServices(toolkit, source, selected, (service, platform) => serviceImage(source, plan, service, platform), identity, {
+      ...(registry ? { registry } : {}),
+      ...(mode ? { mode } : {}),
+      ...(platforms ? { platforms } : {}),
+      ...(branchTag !== undefined ? { branchTag } : {}),
+      ...(latest !== undefined ? { latest } : {}),
+      ...(lock !== undefined ? { lock } : {}),
+    });
+    return JSON.stringify(published, null, 2);
+  }
+
+  /**
+   * Run one service's TypeORM migrations with the service's own TypeORM, in its build container (npm ci,
+   * npm run build) with the slipway CLI added. A database lock keeps two pipelines from migrating at once;
+   * a failed `run` reverts exactly what it applied. Returns the JSON report the release ledger stores;
+   * fails with the CLI's SLIPWAY_* error and that report when the CLI exits non-zero.
+   */
+  @func({ cache: "never" })
+  async migrate(
+    /** The repository holding the service (slipway.yaml `migrate:` settings are read from its root). */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
+    source: Directory,
+    /** Name of the service, as in the plan. */
+    service: string,
+    /** Database URL, e.g. postgres://user:password@host:5432/db. Passed as DATABASE_URL; never in argv, logs or the cache key. */
+    databaseUrl: Secret,
+    /** status, run or revert. */
+    action = "run",
+    /** run: apply up to and including this migration. revert: revert every migration after it (it stays applied). */
+    to?: string,
+    /** run: apply only the next N pending migrations. revert: revert the last N. */
+    count?: number,
+    /** Report what would be done without changing the database. */
+    dryRun = false,
+    /** The compiled DataSource module, relative to the service's path. */
+    dataSource = "dist/data-source.js",
+  ): Promise<string> {
+    const plan = await this.plan(source, undefined, [service]);
+    const [planned] = selectServices(plan, "all", [service]).selected;
+    if (!planned) throw new Error(`SLIPWAY_UNKNOWN_SERVICE: no service named "${service}" in the plan`);
+    return migrateService(this.toolkit(), installed(source), planned, databaseUrl, {
+      action,
+      dataSource,
+      ...(to ? { to } : {}),
+      ...(count ? { count } : {}),
+      dryRun,
+    });
+  }
+
+  /**
+   * Bump images in the GitOps repository: clone, edit every manifest format in place (Kustomize images,
+   * Helm values, plain manifests, HelmRelease values, Flux $imagepolicy markers), make ONE commit for all
+   * images and push it over HTTPS, fetching/rebasing/retrying when other pipelines push at the same time.
+   * Returns the SHA of the branch tip that carries the change (the existing tip when nothing had to change).
+   */
+  @func({ cache: "never" })
+  async gitopsBump(
+    /** HTTPS clone URL of the GitOps repository, without credentials. */
+    repository: string,
+    /** Branch that Flux or Argo CD reconciles, e.g. main. */
+    branch: string,
+    /** Token with write access (GitHub: contents: write; Azure Repos: Code read & write); reaches git only through GIT_ASKPASS. */
+    token: Secret,
+    /** Images to set, each IMAGE=TAG or IMAGE=TAG@sha256:DIGEST, e.g. myacr.azurecr.io/shop/api=sha-1a2b3c4d5e6f. */
+    set: string[] = [],
+    /** Folder inside the GitOps repository to edit, e.g. clusters/prod. Defaults to gitops.path in slipway.yaml, else the whole repository. */
+    path?: string,
+    /** Source commit recorded as the Slipway-Source-Commit trailer of the bump commit. */
+    sourceSha?: string,
+    /** Flux image policies to set, each NS:NAME=IMAGE:TAG[@sha256:DIGEST], for `$imagepolicy` markers. */
+    policy: string[] = [],
+    /** Succeed when an image is not found in the repository (default: that is an error). */
+    allowMissing = false,
+    /** A repository whose slipway.yaml `gitops:` section configures formats, path and commit author. */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source?: Directory,
+  ): Promise<string> {
+    return bump(
+      this.toolkit(),
+      token,
+      { repository, branch, set, policy, allowMissing, ...(path ? { path } : {}), ...(sourceSha ? { sourceSha } : {}) },
+      source,
+    );
+  }
+
+  /**
+   * Verify a rollout on Kubernetes (AKS): wait until Flux or Argo CD has applied the GitOps commit, then
+   * prove the Deployments healthy with the expected images, failing fast on CrashLoopBackOff,
+   * ImagePullBackOff, OOMKilled and config errors. Returns the JSON verdict when healthy; otherwise fails
+   * with the verdict, the CLI's log and the diagnostics bundle.
+   */
+  @func({ cache: "never" })
+  async verifyRollout(
+    /** Kubeconfig of the cluster; mounted as a secret file. */
+    kubeconfig: Secret,
+    /** Namespace of the Deployments. */
+    namespace: string,
+    /** Deployments to verify (or give selector). */
+    deployments: string[] = [],
+    /** Label selector of the Deployments to verify, e.g. app.kubernetes.io/part-of=shop. */
+    selector?: string,
+    /** Images the Deployments must run, each IMAGE=TAG (or IMAGE=TAG@sha256:DIGEST). */
+    images: string[] = [],
+    /** Flux Kustomization NS/NAME that applies the GitOps commit. */
+    fluxKustomization?: string,
+    /** Argo CD Application NS/NAME that applies the GitOps commit. */
+    argocdApp?: string,
+    /** The GitOps commit SHA that must be applied first (from gitopsBump). */
+    revision?: string,
+    /** Ask Flux to reconcile the Kustomization now instead of waiting for its interval. */
+    reconcile = false,
+    /** How long to wait, e.g. 10m. Defaults to rollout.timeout in slipway.yaml. */
+    timeout?: string,
+    /** Kubeconfig context to use; its current context when omitted. */
+    context?: string,
+    /** AKS Entra ID token: auto, workload-identity, managed-identity, client-secret, github-oidc, azure-devops or none. */
+    azureIdentity?: string,
+    /** Entra ID tenant id (not a secret). */
+    tenantId?: string,
+    /** Client id of the app registration or managed identity (not a secret). */
+    clientId?: string,
+    /** client-secret: the app registration's secret. */
+    clientSecret?: Secret,
+    /** workload-identity: the projected service-account token. */
+    federatedToken?: Secret,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL. */
+    oidcRequestUrl?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+    oidcRequestToken?: Secret,
+    /** azure-devops: id of the Azure Resource Manager service connection. */
+    serviceConnectionId?: string,
+    /** azure-devops: $(System.OidcRequestUri). */
+    oidcRequestUri?: string,
+    /** azure-devops: $(System.AccessToken). */
+    systemAccessToken?: Secret,
+    /** A repository whose slipway.yaml `rollout:` section sets timeout and fail-fast thresholds. */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source?: Directory,
+  ): Promise<string> {
+    const identity = (ctr: Container) =>
+      withIdentity(
+        ctr,
+        { tenantId, clientId, oidcRequestUrl, serviceConnectionId, oidcRequestUri },
+        { clientSecret, federatedToken, oidcRequestToken, systemAccessToken },
+      );
+    const input = {
+      namespace,
+      deployments,
+      images,
+      reconcile,
+      ...(selector ? { selector } : {}),
+      ...(fluxKustomization ? { fluxKustomization } : {}),
+      ...(argocdApp ? { argocdApp } : {}),
+      ...(revision ? { revision } : {}),
+      ...(timeout ? { timeout } : {}),
+      ...(context ? { context } : {}),
+      ...(azureIdentity ? { azureIdentity } : {}),
+    };
+    return verify(this.toolkit(), kubeconfig, identity, input, source);
   }
 
   /**

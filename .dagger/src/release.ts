@@ -1,0 +1,173 @@
+// The release steps (issues 4-7) as container compositions: publish to ACR, migrate, GitOps bump,
+// rollout verify. Every decision is the CLI's; this file wires identities (as Secrets), mounts and execs.
+import { dag } from "@dagger.io/dagger";
+import type { Container, Directory, Platform, Secret } from "@dagger.io/dagger";
+
+import { cliFailure, repeat, runId } from "./cli.js";
+import { cliStdout, fresh, runCommand, SRC, TOOLKIT_USER } from "./exec.js";
+import type { PlannedService } from "./plan.js";
+import {
+  bumpCommand,
+  digestOf,
+  FEDERATED_TOKEN_FILE,
+  identityEnv,
+  KUBECONFIG,
+  migrateCommand,
+  parseAcrCheck,
+  parseAcrLogin,
+  parseAcrTags,
+  parseAcrVerify,
+  parseBump,
+  parseRollout,
+  ROLLOUT_VERDICT_CODES,
+  rolloutCommand,
+  SECRET_ENV,
+} from "./release-cli.js";
+import type { BumpInput, IdentityValues, MigrateInput, RolloutInput } from "./release-cli.js";
+
+/** Secret identity inputs (see release-cli.ts SECRET_ENV). */
+export type IdentitySecrets = Partial<Record<keyof typeof SECRET_ENV, Secret>> & { federatedToken?: Secret };
+
+/**
+ * The toolkit container with the identity inputs: plain ids as env, secrets only as secret env or a
+ * secret file readable by the toolkit's unprivileged user.
+ */
+export function withIdentity(ctr: Container, values: IdentityValues, secrets: IdentitySecrets): Container {
+  let out = identityEnv(values).reduce((c, [name, value]) => c.withEnvVariable(name, value), ctr);
+  for (const [key, name] of Object.entries(SECRET_ENV) as Array<[keyof typeof SECRET_ENV, string]>) {
+    const secret = secrets[key];
+    if (secret) out = out.withSecretVariable(name, secret);
+  }
+  if (secrets.federatedToken) {
+    out = out.withMountedSecret(FEDERATED_TOKEN_FILE, secrets.federatedToken, { owner: TOOLKIT_USER }).withEnvVariable("AZURE_FEDERATED_TOKEN_FILE", FEDERATED_TOKEN_FILE);
+  }
+  return out;
+}
+
+export type PublishOptions = {
+  registry?: string;
+  mode?: string;
+  platforms?: string[];
+  branchTag?: boolean;
+  latest?: boolean;
+  lock?: boolean;
+};
+
+/** One published service, as `publish` reports it. */
+export type Published = { service: string; refs: string[]; digest: string; reused: boolean; locked: boolean };
+
+/**
+ * Publish the selected services: `acr login` (token file → Secret), then per service `acr tags`,
+ * `acr check` (skip a commit already published), `withRegistryAuth` + `publish` of every ref, and
+ * `acr verify` (every tag at the pushed digest, lock on request).
+ */
+export async function publishServices(
+  toolkit: Container,
+  source: Directory,
+  services: PlannedService[],
+  image: (service: PlannedService, platform?: Platform) => Container,
+  identity: Container,
+  options: PublishOptions,
+): Promise<Published[]> {
+  const common = [...(options.registry ? ["--registry", options.registry] : []), ...(options.mode ? ["--mode", options.mode] : []), "--source", SRC];
+  // Registry answers and tokens change: every exec of this run is fresh.
+  const cli = fresh(identity).withMountedDirectory(SRC, source).withWorkdir(SRC);
+  const token = "/tmp/slipway-registry.token";
+  const loginCommand = ["slipway", "acr", "login", ...common, "--out", token];
+  const { run, container } = await runCommand(cli, loginCommand);
+  if (run.exitCode !== 0) throw cliFailure(loginCommand, run);
+  const login = parseAcrLogin(loginCommand, run.stdout);
+  // The refresh token only ever lives in a Secret from here on (the engine scrubs it from logs).
+  const password = dag.setSecret(`slipway-registry-${runId()}`, (await container.file(token).contents()).trim());
+
+  const results: Published[] = [];
+  for (const service of services) {
+    const tagsCommand = ["slipway", "acr", "tags", "--service", service.name, ...common, ...(options.branchTag ? ["--branch-tag"] : []), ...(options.latest ? ["--latest"] : [])];
+    const tagged = parseAcrTags(tagsCommand, await cliStdout(cli, tagsCommand));
+    const checkCommand = ["slipway", "acr", "check", ...common, "--repository", tagged.repository, ...repeat("--tag", tagged.immutable)];
+    const checked = parseAcrCheck(checkCommand, await cliStdout(cli, checkCommand));
+    if (!checked.publish && checked.digest) {
+      results.push({ service: service.name, refs: tagged.refs, digest: checked.digest, reused: true, locked: false });
+      continue;
+    }
+    const variants = (options.platforms?.length ? options.platforms : [undefined]).map((platform) =>
+      Object.entries(tagged.annotations).reduce(
+        (ctr, [name, value]) => ctr.withLabel(name, value).withAnnotation(name, value),
+        image(service, platform as Platform | undefined),
+      ),
+    );
+    const [first, ...others] = variants as [Container, ...Container[]];
+    const authed = first.withRegistryAuth(login.registry, login.username, password);
+    const digests = new Set<string>();
+    for (const ref of tagged.refs) digests.add(digestOf(await authed.publish(ref, { platformVariants: others })));
+    if (digests.size !== 1) throw new Error(`SLIPWAY_ACR_DIGEST_MISMATCH: ${service.name}: its tags were pushed with different digests ${[...digests].join(", ")}`);
+    const digest = [...digests][0] as string;
+    const lock = options.lock ?? tagged.lock;
+    const verifyCommand = [
+      "slipway", "acr", "verify", ...common, "--repository", tagged.repository, "--digest", digest, ...repeat("--tag", tagged.tags),
+      ...(lock ? ["--lock", ...tagged.immutable.flatMap((t) => ["--lock-tag", t])] : []),
+    ];
+    const verified = parseAcrVerify(verifyCommand, await cliStdout(cli, verifyCommand));
+    results.push({ service: service.name, refs: tagged.refs, digest, reused: false, locked: verified.locked.manifest });
+  }
+  return results;
+}
+
+/**
+ * The service's build container (npm ci, npm run build when it has a build script) with the toolkit's
+ * CLI added, so `slipway migrate` loads the service's own TypeORM and driver from its node_modules.
+ */
+export async function migrateService(
+  toolkit: Container,
+  installed: Container,
+  service: PlannedService,
+  databaseUrl: Secret,
+  input: MigrateInput,
+): Promise<string> {
+  const command = migrateCommand(SRC, { ...input, dataSource: `${SRC}/${service.path}/${input.dataSource}` });
+  const built = service.scripts.build ? installed.withExec(["npm", "run", "build", "-w", service.path]) : installed;
+  const ctr = fresh(
+    built
+      .withDirectory("/opt/slipway", toolkit.directory("/opt/slipway"))
+      .withFile("/usr/local/bin/slipway", toolkit.file("/usr/local/bin/slipway"), { permissions: 0o755 })
+      .withSecretVariable("DATABASE_URL", databaseUrl),
+  );
+  const { run } = await runCommand(ctr, command);
+  // The report is on stdout also when the run failed (what was applied and reverted): keep it in the error.
+  if (run.exitCode !== 0) throw cliFailure(command, run, true);
+  return run.stdout;
+}
+
+/** `slipway gitops commit-push` in the toolkit, the token only as SLIPWAY_GIT_TOKEN (the CLI hands it to git via GIT_ASKPASS). */
+export async function bump(toolkit: Container, token: Secret, input: BumpInput, source?: Directory): Promise<string> {
+  const command = bumpCommand(input);
+  let ctr = fresh(toolkit).withSecretVariable("SLIPWAY_GIT_TOKEN", token);
+  // slipway.yaml `gitops:` (formats, path, author) is read from the working directory.
+  if (source) ctr = ctr.withMountedDirectory(SRC, source).withWorkdir(SRC);
+  else ctr = ctr.withWorkdir("/tmp");
+  const stdout = await cliStdout(ctr, command);
+  return parseBump(command, stdout).commit;
+}
+
+/**
+ * `slipway rollout verify` against the cluster of the kubeconfig. Returns the JSON verdict when healthy;
+ * otherwise throws with the verdict, the CLI's log and the diagnostics text.
+ */
+export async function verify(toolkit: Container, kubeconfig: Secret, identity: (ctr: Container) => Container, input: RolloutInput, source?: Directory): Promise<string> {
+  const command = rolloutCommand(input);
+  let ctr = identity(fresh(toolkit).withMountedSecret(KUBECONFIG, kubeconfig, { owner: TOOLKIT_USER }));
+  if (source) ctr = ctr.withMountedDirectory(SRC, source).withWorkdir(SRC);
+  else ctr = ctr.withWorkdir("/tmp");
+  const { run, container } = await runCommand(ctr, command);
+  if (!ROLLOUT_VERDICT_CODES.includes(run.exitCode)) throw cliFailure(command, run);
+  const report = parseRollout(command, run.exitCode, run.stdout);
+  if (run.exitCode === 0) return run.stdout;
+  let diagnostics = "";
+  try {
+    diagnostics = await container.file("/tmp/slipway-rollout-diagnostics/rollout-diagnostics.txt").contents();
+  } catch {
+    diagnostics = "(no diagnostics bundle was written)";
+  }
+  throw new Error(`rollout ${report.verdict}: ${cliFailure(command, run, true).message}\n--- diagnostics ---\n${diagnostics}`);
+}
+

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import {
+  bumpCommand,
+  digestOf,
+  identityEnv,
+  migrateCommand,
+  parseAcrCheck,
+  parseAcrTags,
+  parseBump,
+  parseRollout,
+  rolloutCommand,
+} from "../../.dagger/src/release-cli.js";
+
+const DIGEST = `sha256:${"a".repeat(64)}`;
+
+describe(".dagger/src/release-cli identity", () => {
+  it("passes only the plain ids and URLs that were given, under the names the CLI reads", () => {
+    expect(identityEnv({ tenantId: "t", clientId: "", oidcRequestUrl: "https://token.actions/x", username: undefined })).toEqual([
+      ["AZURE_TENANT_ID", "t"],
+      ["ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.actions/x"],
+    ]);
+  });
+});
+
+describe(".dagger/src/release-cli publish", () => {
+  it("reads acr tags and refuses output missing what publish needs", () => {
+    const tags = { repository: "shop/api", tags: ["sha-1a2b3c4d5e6f"], immutable: ["sha-1a2b3c4d5e6f"], refs: ["r.azurecr.io/shop/api:sha-1a2b3c4d5e6f"], lock: false, annotations: { a: "b" } };
+    expect(parseAcrTags(["slipway", "acr", "tags"], JSON.stringify(tags))).toEqual(tags);
+    expect(() => parseAcrTags(["slipway", "acr", "tags"], JSON.stringify({ ...tags, refs: [], lock: "no" }))).toThrow(/refs: expected[\s\S]*lock: expected a boolean/);
+  });
+
+  it("reads acr check: a re-run reuses the published digest, and never without one", () => {
+    expect(parseAcrCheck(["slipway", "acr", "check"], JSON.stringify({ publish: false, digest: DIGEST }))).toEqual({ publish: false, digest: DIGEST });
+    expect(() => parseAcrCheck(["slipway", "acr", "check"], JSON.stringify({ publish: false, digest: null }))).toThrow("publish is false but no digest to reuse");
+  });
+
+  it("takes the digest from the engine's publish result", () => {
+    expect(digestOf(`r.azurecr.io/shop/api:sha-1@${DIGEST}`)).toBe(DIGEST);
+    expect(() => digestOf("r.azurecr.io/shop/api:sha-1")).toThrow("SLIPWAY_ACR_PUBLISH");
+  });
+});
+
+describe(".dagger/src/release-cli migrate", () => {
+  it.each([
+    [{ action: "run", dataSource: "/src/services/api/dist/data-source.js" }, ["--json"]],
+    [{ action: "run", dataSource: "/d.js", to: "AddUsers1700000000000", dryRun: true }, ["--to", "AddUsers1700000000000", "--dry-run", "--json"]],
+    [{ action: "revert", dataSource: "/d.js", count: 2 }, ["--count", "2", "--json"]],
+  ])("%o ends with %o", (input, tail) => {
+    const command = migrateCommand("/src", input);
+    expect(command.slice(0, 7)).toEqual(["slipway", "migrate", input.action, "--data-source", input.dataSource, "--source", "/src"]);
+    expect(command.slice(7)).toEqual(tail);
+  });
+
+  it("refuses an unknown action and status with changing options before any container runs", () => {
+    expect(() => migrateCommand("/src", { action: "drop", dataSource: "/d.js" })).toThrow('SLIPWAY_USAGE: action "drop" is not one of status, run, revert');
+    expect(() => migrateCommand("/src", { action: "status", dataSource: "/d.js", to: "X" })).toThrow("status takes no to");
+  });
+});
+
+describe(".dagger/src/release-cli gitops", () => {
+  it("builds commit-push with one --set per image and --json", () => {
+    expect(
+      bumpCommand({ repository: "https://github.com/acme/gitops.git", branch: "main", set: ["r.io/api=sha-1", "r.io/worker=sha-1"], path: "clusters/prod", sourceSha: "abc1234" }),
+    ).toEqual([
+      "slipway", "gitops", "commit-push", "--repo", "https://github.com/acme/gitops.git", "--branch", "main", "--path", "clusters/prod",
+      "--set", "r.io/api=sha-1", "--set", "r.io/worker=sha-1", "--source-sha", "abc1234", "--json",
+    ]);
+  });
+
+  it("refuses a URL with credentials without echoing them, and a bump with nothing to set", () => {
+    let message = "";
+    try {
+      bumpCommand({ repository: "https://x-access-token:ghp_SECRET@github.com/acme/gitops.git", branch: "main", set: ["a=b"] });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/carries credentials/);
+    expect(message).not.toContain("ghp_SECRET");
+    expect(() => bumpCommand({ repository: "https://github.com/acme/gitops.git", branch: "main" })).toThrow("at least one set");
+  });
+
+  it("returns the commit of the push", () => {
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    expect(parseBump(["slipway", "gitops", "commit-push"], JSON.stringify({ branch: "main", commit: sha, pushed: true, attempts: 1, record: {} })).commit).toBe(sha);
+    expect(() => parseBump(["slipway", "gitops", "commit-push"], JSON.stringify({ branch: "main", commit: "HEAD", pushed: true }))).toThrow("commit: expected a full commit SHA");
+  });
+});
+
+describe(".dagger/src/release-cli rollout", () => {
+  it("builds rollout verify with the mounted kubeconfig, the diagnostics folder and only the given options", () => {
+    expect(rolloutCommand({ namespace: "shop", deployments: ["api", "worker"], images: ["r.io/api=sha-1"], fluxKustomization: "flux-system/shop", reconcile: true, revision: "abc1234" })).toEqual([
+      "slipway", "rollout", "verify", "--kubeconfig", "/tmp/slipway-secrets/kubeconfig", "--namespace", "shop",
+      "--deployment", "api", "--deployment", "worker", "--image", "r.io/api=sha-1",
+      "--flux-kustomization", "flux-system/shop", "--reconcile", "--revision", "abc1234",
+      "--diagnostics", "/tmp/slipway-rollout-diagnostics", "--json",
+    ]);
+  });
+
+  it("accepts a verdict only when it agrees with the exit code", () => {
+    const command = ["slipway", "rollout", "verify"];
+    expect(parseRollout(command, 0, JSON.stringify({ verdict: "healthy", namespace: "shop" })).verdict).toBe("healthy");
+    expect(parseRollout(command, 1, JSON.stringify({ verdict: "failed", namespace: "shop" })).verdict).toBe("failed");
+    expect(() => parseRollout(command, 0, JSON.stringify({ verdict: "failed", namespace: "shop" }))).toThrow("verdict is failed but the command exited with 0");
+  });
+});
