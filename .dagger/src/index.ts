@@ -184,6 +184,17 @@ export class CiRun {
     return renderSummary(this.data());
   }
 
+  /**
+   * The summary, or an error carrying it when the run did not pass: the call for CI, where a failed
+   * run must fail the job (`dagger call ci --source . verdict`).
+   */
+  @func()
+  verdict(): string {
+    const text = renderSummary(this.data());
+    if (!this.passed) throw new Error(text);
+    return text;
+  }
+
   /** The run as JSON (ci-report.json): verdict, per-service statuses, gates and failures. */
   @func()
   report(): File {

@@ -48,6 +48,17 @@ export class ScanReport {
     return this.reports.file("summary.md").contents();
   }
 
+  /**
+   * The Markdown summary, or an error carrying it when the gate failed: the call for CI
+   * (`dagger call scan-dependencies --source . verdict`).
+   */
+  @func()
+  async verdict(): Promise<string> {
+    const text = await this.summary();
+    if (!this.passed) throw new Error(text);
+    return text;
+  }
+
   /** SARIF 2.1.0, one run per tool: upload it to GitHub code scanning or Azure DevOps. */
   @func()
   sarif(): File {
