@@ -1,4 +1,5 @@
 import { acrRegistryInvalid } from "../errors.js";
+import { isValidRepositoryPath } from "../image/reference.js";
 import type { IdentityMode } from "./schema.js";
 
 /** ACR accepts its refresh token as the password of this fixed user name (docs: "az acr login --expose-token"). */
@@ -31,12 +32,9 @@ export function parseRegistry(input: string, mode: IdentityMode): string {
   return value;
 }
 
-// Docker distribution reference grammar for a repository path (reference/regexp.go).
-const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-
 export function repositoryFor(service: string, prefix?: string): string {
   const repository = prefix ? `${prefix}/${service}` : service;
-  if (!REPOSITORY.test(repository) || repository.length > 255) {
+  if (!isValidRepositoryPath(repository) || repository.length > 255) {
     throw acrRegistryInvalid(repository, "is not a valid repository path");
   }
   return repository;

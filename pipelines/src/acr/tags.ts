@@ -1,14 +1,12 @@
 import semver from "semver";
 import { acrTagInvalid } from "../errors.js";
+import { isValidTag } from "../image/reference.js";
 
-/** Docker's tag grammar (distribution reference/regexp.go): what `docker push` and every registry accept. */
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-/** Throws SLIPWAY_ACR_TAG_INVALID naming the tag and why. */
+/** Docker's tag grammar (what `docker push` and every registry accept); throws SLIPWAY_ACR_TAG_INVALID naming the tag and why. */
 export function validateTag(tag: string): string {
   if (tag.length === 0) throw acrTagInvalid(tag, "is empty");
   if (tag.length > 128) throw acrTagInvalid(tag, `is ${tag.length} characters long (at most 128)`);
-  if (!DOCKER_TAG.test(tag)) {
+  if (!isValidTag(tag)) {
     const bad = [...new Set([...tag].filter((c) => !/[A-Za-z0-9_.-]/.test(c)))];
     throw acrTagInvalid(tag, bad.length > 0 ? `contains ${bad.map((c) => JSON.stringify(c)).join(", ")}` : "must not start with '.' or '-'");
   }

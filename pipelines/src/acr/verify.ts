@@ -3,6 +3,7 @@ import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
 import type { TokenCredential } from "@azure/identity";
 import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrStaticCredentialsRejected, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
+import { isValidDigest } from "../image/reference.js";
 import { aadTokenForAcr } from "./exchange.js";
 import type { ClientOptions } from "./http.js";
 import type { IdentityCredential, ResolvedIdentity } from "./identity.js";
@@ -34,10 +35,8 @@ export interface VerifyResult {
   locked: { manifest: boolean; tags: string[] };
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
 export function checkDigest(digest: string): string {
-  if (!DIGEST.test(digest)) throw acrDigestInvalid(digest);
+  if (!isValidDigest(digest)) throw acrDigestInvalid(digest);
   return digest;
 }
 

@@ -4,7 +4,7 @@ import { glob } from "tinyglobby";
 import { gitopsDirNotFound, gitopsImageNotFound, gitopsVerifyFailed } from "../errors.js";
 import { MARKER_TOKEN } from "./formats/flux-markers/index.js";
 import { FORMATS } from "./formats/registry.js";
-import { sameImage, screenToken } from "./image.js";
+import { sameImage, screenToken } from "../image/reference.js";
 import type { ChangeRecord } from "./record.js";
 import { buildRecord, targetLabel } from "./record.js";
 import type { Edit, FormatOptions, ImageTarget, Occurrence, PolicyTarget } from "./types.js";

@@ -1,5 +1,5 @@
 import { gitopsConflictingTargets, gitopsPolicyInvalid, gitopsSetInvalid } from "../errors.js";
-import { formatImageRef, isValidDigest, isValidName, isValidTag, parseImageRef, sameImage } from "./image.js";
+import { formatImageRef, isValidDigest, isValidName, isValidTag, parseImageRef, sameImage } from "../image/reference.js";
 import type { ImageTarget, PolicyTarget } from "./types.js";
 
 /** `IMAGE=TAG[@sha256:DIGEST]` */

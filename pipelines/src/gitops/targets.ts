@@ -1,4 +1,4 @@
-import { formatImageRef, parseImageRef, sameImage } from "./image.js";
+import { formatImageRef, parseImageRef, sameImage } from "../image/reference.js";
 import type { Edit, FormatName, ImageTarget, Occurrence } from "./types.js";
 import type { Doc, TextEdits } from "./yaml-edit.js";
 import { scalarText } from "./yaml-edit.js";

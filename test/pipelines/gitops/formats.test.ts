@@ -7,7 +7,6 @@ import { helmValues } from "../../../pipelines/src/gitops/formats/helm-values/in
 import { kustomize } from "../../../pipelines/src/gitops/formats/kustomize/index.js";
 import { plain } from "../../../pipelines/src/gitops/formats/plain/index.js";
 import { FORMATS } from "../../../pipelines/src/gitops/formats/registry.js";
-import { parseImageRef } from "../../../pipelines/src/gitops/image.js";
 import { parseTargets } from "../../../pipelines/src/gitops/input.js";
 import type { FormatChange } from "../../../pipelines/src/gitops/types.js";
 import { FORMAT_NAMES } from "../../../pipelines/src/gitops/types.js";
@@ -163,21 +162,5 @@ describe("pipelines/src/gitops/formats/flux-markers (same values as Flux setters
     const error = thrown(() => fluxMarkers.update(src, change("a.yaml", [], ["ns:app=r.io/app:1.0"])));
     expect(error.message).toBe('a.yaml digest: marker "ns:app:digest" needs a digest');
     expect(error.details[0]).toBe("Pass the digest with the policy: --policy ns:app=r.io/app:1.0@sha256:<digest>.");
-  });
-});
-
-describe("pipelines/src/gitops/image", () => {
-  it.each([
-    ["nginx", { name: "nginx" }],
-    ["nginx:1.25", { name: "nginx", tag: "1.25" }],
-    ["localhost:5000/team/api", { name: "localhost:5000/team/api" }],
-    ["localhost:5000/team/api:v2", { name: "localhost:5000/team/api", tag: "v2" }],
-    [`myacr.azurecr.io/api:1.0@${D1}`, { name: "myacr.azurecr.io/api", tag: "1.0", digest: D1 }],
-    [`myacr.azurecr.io/api@${D1}`, { name: "myacr.azurecr.io/api", digest: D1 }],
-    ["Not An Image", null],
-    ["api:bad tag", null],
-    ["api@sha256:short", null],
-  ])("parses %s", (text, expected) => {
-    expect(parseImageRef(text)).toEqual(expected);
   });
 });

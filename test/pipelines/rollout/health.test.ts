@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration } from "../../../pipelines/src/rollout/duration.js";
 import { argoApplied, fluxApplied, revisionMatches } from "../../../pipelines/src/rollout/gitops.js";
 import { DEFAULT_THRESHOLDS, evaluateDeployment, kubectlRolloutStatus, podProblems } from "../../../pipelines/src/rollout/health.js";
-import { imageMismatches, parseImageExpectation, parseImageRef } from "../../../pipelines/src/rollout/images.js";
+import { imageMismatches, parseImageExpectation } from "../../../pipelines/src/rollout/images.js";
 
 // client-node lives in pipelines/node_modules (not hoisted): take its types from our functions' signatures.
 type V1Deployment = Parameters<typeof kubectlRolloutStatus>[0];
@@ -127,15 +127,6 @@ describe("pipelines/src/rollout/health: evaluateDeployment", () => {
 
 describe("pipelines/src/rollout/images", () => {
   it.each([
-    ["acr.io/shop/api:v2", { repository: "acr.io/shop/api", tag: "v2" }],
-    ["localhost:5000/api", { repository: "localhost:5000/api" }],
-    ["localhost:5000/api:1.2@sha256:abc", { repository: "localhost:5000/api", tag: "1.2", digest: "sha256:abc" }],
-    ["api@sha256:abc", { repository: "api", digest: "sha256:abc" }],
-  ])("parseImageRef(%s)", (ref, expected) => {
-    expect(parseImageRef(ref)).toEqual({ digest: undefined, ...expected });
-  });
-
-  it.each([
     ["acr.io/shop/api=sha-0123456789ab", { image: "acr.io/shop/api", tag: "sha-0123456789ab" }],
     [`api=sha256:${"a".repeat(64)}`, { image: "api", tag: `sha256:${"a".repeat(64)}` }],
     ["api", null],
@@ -143,6 +134,9 @@ describe("pipelines/src/rollout/images", () => {
     ["Api=v1", null],
     ["api=", null],
     ["api=sha256:short", null],
+    ["localhost:5000/api=v1", { image: "localhost:5000/api", tag: "v1" }],
+    ["api:5000=v1", null],
+    ["api:v1=v2", null],
   ])("parseImageExpectation(%s)", (text, expected) => {
     expect(parseImageExpectation(text)).toEqual(expected);
   });
@@ -152,6 +146,12 @@ describe("pipelines/src/rollout/images", () => {
     expect(imageMismatches(["acr.io/shop/api@" + digest, "acr.io/shop/worker:v1"], [{ image: "shop/api", tag: digest }])).toEqual([]);
     expect(imageMismatches(["acr.io/shop/api:v1"], [{ image: "shop/api", tag: digest }])).toEqual([`runs acr.io/shop/api:v1, expected shop/api at ${digest}`]);
     expect(imageMismatches(["acr.io/shop/apiserver:v1"], [{ image: "api", tag: "v2" }])).toEqual([]);
+  });
+
+  it("treats Docker Hub spellings of one image as the same repository", () => {
+    expect(imageMismatches(["nginx:1.25"], [{ image: "docker.io/library/nginx", tag: "1.26" }])).toEqual(["runs nginx:1.25, expected docker.io/library/nginx at 1.26"]);
+    expect(imageMismatches(["docker.io/library/nginx:1.26"], [{ image: "nginx", tag: "1.26" }])).toEqual([]);
+    expect(imageMismatches(["acr.io/team/nginx:1.25"], [{ image: "library/nginx", tag: "1.26" }])).toEqual([]);
   });
 });
 

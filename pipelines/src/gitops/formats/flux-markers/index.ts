@@ -1,4 +1,4 @@
-import { formatImageRef, parseImageRef } from "../../image.js";
+import { formatImageRef, parseImageRef } from "../../../image/reference.js";
 import type { Edit, Format, FormatChange, FormatUpdate, Occurrence, PolicyTarget } from "../../types.js";
 import { gitopsUnsupported } from "../../../errors.js";
 import { objectId, parseYamlFile, scalarText, TextEdits, walk } from "../../yaml-edit.js";

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import picomatch from "picomatch";
-import { formatImageRef, sameImage } from "../../image.js";
+import { formatImageRef, sameImage } from "../../../image/reference.js";
 import type { ImageScalar } from "../../targets.js";
 import { readImageScalar, updateImageScalar } from "../../targets.js";
 import type { Edit, Format, FormatChange, FormatName, FormatOptions, FormatUpdate, HelmKeyPath, ImageTarget, Occurrence } from "../../types.js";

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import type { YAMLMap } from "yaml";
-import { formatImageRef, sameImage } from "../../image.js";
+import { formatImageRef, sameImage } from "../../../image/reference.js";
 import type { Edit, Format, FormatChange, FormatUpdate, Occurrence } from "../../types.js";
 import type { Doc } from "../../yaml-edit.js";
 import { child, childPair, isMap, isSeq, objectId, parseYamlFile, resolve, scalarText, TextEdits } from "../../yaml-edit.js";

@@ -1,8 +1,10 @@
 /**
- * Container image references: `[registry/]path[:tag][@sha256:digest]`.
+ * Container image references: `[registry[:port]/]path[:tag][@sha256:digest]`, the grammar of
+ * distribution/reference (`reference/regexp.go`). One module for every area that reads or checks
+ * references: GitOps manifests, rollout expectations and pod images, ACR tags and repositories.
  *
- * Written by hand: the grammar is small (distribution/reference `reference.go`) and none of our
- * dependencies exports a parser (`@azure/container-registry` works with repository names only).
+ * Written by hand: the grammar is small and none of our dependencies exports a parser
+ * (`@azure/container-registry` works with repository names only).
  */
 
 export interface ImageRef {
@@ -12,11 +14,15 @@ export interface ImageRef {
   digest?: string;
 }
 
-// distribution/reference: tag = [\w][\w.-]{0,127}; digest = algorithm ":" hex.
+// tag = [\w][\w.-]{0,127}; digest = algorithm ":" hex (we only write and accept sha256).
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-// Lowercase path components separated by '/', with an optional registry host[:port] first.
-const NAME = /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+// A path component: lowercase alphanumerics joined by '.', '_', '__' or any run of '-'.
+const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+// Lowercase path components separated by '/' (an ACR repository), without a registry host.
+const REPOSITORY_PATH = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+// The same with an optional registry host[:port] first (a host may hold capitals; the path may not).
+const NAME = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*$`);
 
 export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
@@ -26,19 +32,28 @@ export function isValidDigest(digest: string): boolean {
   return DIGEST.test(digest);
 }
 
+/** An image name without tag or digest: `nginx`, `team/api`, `localhost:5000/team/api`. */
 export function isValidName(name: string): boolean {
   return NAME.test(name);
 }
 
-/** Parses a reference; returns null when it is not one (so callers can skip non-image strings). */
-export function parseImageRef(text: string): ImageRef | null {
-  let rest = text.trim();
+/** A repository path inside one registry: `team/api` (no host, no tag). */
+export function isValidRepositoryPath(path: string): boolean {
+  return REPOSITORY_PATH.test(path);
+}
+
+/**
+ * Splits a reference at its digest ('@') and tag (the last ':' after the last '/') without judging
+ * the parts: for references someone else already accepted, such as the images of a running pod
+ * (the kubelet reports a bad one as InvalidImageName; we only compare).
+ */
+export function splitImageRef(text: string): ImageRef {
+  let rest = text;
   let digest: string | undefined;
   const at = rest.indexOf("@");
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!isValidDigest(digest)) return null;
   }
   let tag: string | undefined;
   const colon = rest.lastIndexOf(":");
@@ -46,10 +61,17 @@ export function parseImageRef(text: string): ImageRef | null {
   if (colon > rest.lastIndexOf("/")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!isValidTag(tag)) return null;
   }
-  if (!isValidName(rest)) return null;
   return { name: rest, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
+}
+
+/** Parses and checks a reference; returns null when it is not one (so callers can skip non-image strings). */
+export function parseImageRef(text: string): ImageRef | null {
+  const ref = splitImageRef(text.trim());
+  if (ref.digest !== undefined && !isValidDigest(ref.digest)) return null;
+  if (ref.tag !== undefined && !isValidTag(ref.tag)) return null;
+  if (!isValidName(ref.name)) return null;
+  return ref;
 }
 
 export function formatImageRef(ref: ImageRef): string {
