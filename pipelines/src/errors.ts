@@ -270,7 +270,7 @@ export function azureIdentityUnavailable(mode: string, missing: string[]): Slipw
     message: `identity mode ${quote(mode)} needs ${missing.join(", ")}, which ${missing.length === 1 ? "is" : "are"} not set`,
     details: [
       "Set the variables named above in the pipeline's environment, or choose another --azure-identity mode",
-      "(auto, azure-cli, workload-identity, managed-identity, client-secret, github-oidc, azure-devops, none).",
+      "(auto, azure-cli, workload-identity, managed-identity, client-secret, github-oidc, azure-pipelines, none).",
     ],
   });
 }
@@ -607,11 +607,28 @@ export function migrateLockTimeout(seconds: number, target: string): SlipwayErro
   });
 }
 
-export function migrateRunFailed(migration: string, sqlError: string, reverted: string[], clean: boolean): SlipwayError {
+export function migrateRunFailed(
+  migration: string,
+  sqlError: string,
+  reverted: string[],
+  clean: boolean,
+  compensation: { compensated: number; residue: number; stopped: { statement: string; reason: string } | null } = { compensated: 0, residue: 0, stopped: null },
+): SlipwayError {
+  const short = (sql: string) => {
+    const one = sql.replace(/\s+/g, " ").trim();
+    return one.length > 120 ? `${one.slice(0, 119)}…` : one;
+  };
   return new SlipwayError({
     code: "SLIPWAY_MIGRATE_FAILED",
     message: `migration ${quote(migration)} failed: ${sqlError}`,
     details: [
+      ...(compensation.compensated > 0 ? [`Undid ${compensation.compensated} statement(s) it had run outside a transaction (see \`compensated\` in the report).`] : []),
+      ...(compensation.stopped
+        ? [
+            `Could not undo \`${short(compensation.stopped.statement)}\`: ${compensation.stopped.reason}.`,
+            `${compensation.residue} statement(s) of ${quote(migration)} stay applied (\`residue\` in the report): undo them by hand before running again.`,
+          ]
+        : []),
       reverted.length > 0 ? `Reverted what this run applied, newest first: ${reverted.join(", ")}.` : "This run had applied nothing else.",
       clean
         ? "The database is as it was before the run."

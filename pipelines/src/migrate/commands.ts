@@ -88,7 +88,13 @@ function emit(report: RunReport, json: boolean | undefined, write: (t: string) =
     ]);
   }
   if (report.status === "failed" && report.failure) {
-    if (report.action === "run") throw migrateRunFailed(report.failure.migration, report.failure.error, report.reverted, report.clean);
+    if (report.action === "run") {
+      throw migrateRunFailed(report.failure.migration, report.failure.error, report.reverted, report.clean, {
+        compensated: report.compensated.length,
+        residue: report.residue.length,
+        stopped: report.compensationStopped,
+      });
+    }
     throw migrateRevertFailed(report.failure.migration, report.failure.error, report.reverted);
   }
   return EXIT.ok;

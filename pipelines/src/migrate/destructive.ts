@@ -18,11 +18,14 @@ export interface StatementFinding {
   needsRows?: true;
 }
 
-interface Token {
+export interface Token {
   text: string;
   /** Upper-cased keyword or unquoted identifier; quoted identifiers keep their case and are never keywords. */
   word?: string;
   ident?: string;
+  /** Offsets in the SQL text: `sql.slice(at, end)` is the token as written. */
+  at: number;
+  end: number;
 }
 
 /** Splits SQL into tokens, dropping comments; string literals become one opaque token. */
@@ -53,30 +56,31 @@ export function tokenize(sql: string): Token[] {
         }
         value += sql[j];
       }
-      tokens.push(c === "'" ? { text: "'…'" } : { text: sql.slice(i, j + 1), ident: value });
+      tokens.push(c === "'" ? { text: "'…'", at: i, end: j + 1 } : { text: sql.slice(i, j + 1), ident: value, at: i, end: j + 1 });
       i = j + 1;
     } else if (c === "$" && /^\$[A-Za-z_]*\$/.test(sql.slice(i))) {
       // PostgreSQL dollar-quoted string ($$...$$ or $tag$...$tag$): one opaque token.
       const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0] as string;
       const end = sql.indexOf(tag, i + tag.length);
-      tokens.push({ text: "$…$" });
-      i = end < 0 ? sql.length : end + tag.length;
+      const stop = end < 0 ? sql.length : end + tag.length;
+      tokens.push({ text: "$…$", at: i, end: stop });
+      i = stop;
     } else if (/[A-Za-z_0-9]/.test(c)) {
       let j = i;
       while (j < sql.length && /[A-Za-z_0-9$]/.test(sql[j] as string)) j++;
       const text = sql.slice(i, j);
-      tokens.push({ text, word: text.toUpperCase(), ident: text });
+      tokens.push({ text, word: text.toUpperCase(), ident: text, at: i, end: j });
       i = j;
     } else {
-      tokens.push({ text: c });
+      tokens.push({ text: c, at: i, end: i + 1 });
       i++;
     }
   }
   return tokens;
 }
 
-/** Statements separated by `;` outside quotes, comments and parentheses. */
-function statements(tokens: Token[]): Token[][] {
+/** Statements separated by `;` outside quotes and comments. */
+export function splitStatements(tokens: Token[]): Token[][] {
   const out: Token[][] = [[]];
   for (const t of tokens) {
     if (t.text === ";") out.push([]);
@@ -86,7 +90,7 @@ function statements(tokens: Token[]): Token[][] {
 }
 
 /** Splits at commas at parenthesis depth 0 (the actions of one ALTER TABLE). */
-function splitTopLevel(tokens: Token[]): Token[][] {
+export function splitTopLevel(tokens: Token[]): Token[][] {
   const out: Token[][] = [[]];
   let depth = 0;
   for (const t of tokens) {
@@ -98,7 +102,7 @@ function splitTopLevel(tokens: Token[]): Token[][] {
   return out.filter((s) => s.length > 0);
 }
 
-class Cursor {
+export class Cursor {
   i = 0;
   constructor(readonly tokens: Token[]) {}
   peek(offset = 0): Token | undefined {
@@ -206,7 +210,7 @@ export interface ClassifiedStatement extends StatementFinding {
 /** Destructive operations in one SQL text (which may hold several statements). */
 export function classifySql(sql: string): ClassifiedStatement[] {
   const findings: ClassifiedStatement[] = [];
-  for (const statement of statements(tokenize(sql))) {
+  for (const statement of splitStatements(tokenize(sql))) {
     const c = new Cursor(statement);
     if (c.accept("DROP", "TABLE")) {
       c.accept("IF", "EXISTS");

@@ -1,4 +1,5 @@
 import { migrateLockTimeout, migrateTargetNotApplied, migrateTransactionOverride, migrateUnknownApplied, migrateUnknownMigration } from "../errors.js";
+import { compensate, probe, type Existed } from "./compensate.js";
 import { classifySql, isPlainIdentifier, type DestructiveKind } from "./destructive.js";
 import { describeTarget, loadDataSource, type DatabaseTarget, type LoadedDataSource } from "./load.js";
 import { lockFor, lockName, type LockHolder, type MigrationLock } from "./lock.js";
@@ -89,8 +90,17 @@ export interface RunReport {
   failure: Failure | null;
   /** A down() that failed while undoing a failed run: the database is not back where it started. */
   revertFailure: Failure | null;
-  /** Statements of the failed migration that ran outside a transaction and stay applied. */
+  /**
+   * Inverse statements run to undo what the failed migration did outside a transaction, in the order
+   * run (newest first), e.g. `DROP TABLE "public"."audit"` for its `CREATE TABLE "audit" (...)`.
+   */
+  compensated: string[];
+  /** IF NOT EXISTS statements of the failed migration that found their object already there: left alone. */
+  preexisting: string[];
+  /** Statements of the failed migration that ran outside a transaction and stay applied, oldest first. */
   residue: string[];
+  /** The statement where compensation stopped, and why it could not be undone. */
+  compensationStopped: { statement: string; reason: string } | null;
   /** True when the database is as it was before this run (after a failure), or the run succeeded. */
   clean: boolean;
   safety: SafetyReport | null;
@@ -127,6 +137,8 @@ interface Session {
  */
 interface Capture {
   log: CapturedStatement[] | null;
+  /** The unmasked SQL of each entry of `log` when set: compensation builds inverses from it, never reports it. */
+  raw: string[] | null;
   before: ((sql: string) => Promise<void>) | null;
 }
 
@@ -147,27 +159,31 @@ async function open(dataSourcePath: string, databaseUrl: string | undefined): Pr
   const loaded = await loadDataSource(dataSourcePath, databaseUrl);
   const queryRunner = loaded.dataSource.createQueryRunner();
   await queryRunner.connect();
-  const capture: Capture = { log: null, before: null };
+  const capture: Capture = { log: null, raw: null, before: null };
   const original = queryRunner.query.bind(queryRunner);
   queryRunner.query = async (sql: string, parameters?: unknown[], structured?: boolean) => {
-    const log = capture.log;
+    const { log, raw } = capture;
     if (log && capture.before) {
       const before = capture.before;
       // The probe's own queries are not the migration's: capture is off while it runs.
       capture.log = null;
+      capture.raw = null;
       try {
         await before(sql);
       } finally {
         capture.log = log;
+        capture.raw = raw;
       }
     }
     try {
       const result = await original(sql, parameters, structured);
       // The report goes to the release ledger: the database password never does, even inside SQL.
       log?.push({ sql: maskSecrets(sql, loaded.secrets), ok: true });
+      if (log) raw?.push(sql);
       return result;
     } catch (error) {
       log?.push({ sql: maskSecrets(sql, loaded.secrets), ok: false, error: message(error, loaded.secrets) });
+      if (log) raw?.push(sql);
       throw error;
     }
   };
@@ -275,15 +291,17 @@ async function inTransaction<T>(queryRunner: QueryRunner, use: boolean, work: ()
   }
 }
 
-async function step(session: Session, migration: MigrationRecord, phase: "up" | "down", log: CapturedStatement[]): Promise<void> {
+async function step(session: Session, migration: MigrationRecord, phase: "up" | "down", log: CapturedStatement[], raw: string[] | null = null): Promise<void> {
   const instance = migration.instance;
   if (!instance) throw new Error(`migration ${migration.name} has no class in the code`);
   await session.queryRunner.beforeMigration();
   session.capture.log = log;
+  session.capture.raw = raw;
   try {
     await (phase === "up" ? instance.up(session.queryRunner) : instance.down(session.queryRunner));
   } finally {
     session.capture.log = null;
+    session.capture.raw = null;
   }
   await session.queryRunner.afterMigration();
   if (phase === "up") await session.executor.insertMigration(migration);
@@ -408,7 +426,10 @@ export async function run(dataSourcePath: string, databaseUrl: string | undefine
         reverted: [],
         failure: null,
         revertFailure: null,
+        compensated: [],
+        preexisting: [],
         residue: [],
+        compensationStopped: null,
         clean: true,
         safety: null,
         final: locked,
@@ -439,19 +460,34 @@ export async function run(dataSourcePath: string, databaseUrl: string | undefine
 async function apply(session: Session, pending: MigrationRecord[], mode: TransactionMode, report: RunReport): Promise<void> {
   const queryRunner = session.queryRunner;
   const done: MigrationRecord[] = [];
-  let failed: { migration: MigrationRecord; error: unknown; log: CapturedStatement[]; own: boolean } | null = null;
+  let failed: { migration: MigrationRecord; error: unknown; log: CapturedStatement[]; raw: string[]; existed: Map<number, Existed>; own: boolean } | null = null;
+  const postgres = session.loaded.dataSource.options.type === "postgres";
   if (mode === "all") await queryRunner.startTransaction();
   for (const migration of pending) {
     const own = ownTransaction(mode, migration);
     const log: CapturedStatement[] = [];
+    const raw: string[] = [];
+    // Outside a transaction, what an IF NOT EXISTS statement finds already there must not be undone:
+    // the catalog is asked just before each such statement (keyed by its index in `log`).
+    const existed = new Map<number, Existed>();
     const outside = mode !== "all" && !own;
     try {
       if (outside) await setMark(session, { migration: migration.name, since: new Date().toISOString(), state: "running" });
-      await inTransaction(queryRunner, own, () => step(session, migration, "up", log));
+      if (outside && postgres) {
+        session.capture.before = async (sql) => {
+          const found = await probe(sql, (q, p) => queryRunner.query(q, p));
+          if (found) existed.set(log.length, found);
+        };
+      }
+      try {
+        await inTransaction(queryRunner, own, () => step(session, migration, "up", log, raw));
+      } finally {
+        session.capture.before = null;
+      }
       if (outside) await setMark(session, null);
       done.push(migration);
     } catch (error) {
-      failed = { migration, error, log, own: own || mode === "all" };
+      failed = { migration, error, log, raw, existed, own: own || mode === "all" };
       break;
     }
   }
@@ -466,8 +502,10 @@ async function apply(session: Session, pending: MigrationRecord[], mode: Transac
   }
   report.status = "failed";
   report.failure = { migration: failed.migration.name, phase: "up", error: message(failed.error, session.loaded.secrets), statements: failed.log };
-  // Without a transaction, the statements that succeeded before the failing one stay applied.
-  report.residue = failed.own ? [] : failed.log.filter((s) => s.ok).map((s) => s.sql.trim());
+  // Without a transaction, the statements that succeeded before the failing one stay applied unless
+  // compensation can undo them (PostgreSQL); the down() of a migration that did not finish is never
+  // run, since it may drop what existed before the run (e.g. after CREATE TABLE IF NOT EXISTS).
+  if (!failed.own) await compensateFailed(session, failed, report);
   if (report.residue.length > 0) {
     await setMark(session, { migration: failed.migration.name, since: new Date().toISOString(), state: "partial", statements: report.residue.length }).catch(() => undefined);
   } else if (!failed.own) {
@@ -495,6 +533,33 @@ async function apply(session: Session, pending: MigrationRecord[], mode: Transac
   report.reverted = reverted;
   report.applied = done.map((m) => m.name).filter((n) => !reverted.includes(n));
   report.clean = report.residue.length === 0 && report.revertFailure === null;
+}
+
+async function compensateFailed(
+  session: Session,
+  failed: { log: CapturedStatement[]; raw: string[]; existed: Map<number, Existed> },
+  report: RunReport,
+): Promise<void> {
+  if (session.loaded.dataSource.options.type !== "postgres") {
+    report.residue = failed.log.filter((s) => s.ok).map((s) => s.sql.trim());
+    if (report.residue.length > 0) {
+      report.compensationStopped = {
+        statement: report.residue[report.residue.length - 1] as string,
+        reason: `compensation is implemented for PostgreSQL only, not ${session.loaded.dataSource.options.type}`,
+      };
+    }
+    return;
+  }
+  const secrets = session.loaded.secrets;
+  const executed = failed.log.map((s, k) => ({ sql: failed.raw[k] ?? s.sql, ok: s.ok, ...(failed.existed.has(k) ? { existed: failed.existed.get(k) } : {}) }));
+  const result = await compensate(executed, (sql, parameters) => session.queryRunner.query(sql, parameters), {
+    mask: (text) => maskSecrets(text, secrets),
+    error: (error) => message(error, secrets),
+  });
+  report.compensated = result.compensated;
+  report.preexisting = result.preexisting;
+  report.residue = result.residue;
+  report.compensationStopped = result.stopped;
 }
 
 // ---- revert ----------------------------------------------------------------------------------------
@@ -543,7 +608,10 @@ export async function revert(dataSourcePath: string, databaseUrl: string | undef
         reverted: [],
         failure: null,
         revertFailure: null,
+        compensated: [],
+        preexisting: [],
         residue: [],
+        compensationStopped: null,
         clean: true,
         safety: null,
         final: s,

@@ -59,6 +59,12 @@ export function renderRun(r: RunReport): string {
       break;
     case "failed":
       if (r.failure) lines.push(`FAILED: ${r.failure.migration} ${r.failure.phase}(): ${r.failure.error}`);
+      if (r.compensated.length) {
+        lines.push(`undid ${r.compensated.length} statement(s) of ${r.failure?.migration ?? "the failed migration"} that ran outside a transaction, newest first:`);
+        for (const s of r.compensated) lines.push(`  ${short(s)}`);
+      }
+      for (const s of r.preexisting) lines.push(`left alone (its object existed before the statement): ${short(s)}`);
+      if (r.compensationStopped) lines.push(`could not undo ${short(r.compensationStopped.statement)}: ${r.compensationStopped.reason}`);
       if (r.action === "run") lines.push(r.reverted.length ? `reverted what this run applied, newest first: ${r.reverted.join(", ")}` : "this run applied nothing else");
       else if (r.reverted.length) lines.push(`reverted before the failure: ${r.reverted.join(", ")}`);
       if (r.revertFailure) lines.push(`REVERT FAILED: ${r.revertFailure.migration} down(): ${r.revertFailure.error}; still applied: ${r.applied.join(", ")}`);

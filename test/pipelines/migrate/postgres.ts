@@ -73,22 +73,34 @@ export async function startPostgres(): Promise<TestServer> {
 }
 
 /**
- * The schema as the catalog describes it: tables, columns (type, nullability, default), indexes,
- * constraints and sequences of the public schema, each as one comparable line.
+ * The schema as the catalog describes it: schemas, tables, columns (type, nullability, default),
+ * indexes (valid or not), constraints, sequences and types of every user schema, each as one comparable
+ * line. Objects of `public` are named without their schema.
  */
 export async function schemaSnapshot(server: TestServer, url: string): Promise<string[]> {
+  const user = `NOT LIKE 'pg\\_%' AND %s <> 'information_schema'`;
+  const where = (column: string) => `${column} ${user.replace("%s", column)}`;
+  const named = (schema: string, name: string) => `CASE WHEN ${schema} = 'public' THEN '' ELSE ${schema} || '.' END || ${name}`;
   const lines = await server.query<{ line: string }>(
     url,
-    `SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '') || ' ' || is_nullable || ' default ' || coalesce(column_default, '-') AS line
-       FROM information_schema.columns WHERE table_schema = 'public'
+    `SELECT 'schema ' || nspname::text AS line FROM pg_namespace WHERE ${where("nspname")}
      UNION ALL
-     SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+     SELECT 'column ' || ${named("table_schema", "table_name")} || '.' || column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '') || ' ' || is_nullable || ' default ' || coalesce(column_default, '-')
+       FROM information_schema.columns WHERE ${where("table_schema")}
      UNION ALL
-     SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+     SELECT 'index ' || indexdef || CASE WHEN i.indisvalid THEN '' ELSE ' (INVALID)' END
+       FROM pg_indexes x JOIN pg_index i ON i.indexrelid = (quote_ident(x.schemaname) || '.' || quote_ident(x.indexname))::regclass WHERE ${where("x.schemaname")}
      UNION ALL
-     SELECT 'sequence ' || sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'
+     SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname::text || ' ' || pg_get_constraintdef(c.oid)
+       FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE ${where("n.nspname")}
      UNION ALL
-     SELECT 'relation ' || relname::text || ' ' || relkind::text FROM pg_class WHERE relnamespace = 'public'::regnamespace`,
+     SELECT 'sequence ' || ${named("sequence_schema", "sequence_name")} FROM information_schema.sequences WHERE ${where("sequence_schema")}
+     UNION ALL
+     SELECT 'relation ' || ${named("n.nspname", "relname")} || ' ' || relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${where("n.nspname")}
+     UNION ALL
+     SELECT 'type ' || ${named("n.nspname", "t.typname")} || ' ' || t.typtype::text || coalesce(' (' || (SELECT string_agg(enumlabel::text, ', ' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid) || ')', '')
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE ${where("n.nspname")} AND t.typtype IN ('e', 'd', 'r', 'm', 'c') AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')`,
   );
   return lines.map((l) => l.line).sort();
 }
