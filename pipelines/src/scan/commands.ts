@@ -1,11 +1,13 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { loadConfig } from "../config/load.js";
-import { EXIT, scanGateFailed, scanNoReports, usageError } from "../errors.js";
-import { SCANNERS, scannerRun } from "./argv.js";
+import { EXIT, scanGateFailed, scanNoReports, scanUnknownScanner, usageError } from "../errors.js";
+import { checkScannerPaths, DEFAULT_SOURCE, SCANNERS, scannerRun } from "./argv.js";
+import type { Scanner } from "./argv.js";
 import type { ReportFile } from "./gate.js";
 import { gateJson, gateText, runGate, writeReports } from "./gate.js";
 import type { Tool } from "./model.js";
+import { resolveSinceCommit } from "./since.js";
 
 const gateUsage =
   "slipway scan gate [--trivy F]... [--trufflehog F]... [--npm-audit F]... [--osv F]... [--config slipway.yaml] [--sarif OUT] [--junit OUT] [--markdown OUT] [--json]";
@@ -68,15 +70,19 @@ export const scanArgv = defineCommand({
     config: { type: "string" },
   },
   async run({ values, io }) {
-    if (values.scanner === undefined) throw usageError("--scanner is required", argvUsage);
+    const scanner = values.scanner;
+    if (scanner === undefined) throw usageError("--scanner is required", argvUsage);
+    if (!SCANNERS.includes(scanner as Scanner)) throw scanUnknownScanner(scanner, SCANNERS);
+    if (values.since !== undefined && (scanner !== "trufflehog" || values["no-git"])) {
+      throw usageError("--since applies only to --scanner trufflehog over git history (not with --no-git)", argvUsage);
+    }
+    const paths = { source: values.source, input: values.input, outDir: values.out };
+    checkScannerPaths(paths);
     const { config } = loadConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
-    const run = scannerRun(values.scanner, config.scan, {
-      source: values.source,
-      input: values.input,
-      outDir: values.out,
-      since: values.since,
-      git: !values["no-git"],
-    });
+    // The source is mounted at the same absolute path here (the toolkit) and in the scanner's container,
+    // so the ref is resolved with git where the user's refs exist, and TruffleHog gets the commit.
+    const sinceCommit = values.since === undefined ? undefined : await resolveSinceCommit(paths.source ?? DEFAULT_SOURCE, values.since, argvUsage);
+    const run = scannerRun(scanner, config.scan, { ...paths, sinceCommit, git: !values["no-git"] });
     io.stdout(`${JSON.stringify(run, null, 2)}\n`);
     return EXIT.ok;
   },

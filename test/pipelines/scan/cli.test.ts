@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
-import { removeTree, tempTree } from "../../helpers/repo.js";
+import { commitAll, git, removeTree, tempRepo, tempTree } from "../../helpers/repo.js";
 
 const F = join(REPO_ROOT, "test", "fixtures", "scan");
 const ALL = ["--trivy", `${F}/trivy-image.json`, "--trivy", `${F}/trivy-fs.json`, "--trufflehog", `${F}/trufflehog.jsonl`, "--npm-audit", `${F}/npm-audit.json`, "--osv", `${F}/osv.json`];
@@ -91,16 +91,45 @@ describe("slipway scan gate", () => {
 });
 
 describe("slipway scan argv", () => {
-  it("prints the scanner run as JSON, with the config's pins", async () => {
-    const dir = workdir({ "slipway.yaml": "scan:\n  images: { trufflehog: 'myacr.azurecr.io/trufflehog:3.88.0' }\n" });
-    const result = await cli(["scan", "argv", "--scanner", "trufflehog", "--since", "main"], dir);
+  it("prints the scanner run as JSON with the config's pins, and TruffleHog starts from the commit the ref names", async () => {
+    const dir = tempRepo({ "slipway.yaml": "scan:\n  images: { trufflehog: 'myacr.azurecr.io/trufflehog:3.88.0' }\n" });
+    dirs.push(dir);
+    const base = git(dir, "rev-parse", "HEAD").trim();
+    // origin/main, as in a CI checkout: TruffleHog's own resolution would not look where git does.
+    git(dir, "update-ref", "refs/remotes/origin/main", base);
+    commitAll(dir, "feature", { "src/app.ts": "export {};\n" });
+    const result = await cli(["scan", "argv", "--scanner", "trufflehog", "--source", dir, "--since", "origin/main"], dir);
+    expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ image: "myacr.azurecr.io/trufflehog:3.88.0", argv: expect.arrayContaining(["--since-commit=main"]), output: "/out/trufflehog.jsonl" });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      image: "myacr.azurecr.io/trufflehog:3.88.0",
+      argv: ["/usr/bin/trufflehog", "git", `file://${dir}`, `--since-commit=${base}`, "--json", "--no-update", "--results=verified,unknown,unverified"],
+      workdir: dir,
+      output: "/out/trufflehog.jsonl",
+    });
   });
 
-  it("exits 2 without --scanner", async () => {
-    const result = await cli(["scan", "argv"], workdir());
+  it("exits 2 on a ref the checkout does not have, naming it and hinting at fetch-depth 0", async () => {
+    const dir = tempRepo({ "README.md": "x\n" });
+    dirs.push(dir);
+    const result = await cli(["scan", "argv", "--scanner", "trufflehog", "--source", dir, "--since", "origin/main"], dir);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^SLIPWAY_USAGE: --scanner is required/);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^SLIPWAY_BASE_NOT_FOUND: base ref "origin\/main" does not exist in this repository\n/);
+    expect(result.stderr).toContain("fetch-depth: 0");
+  });
+
+  it.each([
+    ["a ref that would be read as a flag", ["--scanner", "trufflehog", "--source", "/src", "--since=--output=/etc/passwd"], /^SLIPWAY_USAGE: --since "--output=\/etc\/passwd" is not a git ref/],
+    ["--since for another scanner", ["--scanner", "osv", "--since", "main"], /^SLIPWAY_USAGE: --since applies only to --scanner trufflehog/],
+    ["--since without git history", ["--scanner", "trufflehog", "--no-git", "--since", "main"], /^SLIPWAY_USAGE: --since applies only/],
+    ["a relative source", ["--scanner", "trivy-fs", "--source", "."], /^SLIPWAY_USAGE: --source "\.": expected an absolute path inside the scanner container/],
+    ["an unknown scanner", ["--scanner", "grype", "--since", "main"], /^SLIPWAY_SCAN_UNKNOWN_SCANNER: unknown scanner "grype"/],
+    ["no --scanner", [], /^SLIPWAY_USAGE: --scanner is required/],
+  ])("exits 2 on %s", async (_name, args, stderr) => {
+    const result = await cli(["scan", "argv", ...args], workdir());
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(stderr);
   });
 });
