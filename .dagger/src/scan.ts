@@ -106,6 +106,12 @@ async function runScanner(run: ScannerRun, input: ScanInput): Promise<ScannerRes
   // LOCKED: Trivy's database is a bolt file with a lock; concurrent Trivy runs on one cache time out.
   if (run.cache) ctr = ctr.withMountedCache(run.cache.path, dag.cacheVolume(run.cache.volume), { sharing: CacheSharingMode.Locked });
   const ran = ctr
+    // The mounted source belongs to another uid than the scanner (root in these images); git >= 2.35.2
+    // refuses such a repository ("dubious ownership") and TruffleHog shells out to git. Marking every
+    // directory safe through the environment works for any image, without writing its gitconfig.
+    .withEnvVariable("GIT_CONFIG_COUNT", "1")
+    .withEnvVariable("GIT_CONFIG_KEY_0", "safe.directory")
+    .withEnvVariable("GIT_CONFIG_VALUE_0", "*")
     .withWorkdir(run.workdir)
     .withExec(run.argv, { expect: ReturnType.Any, ...(run.redirectStdout ? { redirectStdout: run.output } : {}) });
   try {
