@@ -9,9 +9,9 @@ import type { SlipwayConfig } from "../config/schema.js";
 import { EXIT, usageError } from "../errors.js";
 import { aadTokenForAcr, exchangeForRefreshToken, writeSecretFile } from "./exchange.js";
 import type { LoginResult } from "./exchange.js";
-import type { ClientOptions } from "./http.js";
+import type { ClientOptions } from "../azure/http.js";
 import type { ResolvedIdentity } from "./identity.js";
-import { createCredential, detectMode, isIdentityMode, resolveIdentity } from "./identity.js";
+import { createCredential, detectMode, identityMode, resolveIdentity } from "./identity.js";
 import { ociAnnotations, readSource } from "./labels.js";
 import { ACR_TOKEN_USERNAME, parseRegistry, repositoryFor } from "./registry.js";
 import type { PublishSettings } from "./schema.js";
@@ -66,14 +66,15 @@ function settle(
   usage: string,
 ): { registry: string; identity: ResolvedIdentity; settings: PublishSettings; options: ClientOptions } {
   const settings = publishSettings(values, io);
-  if (values.mode !== undefined && !isIdentityMode(values.mode)) {
+  const mode = values.mode === undefined ? undefined : identityMode(values.mode);
+  if (values.mode !== undefined && mode === undefined) {
     throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, usage);
   }
   const registryInput = values.registry ?? settings.registry;
   if (registryInput === undefined) throw usageError("--registry is required (or set publish.registry in slipway.yaml)", usage);
   const identity = resolveIdentity(
     {
-      mode: values.mode as ResolvedIdentity["mode"] | undefined,
+      mode,
       tenantId: values["tenant-id"],
       clientId: values["client-id"],
       authorityHost: values["authority-host"],
@@ -136,14 +137,15 @@ export const acrTags = defineCommand({
   },
   async run({ values, io }) {
     if (values.service === undefined) throw usageError("--service is required", tagsUsage);
-    if (values.mode !== undefined && !isIdentityMode(values.mode)) {
+    const requested = values.mode === undefined ? undefined : identityMode(values.mode);
+    if (values.mode !== undefined && requested === undefined) {
       throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, tagsUsage);
     }
     const source = resolve(io.cwd, values.source ?? ".");
     const settings = publishSettings(values, io);
     const registryInput = values.registry ?? settings.registry;
     if (registryInput === undefined) throw usageError("--registry is required (or set publish.registry in slipway.yaml)", tagsUsage);
-    const mode = (values.mode as ResolvedIdentity["mode"] | undefined) ?? settings.identity?.mode ?? detectMode(io.env);
+    const mode = requested ?? settings.identity?.mode ?? detectMode(io.env);
     const registry = parseRegistry(registryInput, mode);
     const repository = repositoryFor(values.service, settings.repositoryPrefix);
     for (const tag of [...(values.tag ?? []), ...(settings.tags?.extra ?? [])]) validateTag(tag);

@@ -1,9 +1,10 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { acrAadRejected, acrAadUnavailable, acrExchangeDenied, acrExchangeFailed, isSlipwayError } from "../errors.js";
-import type { ClientOptions } from "./http.js";
-import { httpRequest, jwtClaims } from "./http.js";
-import type { IdentityCredential, ResolvedIdentity } from "./identity.js";
+import type { ClientOptions } from "../azure/http.js";
+import { httpRequest, jwtClaims } from "../azure/http.js";
+import type { IdentityCredential } from "../azure/identity.js";
+import type { ResolvedIdentity } from "./identity.js";
 import { ACR_AAD_SCOPE, ACR_TOKEN_USERNAME } from "./registry.js";
 
 /** Entra ID answered with an AADSTS code in the error text (`AADSTS700024: Client assertion ...`). */

@@ -1,7 +1,11 @@
 import { z } from "zod";
+import { ENTRA_MODES } from "../azure/identity.js";
 
-/** How the pipeline proves who it is to the registry. Only `static` stores a credential (for non-ACR registries). */
-export const IDENTITY_MODES = ["github-oidc", "azure-pipelines", "workload-identity", "azure-cli", "static"] as const;
+/**
+ * How the pipeline proves who it is to the registry: an Entra ID mode (the same ones AKS verification takes),
+ * or `static`, the only one that stores a credential (for non-ACR registries).
+ */
+export const IDENTITY_MODES = [...ENTRA_MODES, "static"] as const;
 export type IdentityMode = (typeof IDENTITY_MODES)[number];
 
 /** When to lock pushed images (ACR `canDelete`/`canWrite` false): never, release (semver) images only, or every image. */

@@ -5,8 +5,9 @@ import type { TokenCredential } from "@azure/identity";
 import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrStaticCredentialsRejected, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
 import { isValidDigest } from "../image/reference.js";
 import { aadTokenForAcr } from "./exchange.js";
-import type { ClientOptions } from "./http.js";
-import type { IdentityCredential, ResolvedIdentity } from "./identity.js";
+import type { ClientOptions } from "../azure/http.js";
+import type { IdentityCredential } from "../azure/identity.js";
+import type { ResolvedIdentity } from "./identity.js";
 import { createCredential } from "./identity.js";
 import { isAcrMode } from "./registry.js";
 

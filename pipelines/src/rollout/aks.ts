@@ -1,13 +1,7 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import {
-  AzureCliCredential,
-  AzurePipelinesCredential,
-  ClientAssertionCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  WorkloadIdentityCredential,
-} from "@azure/identity";
 import type { KubeConfig, User } from "@kubernetes/client-node";
+import type { EntraMode } from "../azure/identity.js";
+import { createCredential, ENTRA_MODES, resolveEntraIdentity } from "../azure/identity.js";
 import { azureIdentityUnavailable, azureTokenFailed } from "../errors.js";
 
 /**
@@ -19,9 +13,9 @@ import { azureIdentityUnavailable, azureTokenFailed } from "../errors.js";
  */
 export const AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
-export const IDENTITY_MODES = ["none", "auto", "azure-cli", "workload-identity", "managed-identity", "client-secret", "github-oidc", "azure-devops"] as const;
+/** `--azure-identity`: the Entra ID modes publishing takes, plus `auto` (choose from the environment) and `none` (the kubeconfig's own credentials). */
+export const IDENTITY_MODES = ["none", "auto", ...ENTRA_MODES] as const;
 export type IdentityMode = (typeof IDENTITY_MODES)[number];
-export type ConcreteMode = Exclude<IdentityMode, "none" | "auto">;
 
 /** The AKS server app id a kubelogin exec user asks for, or null when the user does not exec kubelogin. */
 export function kubeloginServerId(user: User | null): string | null {
@@ -34,68 +28,28 @@ export function kubeloginServerId(user: User | null): string | null {
 }
 
 /**
- * Picks the identity: an explicit mode wins; `auto` reads the CI environment the same way publishing
- * does (GitHub OIDC, Azure DevOps workload identity federation, AKS/Kubernetes workload identity,
- * a client secret, else the Azure CLI login). `none` (the default unless the kubeconfig execs
- * kubelogin) uses the kubeconfig's own credentials.
+ * Picks the identity: an explicit mode wins; `auto` takes the first mode whose inputs the environment
+ * holds (GitHub OIDC, Azure DevOps workload identity federation, AKS/Kubernetes workload identity,
+ * a client secret, a managed identity endpoint), else the Azure CLI login. `none` (the default unless
+ * the kubeconfig execs kubelogin) uses the kubeconfig's own credentials.
  */
-export function selectIdentityMode(requested: IdentityMode | undefined, env: NodeJS.ProcessEnv, kubeconfigUsesKubelogin: boolean): ConcreteMode | null {
+export function selectIdentityMode(requested: IdentityMode | undefined, env: NodeJS.ProcessEnv, kubeconfigUsesKubelogin: boolean): EntraMode | null {
   const mode = requested ?? (kubeconfigUsesKubelogin ? "auto" : "none");
   if (mode === "none") return null;
   if (mode !== "auto") return mode;
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) return "github-oidc";
-  if (env.SYSTEM_OIDCREQUESTURI && env.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID) return "azure-devops";
+  if (env.SYSTEM_OIDCREQUESTURI && env.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID) return "azure-pipelines";
   if (env.AZURE_FEDERATED_TOKEN_FILE) return "workload-identity";
   if (env.AZURE_CLIENT_SECRET) return "client-secret";
   if (env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT) return "managed-identity";
   return "azure-cli";
 }
 
-function need(mode: string, env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
-  const missing = names.filter((n) => !env[n]);
-  if (missing.length > 0) throw azureIdentityUnavailable(mode, missing);
-  return Object.fromEntries(names.map((n) => [n, env[n] as string]));
-}
-
 /** Builds the @azure/identity credential of a mode from the environment; names every missing variable. */
-export function credentialFor(mode: ConcreteMode, env: NodeJS.ProcessEnv): TokenCredential {
-  switch (mode) {
-    case "azure-cli":
-      return new AzureCliCredential(env.AZURE_TENANT_ID ? { tenantId: env.AZURE_TENANT_ID } : {});
-    case "managed-identity":
-      return env.AZURE_CLIENT_ID ? new ManagedIdentityCredential({ clientId: env.AZURE_CLIENT_ID }) : new ManagedIdentityCredential();
-    case "workload-identity": {
-      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"]);
-      return new WorkloadIdentityCredential({ tenantId: v.AZURE_TENANT_ID, clientId: v.AZURE_CLIENT_ID, tokenFilePath: v.AZURE_FEDERATED_TOKEN_FILE });
-    }
-    case "client-secret": {
-      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"]);
-      return new ClientSecretCredential(v.AZURE_TENANT_ID as string, v.AZURE_CLIENT_ID as string, v.AZURE_CLIENT_SECRET as string);
-    }
-    case "azure-devops": {
-      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN"]);
-      return new AzurePipelinesCredential(
-        v.AZURE_TENANT_ID as string,
-        v.AZURE_CLIENT_ID as string,
-        v.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID as string,
-        v.SYSTEM_ACCESSTOKEN as string,
-      );
-    }
-    case "github-oidc": {
-      const v = need(mode, env, ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]);
-      // GitHub's documented OIDC request: the runner's URL with the Entra audience, bearer the request token.
-      const getAssertion = async (): Promise<string> => {
-        const url = new URL(v.ACTIONS_ID_TOKEN_REQUEST_URL as string);
-        url.searchParams.set("audience", "api://AzureADTokenExchange");
-        const res = await fetch(url, { headers: { Authorization: `Bearer ${v.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
-        if (!res.ok) throw new Error(`GitHub OIDC token request answered HTTP ${res.status}`);
-        const body = (await res.json()) as { value?: string };
-        if (!body.value) throw new Error("GitHub OIDC token response has no `value`");
-        return body.value;
-      };
-      return new ClientAssertionCredential(v.AZURE_TENANT_ID as string, v.AZURE_CLIENT_ID as string, getAssertion);
-    }
-  }
+export function credentialFor(mode: EntraMode, env: NodeJS.ProcessEnv): TokenCredential {
+  const { identity, missing } = resolveEntraIdentity(mode, {}, env);
+  if (missing.length > 0) throw azureIdentityUnavailable(mode, missing.map((m) => m.env));
+  return createCredential(identity).credential;
 }
 
 // client-node's Authenticator interface (dist/auth.d.ts) is not exported from its index.

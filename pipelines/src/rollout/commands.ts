@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { findConfigFile, loadConfig } from "../config/load.js";
 import { EXIT, rolloutBadInput, rolloutFailed, rolloutTimedOut } from "../errors.js";
-import type { IdentityMode } from "./aks.js";
+import { parseMode } from "../azure/identity.js";
 import { credentialFor, IDENTITY_MODES, injectAksToken, kubeloginServerId, selectIdentityMode } from "./aks.js";
 import { collectDiagnostics, writeDiagnostics } from "./diagnostics.js";
 import { formatDuration, parseDuration } from "./duration.js";
@@ -78,8 +78,9 @@ export const rolloutVerify = defineCommand({
     if (values["flux-kustomization"] !== undefined && !OBJECT_REF_PATTERN.test(values["flux-kustomization"])) bad("--flux-kustomization", values["flux-kustomization"], "NAMESPACE/NAME");
     if (values["argocd-app"] !== undefined && !OBJECT_REF_PATTERN.test(values["argocd-app"])) bad("--argocd-app", values["argocd-app"], "NAMESPACE/NAME");
     if (values["flux-kustomization"] !== undefined && values["argocd-app"] !== undefined) problems.push("give either --flux-kustomization or --argocd-app, not both");
-    const identity = values["azure-identity"];
-    if (identity !== undefined && !(IDENTITY_MODES as readonly string[]).includes(identity)) bad("--azure-identity", identity, IDENTITY_MODES.join(" | "));
+    const identityText = values["azure-identity"];
+    const identity = identityText === undefined ? undefined : parseMode(identityText, IDENTITY_MODES);
+    if (identityText !== undefined && identity === undefined) bad("--azure-identity", identityText, IDENTITY_MODES.join(" | "));
     if (values.timeout !== undefined && parseDuration(values.timeout) === null) bad("--timeout", values.timeout, "a duration such as `90s`, `10m` or `1h30m`");
 
     // slipway.yaml `rollout:` supplies defaults; flags win.
@@ -97,7 +98,7 @@ export const rolloutVerify = defineCommand({
 
     const timeoutText = values.timeout ?? settings.timeout ?? DEFAULT_TIMEOUT;
     const kc = loadKubeConfig(resolve(io.cwd, values.kubeconfig as string), values.context);
-    const mode = selectIdentityMode(identity as IdentityMode | undefined, io.env, kubeloginServerId(kc.getCurrentUser()) !== null);
+    const mode = selectIdentityMode(identity, io.env, kubeloginServerId(kc.getCurrentUser()) !== null);
     if (mode !== null) await injectAksToken(kc, credentialFor(mode, io.env), mode);
     const clients = kubeClients(kc);
     const namespace = values.namespace as string;

@@ -48,7 +48,7 @@ describe("pipelines/src/rollout/aks: identity mode selection", () => {
     ["explicit mode wins over the environment", "azure-cli", { ACTIONS_ID_TOKEN_REQUEST_URL: "u", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "t" }, true, "azure-cli"],
     ["none by default when the kubeconfig has its own credentials", undefined, { AZURE_CLIENT_SECRET: "x" }, false, null],
     ["auto when the kubeconfig execs kubelogin: GitHub OIDC", undefined, { ACTIONS_ID_TOKEN_REQUEST_URL: "u", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "t" }, true, "github-oidc"],
-    ["auto: Azure DevOps workload identity federation", "auto", { SYSTEM_OIDCREQUESTURI: "u", AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: "sc" }, false, "azure-devops"],
+    ["auto: Azure DevOps workload identity federation", "auto", { SYSTEM_OIDCREQUESTURI: "u", AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: "sc" }, false, "azure-pipelines"],
     ["auto: Kubernetes workload identity", "auto", { AZURE_FEDERATED_TOKEN_FILE: "/var/run/secrets/azure/tokens/azure-identity-token" }, false, "workload-identity"],
     ["auto: client secret", "auto", { AZURE_CLIENT_SECRET: "x" }, false, "client-secret"],
     ["auto: managed identity", "auto", { IDENTITY_ENDPOINT: "http://169.254.169.254" }, false, "managed-identity"],
@@ -82,7 +82,7 @@ describe("pipelines/src/rollout/aks: identity mode selection", () => {
   it.each([
     ["workload-identity", ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"]],
     ["github-oidc", ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]],
-    ["azure-devops", ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN"]],
+    ["azure-pipelines", ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN", "SYSTEM_OIDCREQUESTURI"]],
   ] as const)("%s lists what it needs", (mode, vars) => {
     expect(() => credentialFor(mode, {})).toThrow(`needs ${vars.join(", ")}`);
   });

@@ -178,12 +178,16 @@ describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () =
     expect(r.stderr).toMatch(/^SLIPWAY_KUBE_UNREACHABLE: the Kubernetes API at "http:\/\/127\.0\.0\.1:\d+" did not answer: .*ECONNREFUSED/);
   });
 
-  it("an identity mode without its environment is bad input before any request", async () => {
+  it.each([
+    ["workload-identity", 'identity mode "workload-identity" needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE'],
+    // The old name of the mode, from before publishing and rollout shared one list.
+    ["azure-devops", 'identity mode "azure-pipelines" needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURESUBSCRIPTION_SERVICE_CONNECTION_ID'],
+  ])("an identity mode without its environment is bad input before any request (--azure-identity %s)", async (mode, message) => {
     const { api, c, kubeconfig } = await cluster();
     c.createRolledOut("api", `${REGISTRY}:${NEW_TAG}`);
-    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--azure-identity", "workload-identity"], undefined, { PATH: process.env.PATH });
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--azure-identity", mode], undefined, { PATH: process.env.PATH });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('SLIPWAY_AZURE_IDENTITY: identity mode "workload-identity" needs AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE');
+    expect(r.stderr).toContain(`SLIPWAY_AZURE_IDENTITY: ${message}`);
     expect(api.requests).toEqual([]);
   });
 
