@@ -2,6 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { simpleGit } from "simple-git";
 import type { SlipwayConfig } from "../config/schema.js";
+import type { Revision } from "../git/revision.js";
+import { currentRevision } from "../git/revision.js";
 import { baseRefNotFound, gitFailed, notAGitRepository, sourceNotFound, unknownServices } from "../errors.js";
 import type { Service, WorkspacePackage } from "./services.js";
 import { discoverServices, discoverWorkspacePackages, globMatcher } from "./services.js";
@@ -17,15 +19,6 @@ export const ROOT_FILES_AFFECTING_ALL = [
   ".npmrc",
 ];
 export const DEFAULT_IGNORE = ["**/*.md", "docs/**"];
-
-/** The commit being built, for OCI labels (revision, created, source); null outside a git repository. */
-export interface Revision {
-  sha: string;
-  /** Committer date, ISO 8601: reproducible, unlike the build time. */
-  committedAt: string;
-  /** `origin` remote as https, credentials removed; null without a remote. */
-  sourceUrl: string | null;
-}
 
 export interface Plan {
   source: string;
@@ -71,48 +64,6 @@ export async function changedFilesSince(sourceDir: string, base: string): Promis
     return [...files].sort();
   } catch (error) {
     throw gitFailed("diff", error instanceof Error ? error.message : String(error), error);
-  }
-}
-
-/**
- * A remote URL fit for a public label: scp-style and ssh URLs become https, and any userinfo
- * (a token in `https://x-access-token:...@github.com/...`) is removed.
- */
-export function publicSourceUrl(remote: string): string | null {
-  const trimmed = remote.trim();
-  if (!trimmed) return null;
-  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(trimmed);
-  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return `https://${scp[1]}/${(scp[2] as string).replace(/\.git$/, "")}`;
-  try {
-    const url = new URL(trimmed);
-    if (!["https:", "http:", "ssh:", "git:"].includes(url.protocol)) return null;
-    url.username = "";
-    url.password = "";
-    const protocol = url.protocol === "http:" ? "http:" : "https:";
-    const port = url.protocol === "ssh:" ? "" : url.port ? `:${url.port}` : "";
-    return `${protocol}//${url.hostname}${port}${url.pathname.replace(/\.git$/, "")}`;
-  } catch {
-    return null;
-  }
-}
-
-/** HEAD of the source, or null when it is not a git repository (a tarball, a Dagger directory without .git). */
-export async function currentRevision(sourceDir: string): Promise<Revision | null> {
-  const git = simpleGit({ baseDir: sourceDir });
-  try {
-    if (!(await git.checkIsRepo())) return null;
-    const [sha, committedAt] = (await git.raw(["log", "-1", "--format=%H%n%cI", "HEAD"])).trim().split("\n");
-    if (!sha || !committedAt) return null;
-    let remote = "";
-    try {
-      remote = (await git.raw(["remote", "get-url", "origin"])).trim();
-    } catch {
-      remote = "";
-    }
-    return { sha, committedAt: new Date(committedAt).toISOString(), sourceUrl: publicSourceUrl(remote) };
-  } catch {
-    // No commit yet (fresh `git init`): there is no revision to label with.
-    return null;
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ociAnnotations, publicSourceUrl, readSource } from "../../../pipelines/src/acr/labels.js";
+import { ociAnnotations, readSource } from "../../../pipelines/src/acr/labels.js";
 import { parseRegistry, repositoryFor } from "../../../pipelines/src/acr/registry.js";
 import { branchTagFor, computeTags, validateTag } from "../../../pipelines/src/acr/tags.js";
 import { SlipwayError } from "../../../pipelines/src/errors.js";
@@ -107,16 +107,6 @@ describe("pipelines/src/acr/registry", () => {
 });
 
 describe("pipelines/src/acr/labels", () => {
-  it.each([
-    ["https://x-access-token:ghs_SECRET@github.com/acme/shop.git", "https://github.com/acme/shop"],
-    ["git@github.com:acme/shop.git", "https://github.com/acme/shop"],
-    ["https://dev.azure.com/acme/shop/_git/shop", "https://dev.azure.com/acme/shop/_git/shop"],
-    ["ssh://git@ssh.dev.azure.com/v3/acme/shop/shop", "https://ssh.dev.azure.com/v3/acme/shop/shop"],
-    ["/srv/git/shop.git", null],
-  ])("source URL of remote %j is %j, never with credentials", (remote, expected) => {
-    expect(publicSourceUrl(remote)).toBe(expected);
-  });
-
   it("reads sha, tags at HEAD, branch and commit time from a real repository", async () => {
     const dir = tempRepo({ "README.md": "x\n" });
     dirs.push(dir);

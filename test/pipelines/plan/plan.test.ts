@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { affectedServices, plan, publicSourceUrl } from "../../../pipelines/src/plan/plan.js";
+import { affectedServices, plan } from "../../../pipelines/src/plan/plan.js";
 import type { Service } from "../../../pipelines/src/plan/services.js";
 import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
@@ -110,17 +110,6 @@ describe("pipelines/src/plan/plan", () => {
     const result = await cli(["plan", "--source", dir, "--json"]);
     expect(JSON.parse(result.stdout).revision.sourceUrl).toBe("https://github.com/acme/shop");
     expect(result.stdout + result.stderr).not.toContain("SECRETTOKEN");
-  });
-
-  it.each([
-    ["git@github.com:acme/shop.git", "https://github.com/acme/shop"],
-    ["ssh://git@ssh.dev.azure.com:22/v3/org/proj/repo", "https://ssh.dev.azure.com/v3/org/proj/repo"],
-    ["https://user:pat@dev.azure.com/org/proj/_git/repo", "https://dev.azure.com/org/proj/_git/repo"],
-    ["http://localhost:3000/acme/shop.git", "http://localhost:3000/acme/shop"],
-    ["/srv/git/shop.git", null],
-    ["", null],
-  ])("turns remote %j into a public source URL", (remote, expected) => {
-    expect(publicSourceUrl(remote)).toBe(expected);
   });
 
   it("has no revision outside a git repository", async () => {

@@ -1,0 +1,59 @@
+import type { SimpleGit } from "simple-git";
+import { simpleGit } from "simple-git";
+
+/** The commit being built, for OCI labels (revision, created, source). */
+export interface Revision {
+  sha: string;
+  /** Committer date, ISO 8601: reproducible, unlike the build time (images of one commit get one `created`). */
+  committedAt: string;
+  /** `origin` remote as a web URL, credentials removed; null without one. */
+  sourceUrl: string | null;
+}
+
+/**
+ * A remote URL fit for a public label: scp-style and ssh URLs become https, and any userinfo
+ * (a token in `https://x-access-token:...@github.com/...`) is removed. CI checkouts embed tokens.
+ */
+export function publicSourceUrl(remote: string): string | null {
+  const trimmed = remote.trim();
+  if (!trimmed) return null;
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(trimmed);
+  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return `https://${scp[1]}/${(scp[2] as string).replace(/\/$/, "").replace(/\.git$/, "")}`;
+  try {
+    const url = new URL(trimmed);
+    if (!["https:", "http:", "ssh:", "git:"].includes(url.protocol)) return null;
+    url.username = "";
+    url.password = "";
+    const protocol = url.protocol === "http:" ? "http:" : "https:";
+    // An ssh port is not the web server's; an http(s) one is.
+    const port = url.protocol === "ssh:" ? "" : url.port ? `:${url.port}` : "";
+    return `${protocol}//${url.hostname}${port}${url.pathname.replace(/\/$/, "").replace(/\.git$/, "")}`;
+  } catch {
+    return null;
+  }
+}
+
+/** HEAD's commit, committer date and public origin URL; throws what git says when there is no commit. */
+export async function readRevision(git: SimpleGit): Promise<Revision> {
+  const [sha, committedAt] = (await git.raw(["log", "-1", "--format=%H%n%cI", "HEAD"])).trim().split("\n");
+  if (!sha || !committedAt) throw new Error(`git log -1 HEAD printed no commit`);
+  let remote = "";
+  try {
+    remote = (await git.raw(["remote", "get-url", "origin"])).trim();
+  } catch {
+    remote = "";
+  }
+  return { sha, committedAt: new Date(committedAt).toISOString(), sourceUrl: publicSourceUrl(remote) };
+}
+
+/** HEAD of the source, or null when it is not a git repository (a tarball, a Dagger directory without .git). */
+export async function currentRevision(sourceDir: string): Promise<Revision | null> {
+  const git = simpleGit({ baseDir: sourceDir });
+  try {
+    if (!(await git.checkIsRepo())) return null;
+    return await readRevision(git);
+  } catch {
+    // No commit yet (fresh `git init`): there is no revision to label with.
+    return null;
+  }
+}
