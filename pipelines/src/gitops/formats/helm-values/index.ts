@@ -136,6 +136,22 @@ export function updateValues(doc: Doc, edits: TextEdits, found: HelmFound[], tar
   return records;
 }
 
+/** Where a format finds Helm values in a file: each YAML document with what scanValues found in it. */
+export type ValuesScan = (content: string, path: string, options: FormatOptions) => { doc: Doc; found: HelmFound[] }[];
+
+/** A format whose images are Helm values wherever `scan` finds them (values files, HelmRelease `spec.values`). */
+export function valuesFormat(name: FormatName, scan: ValuesScan): Format {
+  function extract(content: string, path: string, options: FormatOptions): Occurrence[] {
+    return scan(content, path, options).flatMap((d) => d.found.map((f) => f.occurrence));
+  }
+  function update(content: string, change: FormatChange): FormatUpdate {
+    const edits = new TextEdits(content, change.path);
+    const records = scan(content, change.path, change.options).flatMap(({ doc, found }) => updateValues(doc, edits, found, change.images));
+    return { content: edits.apply(), edits: records };
+  }
+  return { name, extract, update };
+}
+
 function scan(content: string, path: string, options: FormatOptions): { doc: Doc; found: HelmFound[] }[] {
   if (!isValuesFile(path, options)) return [];
   return parseYamlFile(content, path).map((doc) => ({
@@ -144,14 +160,4 @@ function scan(content: string, path: string, options: FormatOptions): { doc: Doc
   }));
 }
 
-function extract(content: string, path: string, options: FormatOptions): Occurrence[] {
-  return scan(content, path, options).flatMap((d) => d.found.map((f) => f.occurrence));
-}
-
-function update(content: string, change: FormatChange): FormatUpdate {
-  const edits = new TextEdits(content, change.path);
-  const records = scan(content, change.path, change.options).flatMap(({ doc, found }) => updateValues(doc, edits, found, change.images));
-  return { content: edits.apply(), edits: records };
-}
-
-export const helmValues: Format = { name: "helm-values", extract, update };
+export const helmValues: Format = valuesFormat("helm-values", scan);

@@ -1,10 +1,10 @@
-import type { Format, FormatChange, FormatOptions, FormatUpdate, Occurrence } from "../../types.js";
+import type { Format, FormatOptions } from "../../types.js";
 import type { Doc } from "../../yaml-edit.js";
-import { child, objectId, parseYamlFile, scalarText, TextEdits } from "../../yaml-edit.js";
+import { child, objectId, parseYamlFile, scalarText } from "../../yaml-edit.js";
 import type { HelmFound } from "../helm-values/index.js";
-import { scanValues, updateValues } from "../helm-values/index.js";
+import { scanValues, valuesFormat } from "../helm-values/index.js";
 
-/** Flux HelmRelease (helm.toolkit.fluxcd.io): the inline `spec.values`, read as Helm values. */
+/** Flux HelmRelease (helm.toolkit.fluxcd.io): the inline `spec.values`, read and updated as Helm values. */
 function scan(content: string, path: string, options: FormatOptions): { doc: Doc; found: HelmFound[] }[] {
   // Cheap screen: most files are not HelmReleases; parse only those that say so.
   if (!content.includes("HelmRelease")) return [];
@@ -19,14 +19,4 @@ function scan(content: string, path: string, options: FormatOptions): { doc: Doc
   });
 }
 
-function extract(content: string, path: string, options: FormatOptions): Occurrence[] {
-  return scan(content, path, options).flatMap((d) => d.found.map((f) => f.occurrence));
-}
-
-function update(content: string, change: FormatChange): FormatUpdate {
-  const edits = new TextEdits(content, change.path);
-  const records = scan(content, change.path, change.options).flatMap(({ doc, found }) => updateValues(doc, edits, found, change.images));
-  return { content: edits.apply(), edits: records };
-}
-
-export const helmRelease: Format = { name: "helmrelease", extract, update };
+export const helmRelease: Format = valuesFormat("helmrelease", scan);
