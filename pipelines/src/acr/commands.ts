@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { rootCertificates } from "node:tls";
 import { dirname, join, resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
+import { commandConfig, printJson } from "../cli/output.js";
 import type { CommandContext, Io } from "../cli/command.js";
-import { loadConfig } from "../config/load.js";
 import type { SlipwayConfig } from "../config/schema.js";
 import { EXIT, usageError } from "../errors.js";
 import { aadTokenForAcr, exchangeForRefreshToken, writeSecretFile } from "./exchange.js";
@@ -39,8 +39,7 @@ const IDENTITY_USAGE =
 type IdentityValues = CommandContext<typeof identityOptions>["values"];
 
 function publishSettings(values: { source?: string; config?: string }, io: Io): PublishSettings {
-  const source = resolve(io.cwd, values.source ?? ".");
-  const { config } = loadConfig(source, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+  const { config } = commandConfig(io, values.config, resolve(io.cwd, values.source ?? "."));
   return (config as SlipwayConfig & { publish?: PublishSettings }).publish ?? {};
 }
 
@@ -114,7 +113,7 @@ export const acrLogin = defineCommand({
     }
     writeSecretFile(out, password);
     const result: LoginResult = { registry, mode: identity.mode, username, passwordFile: out, expiresOn };
-    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    printJson(io, result);
     return EXIT.ok;
   },
 });
@@ -172,7 +171,7 @@ export const acrTags = defineCommand({
       lock: lock === "all" || (lock === "release" && plan.version !== null),
       annotations: ociAnnotations({ source: info, service: values.service, version: plan.version }),
     };
-    io.stdout(`${JSON.stringify(output, null, 2)}\n`);
+    printJson(io, output);
     return EXIT.ok;
   },
 });
@@ -190,7 +189,7 @@ export const acrCheck = defineCommand({
     values.tag.forEach(validateTag);
     const { registry, identity, options } = settle(values, io, checkUsage);
     const result = await preflight({ registry, identity, options }, values.repository, values.tag);
-    io.stdout(`${JSON.stringify({ registry, repository: values.repository, ...result }, null, 2)}\n`);
+    printJson(io, { registry, repository: values.repository, ...result });
     return EXIT.ok;
   },
 });
@@ -221,7 +220,7 @@ export const acrVerify = defineCommand({
       { registry, identity, options },
       { repository: values.repository, digest: values.digest, tags: values.tag, lock: values.lock ?? false, lockTags: values["lock-tag"] },
     );
-    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    printJson(io, result);
     return EXIT.ok;
   },
 });

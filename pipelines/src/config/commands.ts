@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
+import { commandConfig } from "../cli/output.js";
 import { EXIT } from "../errors.js";
 import { configJsonSchema } from "./json-schema.js";
-import { loadConfig } from "./load.js";
 
 export const configCheck = defineCommand({
   path: ["config", "check"],
@@ -11,7 +11,7 @@ export const configCheck = defineCommand({
   options: { file: { type: "string" }, source: { type: "string" } },
   async run({ values, io }) {
     const source = resolve(io.cwd, values.source ?? ".");
-    const loaded = loadConfig(source, values.file === undefined ? undefined : resolve(io.cwd, values.file));
+    const loaded = commandConfig(io, values.file, source);
     io.stdout(loaded.file === null ? "no slipway.yaml: defaults apply\n" : `${loaded.file}: valid\n`);
     return EXIT.ok;
   },

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
+import { commandConfig, printJson, printResult } from "../cli/output.js";
 import type { Io } from "../cli/command.js";
-import { loadConfig } from "../config/load.js";
 import type { SlipwayConfig } from "../config/schema.js";
 import { EXIT, usageError } from "../errors.js";
 import { bump } from "./bump.js";
@@ -21,8 +21,7 @@ export const DEFAULT_AUTHOR = { name: "Slipway", email: "slipway@users.noreply.g
 export const TOKEN_ENV = "SLIPWAY_GIT_TOKEN";
 
 function gitopsConfig(io: Io, file: string | undefined): NonNullable<SlipwayConfig["gitops"]> {
-  const { config } = loadConfig(io.cwd, file === undefined ? undefined : resolve(io.cwd, file));
-  return config.gitops ?? {};
+  return commandConfig(io, file).config.gitops ?? {};
 }
 
 function formatOptions(gitops: NonNullable<SlipwayConfig["gitops"]>): FormatOptions {
@@ -60,7 +59,8 @@ export const gitopsBump = defineCommand({
       allowMissing: values["allow-missing"] ?? false,
       dryRun: values["dry-run"] ?? false,
     });
-    io.stdout(values.json ? `${JSON.stringify({ dryRun: values["dry-run"] ?? false, written: result.written, record: result.record }, null, 2)}\n` : renderRecord(result.record, values["dry-run"] ?? false));
+    const dryRun = values["dry-run"] ?? false;
+    printResult(io, values.json, { dryRun, written: result.written, record: result.record }, () => renderRecord(result.record, dryRun));
     return EXIT.ok;
   },
 });
@@ -137,7 +137,7 @@ export const gitopsCommitPush = defineCommand({
       log: (line) => io.stderr(`${line}\n`),
     });
     if (values.json) {
-      io.stdout(`${JSON.stringify({ branch, ...result }, null, 2)}\n`);
+      printJson(io, { branch, ...result });
     } else {
       io.stdout(renderRecord(result.record, false));
       io.stdout(

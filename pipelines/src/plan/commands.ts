@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
-import { loadConfig } from "../config/load.js";
+import { commandConfig, printResult } from "../cli/output.js";
 import { EXIT, usageError } from "../errors.js";
 import { plan, renderPlan } from "./plan.js";
 
@@ -24,9 +24,9 @@ export const planCommand = defineCommand({
       throw usageError(`--base ${JSON.stringify(values.base)} is not a git ref`, usage);
     }
     const source = resolve(io.cwd, values.source);
-    const { config } = loadConfig(source, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    const { config } = commandConfig(io, values.config, source);
     const result = await plan(source, config, { base: values.base, only: values.service });
-    io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderPlan(result));
+    printResult(io, values.json, result, () => renderPlan(result));
     return EXIT.ok;
   },
 });

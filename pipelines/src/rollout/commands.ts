@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
-import { findConfigFile, loadConfig } from "../config/load.js";
+import { commandConfig, printJson } from "../cli/output.js";
 import { EXIT, rolloutBadInput, rolloutFailed, rolloutTimedOut } from "../errors.js";
 import { parseMode } from "../azure/identity.js";
 import { credentialFor, IDENTITY_MODES, injectAksToken, kubeloginServerId, selectIdentityMode } from "./aks.js";
@@ -84,8 +84,7 @@ export const rolloutVerify = defineCommand({
     if (values.timeout !== undefined && parseDuration(values.timeout) === null) bad("--timeout", values.timeout, "a duration such as `90s`, `10m` or `1h30m`");
 
     // slipway.yaml `rollout:` supplies defaults; flags win.
-    const configFile = values.config !== undefined ? resolve(io.cwd, values.config) : findConfigFile(io.cwd);
-    const settings = configFile === null ? {} : (loadConfig(io.cwd, configFile).config.rollout ?? {});
+    const settings = commandConfig(io, values.config).config.rollout ?? {};
     let gitops: GitopsTarget | undefined;
     const fluxRef = values["flux-kustomization"] ?? (values["argocd-app"] === undefined ? settings.flux?.kustomization : undefined);
     const argoRef = values["argocd-app"] ?? (values["flux-kustomization"] === undefined ? settings.argocd?.application : undefined);
@@ -128,7 +127,7 @@ export const rolloutVerify = defineCommand({
       written = writeDiagnostics(resolve(io.cwd, values.diagnostics), bundle);
       io.stderr(`diagnostics: ${written.text} and ${written.json}\n`);
     }
-    if (values.json) io.stdout(`${JSON.stringify(report(result, written), null, 2)}\n`);
+    if (values.json) printJson(io, report(result, written));
     if (result.verdict === "healthy") {
       if (!values.json) io.stdout(`rollout healthy in ${formatDuration(result.elapsedMs)}: ${result.deployments.map((d) => `deployment/${d.name}`).join(", ")}\n`);
       return EXIT.ok;

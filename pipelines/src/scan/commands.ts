@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
-import { loadConfig } from "../config/load.js";
+import { commandConfig, printJson, printResult } from "../cli/output.js";
 import { EXIT, scanGateFailed, scanNoReports, scanUnknownScanner, usageError } from "../errors.js";
 import { checkScannerPaths, DEFAULT_SOURCE, SCANNERS, scannerRun } from "./argv.js";
 import type { Scanner } from "./argv.js";
@@ -37,7 +37,7 @@ export const scanGate = defineCommand({
     add("npm-audit", values["npm-audit"]);
     add("osv-scanner", values.osv);
     if (reports.length === 0) throw scanNoReports(gateUsage);
-    const { config } = loadConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    const { config } = commandConfig(io, values.config);
     const run = runGate(reports, config.scan, new Date());
     writeReports(run, {
       sarif: values.sarif && resolve(io.cwd, values.sarif),
@@ -45,7 +45,7 @@ export const scanGate = defineCommand({
       markdown: values.markdown && resolve(io.cwd, values.markdown),
     });
     const { gate } = run;
-    io.stdout(values.json ? `${JSON.stringify(gateJson(gate), null, 2)}\n` : gateText(gate));
+    printResult(io, values.json, gateJson(gate), () => gateText(gate));
     if (!gate.passed) {
       const summary = values.json ? "See the JSON on stdout for every failing finding." : "See the summary above; --sarif/--junit/--markdown write the full reports.";
       throw scanGateFailed(gate.failing.length, gate.expired.length, summary);
@@ -78,12 +78,12 @@ export const scanArgv = defineCommand({
     }
     const paths = { source: values.source, input: values.input, outDir: values.out };
     checkScannerPaths(paths);
-    const { config } = loadConfig(io.cwd, values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    const { config } = commandConfig(io, values.config);
     // The source is mounted at the same absolute path here (the toolkit) and in the scanner's container,
     // so the ref is resolved with git where the user's refs exist, and TruffleHog gets the commit.
     const sinceCommit = values.since === undefined ? undefined : await resolveSinceCommit(paths.source ?? DEFAULT_SOURCE, values.since, argvUsage);
     const run = scannerRun(scanner, config.scan, { ...paths, sinceCommit, git: !values["no-git"] });
-    io.stdout(`${JSON.stringify(run, null, 2)}\n`);
+    printJson(io, run);
     return EXIT.ok;
   },
 });
