@@ -10,6 +10,7 @@ import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { registryAvailable } from "./registry-server.js";
 import type { World } from "./world.js";
 import { ADO_CONNECTION, CLIENT, GITHUB_SUBJECT, READER_CLIENT, startWorld, TENANT } from "./world.js";
+import { rejected } from "../../helpers/errors.js";
 
 const run = registryAvailable();
 let world: World;
@@ -25,16 +26,6 @@ afterAll(async () => {
   await world.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
-
-async function failure(promise: Promise<unknown>): Promise<SlipwayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SlipwayError) return error;
-    throw error;
-  }
-  throw new Error("expected a SlipwayError");
-}
 
 function tokenFile(token: string): string {
   const file = join(scratch, `token-${Math.random().toString(16).slice(2)}`);
@@ -114,7 +105,7 @@ describe.skipIf(!run)("pipelines/src/acr/identity and exchange against the Entra
     ["wrong audience", { aud: "api://something-else" }, /has audience "api:\/\/something-else", not api:\/\/AzureADTokenExchange/],
   ])("a %s federated token is refused before Entra ID is asked", async (_name, claims, message) => {
     const before = world.azure.requests.filter((r) => r.server === "aad" && r.method === "POST").length;
-    const error = await failure(login(workload(world.azure.mintFederatedToken({ iss: AKS_ISSUER, sub: AKS_SUBJECT, ...claims }))));
+    const error = await rejected(login(workload(world.azure.mintFederatedToken({ iss: AKS_ISSUER, sub: AKS_SUBJECT, ...claims }))));
     expect(error.code).toBe("SLIPWAY_ACR_OIDC_TOKEN");
     expect(error.message).toMatch(message);
     expect(error.exitCode).toBe(2);
@@ -127,7 +118,7 @@ describe.skipIf(!run)("pipelines/src/acr/identity and exchange against the Entra
     ["AADSTS700213", "subject of a pull request", { iss: AKS_ISSUER, sub: "system:serviceaccount:other:app" }, CLIENT, "repo:OWNER/REPO:ref:refs/heads/main"],
     ["AADSTS700016", "client id not in the tenant", { iss: AKS_ISSUER, sub: AKS_SUBJECT }, "55555555-5555-5555-5555-555555555555", "check --client-id"],
   ])("Entra ID %s (%s) becomes a one-line hint", async (code, _name, claims, clientId, hint) => {
-    const error = await failure(login(workload(world.azure.mintFederatedToken(claims), clientId)));
+    const error = await rejected(login(workload(world.azure.mintFederatedToken(claims), clientId)));
     expect(error.code).toBe("SLIPWAY_ACR_AAD_REJECTED");
     expect(error.message).toContain(`(${code})`);
     expect(error.message).toContain(hint);
@@ -138,7 +129,7 @@ describe.skipIf(!run)("pipelines/src/acr/identity and exchange against the Entra
   it("github-oidc with a subject the federated credential does not list: AADSTS700213", async () => {
     world.azure.githubSubject = "repo:acme/shop:pull_request";
     try {
-      const error = await failure(login(github()));
+      const error = await rejected(login(github()));
       expect(error.code).toBe("SLIPWAY_ACR_AAD_REJECTED");
       expect(error.message).toContain("AADSTS700213");
       expect(error.details[0]).toContain("repo:acme/shop:pull_request");
@@ -148,7 +139,7 @@ describe.skipIf(!run)("pipelines/src/acr/identity and exchange against the Entra
   });
 
   it("an identity without AcrPush gets a 401 on exchange that names the role", async () => {
-    const error = await failure(login(github({ clientId: READER_CLIENT })));
+    const error = await rejected(login(github({ clientId: READER_CLIENT })));
     expect(error.code).toBe("SLIPWAY_ACR_EXCHANGE_DENIED");
     expect(error.message).toContain("HTTP 401");
     expect(error.message).toContain("the identity needs the AcrPush role on this registry");

@@ -2,10 +2,10 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestTls } from "../../standins/azure/tls.js";
+import { freePort } from "../../helpers/net.js";
 
 export const DOCKER_REGISTRY = "/usr/bin/docker-registry";
 
@@ -18,18 +18,6 @@ export function registryAvailable(): boolean {
   if (process.env.CI === "true") throw new Error(`${DOCKER_REGISTRY} is missing: install the Debian package docker-registry (test/bootstrap.sh)`);
   console.warn(`skipping real-registry tests: ${DOCKER_REGISTRY} not found (apt-get install docker-registry)`);
   return false;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RunningRegistry {

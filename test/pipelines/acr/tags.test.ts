@@ -2,21 +2,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ociAnnotations, readSource } from "../../../pipelines/src/acr/labels.js";
 import { parseRegistry, repositoryFor } from "../../../pipelines/src/acr/registry.js";
 import { branchTagFor, computeTags, validateTag } from "../../../pipelines/src/acr/tags.js";
-import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { cli } from "../../helpers/cli.js";
 import { commitAll, git, removeTree, tempRepo } from "../../helpers/repo.js";
+import { thrown } from "../../helpers/errors.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
-
-function thrown(fn: () => unknown): SlipwayError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SlipwayError) return error;
-    throw error;
-  }
-  throw new Error("expected a SlipwayError");
-}
 
 const dirs: string[] = [];
 afterEach(() => {

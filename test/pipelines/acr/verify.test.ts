@@ -5,13 +5,13 @@ import type { ResolvedIdentity } from "../../../pipelines/src/acr/identity.js";
 import { createCredential, resolveIdentity } from "../../../pipelines/src/acr/identity.js";
 import type { RegistryAccess } from "../../../pipelines/src/acr/verify.js";
 import { preflight, resolveTags, verifyPublished } from "../../../pipelines/src/acr/verify.js";
-import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../helpers/cli.js";
 import type { RunningRegistry } from "./registry-server.js";
 import { registryAvailable, startRegistry } from "./registry-server.js";
 import type { World } from "./world.js";
 import { CLIENT, pushImage, READER_CLIENT, startWorld, tagImage, TENANT } from "./world.js";
+import { rejected } from "../../helpers/errors.js";
 
 const run = registryAvailable();
 let world: World;
@@ -22,16 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (run) await world.stop();
 });
-
-async function failure(promise: Promise<unknown>): Promise<SlipwayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SlipwayError) return error;
-    throw error;
-  }
-  throw new Error("expected a SlipwayError");
-}
 
 /** The plain registry allows anonymous access: the SDK never asks this credential. */
 const ANONYMOUS: TokenCredential = { getToken: () => Promise.reject(new Error("no token expected")) };
@@ -59,7 +49,7 @@ describe.skipIf(!run)("pipelines/src/acr/verify on a real OCI registry (docker-r
     const ours = await pushImage(endpoint(), "shop/worker", ANONYMOUS, "2.0", { ca: world.tls.ca, content: "ours\n" });
     const theirs = await pushImage(endpoint(), "shop/worker", ANONYMOUS, "2.0", { ca: world.tls.ca, content: "a concurrent pipeline\n" });
     expect(theirs).not.toBe(ours);
-    const error = await failure(verifyPublished(access(), { repository: "shop/worker", digest: ours, tags: ["2.0"] }));
+    const error = await rejected(verifyPublished(access(), { repository: "shop/worker", digest: ours, tags: ["2.0"] }));
     expect(error.code).toBe("SLIPWAY_ACR_DIGEST_MISMATCH");
     expect(error.message).toBe(`${world.registry.host}/shop/worker:2.0 resolves to ${theirs}, not to the pushed ${ours}`);
     expect(error.exitCode).toBe(1);
@@ -69,17 +59,17 @@ describe.skipIf(!run)("pipelines/src/acr/verify on a real OCI registry (docker-r
     const digest = await pushImage(endpoint(), "shop/gone", ANONYMOUS, "sha-bbbbbbbbbbbb", { ca: world.tls.ca });
     const content = new ContainerRegistryContentClient(endpoint(), "shop/gone", ANONYMOUS, { tlsOptions: { ca: world.tls.ca } });
     await content.deleteManifest(digest);
-    const error = await failure(verifyPublished(access(), { repository: "shop/gone", digest, tags: ["sha-bbbbbbbbbbbb"] }));
+    const error = await rejected(verifyPublished(access(), { repository: "shop/gone", digest, tags: ["sha-bbbbbbbbbbbb"] }));
     expect(error.code).toBe("SLIPWAY_ACR_TAG_NOT_FOUND");
   });
 
   it("refuses to lock on a registry that is not ACR", async () => {
-    const error = await failure(verifyPublished(access(), { repository: "shop/api", digest: `sha256:${"0".repeat(64)}`, tags: ["x"], lock: true }));
+    const error = await rejected(verifyPublished(access(), { repository: "shop/api", digest: `sha256:${"0".repeat(64)}`, tags: ["x"], lock: true }));
     expect(error.code).toBe("SLIPWAY_ACR_LOCK_UNSUPPORTED");
   });
 
   it("refuses a digest that is not sha256:<64 hex>", async () => {
-    const error = await failure(verifyPublished(access(), { repository: "shop/api", digest: "sha256:abc", tags: ["x"] }));
+    const error = await rejected(verifyPublished(access(), { repository: "shop/api", digest: "sha256:abc", tags: ["x"] }));
     expect(error.code).toBe("SLIPWAY_ACR_DIGEST_INVALID");
     expect(error.exitCode).toBe(2);
   });
@@ -106,7 +96,7 @@ describe.skipIf(!run)("pipelines/src/acr/verify on a real registry with basic au
     const result = await verifyPublished(access(user.password), { repository: "shop/api", digest, tags: ["sha-ffffffffffff"] });
     expect(result.tags).toEqual([{ tag: "sha-ffffffffffff", digest }]);
 
-    const error = await failure(verifyPublished(access("wrong-password-5e1d"), { repository: "shop/api", digest, tags: ["sha-ffffffffffff"] }));
+    const error = await rejected(verifyPublished(access("wrong-password-5e1d"), { repository: "shop/api", digest, tags: ["sha-ffffffffffff"] }));
     expect(error.code).toBe("SLIPWAY_ACR_STATIC_REJECTED");
     expect(error.message).toBe(`${secured.host} refused username "ci-bot" and its password (HTTP 401)`);
     expect(error.render()).not.toContain("wrong-password-5e1d");
@@ -160,7 +150,7 @@ describe.skipIf(!run)("pipelines/src/acr/verify on ACR (stand-in with Entra ID t
 
     expect(await preflight(access(), "shop/web", ["sha-dddddddddddd", "4.0.0"])).toMatchObject({ publish: false, digest });
     expect(await preflight(access(), "shop/web", ["sha-eeeeeeeeeeee"])).toEqual({ publish: true, digest: null, existing: [] });
-    const error = await failure(preflight(access(), "shop/web", ["sha-eeeeeeeeeeee", "4.0.0"]));
+    const error = await rejected(preflight(access(), "shop/web", ["sha-eeeeeeeeeeee", "4.0.0"]));
     expect(error.code).toBe("SLIPWAY_ACR_TAG_IMMUTABLE");
     expect(error.message).toContain(`${world.azure.registry}/shop/web:4.0.0 already points to ${digest}`);
     expect(error.details.join(" ")).toContain("Nothing was pushed");
@@ -171,7 +161,7 @@ describe.skipIf(!run)("pipelines/src/acr/verify on ACR (stand-in with Entra ID t
       ACTIONS_ID_TOKEN_REQUEST_URL: world.azure.githubRequestUrl,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: world.azure.githubRequestToken,
     });
-    const error = await failure(resolveTags({ registry: world.azure.registry, identity: reader, options: options() }, "shop/api", ["sha-cccccccccccc"]));
+    const error = await rejected(resolveTags({ registry: world.azure.registry, identity: reader, options: options() }, "shop/api", ["sha-cccccccccccc"]));
     expect(error.code).toBe("SLIPWAY_ACR_EXCHANGE_DENIED");
     expect(error.message).toContain("AcrPush");
   });
@@ -179,7 +169,7 @@ describe.skipIf(!run)("pipelines/src/acr/verify on ACR (stand-in with Entra ID t
   it("an identity that cannot get a token fails verification with the identity error, not a bare 401", async () => {
     world.azure.githubSubject = "repo:acme/shop:pull_request";
     try {
-      const error = await failure(resolveTags(access(), "shop/api", ["sha-cccccccccccc"]));
+      const error = await rejected(resolveTags(access(), "shop/api", ["sha-cccccccccccc"]));
       expect(error.code).toBe("SLIPWAY_ACR_AAD_REJECTED");
       expect(error.message).toContain("AADSTS700213");
     } finally {

@@ -3,18 +3,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configJsonSchema } from "../../../pipelines/src/config/json-schema.js";
 import { parseConfig } from "../../../pipelines/src/config/load.js";
-import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { cliProcess, REPO_ROOT } from "../../helpers/cli.js";
 import { removeTree, tempTree } from "../../helpers/repo.js";
+import { thrown } from "../../helpers/errors.js";
 
 function problems(text: string): { code: string; details: string[] } {
-  try {
-    parseConfig(text, "slipway.yaml");
-  } catch (error) {
-    if (error instanceof SlipwayError) return { code: error.code, details: error.details };
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
+  const { code, details } = thrown(() => parseConfig(text, "slipway.yaml"));
+  return { code, details };
 }
 
 describe("pipelines/src/config/load", () => {

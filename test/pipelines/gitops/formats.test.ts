@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SlipwayError } from "../../../pipelines/src/errors.js";
 import { fluxMarkers, markerValue, parseMarker } from "../../../pipelines/src/gitops/formats/flux-markers/index.js";
 import { helmValues } from "../../../pipelines/src/gitops/formats/helm-values/index.js";
 import { kustomize } from "../../../pipelines/src/gitops/formats/kustomize/index.js";
@@ -11,6 +10,7 @@ import { parseTargets } from "../../../pipelines/src/gitops/input.js";
 import type { FormatChange } from "../../../pipelines/src/gitops/types.js";
 import { FORMAT_NAMES } from "../../../pipelines/src/gitops/types.js";
 import { REPO_ROOT } from "../../helpers/cli.js";
+import { thrown } from "../../helpers/errors.js";
 
 const FORMATS_DIR = join(REPO_ROOT, "pipelines", "src", "gitops", "formats");
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "gitops");
@@ -25,16 +25,6 @@ function files(dir: string): string[] {
 
 function change(path: string, sets: string[], policies: string[] = []): FormatChange {
   return { path, ...parseTargets(sets, policies), options: { helmKeyPaths: [] } };
-}
-
-function thrown(fn: () => unknown): SlipwayError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SlipwayError) return error;
-    throw error;
-  }
-  throw new Error("expected an error");
 }
 
 describe("pipelines/src/gitops/formats (contract: registry, folders, golden cases agree)", () => {

@@ -1,9 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../helpers/net.js";
 
 /**
  * A real OpenSSH server (Debian `openssh-server`) on 127.0.0.1, key-only, for git over SSH tests.
@@ -20,17 +21,6 @@ export interface SshServer {
 }
 
 export const SSHD = "/usr/sbin/sshd";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startSshServer(): Promise<SshServer | null> {
   if (!existsSync(SSHD)) return null;

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { affectedServices, plan } from "../../../pipelines/src/plan/plan.js";
 import type { Service } from "../../../pipelines/src/plan/services.js";
-import { SlipwayError } from "../../../pipelines/src/errors.js";
+import type { SlipwayError } from "../../../pipelines/src/errors.js";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
 import { commitAll, git, removeTree, tempRepo, tempTree, writeTree } from "../../helpers/repo.js";
+import { rejected } from "../../helpers/errors.js";
 
 const DOCKERFILE = "ARG NODE_IMAGE=node:20-bookworm-slim\nFROM ${NODE_IMAGE}\n";
 
@@ -57,14 +58,8 @@ async function affectedAfter(change: Record<string, string>, opts: { commit?: bo
   return result.affected;
 }
 
-async function planError(dir: string, config = {}, base?: string): Promise<SlipwayError> {
-  try {
-    await plan(dir, config, { base });
-  } catch (error) {
-    if (error instanceof SlipwayError) return error;
-    throw error;
-  }
-  throw new Error("expected plan to fail");
+function planError(dir: string, config = {}, base?: string): Promise<SlipwayError> {
+  return rejected(plan(dir, config, { base }));
 }
 
 describe("pipelines/src/plan/plan", () => {

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { SlipwayError } from "../../../pipelines/src/errors.js";
 import type { RawFinding, Tool } from "../../../pipelines/src/scan/model.js";
 import { PARSERS } from "../../../pipelines/src/scan/parsers/index.js";
+import { thrown } from "../../helpers/errors.js";
 
 // Not through helpers/cli.ts: these tests need no CLI, so they do not load every command.
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "scan");
@@ -17,16 +17,6 @@ function parse(tool: Tool, name: string): RawFinding[] {
 
 function parseText(tool: Tool, text: string): RawFinding[] {
   return (PARSERS.get(tool) as (i: { text: string; file: string }) => RawFinding[])({ text, file: "report.json" });
-}
-
-function rejection(fn: () => unknown): SlipwayError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SlipwayError) return error;
-    throw error;
-  }
-  throw new Error("expected the report to be rejected");
 }
 
 describe("pipelines/src/scan/parsers", () => {
@@ -118,7 +108,7 @@ describe("pipelines/src/scan/parsers", () => {
     ["osv-scanner", "osv-unknown-severity.json", "SLIPWAY_SCAN_REPORT_INVALID", /groups\[0\]\.max_severity: unknown severity.*got "high-ish"/],
     ["osv-scanner", "trivy-fs.json", "SLIPWAY_SCAN_REPORT_UNSUPPORTED", /no `results` key/],
   ] as const)("fails closed on %s %s (%s), naming the file and field", (tool, file, code, message) => {
-    const error = rejection(() => parse(tool, file));
+    const error = thrown(() => parse(tool, file));
     expect(error.code).toBe(code);
     expect(error.exitCode).toBe(2);
     expect(error.render()).toContain(file);
@@ -126,9 +116,9 @@ describe("pipelines/src/scan/parsers", () => {
   });
 
   it("never quotes a secret from a report it cannot read", () => {
-    const error = rejection(() => parse("trufflehog", "trufflehog-not-json.jsonl"));
+    const error = thrown(() => parse("trufflehog", "trufflehog-not-json.jsonl"));
     expect(error.render()).not.toContain("AKIAIOSFODNN7EXAMPLE");
-    const broken = rejection(() => parseText("trivy", '{"SchemaVersion": 2, "Results": [{"Target": "x", "Secrets": [{"Match": "password=hunter2-not-real"'));
+    const broken = thrown(() => parseText("trivy", '{"SchemaVersion": 2, "Results": [{"Target": "x", "Secrets": [{"Match": "password=hunter2-not-real"'));
     expect(broken.render()).not.toContain("hunter2");
   });
 
@@ -137,7 +127,7 @@ describe("pipelines/src/scan/parsers", () => {
     ["a number", "42", "osv-scanner"],
     ["an empty file", "  \n", "npm-audit"],
   ] as const)("rejects %s", (_name, text, tool) => {
-    expect(rejection(() => parseText(tool, text)).code).toBe("SLIPWAY_SCAN_REPORT_UNREADABLE");
+    expect(thrown(() => parseText(tool, text)).code).toBe("SLIPWAY_SCAN_REPORT_UNREADABLE");
   });
 
   it("accepts an empty TruffleHog output (a clean scan prints nothing)", () => {
@@ -151,6 +141,6 @@ describe("pipelines/src/scan/parsers", () => {
     };
     expect(parseText("trivy", JSON.stringify(report))).toHaveLength(1);
     report.Results[0]!.Misconfigurations[0]!.Status = "SKIPPED";
-    expect(rejection(() => parseText("trivy", JSON.stringify(report))).render()).toMatch(/Misconfigurations\[0\]\.Status: unknown status.*got "SKIPPED"/);
+    expect(thrown(() => parseText("trivy", JSON.stringify(report))).render()).toMatch(/Misconfigurations\[0\]\.Status: unknown status.*got "SKIPPED"/);
   });
 });
