@@ -1,7 +1,7 @@
 import { simpleGit } from "simple-git";
 import { gitFailed, notAGitRepository } from "../errors.js";
 import type { Revision } from "../git/revision.js";
-import { readRevision } from "../git/revision.js";
+import { isGitRepository, readRevision } from "../git/revision.js";
 
 /** What we read from the repository to tag and label an image: the plan's revision, tags at HEAD and the branch. */
 export interface SourceInfo extends Revision {
@@ -18,13 +18,7 @@ function branchFromEnv(env: NodeJS.ProcessEnv): string | null {
 
 export async function readSource(dir: string, env: NodeJS.ProcessEnv = {}): Promise<SourceInfo> {
   const git = simpleGit({ baseDir: dir });
-  let isRepo: boolean;
-  try {
-    isRepo = await git.checkIsRepo();
-  } catch {
-    isRepo = false;
-  }
-  if (!isRepo) throw notAGitRepository(dir);
+  if (!(await isGitRepository(git))) throw notAGitRepository(dir);
   try {
     const { sha, committedAt, sourceUrl } = await readRevision(git);
     const tagsText = await git.raw(["tag", "--points-at", "HEAD"]);

@@ -33,6 +33,15 @@ export function publicSourceUrl(remote: string): string | null {
   }
 }
 
+/** Whether git sees a work tree there; false also when git cannot tell (a missing directory). */
+export async function isGitRepository(git: SimpleGit): Promise<boolean> {
+  try {
+    return await git.checkIsRepo();
+  } catch {
+    return false;
+  }
+}
+
 /** HEAD's commit, committer date and public origin URL; throws what git says when there is no commit. */
 export async function readRevision(git: SimpleGit): Promise<Revision> {
   const [sha, committedAt] = (await git.raw(["log", "-1", "--format=%H%n%cI", "HEAD"])).trim().split("\n");
@@ -50,7 +59,7 @@ export async function readRevision(git: SimpleGit): Promise<Revision> {
 export async function currentRevision(sourceDir: string): Promise<Revision | null> {
   const git = simpleGit({ baseDir: sourceDir });
   try {
-    if (!(await git.checkIsRepo())) return null;
+    if (!(await isGitRepository(git))) return null;
     return await readRevision(git);
   } catch {
     // No commit yet (fresh `git init`): there is no revision to label with.

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { simpleGit } from "simple-git";
 import type { SlipwayConfig } from "../config/schema.js";
 import type { Revision } from "../git/revision.js";
-import { currentRevision } from "../git/revision.js";
+import { currentRevision, isGitRepository } from "../git/revision.js";
 import { baseRefNotFound, gitFailed, notAGitRepository, sourceNotFound, unknownServices } from "../errors.js";
 import type { Service, WorkspacePackage } from "./services.js";
 import { discoverServices, discoverWorkspacePackages, globMatcher } from "./services.js";
@@ -41,13 +41,7 @@ export interface PlanOptions {
 /** Files changed since `base`: committed since the merge-base, plus uncommitted and untracked work. */
 export async function changedFilesSince(sourceDir: string, base: string): Promise<string[]> {
   const git = simpleGit({ baseDir: sourceDir });
-  let isRepo: boolean;
-  try {
-    isRepo = await git.checkIsRepo();
-  } catch {
-    isRepo = false;
-  }
-  if (!isRepo) throw notAGitRepository(sourceDir);
+  if (!(await isGitRepository(git))) throw notAGitRepository(sourceDir);
   let baseSha: string;
   try {
     baseSha = (await git.raw(["rev-parse", "--verify", "--quiet", `${base}^{commit}`])).trim();
