@@ -82,18 +82,27 @@ export function maskSecrets(text: string, secrets: Array<string | undefined>): s
   return out;
 }
 
+/** CA settings passed through to git: its own and OpenSSL's. */
+const CA_VARIABLES = ["GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "SSL_CERT_FILE", "SSL_CERT_DIR"];
+
 /**
  * A minimal environment for git: simple-git refuses ambient GIT_* variables we did not ask for, and a
  * token must only reach the askpass helper. The helper is a tiny script that prints an env var, so
  * the token is never written to disk.
  */
-function gitEnvironment(auth: GitAuth, scratch: string): { env: Record<string, string>; allow: string[] } {
+export function gitEnvironment(
+  auth: GitAuth,
+  scratch: string,
+  ambient: NodeJS.ProcessEnv = process.env,
+): { env: Record<string, string>; allow: string[] } {
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
-  for (const name of ["PATH", "HOME", "TMPDIR", "SSH_AUTH_SOCK", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"]) {
-    const value = process.env[name];
+  for (const name of ["PATH", "HOME", "TMPDIR", "SSH_AUTH_SOCK", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy", ...CA_VARIABLES]) {
+    const value = ambient[name];
     if (value !== undefined) env[name] = value;
   }
-  const allow = ["GIT_TERMINAL_PROMPT"];
+  // Git servers behind a private CA (corporate proxies, self-hosted Azure DevOps Server, GitLab) need
+  // the CA settings the user already gave git and OpenSSL; they carry no secret.
+  const allow = ["GIT_TERMINAL_PROMPT", ...CA_VARIABLES.filter((n) => n.startsWith("GIT_") && env[n] !== undefined)];
   if (auth.token) {
     const script = join(scratch, "askpass.sh");
     writeFileSync(
