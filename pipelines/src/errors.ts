@@ -206,6 +206,17 @@ export function notAGitRepository(dir: string): SlipwayError {
   });
 }
 
+export function sinceNeedsHistory(dir: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_NOT_A_GIT_REPO",
+    message: `--since needs git history, but ${quote(dir)} is not a git repository`,
+    details: [
+      "Pass the repository with its .git folder as --source (in Dagger, a source Directory that was not filtered of .git),",
+      "or leave out --since to scan the whole history.",
+    ],
+  });
+}
+
 export function baseRefNotFound(ref: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_BASE_NOT_FOUND",

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { simpleGit } from "simple-git";
-import { baseRefNotFound, gitFailed, SlipwayError, sourceNotFound, usageError } from "../errors.js";
+import { baseRefNotFound, gitFailed, sinceNeedsHistory, sourceNotFound, usageError } from "../errors.js";
 
 /**
  * TruffleHog's `--since-commit`, resolved by us. TruffleHog resolves a name with go-git, not git, in
@@ -23,21 +23,6 @@ export function checkSinceRef(ref: string, usage: string): void {
   if (!REF.test(ref)) {
     throw usageError(`--since ${JSON.stringify(ref)} is not a git ref (a branch, tag or commit; it must not start with '-')`, usage);
   }
-}
-
-/**
- * `--since` needs history. Kept beside its only caller: pipelines/src/errors.ts is the catalog, and this
- * belongs there with notAGitRepository (whose text speaks of --base).
- */
-function sinceNeedsHistory(dir: string): SlipwayError {
-  return new SlipwayError({
-    code: "SLIPWAY_NOT_A_GIT_REPO",
-    message: `--since needs git history, but ${JSON.stringify(dir)} is not a git repository`,
-    details: [
-      "Pass the repository with its .git folder as --source (in Dagger, a source Directory that was not filtered of .git),",
-      "or leave out --since to scan the whole history.",
-    ],
-  });
 }
 
 /**
