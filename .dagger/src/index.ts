@@ -405,7 +405,7 @@ export class Slipway {
     source: Directory,
     /** Registry login server, e.g. myregistry.azurecr.io. Defaults to publish.registry in slipway.yaml. */
     registry?: string,
-    /** Identity mode: github-oidc, azure-pipelines, workload-identity or static (azure-cli needs `az` and cannot work in the toolkit container). Defaults to publish.identity.mode, else detected. */
+    /** Identity mode: github-oidc, azure-pipelines, workload-identity, managed-identity, client-secret or static (azure-cli needs `az` and cannot work in the toolkit container). Defaults to publish.identity.mode, else detected. */
     mode?: string,
     /** Entra ID tenant id (not a secret). Defaults to publish.identity.tenantId. */
     tenantId?: string,
@@ -567,7 +567,7 @@ export class Slipway {
     timeout?: string,
     /** Kubeconfig context to use; its current context when omitted. */
     context?: string,
-    /** AKS Entra ID token: auto, workload-identity, managed-identity, client-secret, github-oidc, azure-devops or none. */
+    /** AKS Entra ID token: auto, workload-identity, managed-identity, client-secret, github-oidc, azure-pipelines or none. */
     azureIdentity?: string,
     /** Entra ID tenant id (not a secret). */
     tenantId?: string,
@@ -581,11 +581,11 @@ export class Slipway {
     oidcRequestUrl?: string,
     /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
     oidcRequestToken?: Secret,
-    /** azure-devops: id of the Azure Resource Manager service connection. */
+    /** azure-pipelines: id of the Azure Resource Manager service connection. */
     serviceConnectionId?: string,
-    /** azure-devops: $(System.OidcRequestUri). */
+    /** azure-pipelines: $(System.OidcRequestUri). */
     oidcRequestUri?: string,
-    /** azure-devops: $(System.AccessToken). */
+    /** azure-pipelines: $(System.AccessToken). */
     systemAccessToken?: Secret,
     /** A repository whose slipway.yaml `rollout:` section sets timeout and fail-fast thresholds. */
     @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })

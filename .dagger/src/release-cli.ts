@@ -17,7 +17,7 @@ export type IdentityValues = {
   username?: string;
 };
 
-/** The env variables the CLI's identity code reads for each plain input (pipelines/src/acr/identity.ts, rollout/aks.ts). */
+/** The env variables the CLI's identity code reads for each plain input (pipelines/src/azure/identity.ts). */
 export function identityEnv(values: IdentityValues): Array<[string, string]> {
   const pairs: Array<[string, string | undefined]> = [
     ["AZURE_TENANT_ID", values.tenantId],
