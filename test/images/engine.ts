@@ -2,7 +2,7 @@
 // socket in a temp dir), so the tests neither need nor disturb a system daemon or another test run.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -66,6 +66,7 @@ export async function startEngine(): Promise<DockerEngine> {
 
   // Short paths: the daemon's and containerd's unix sockets live under these (108-byte limit).
   const dir = mkdtempSync(join(tmpdir(), "slipway-docker-"));
+  await useMemoryIfAvailable(dir);
   const socket = join(dir, "docker.sock");
   const logFile = join(dir, "dockerd.log");
   for (const sub of ["data", "exec", "config"]) mkdirSync(join(dir, sub));
@@ -76,8 +77,9 @@ export async function startEngine(): Promise<DockerEngine> {
     // An empty client config: no credential helpers or contexts from the user's ~/.docker.
     DOCKER_CONFIG: join(dir, "config"),
     // BuildKit, the builder of `docker build` since Docker 23 (and of Dagger): it runs independent
-    // stages in parallel and commits no intermediate layers, about twice as fast as the classic
-    // builder here. Its Dockerfile frontend is built into the engine: nothing is pulled.
+    // stages in parallel and commits no intermediate layers (the toolkit built in 74 s here, against
+    // 157 s with the classic builder). Its Dockerfile frontend is built into the engine: nothing is
+    // pulled, as long as no Dockerfile names another one with a `# syntax=` line.
     DOCKER_BUILDKIT: "1",
     BUILDKIT_PROGRESS: "plain",
     DOCKER_CLI_HINTS: "false",
@@ -118,6 +120,7 @@ export async function startEngine(): Promise<DockerEngine> {
       // dockerd stops its containers and containerd, and unmounts its layers, before it exits.
       const graceful = await Promise.race([exitedPromise.then(() => true), sleep(30_000, false, { ref: false })]);
       if (!graceful) {
+        console.warn(`dockerd did not stop within 30 s of SIGTERM; killing it. End of its log:\n${logTail(20)}`);
         child.kill("SIGKILL");
         await exitedPromise;
       }
@@ -128,14 +131,16 @@ export async function startEngine(): Promise<DockerEngine> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited !== undefined) {
+      const message = `dockerd exited during start-up (code ${exited.code}, signal ${exited.signal}):\n${logTail()}`;
       await removeEngineDir(dir);
-      throw new Error(`dockerd exited during start-up (code ${exited.code}, signal ${exited.signal}):\n${logTail()}`);
+      throw new Error(message);
     }
     const info = await run(["info", "--format", "{{.ServerVersion}} {{.Driver}}"], { timeoutMs: 10_000 });
     if (info.code === 0) break;
     if (Date.now() > deadline) {
+      const message = `dockerd did not answer within 60 s: ${describeRun("docker", ["info"], info, 5)}\ndockerd log:\n${logTail()}`;
       await stop();
-      throw new Error(`dockerd did not answer within 60 s: ${describeRun("docker", ["info"], info, 5)}\ndockerd log:\n${logTail()}`);
+      throw new Error(message);
     }
     await sleep(250);
   }
@@ -153,23 +158,39 @@ export async function startEngine(): Promise<DockerEngine> {
   };
 }
 
+/** Room for the engine's layers and build cache: about 2 GB after one run of test/images. */
+const TMPFS_SIZE = "6g";
+const TMPFS_MIN_AVAILABLE_KB = 8 * 1024 * 1024;
+
+/**
+ * Puts the engine's directory on a tmpfs of its own when the machine has the memory to spare. On disk,
+ * removing one run's layers (some 150,000 files, mostly node_modules) took 20 to 60 s here, as long as
+ * the builds themselves (the root filesystem is mounted with `discard`); unmounting a tmpfs takes no time,
+ * and builds write their layers faster. Otherwise the directory simply stays on disk.
+ */
+async function useMemoryIfAvailable(dir: string): Promise<void> {
+  const available = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1];
+  if (available === undefined || Number(available) < TMPFS_MIN_AVAILABLE_KB) return;
+  const mounted = await exec("mount", ["-t", "tmpfs", "-o", `size=${TMPFS_SIZE},mode=0700`, "tmpfs", dir]);
+  if (mounted.code !== 0) console.warn(`the Docker engine's data stays on disk: ${mounted.stderr.trim()}`);
+}
+
 /**
  * Removes the engine's directory. dockerd leaves the default network namespace bind-mounted at
  * <exec-root>/netns/default when it exits (and overlay layers when it had to be killed); those are
- * unmounted first, deepest first, or removing the directory fails with EBUSY.
+ * unmounted first, deepest first, then the tmpfs (if any), or removing the directory fails with EBUSY.
  */
 async function removeEngineDir(dir: string): Promise<void> {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     // Field 5 is the mount point, with spaces and such octal-escaped (none in our temp paths).
     .map((line) => line.split(" ")[4] ?? "")
-    .filter((mountPoint) => mountPoint.startsWith(`${dir}/`))
+    .filter((mountPoint) => mountPoint === dir || mountPoint.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
   for (const mountPoint of mounts) await exec("umount", ["-l", mountPoint]);
-  try {
-    rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
-  } catch (error) {
-    // Cleaning up must not fail the tests; the next run uses a fresh directory anyway.
-    console.warn(`could not remove ${dir}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  // rm(1) rather than fs.rmSync: on disk the tree holds every layer's node_modules, and rm is much
+  // faster at that than node's recursive remove.
+  const removed = await exec("rm", ["-rf", "--one-file-system", dir]);
+  // Cleaning up must not fail the tests; the next run uses a fresh directory anyway.
+  if (removed.code !== 0) console.warn(`could not remove ${dir}: ${removed.stderr.trim()}`);
 }
