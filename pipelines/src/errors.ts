@@ -875,3 +875,67 @@ export function gitopsPushFailed(attempts: number, lastError: string): SlipwayEr
     terminal: false,
   });
 }
+
+// ---- ledger and rollback (the release ledger in the GitOps repository) -----------------------------
+
+export function ledgerInvalid(file: string, problems: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LEDGER_INVALID",
+    message: `${file} is not a valid release ledger (${problems.length} problem${problems.length === 1 ? "" : "s"})`,
+    details: [
+      ...problems.map((p) => `- ${p}`),
+      "Nothing was changed. Fix the file in the GitOps repository (git log -p on it shows who changed what),",
+      "or restore it from history; Slipway never resets a ledger it cannot read.",
+    ],
+  });
+}
+
+export function ledgerEnvironmentInvalid(environment: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_USAGE",
+    message: `--env ${quote(environment)} is not an environment name`,
+    details: ["Use lowercase letters, digits and '-' (it names the file .slipway/ledger/<env>.json)."],
+  });
+}
+
+export function ledgerEntryNotFound(environment: string, id: string, known: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LEDGER_ENTRY_NOT_FOUND",
+    message: `the ${environment} ledger has no release ${quote(id)}`,
+    details: [known.length > 0 ? `Releases in the ledger: ${known.join(", ")}` : "The ledger is empty.", "Run `slipway ledger show --env ENV` to list them."],
+  });
+}
+
+export function ledgerNotVerified(environment: string, id: string, status: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LEDGER_NOT_VERIFIED",
+    message: `release ${quote(id)} of ${environment} is ${status}, not verified: refusing to roll back to it`,
+    details: ["Only a release whose rollout was verified is a safe place to return to. Pick another with --to."],
+  });
+}
+
+export function ledgerNothingVerified(environment: string, count: number): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ROLLBACK_NOTHING_VERIFIED",
+    message: `nothing to roll back to: the ${environment} ledger has no verified release before its newest (${count} entr${count === 1 ? "y" : "ies"})`,
+    details: ["The GitOps repository was left unchanged. Fix forward, or mark a release verified once you know it is good."],
+  });
+}
+
+export function ledgerMoved(environment: string, expected: string, found: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LEDGER_MOVED",
+    message: `the ${environment} ledger moved during the rollback: its newest release is now ${quote(found)}, not ${quote(expected)}`,
+    details: ["Another pipeline recorded a release meanwhile; nothing was pushed. Check `slipway ledger show`, then rerun."],
+    exitCode: 1,
+    terminal: false,
+  });
+}
+
+export function ledgerInputInvalid(flag: string, file: string, problems: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LEDGER_INPUT_INVALID",
+    message: `${flag} ${quote(file)} is not what the ledger expects`,
+    details: [...problems.map((p) => `- ${p}`), "Pass the --json output of the matching slipway command."],
+  });
+}

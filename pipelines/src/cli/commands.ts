@@ -5,7 +5,8 @@ import { rolloutVerify } from "../rollout/commands.js";
 import { MIGRATE_COMMANDS } from "../migrate/commands.js";
 import { SCAN_COMMANDS } from "../scan/commands.js";
 import { GITOPS_COMMANDS } from "../gitops/commands.js";
+import { LEDGER_COMMANDS } from "../ledger/commands.js";
 import type { Command } from "./command.js";
 
 /** Every command of the `slipway` CLI. Each area exports its commands from `<area>/commands.ts`. */
-export const COMMANDS: Command[] = [configCheck, configSchema, planCommand, ...ACR_COMMANDS, rolloutVerify, ...MIGRATE_COMMANDS, ...SCAN_COMMANDS, ...GITOPS_COMMANDS];
+export const COMMANDS: Command[] = [configCheck, configSchema, planCommand, ...ACR_COMMANDS, rolloutVerify, ...MIGRATE_COMMANDS, ...SCAN_COMMANDS, ...GITOPS_COMMANDS, ...LEDGER_COMMANDS];

@@ -4,6 +4,7 @@ import { PublishSettings } from "../acr/schema.js";
 import { MigrateSettings } from "../migrate/schema.js";
 import { RolloutSettings } from "../rollout/schema.js";
 import { GitopsSettings } from "../gitops/schema.js";
+import { LedgerSettings } from "../ledger/schema.js";
 
 /**
  * slipway.yaml, the one config file at the root of the repository being built.
@@ -82,6 +83,7 @@ export const SlipwayConfig = z
     migrate: MigrateSettings.optional(),
     rollout: RolloutSettings.optional(),
     gitops: GitopsSettings.optional(),
+    ledger: LedgerSettings.optional(),
   })
   .meta({ title: "slipway.yaml", description: "Slipway pipeline configuration." });
 export type SlipwayConfig = z.infer<typeof SlipwayConfig>;

@@ -7,6 +7,7 @@ import type { SlipwayConfig } from "../config/schema.js";
 import { EXIT, usageError } from "../errors.js";
 import { bump } from "./bump.js";
 import { commitPush } from "./git.js";
+import type { CommitPushInput } from "./git.js";
 import { parseTargets } from "./input.js";
 import { renderRecord } from "./record.js";
 import type { FormatOptions } from "./types.js";
@@ -24,7 +25,7 @@ function gitopsConfig(io: Io, file: string | undefined): NonNullable<SlipwayConf
   return commandConfig(io, file).config.gitops ?? {};
 }
 
-function formatOptions(gitops: NonNullable<SlipwayConfig["gitops"]>): FormatOptions {
+export function formatOptions(gitops: NonNullable<SlipwayConfig["gitops"]>): FormatOptions {
   return { helmKeyPaths: gitops.helm?.images ?? [], ...(gitops.helm?.valuesFiles ? { valuesGlobs: gitops.helm.valuesFiles } : {}) };
 }
 
@@ -70,72 +71,95 @@ function parseAuthor(value: string): { name: string; email: string } | null {
   return match ? { name: match[1] as string, email: match[2] as string } : null;
 }
 
+/** Flags of every command that pushes to the GitOps repository (gitops commit-push, ledger, rollback). */
+export const PUSH_OPTIONS = {
+  repo: { type: "string" },
+  branch: { type: "string" },
+  "max-attempts": { type: "string" },
+  "ssh-key": { type: "string" },
+  "known-hosts": { type: "string" },
+  author: { type: "string" },
+  workdir: { type: "string" },
+  json: { type: "boolean" },
+  config: { type: "string" },
+} as const;
+
+type PushFlags = Partial<Record<"repo" | "branch" | "max-attempts" | "ssh-key" | "known-hosts" | "author" | "workdir" | "config", string>>;
+
+/** Where and how to push: what `commitPush` needs besides the change itself. */
+export type PushTarget = Pick<CommitPushInput, "repo" | "branch" | "auth" | "author" | "maxAttempts" | "workdir" | "log">;
+
+/**
+ * Reads and checks the shared push flags (falling back to slipway.yaml `gitops:`); the token comes only
+ * from SLIPWAY_GIT_TOKEN in the environment.
+ */
+export function pushTarget(values: PushFlags, io: Io, usage: string): { target: PushTarget; gitops: NonNullable<SlipwayConfig["gitops"]> } {
+  const gitops = gitopsConfig(io, values.config);
+  const repo = values.repo ?? gitops.repository;
+  if (repo === undefined) throw usageError("--repo is required (or set gitops.repository in slipway.yaml)", usage);
+  const branch = values.branch ?? gitops.branch;
+  if (branch === undefined) throw usageError("--branch is required (or set gitops.branch in slipway.yaml)", usage);
+  // A branch or SHA starting with '-' would be read by git as an option.
+  if (branch === "" || branch.startsWith("-") || /[\s~^:?*[\\]/.test(branch)) throw usageError(`--branch ${JSON.stringify(branch)} is not a branch name`, usage);
+  const maxAttempts = values["max-attempts"] === undefined ? 20 : Number(values["max-attempts"]);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+    throw usageError(`--max-attempts ${JSON.stringify(values["max-attempts"])} must be a whole number from 1 to 100`, usage);
+  }
+  const author = values.author === undefined ? (gitops.commit?.author ?? DEFAULT_AUTHOR) : parseAuthor(values.author);
+  if (author === null) throw usageError(`--author ${JSON.stringify(values.author)} must look like 'Name <email>'`, usage);
+  const sshKey = values["ssh-key"] === undefined ? undefined : resolve(io.cwd, values["ssh-key"]);
+  if (sshKey !== undefined && !existsSync(sshKey)) throw usageError(`--ssh-key ${JSON.stringify(values["ssh-key"])} does not exist`, usage);
+  const token = io.env[TOKEN_ENV] || undefined;
+  const target: PushTarget = {
+    repo: /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\\]+@[^/\\]+:/.test(repo) ? repo : resolve(io.cwd, repo),
+    branch,
+    auth: {
+      ...(token ? { token, username: io.env.SLIPWAY_GIT_USERNAME || undefined } : {}),
+      ...(sshKey ? { sshKey } : {}),
+      ...(values["known-hosts"] ? { knownHosts: resolve(io.cwd, values["known-hosts"]) } : {}),
+    },
+    author,
+    maxAttempts,
+    workdir: values.workdir === undefined ? undefined : resolve(io.cwd, values.workdir),
+    log: (line) => io.stderr(`${line}\n`),
+  };
+  return { target, gitops };
+}
+
 export const gitopsCommitPush = defineCommand({
   path: ["gitops", "commit-push"],
   summary: "Clone the GitOps repo, bump images, make one commit and push it, retrying on concurrent writers",
   usage: pushUsage,
   options: {
-    repo: { type: "string" },
-    branch: { type: "string" },
+    ...PUSH_OPTIONS,
     path: { type: "string" },
     set: { type: "string", multiple: true },
     policy: { type: "string", multiple: true },
     "message-from": { type: "string" },
     "source-sha": { type: "string" },
     "allow-missing": { type: "boolean" },
-    "max-attempts": { type: "string" },
-    "ssh-key": { type: "string" },
-    "known-hosts": { type: "string" },
-    author: { type: "string" },
-    workdir: { type: "string" },
-    json: { type: "boolean" },
-    config: { type: "string" },
   },
   async run({ values, io }) {
-    const gitops = gitopsConfig(io, values.config);
-    const repo = values.repo ?? gitops.repository;
-    if (repo === undefined) throw usageError("--repo is required (or set gitops.repository in slipway.yaml)", pushUsage);
-    const branch = values.branch ?? gitops.branch;
-    if (branch === undefined) throw usageError("--branch is required (or set gitops.branch in slipway.yaml)", pushUsage);
-    // A branch or SHA starting with '-' would be read by git as an option.
-    if (branch === "" || branch.startsWith("-") || /[\s~^:?*[\\]/.test(branch)) throw usageError(`--branch ${JSON.stringify(branch)} is not a branch name`, pushUsage);
+    const { target, gitops } = pushTarget(values, io, pushUsage);
     const sourceSha = values["source-sha"] ?? io.env.GITHUB_SHA ?? io.env.BUILD_SOURCEVERSION;
     if (sourceSha !== undefined && !/^[0-9a-f]{7,64}$/.test(sourceSha)) throw usageError(`--source-sha ${JSON.stringify(sourceSha)} is not a commit SHA`, pushUsage);
-    const maxAttempts = values["max-attempts"] === undefined ? 20 : Number(values["max-attempts"]);
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
-      throw usageError(`--max-attempts ${JSON.stringify(values["max-attempts"])} must be a whole number from 1 to 100`, pushUsage);
-    }
-    const author = values.author === undefined ? (gitops.commit?.author ?? DEFAULT_AUTHOR) : parseAuthor(values.author);
-    if (author === null) throw usageError(`--author ${JSON.stringify(values.author)} must look like 'Name <email>'`, pushUsage);
     let messageTemplate: string | undefined;
     if (values["message-from"] !== undefined) {
       const file = resolve(io.cwd, values["message-from"]);
       if (!existsSync(file)) throw usageError(`--message-from ${JSON.stringify(values["message-from"])} does not exist`, pushUsage);
       messageTemplate = readFileSync(file, "utf8");
     }
-    const sshKey = values["ssh-key"] === undefined ? undefined : resolve(io.cwd, values["ssh-key"]);
-    if (sshKey !== undefined && !existsSync(sshKey)) throw usageError(`--ssh-key ${JSON.stringify(values["ssh-key"])} does not exist`, pushUsage);
     const targets = requireTargets(values.set, values.policy, pushUsage);
-    const token = io.env[TOKEN_ENV] || undefined;
     const result = await commitPush({
-      repo: /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\\]+@[^/\\]+:/.test(repo) ? repo : resolve(io.cwd, repo),
-      branch,
+      ...target,
       path: values.path ?? gitops.path,
       ...targets,
       options: formatOptions(gitops),
       allowMissing: values["allow-missing"] ?? false,
-      auth: {
-        ...(token ? { token, username: io.env.SLIPWAY_GIT_USERNAME || undefined } : {}),
-        ...(sshKey ? { sshKey } : {}),
-        ...(values["known-hosts"] ? { knownHosts: resolve(io.cwd, values["known-hosts"]) } : {}),
-      },
-      author,
       sourceSha,
       messageTemplate,
-      maxAttempts,
-      workdir: values.workdir === undefined ? undefined : resolve(io.cwd, values.workdir),
-      log: (line) => io.stderr(`${line}\n`),
     });
+    const branch = target.branch;
     if (values.json) {
       printJson(io, { branch, ...result });
     } else {

@@ -38,6 +38,13 @@ export interface CommitPushInput extends Omit<BumpInput, "root" | "dryRun"> {
   beforePush?: (dir: string, attempt: number) => Promise<void>;
   /** Backoff base in ms (full jitter, capped); tests may lower it. */
   backoffMs?: number;
+  /**
+   * More files to change in the same commit (the release ledger): runs on the clone after the bump and
+   * returns the repo-relative files it wrote. With it a rejected push never rebases: the clone is reset
+   * to the remote tip and bump + alsoWrite run again, since git can merge a read-modify-write JSON file
+   * "cleanly" and still wrongly (two appends, duplicate ids).
+   */
+  alsoWrite?: (dir: string) => string[];
 }
 
 export interface CommitPushResult {
@@ -125,7 +132,7 @@ export function gitEnvironment(
   return { env, allow };
 }
 
-function client(baseDir: string, env: Record<string, string>, allow: string[], author?: { name: string; email: string }): SimpleGit {
+export function client(baseDir: string, env: Record<string, string>, allow: string[], author?: { name: string; email: string }): SimpleGit {
   return simpleGit({
     baseDir,
     allowEnvironment: allow,
@@ -169,11 +176,12 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
     const git = client(dir, env, allow, input.author);
     const bumpInput: BumpInput = { ...input, root: dir };
     let { record, written } = await bump(bumpInput);
-    if (isEmpty(record)) {
+    let also = input.alsoWrite?.(dir) ?? [];
+    if (isEmpty(record) && also.length === 0) {
       return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: 0, record };
     }
     const commitMessage = (r: ChangeRecord): string => renderCommitMessage(r, input.sourceSha, input.messageTemplate);
-    await git.add(["--", ...written]);
+    await git.add(["--", ...written, ...also]);
     await git.commit(commitMessage(record));
 
     let lastError = "";
@@ -200,12 +208,14 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       const moved = (await git.revparse([remote])).trim() !== before;
       if (!moved && !REJECTED.test(lastError)) throw gitFailed("push", lastError);
       input.log(`push rejected (attempt ${attempt}/${input.maxAttempts}): another writer moved ${input.branch}; rebasing`);
-      let rebased = true;
-      try {
-        await git.rebase([remote]);
-      } catch {
-        rebased = false;
-        await git.rebase(["--abort"]).catch(() => undefined);
+      let rebased = input.alsoWrite === undefined;
+      if (rebased) {
+        try {
+          await git.rebase([remote]);
+        } catch {
+          rebased = false;
+          await git.rebase(["--abort"]).catch(() => undefined);
+        }
       }
       if (rebased) {
         // The remote may already carry the same change: the rebase then drops our commit.
@@ -215,14 +225,15 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
         reverify(dir, record, bumpInput);
         continue;
       }
-      input.log(`rebase onto ${remote} conflicted; re-applying the bump on the new tip`);
+      input.log(input.alsoWrite ? `re-applying the change on ${remote}` : `rebase onto ${remote} conflicted; re-applying the bump on the new tip`);
       await git.reset(["--hard", remote]);
       checkRealConflicts(dir, record, bumpInput);
       ({ record, written } = await bump(bumpInput));
-      if (isEmpty(record)) {
+      also = input.alsoWrite?.(dir) ?? [];
+      if (isEmpty(record) && also.length === 0) {
         return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: attempt, record };
       }
-      await git.add(["--", ...written]);
+      await git.add(["--", ...written, ...also]);
       await git.commit(commitMessage(record));
     }
     throw gitopsPushFailed(input.maxAttempts, lastError);

@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { defineCommand } from "../cli/command.js";
+import type { Io } from "../cli/command.js";
+import { commandConfig, printResult } from "../cli/output.js";
+import { EXIT, ledgerInputInvalid, usageError } from "../errors.js";
+import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
+import { parseSet } from "../gitops/input.js";
+import { renderRecord } from "../gitops/record.js";
+import { changeLedger, readLedger } from "./git.js";
+import { appendEntry, applyRollback, DEFAULT_KEEP, ledgerPath, planRollback, renderEntries, setStatus } from "./ledger.js";
+import type { LedgerEntry, LedgerImage, MigrationsSummary, ScanSummary } from "./schema.js";
+
+const COMMON = "--repo URL|DIR --branch B --env ENV";
+const PUSH_FLAGS = "[--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--json] [--config FILE]";
+const recordUsage = `slipway ledger record ${COMMON} --source-sha SHA --set IMAGE=TAG@sha256:DIGEST... [--gitops-commit SHA] [--migrations FILE] [--scan FILE] --status pending|verified|failed ${PUSH_FLAGS}`;
+const markUsage = `slipway ledger mark ${COMMON} --id ID --status verified|failed ${PUSH_FLAGS}`;
+const showUsage = `slipway ledger show ${COMMON} [--json] [--config FILE]`;
+const rollbackUsage = `slipway rollback ${COMMON} [--to ID] [--path SUBDIR] ${PUSH_FLAGS}`;
+
+const SHA = /^[0-9a-f]{7,64}$/;
+
+function environment(value: string | undefined, usage: string): { env: string; file: string } {
+  if (value === undefined) throw usageError("--env is required", usage);
+  return { env: value, file: ledgerPath(value) };
+}
+
+function keep(io: Io, config: string | undefined): number {
+  return commandConfig(io, config).config.ledger?.keep ?? DEFAULT_KEEP;
+}
+
+function readJson(io: Io, flag: string, path: string): unknown {
+  const file = resolve(io.cwd, path);
+  if (!existsSync(file)) throw ledgerInputInvalid(flag, path, ["the file does not exist"]);
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw ledgerInputInvalid(flag, path, [`not JSON: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+}
+
+function problems(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+}
+
+// Only the fields we keep; the rest of the report stays in the pipeline's artifacts.
+const MigrateReport = z.object({
+  status: z.string().min(1),
+  applied: z.array(z.string()),
+  final: z.object({ applied: z.array(z.object({ name: z.string().min(1) })) }),
+});
+const GateReport = z.object({
+  passed: z.boolean(),
+  counts: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
+  failing: z.array(z.unknown()),
+});
+
+function migrationsFrom(io: Io, path: string): MigrationsSummary {
+  const parsed = MigrateReport.safeParse(readJson(io, "--migrations", path));
+  if (!parsed.success) throw ledgerInputInvalid("--migrations", path, problems(parsed.error));
+  return { status: parsed.data.status, applied: parsed.data.applied, head: parsed.data.final.applied.at(-1)?.name ?? null };
+}
+
+function scanFrom(io: Io, path: string): ScanSummary {
+  const parsed = GateReport.safeParse(readJson(io, "--scan", path));
+  if (!parsed.success) throw ledgerInputInvalid("--scan", path, problems(parsed.error));
+  return { passed: parsed.data.passed, counts: parsed.data.counts, failing: parsed.data.failing.length };
+}
+
+function imagesFrom(sets: string[] | undefined, usage: string): LedgerImage[] {
+  if (!sets || sets.length === 0) throw usageError("give at least one --set IMAGE=TAG@sha256:DIGEST", usage);
+  return sets.map((value) => {
+    const target = parseSet(value);
+    if (!target.digest) throw usageError(`--set ${JSON.stringify(value)} has no digest: the ledger records IMAGE=TAG@sha256:DIGEST`, usage);
+    return { image: target.image, tag: target.tag, digest: target.digest };
+  });
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], usage: string): T {
+  if (value === undefined || !(allowed as readonly string[]).includes(value)) {
+    throw usageError(`${flag} ${value === undefined ? "is required" : JSON.stringify(value)}: expected ${allowed.join(" or ")}`, usage);
+  }
+  return value as T;
+}
+
+function pushedText(env: string, what: string, push: { pushed: boolean; commit: string; attempts: number }, branch: string): string {
+  return push.pushed ? `${what} in the ${env} ledger: pushed ${push.commit} to ${branch} (attempt ${push.attempts})\n` : `${what}: the ${env} ledger already said so (${push.commit})\n`;
+}
+
+export const ledgerRecord = defineCommand({
+  path: ["ledger", "record"],
+  summary: "Record a release (source SHA, image digests, GitOps commit, migrations, scan) in the environment's ledger",
+  usage: recordUsage,
+  options: {
+    ...PUSH_OPTIONS,
+    env: { type: "string" },
+    "source-sha": { type: "string" },
+    set: { type: "string", multiple: true },
+    "gitops-commit": { type: "string" },
+    migrations: { type: "string" },
+    scan: { type: "string" },
+    status: { type: "string" },
+  },
+  async run({ values, io }) {
+    const { target } = pushTarget(values, io, recordUsage);
+    const { env, file } = environment(values.env, recordUsage);
+    const sourceSha = values["source-sha"];
+    if (sourceSha === undefined || !SHA.test(sourceSha)) throw usageError(`--source-sha ${sourceSha === undefined ? "is required" : `${JSON.stringify(sourceSha)} is not a commit SHA`}`, recordUsage);
+    const gitopsCommit = values["gitops-commit"];
+    if (gitopsCommit !== undefined && !SHA.test(gitopsCommit)) throw usageError(`--gitops-commit ${JSON.stringify(gitopsCommit)} is not a commit SHA`, recordUsage);
+    const status = oneOf("--status", values.status, ["pending", "verified", "failed"] as const, recordUsage);
+    const images = imagesFrom(values.set, recordUsage);
+    const migrations = values.migrations === undefined ? undefined : migrationsFrom(io, values.migrations);
+    const scan = values.scan === undefined ? undefined : scanFrom(io, values.scan);
+    const max = keep(io, values.config);
+    const { push, result } = await changeLedger(
+      { ...target, images: [], policies: [], options: { helmKeyPaths: [] }, sourceSha, messageTemplate: `chore(ledger): record ${env} release of ${sourceSha.slice(0, 12)} (${status})` },
+      file,
+      env,
+      (ledger) => {
+        const added = appendEntry(ledger, { sourceSha, images, ...(gitopsCommit ? { gitopsCommit } : {}), ...(migrations ? { migrations } : {}), ...(scan ? { scan } : {}), status }, max, new Date());
+        return { ledger: added.ledger, result: added.entry };
+      },
+    );
+    printResult(io, values.json, { environment: env, entry: result, ...push }, () => pushedText(env, `recorded release ${result.id} (${status})`, push, target.branch));
+    return EXIT.ok;
+  },
+});
+
+export const ledgerMark = defineCommand({
+  path: ["ledger", "mark"],
+  summary: "Set a recorded release's status to verified or failed (after rollout verify)",
+  usage: markUsage,
+  options: { ...PUSH_OPTIONS, env: { type: "string" }, id: { type: "string" }, status: { type: "string" } },
+  async run({ values, io }) {
+    const { target } = pushTarget(values, io, markUsage);
+    const { env, file } = environment(values.env, markUsage);
+    const id = values.id;
+    if (id === undefined) throw usageError("--id is required", markUsage);
+    const status = oneOf("--status", values.status, ["verified", "failed"] as const, markUsage);
+    const { push, result } = await changeLedger(
+      { ...target, images: [], policies: [], options: { helmKeyPaths: [] }, messageTemplate: `chore(ledger): mark ${env} release ${id} ${status}` },
+      file,
+      env,
+      (ledger) => {
+        const marked = setStatus(ledger, id, status);
+        return { ledger: marked, result: marked.entries.find((e) => e.id === id) as LedgerEntry };
+      },
+    );
+    printResult(io, values.json, { environment: env, entry: result, ...push }, () => pushedText(env, `release ${id} is ${status}`, push, target.branch));
+    return EXIT.ok;
+  },
+});
+
+export const ledgerShow = defineCommand({
+  path: ["ledger", "show"],
+  summary: "Print an environment's release ledger, newest last",
+  usage: showUsage,
+  options: { ...PUSH_OPTIONS, env: { type: "string" } },
+  async run({ values, io }) {
+    const { target } = pushTarget(values, io, showUsage);
+    const { env, file } = environment(values.env, showUsage);
+    const { ledger, head } = await readLedger(target, file, env);
+    printResult(io, values.json, { ...ledger, commit: head }, () => renderEntries(ledger));
+    return EXIT.ok;
+  },
+});
+
+function describe(entry: LedgerEntry): string {
+  return `release ${entry.id} (source ${entry.sourceSha.slice(0, 12)}): ${entry.images.map((i) => `${i.image}:${i.tag}@${i.digest}`).join(", ")}`;
+}
+
+export const rollbackCommand = defineCommand({
+  path: ["rollback"],
+  summary: "Return an environment to its previous verified release from the ledger: one new commit, never a force-push",
+  usage: rollbackUsage,
+  options: { ...PUSH_OPTIONS, env: { type: "string" }, to: { type: "string" }, path: { type: "string" } },
+  async run({ values, io }) {
+    const { target, gitops } = pushTarget(values, io, rollbackUsage);
+    const { env, file } = environment(values.env, rollbackUsage);
+    const max = keep(io, values.config);
+    const { ledger, head } = await readLedger(target, file, env);
+    const plan = planRollback(ledger, values.to);
+    // Migrations are the caller's to revert (a separate step with the database Secret): we only say which.
+    const migrations = {
+      abandonedApplied: plan.abandoned.migrations?.applied ?? null,
+      revertTo: plan.target.migrations?.head ?? null,
+    };
+    if (plan.alreadyAt) {
+      printResult(io, values.json, { environment: env, alreadyAt: true, commit: head, pushed: false, restored: plan.target, abandoned: plan.abandoned, migrations }, () =>
+        `already at ${describe(plan.target)}: the newest ${env} release (${plan.abandoned.id}) runs these images; no commit\n`,
+      );
+      return EXIT.ok;
+    }
+    const { push, result } = await changeLedger(
+      {
+        ...target,
+        path: values.path ?? gitops.path,
+        images: plan.target.images.map((i) => ({ ...i })),
+        policies: [],
+        options: formatOptions(gitops),
+        allowMissing: false,
+        sourceSha: plan.target.sourceSha,
+        messageTemplate: `revert(${env}): roll back to release ${plan.target.id}, abandoning release ${plan.abandoned.id}\n\n{{changes}}`,
+      },
+      file,
+      env,
+      (current) => {
+        const applied = applyRollback(current, plan, max, new Date());
+        return { ledger: applied.ledger, result: applied.entry };
+      },
+    );
+    printResult(io, values.json, { environment: env, alreadyAt: false, ...push, restored: plan.target, entry: result, abandoned: plan.abandoned, migrations }, () => {
+      const lines = [renderRecord(push.record, false).trimEnd(), `restored ${describe(plan.target)} as release ${result.id} (pending until verified)`, `release ${plan.abandoned.id} is rolled-back`];
+      if (migrations.abandonedApplied === null) lines.push(`release ${plan.abandoned.id} recorded no migration report`);
+      else if (migrations.abandonedApplied.length === 0) lines.push(`release ${plan.abandoned.id} applied no migrations`);
+      else {
+        lines.push(`release ${plan.abandoned.id} applied migrations: ${migrations.abandonedApplied.join(", ")}`);
+        lines.push(
+          migrations.revertTo
+            ? `to revert them: slipway migrate revert --to ${migrations.revertTo}`
+            : `release ${plan.target.id} recorded no migration head: choose the migration to revert to yourself`,
+        );
+      }
+      lines.push(push.pushed ? `pushed ${push.commit} to ${target.branch} (attempt ${push.attempts})` : `no commit needed (${push.commit})`);
+      return `${lines.join("\n")}\n`;
+    });
+    return EXIT.ok;
+  },
+});
+
+export const LEDGER_COMMANDS = [ledgerRecord, ledgerMark, ledgerShow, rollbackCommand];

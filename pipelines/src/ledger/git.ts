@@ -1,0 +1,64 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gitopsBranchNotFound } from "../errors.js";
+import type { CommitPushInput, CommitPushResult } from "../gitops/git.js";
+import { client, cloneSource, commitPush, gitEnvironment, maskSecrets } from "../gitops/git.js";
+import type { PushTarget } from "../gitops/commands.js";
+import { parseLedger, renderLedger } from "./ledger.js";
+import type { LedgerFile } from "./schema.js";
+
+function readAt(dir: string, file: string, environment: string): LedgerFile {
+  const path = join(dir, file);
+  return parseLedger(existsSync(path) ? readFileSync(path, "utf8") : null, file, environment);
+}
+
+/** Shallow-clones the branch (same credentials and environment as commit-push) and reads the ledger at its tip. */
+export async function readLedger(target: PushTarget, file: string, environment: string): Promise<{ ledger: LedgerFile; head: string }> {
+  const scratch = mkdtempSync(join(tmpdir(), "slipway-ledger-"));
+  const dir = join(scratch, "repo");
+  try {
+    const { env, allow } = gitEnvironment(target.auth, scratch);
+    try {
+      await client(scratch, env, allow).clone(cloneSource(target.repo, process.cwd()), dir, ["--depth", "1", "--branch", target.branch, "--single-branch", "--no-tags"]);
+    } catch (error) {
+      throw gitopsBranchNotFound(target.repo, target.branch, maskSecrets(error instanceof Error ? error.message : String(error), [target.auth.token]));
+    }
+    const head = (await client(dir, env, allow).revparse(["HEAD"])).trim();
+    return { ledger: readAt(dir, file, environment), head };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export type LedgerChange<T> = (ledger: LedgerFile) => { ledger: LedgerFile; result: T };
+
+/**
+ * One commit that changes the ledger (and, for a rollback, the manifests through the bump in `push`),
+ * pushed by gitops commitPush: same fetch/retry and credentials. `change` runs on the ledger at the
+ * branch tip, again after every rejected push, so concurrent writers never lose an entry. Returns what
+ * the last successful `change` returned.
+ */
+export async function changeLedger<T>(
+  push: Omit<CommitPushInput, "alsoWrite">,
+  file: string,
+  environment: string,
+  change: LedgerChange<T>,
+): Promise<{ push: CommitPushResult; result: T }> {
+  let result: T | undefined;
+  const pushed = await commitPush({
+    ...push,
+    alsoWrite: (dir) => {
+      const before = readAt(dir, file, environment);
+      const after = change(before);
+      result = after.result;
+      const text = renderLedger(after.ledger);
+      const path = join(dir, file);
+      if (existsSync(path) && readFileSync(path, "utf8") === text) return [];
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      return [file];
+    },
+  });
+  return { push: pushed, result: result as T };
+}

@@ -1,0 +1,132 @@
+import { ledgerEntryNotFound, ledgerEnvironmentInvalid, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified } from "../errors.js";
+import type { LedgerEntry, LedgerFile, LedgerImage, LedgerStatus } from "./schema.js";
+import { LedgerFile as LedgerFileSchema } from "./schema.js";
+
+export const DEFAULT_KEEP = 50;
+const ENVIRONMENT = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Repo-relative path of an environment's ledger; the name is checked so it cannot leave the folder. */
+export function ledgerPath(environment: string): string {
+  if (!ENVIRONMENT.test(environment)) throw ledgerEnvironmentInvalid(environment);
+  return `.slipway/ledger/${environment}.json`;
+}
+
+export function emptyLedger(environment: string): LedgerFile {
+  return { version: 1, environment, entries: [] };
+}
+
+function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "") || "(root)";
+}
+
+/**
+ * Parses a ledger; `null` content (no file yet) is an empty ledger. Anything else that does not parse is
+ * an error naming the file and every bad field: a ledger is never silently reset.
+ */
+export function parseLedger(content: string | null, file: string, environment: string): LedgerFile {
+  if (content === null) return emptyLedger(environment);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(content);
+  } catch (error) {
+    throw ledgerInvalid(file, [`not JSON: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  const parsed = LedgerFileSchema.safeParse(raw);
+  if (!parsed.success) throw ledgerInvalid(file, parsed.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}`));
+  if (parsed.data.environment !== environment) {
+    throw ledgerInvalid(file, [`environment: ${JSON.stringify(parsed.data.environment)} in a file named for ${JSON.stringify(environment)}`]);
+  }
+  return parsed.data;
+}
+
+/** Stable, diff-friendly text: one key order, two-space indent, trailing newline. */
+export function renderLedger(ledger: LedgerFile): string {
+  return `${JSON.stringify(ledger, null, 2)}\n`;
+}
+
+export type NewEntry = Omit<LedgerEntry, "id" | "at">;
+
+/** Appends an entry with the next id, keeping the newest `keep`. Returns the new ledger and entry. */
+export function appendEntry(ledger: LedgerFile, entry: NewEntry, keep: number, now: Date): { ledger: LedgerFile; entry: LedgerEntry } {
+  const last = ledger.entries.at(-1);
+  const id = String(last ? Number(last.id) + 1 : 1);
+  const added: LedgerEntry = { id, ...entry, at: now.toISOString() };
+  return { ledger: { ...ledger, entries: [...ledger.entries, added].slice(-keep) }, entry: added };
+}
+
+export function findEntry(ledger: LedgerFile, id: string): LedgerEntry {
+  const entry = ledger.entries.find((e) => e.id === id);
+  if (!entry) throw ledgerEntryNotFound(ledger.environment, id, ledger.entries.map((e) => e.id));
+  return entry;
+}
+
+export function setStatus(ledger: LedgerFile, id: string, status: LedgerStatus): LedgerFile {
+  findEntry(ledger, id);
+  return { ...ledger, entries: ledger.entries.map((e) => (e.id === id ? { ...e, status } : e)) };
+}
+
+function imageKey(images: LedgerImage[]): string {
+  return images
+    .map((i) => `${i.image}=${i.tag}@${i.digest}`)
+    .sort()
+    .join("\n");
+}
+
+export interface RollbackPlan {
+  /** The release to return to. */
+  target: LedgerEntry;
+  /** The newest entry: the release being abandoned. */
+  abandoned: LedgerEntry;
+  /** The newest entry already runs the target's images: nothing to do. */
+  alreadyAt: boolean;
+}
+
+/** Default: the newest verified entry older than the newest entry; `to` picks one (it must be verified). */
+export function planRollback(ledger: LedgerFile, to?: string): RollbackPlan {
+  const abandoned = ledger.entries.at(-1);
+  if (!abandoned) throw ledgerNothingVerified(ledger.environment, 0);
+  let target: LedgerEntry | undefined;
+  if (to !== undefined) {
+    target = findEntry(ledger, to);
+    if (target.status !== "verified") throw ledgerNotVerified(ledger.environment, to, target.status);
+  } else {
+    target = ledger.entries.slice(0, -1).findLast((e) => e.status === "verified");
+    if (!target) throw ledgerNothingVerified(ledger.environment, ledger.entries.length);
+  }
+  return { target, abandoned, alreadyAt: imageKey(target.images) === imageKey(abandoned.images) };
+}
+
+/**
+ * The ledger side of a rollback, applied to the ledger as it is on the branch tip (again after each
+ * rejected push): the abandoned release becomes rolled-back and a new pending entry records the restored
+ * images; pending until `rollout verify` passes and the caller marks it verified.
+ */
+export function applyRollback(ledger: LedgerFile, plan: RollbackPlan, keep: number, now: Date): { ledger: LedgerFile; entry: LedgerEntry } {
+  const newest = ledger.entries.at(-1);
+  if (newest?.id !== plan.abandoned.id) throw ledgerMoved(ledger.environment, plan.abandoned.id, newest?.id ?? "(none)");
+  const marked = setStatus(ledger, plan.abandoned.id, "rolled-back");
+  const { target } = plan;
+  return appendEntry(
+    marked,
+    {
+      sourceSha: target.sourceSha,
+      images: target.images,
+      ...(target.scan ? { scan: target.scan } : {}),
+      status: "pending",
+      restoredFrom: target.id,
+    },
+    keep,
+    now,
+  );
+}
+
+/** `slipway ledger show` text: one line per release, newest last. */
+export function renderEntries(ledger: LedgerFile): string {
+  if (ledger.entries.length === 0) return `${ledger.environment}: no releases recorded\n`;
+  const lines = ledger.entries.map((e) => {
+    const images = e.images.map((i) => `${i.image.split("/").pop() ?? i.image}:${i.tag}`).join(", ");
+    const extra = [e.restoredFrom ? `restores ${e.restoredFrom}` : "", e.migrations?.applied.length ? `migrations ${e.migrations.applied.join(", ")}` : ""].filter(Boolean);
+    return `${e.id.padStart(4)}  ${e.status.padEnd(11)}  ${e.at}  ${e.sourceSha.slice(0, 12)}  ${images}${extra.length ? `  (${extra.join("; ")})` : ""}`;
+  });
+  return `${lines.join("\n")}\n`;
+}
