@@ -49,6 +49,15 @@ export function dockerfileProblems(content: string, kind: DockerfileKind): strin
 
   if (froms.length < 2) problems.push(`not multi-stage: ${froms.length} FROM instruction(s)`);
 
+  // A `# syntax=` parser directive makes BuildKit pull that frontend image from a registry before
+  // anything else (moby/moby#41787): the build then fails offline and in air-gapped CI.
+  // Parser directives are only read in the leading comment lines.
+  for (const line of content.split(/\r?\n/)) {
+    if (!line.startsWith("#")) break;
+    const directive = /^#\s*syntax\s*=\s*(\S+)/i.exec(line);
+    if (directive) problems.push(`\`# syntax=${directive[1]}\` directive: BuildKit would pull that frontend image, so offline builds fail`);
+  }
+
   // Every stage starts from ${NODE_IMAGE}, or from an earlier stage (which did).
   const stages: string[] = [];
   for (const from of froms) {

@@ -77,6 +77,7 @@ describe("dockerfileProblems", () => {
     ["npm start in exec form", GOOD_SERVICE.replace('CMD ["node", "dist/main.js"]', 'CMD ["npm", "start"]'), 'final CMD runs npm: ["npm", "start"]'],
     ["npm in shell form", GOOD_SERVICE.replace('CMD ["node", "dist/main.js"]', "CMD cd /app && npm run start"), "final CMD runs npm: cd /app && npm run start"],
     ["no command", GOOD_SERVICE.replace('CMD ["node", "dist/main.js"]\n', ""), "final stage has no CMD or ENTRYPOINT"],
+    ["a # syntax= directive", `# syntax=docker/dockerfile:1\n${GOOD_SERVICE}`, "`# syntax=docker/dockerfile:1` directive: BuildKit would pull that frontend image, so offline builds fail"],
   ])("reports %s", (_case, content, problem) => {
     expect(dockerfileProblems(content, "service")).toContain(problem);
   });
