@@ -9,7 +9,7 @@ import { argument, check, dag, ExecError, func, GraphQLRequestError, object } fr
 import type { Container, Directory, File, Platform, Secret } from "@dagger.io/dagger";
 
 import { SRC } from "./exec.js";
-import { bump, migrateService, publishServices, verify, withIdentity } from "./release.js";
+import { bump, migrateService, publishServices, rollback, verify, withIdentity } from "./release.js";
 import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
 
 import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs } from "./plan.js";
@@ -535,6 +535,31 @@ export class Slipway {
       { repository, branch, set, policy, allowMissing, ...(path ? { path } : {}), ...(sourceSha ? { sourceSha } : {}) },
       source,
     );
+  }
+
+  /**
+   * Roll an environment back to its previous verified release, from the release ledger in the GitOps
+   * repository (.slipway/ledger/<environment>.json): write that release's tags and digests back to the
+   * manifests and record it (the abandoned release becomes rolled-back) in ONE new commit, pushed with
+   * fetch/retry, never force-pushed. Does not revert migrations: the CLI's JSON names the ones to revert.
+   * Returns the commit SHA (the current tip when the environment already runs that release).
+   */
+  @func({ cache: "never" })
+  async rollback(
+    /** HTTPS clone URL of the GitOps repository, without credentials. */
+    repository: string,
+    /** Branch that Flux or Argo CD reconciles, e.g. main. */
+    branch: string,
+    /** Token with write access to the GitOps repository; reaches git only through GIT_ASKPASS. */
+    token: Secret,
+    /** Environment whose ledger picks the release, e.g. prod. */
+    environment: string,
+    /** Ledger id of the verified release to return to. Default: the newest verified release before the newest one. */
+    to?: string,
+    /** Folder inside the GitOps repository holding the environment's manifests, e.g. clusters/prod. Defaults to gitops.path in slipway.yaml, else the whole repository. */
+    path?: string,
+  ): Promise<string> {
+    return rollback(this.toolkit(), token, { repository, branch, environment, ...(to ? { to } : {}), ...(path ? { path } : {}) });
   }
 
   /**

@@ -164,6 +164,41 @@ export function parseBump(command: string[], text: string): BumpResult {
   });
 }
 
+export type RollbackInput = { repository: string; branch: string; environment: string; to?: string; path?: string };
+
+/** `slipway rollback`: the ledger picks the release; the token comes only as SLIPWAY_GIT_TOKEN. */
+export function rollbackCommand(input: RollbackInput): string[] {
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(input.repository) || /^https?:\/\/[^/@]+@/i.test(input.repository)) {
+    throw new Error("SLIPWAY_USAGE: the repository URL carries credentials; pass the token as the token Secret instead");
+  }
+  return [
+    "slipway",
+    "rollback",
+    "--repo",
+    input.repository,
+    "--branch",
+    input.branch,
+    "--env",
+    input.environment,
+    ...optional("--to", input.to),
+    ...optional("--path", input.path),
+    "--json",
+  ];
+}
+
+/** `slipway rollback --json` output (the part we read). */
+export type RollbackResult = { environment: string; commit: string; pushed: boolean; alreadyAt: boolean };
+
+export function parseRollback(command: string[], text: string): RollbackResult {
+  return parseCliJson<RollbackResult>(command, text, (raw) => {
+    const problems = strings(raw, ["environment"]);
+    if (typeof raw.commit !== "string" || !/^[0-9a-f]{40,64}$/.test(raw.commit)) problems.push("commit: expected a full commit SHA");
+    if (typeof raw.pushed !== "boolean") problems.push("pushed: expected a boolean");
+    if (typeof raw.alreadyAt !== "boolean") problems.push("alreadyAt: expected a boolean");
+    return problems;
+  });
+}
+
 // --- rollout verify ---
 
 export const KUBECONFIG = "/tmp/slipway-secrets/kubeconfig";

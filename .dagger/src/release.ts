@@ -18,12 +18,14 @@ import {
   parseAcrTags,
   parseAcrVerify,
   parseBump,
+  parseRollback,
   parseRollout,
+  rollbackCommand,
   ROLLOUT_VERDICT_CODES,
   rolloutCommand,
   SECRET_ENV,
 } from "./release-cli.js";
-import type { BumpInput, IdentityValues, MigrateInput, RolloutInput } from "./release-cli.js";
+import type { BumpInput, IdentityValues, MigrateInput, RollbackInput, RolloutInput } from "./release-cli.js";
 
 /** Secret identity inputs (see release-cli.ts SECRET_ENV). */
 export type IdentitySecrets = Partial<Record<keyof typeof SECRET_ENV, Secret>> & { federatedToken?: Secret };
@@ -147,6 +149,19 @@ export async function bump(toolkit: Container, token: Secret, input: BumpInput, 
   else ctr = ctr.withWorkdir("/tmp");
   const stdout = await cliStdout(ctr, command);
   return parseBump(command, stdout).commit;
+}
+
+/**
+ * `slipway rollback` in the toolkit: the ledger in the GitOps repository picks the release, the CLI bumps
+ * the manifests back and records it in one commit. Returns the branch tip (the existing one when already there).
+ */
+export async function rollback(toolkit: Container, token: Secret, input: RollbackInput, source?: Directory): Promise<string> {
+  const command = rollbackCommand(input);
+  let ctr = fresh(toolkit).withSecretVariable("SLIPWAY_GIT_TOKEN", token);
+  // slipway.yaml `gitops:` (formats, path, author) and `ledger:` are read from the working directory.
+  if (source) ctr = ctr.withMountedDirectory(SRC, source).withWorkdir(SRC);
+  else ctr = ctr.withWorkdir("/tmp");
+  return parseRollback(command, await cliStdout(ctr, command)).commit;
 }
 
 /**
