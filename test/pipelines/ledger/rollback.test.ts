@@ -167,6 +167,26 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     }
   });
 
+  it("bad input changes nothing: an unknown id to mark, a --set without digest, a rolled-back status by hand (exit 2)", async () => {
+    const bare = bareRemote(release(1).files);
+    const cwd = tmp("slipway-cwd-");
+    const base = ["--repo", bare, "--branch", "main", "--env", "prod"];
+    expect((await cli(["ledger", "record", ...base, "--source-sha", SRC[0] as string, ...release(1).sets.flatMap((s) => ["--set", s]), "--status", "pending"], cwd)).code).toBe(0);
+    const before = tip(bare);
+    const cases: Array<[string[], string]> = [
+      [["ledger", "mark", ...base, "--id", "7", "--status", "verified"], "SLIPWAY_LEDGER_ENTRY_NOT_FOUND"],
+      [["ledger", "record", ...base, "--source-sha", SRC[1] as string, "--set", `${REG}/api=2.0.0`, "--status", "pending"], "has no digest"],
+      [["ledger", "record", ...base, "--source-sha", SRC[1] as string, ...release(2).sets.flatMap((s) => ["--set", s]), "--status", "rolled-back"], "--status"],
+      [["rollback", ...base, "--to", "1"], "SLIPWAY_LEDGER_NOT_VERIFIED"],
+    ];
+    for (const [argv, expected] of cases) {
+      const result = await cli(argv, cwd);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(expected);
+      expect(tip(bare)).toBe(before);
+    }
+  });
+
   it("concurrent `ledger record` from several processes: every entry lands once, ids 1..N, history linear", async () => {
     const bare = bareRemote(release(1).files);
     const cwd = tmp("slipway-cwd-");
