@@ -9,7 +9,7 @@ import { argument, check, dag, ExecError, func, GraphQLRequestError, object } fr
 import type { Container, Directory, File, Platform, Secret } from "@dagger.io/dagger";
 
 import { SRC } from "./exec.js";
-import { bump, migrateService, publishServices, rollback, verify, withIdentity } from "./release.js";
+import { bump, markRelease, migrateService, publishServices, recordRelease, rollback, verify, withIdentity } from "./release.js";
 import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
 
 import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs } from "./plan.js";
@@ -535,6 +535,59 @@ export class Slipway {
       { repository, branch, set, policy, allowMissing, ...(path ? { path } : {}), ...(sourceSha ? { sourceSha } : {}) },
       source,
     );
+  }
+
+  /**
+   * Record a release in the environment's ledger in the GitOps repository (.slipway/ledger/<environment>.json):
+   * source commit, image tags and digests, GitOps commit and status, in one commit pushed with fetch/retry.
+   * Record it `pending` after the GitOps bump, then mark it `verified` or `failed` after the rollout check:
+   * `rollback` returns to the newest verified release. Returns the entry id.
+   */
+  @func({ cache: "never" })
+  async recordRelease(
+    /** HTTPS clone URL of the GitOps repository, without credentials. */
+    repository: string,
+    /** Branch that Flux or Argo CD reconciles, e.g. main. */
+    branch: string,
+    /** Token with write access to the GitOps repository; reaches git only through GIT_ASKPASS. */
+    token: Secret,
+    /** Environment whose ledger records the release, e.g. prod. */
+    environment: string,
+    /** Source commit the images were built from. */
+    sourceSha: string,
+    /** The released images, each IMAGE=TAG@sha256:DIGEST (as publish printed them); digests are required. */
+    set: string[],
+    /** The GitOps commit that rolled the release out (what gitopsBump returned). */
+    gitopsCommit?: string,
+    /** pending (default), verified or failed. */
+    status = "pending",
+  ): Promise<string> {
+    const entry = await recordRelease(this.toolkit(), token, {
+      repository, branch, environment, sourceSha, set, status, ...(gitopsCommit ? { gitopsCommit } : {}),
+    });
+    return entry.id;
+  }
+
+  /**
+   * Mark a recorded release verified (the rollout check passed) or failed, in one commit to the
+   * environment's ledger. Returns the new status.
+   */
+  @func({ cache: "never" })
+  async markRelease(
+    /** HTTPS clone URL of the GitOps repository, without credentials. */
+    repository: string,
+    /** Branch that Flux or Argo CD reconciles, e.g. main. */
+    branch: string,
+    /** Token with write access to the GitOps repository; reaches git only through GIT_ASKPASS. */
+    token: Secret,
+    /** Environment of the ledger, e.g. prod. */
+    environment: string,
+    /** Ledger id of the release, as recordRelease returned it. */
+    id: string,
+    /** verified or failed. */
+    status: string,
+  ): Promise<string> {
+    return (await markRelease(this.toolkit(), token, { repository, branch, environment, id, status })).status;
   }
 
   /**

@@ -130,10 +130,15 @@ export type BumpInput = { repository: string; branch: string; set?: string[]; po
  * `slipway gitops commit-push`. A repository URL carrying a password or token is refused here too (the
  * CLI refuses it as well): the token must come as a Secret, never in argv.
  */
-export function bumpCommand(input: BumpInput): string[] {
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(input.repository) || /^https?:\/\/[^/@]+@/i.test(input.repository)) {
+/** A clone URL with userinfo would put a credential in argv and logs: refused, without echoing it. */
+export function refuseCredentialUrl(repository: string): void {
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(repository) || /^https?:\/\/[^/@]+@/i.test(repository)) {
     throw new Error("SLIPWAY_USAGE: the repository URL carries credentials; pass the token as the token Secret instead");
   }
+}
+
+export function bumpCommand(input: BumpInput): string[] {
+  refuseCredentialUrl(input.repository);
   if ((input.set ?? []).length === 0 && (input.policy ?? []).length === 0) throw new Error("SLIPWAY_USAGE: give at least one set (IMAGE=TAG[@DIGEST]) or policy");
   return [
     "slipway",
@@ -168,9 +173,7 @@ export type RollbackInput = { repository: string; branch: string; environment: s
 
 /** `slipway rollback`: the ledger picks the release; the token comes only as SLIPWAY_GIT_TOKEN. */
 export function rollbackCommand(input: RollbackInput): string[] {
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(input.repository) || /^https?:\/\/[^/@]+@/i.test(input.repository)) {
-    throw new Error("SLIPWAY_USAGE: the repository URL carries credentials; pass the token as the token Secret instead");
-  }
+  refuseCredentialUrl(input.repository);
   return [
     "slipway",
     "rollback",
@@ -253,6 +256,62 @@ export function parseRollout(command: string[], exitCode: number, text: string):
     const problems = strings(raw, ["verdict", "namespace"]);
     if (typeof raw.verdict === "string" && (raw.verdict === "healthy") !== (exitCode === 0)) {
       problems.push(`verdict is ${raw.verdict} but the command exited with ${exitCode}`);
+    }
+    return problems;
+  });
+}
+
+// --- release ledger (slipway ledger record | mark) ---
+
+export const LEDGER_STATUSES = ["pending", "verified", "failed"] as const;
+
+export type RecordInput = {
+  repository: string;
+  branch: string;
+  environment: string;
+  sourceSha: string;
+  /** IMAGE=TAG@sha256:DIGEST, as publish printed them. */
+  set: string[];
+  gitopsCommit?: string;
+  status: string;
+};
+
+export function recordCommand(input: RecordInput): string[] {
+  refuseCredentialUrl(input.repository);
+  if (!(LEDGER_STATUSES as readonly string[]).includes(input.status)) {
+    throw new Error(`SLIPWAY_USAGE: status "${input.status}" is not one of ${LEDGER_STATUSES.join(", ")}`);
+  }
+  if (input.set.length === 0) throw new Error("SLIPWAY_USAGE: give at least one set (IMAGE=TAG@sha256:DIGEST): the ledger records digests");
+  return [
+    "slipway", "ledger", "record",
+    "--repo", input.repository, "--branch", input.branch, "--env", input.environment,
+    "--source-sha", input.sourceSha,
+    ...repeat("--set", input.set),
+    ...optional("--gitops-commit", input.gitopsCommit),
+    "--status", input.status,
+    "--json",
+  ];
+}
+
+export type MarkInput = { repository: string; branch: string; environment: string; id: string; status: string };
+
+export function markCommand(input: MarkInput): string[] {
+  refuseCredentialUrl(input.repository);
+  if (input.status !== "verified" && input.status !== "failed") {
+    throw new Error(`SLIPWAY_USAGE: status "${input.status}" is not one of verified, failed`);
+  }
+  return ["slipway", "ledger", "mark", "--repo", input.repository, "--branch", input.branch, "--env", input.environment, "--id", input.id, "--status", input.status, "--json"];
+}
+
+/** `slipway ledger record|mark --json` output (the part we read). */
+export type LedgerChange = { environment: string; entry: { id: string; status: string }; commit?: string };
+
+export function parseLedgerChange(command: string[], text: string): LedgerChange {
+  return parseCliJson<LedgerChange>(command, text, (raw) => {
+    const problems = strings(raw, ["environment"]);
+    const entry = raw.entry;
+    if (!isRecord(entry) || typeof entry.id !== "string" || entry.id === "" || typeof entry.status !== "string") {
+      problems.push("entry: expected { id, status }");
     }
     return problems;
   });

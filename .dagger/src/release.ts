@@ -12,20 +12,23 @@ import {
   FEDERATED_TOKEN_FILE,
   identityEnv,
   KUBECONFIG,
+  markCommand,
   migrateCommand,
   parseAcrCheck,
   parseAcrLogin,
   parseAcrTags,
   parseAcrVerify,
   parseBump,
+  parseLedgerChange,
   parseRollback,
   parseRollout,
+  recordCommand,
   rollbackCommand,
   ROLLOUT_VERDICT_CODES,
   rolloutCommand,
   SECRET_ENV,
 } from "./release-cli.js";
-import type { BumpInput, IdentityValues, MigrateInput, RollbackInput, RolloutInput } from "./release-cli.js";
+import type { BumpInput, IdentityValues, MarkInput, MigrateInput, RecordInput, RollbackInput, RolloutInput } from "./release-cli.js";
 
 /** Secret identity inputs (see release-cli.ts SECRET_ENV). */
 export type IdentitySecrets = Partial<Record<keyof typeof SECRET_ENV, Secret>> & { federatedToken?: Secret };
@@ -162,6 +165,23 @@ export async function rollback(toolkit: Container, token: Secret, input: Rollbac
   if (source) ctr = ctr.withMountedDirectory(SRC, source).withWorkdir(SRC);
   else ctr = ctr.withWorkdir("/tmp");
   return parseRollback(command, await cliStdout(ctr, command)).commit;
+}
+
+/**
+ * `slipway ledger record` or `mark` in the toolkit: one commit to the environment's ledger in the GitOps
+ * repository, pushed with fetch/retry. Returns the entry's id (record) or status (mark).
+ */
+export async function ledgerChange(toolkit: Container, token: Secret, command: string[]): Promise<{ id: string; status: string }> {
+  const ctr = fresh(toolkit).withSecretVariable("SLIPWAY_GIT_TOKEN", token).withWorkdir("/tmp");
+  return parseLedgerChange(command, await cliStdout(ctr, command)).entry;
+}
+
+export function recordRelease(toolkit: Container, token: Secret, input: RecordInput): Promise<{ id: string; status: string }> {
+  return ledgerChange(toolkit, token, recordCommand(input));
+}
+
+export function markRelease(toolkit: Container, token: Secret, input: MarkInput): Promise<{ id: string; status: string }> {
+  return ledgerChange(toolkit, token, markCommand(input));
 }
 
 /**
