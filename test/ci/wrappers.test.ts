@@ -99,7 +99,7 @@ describe("ci/ wrappers", () => {
     "%s only calls documented functions with documented flags",
     (file) => {
       const calls = daggerCalls(file).map(checkCall);
-      expect(calls.map((c) => c.fn)).toEqual(expect.arrayContaining(["ci", "scanDependencies", "scanSecrets", "publish", "migrate", "gitopsBump", "verifyRollout"]));
+      expect(calls.map((c) => c.fn)).toEqual(expect.arrayContaining(["ci", "scanDependencies", "scanSecrets", "publish", "migrate", "gitopsBump", "recordRelease", "verifyRollout", "markRelease", "rollback"]));
       expect(calls.flatMap((c) => c.problems)).toEqual([]);
     },
   );
