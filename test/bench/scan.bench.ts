@@ -1,15 +1,32 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { gateJson, runGate, writeReports } from "../../pipelines/src/scan/gate.js";
+import { execFileSync, spawnSync } from "node:child_process";
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-// `npm run bench`: the gate over a generated Trivy report with 50,000 vulnerabilities across 200
-// targets (issue 3 target: under 1 s and under 300 MB). Time covers read + parse + dedupe + policy
-// + SARIF/JUnit/Markdown + JSON; peak memory is the process's max RSS.
+/**
+ * `npm run bench -- scan`: `slipway scan gate` over a generated Trivy report with 50,000
+ * vulnerabilities across 200 targets, writing SARIF, JUnit and Markdown and printing --json
+ * (issue 3 target: under 1 s and under 300 MB).
+ *
+ * Measured as users run it: pipelines/ compiled with tsc (as pipelines/Dockerfile does) and the CLI's
+ * own `run` in a fresh plain-node process per run, so neither the report generator, tsx nor this
+ * script is counted. Per run: the gate's CPU and wall time (the `run` call: read, parse, dedupe,
+ * policy, reports, JSON), CLI start-up (loading every command's modules) on its own line, and the
+ * process's peak RSS (start-up included: it is what the machine must have). The verdict uses the
+ * median CPU time and median peak RSS: on a shared 2-core machine wall time also measures the
+ * neighbours (load average printed). SCAN_BENCH_RUNS sets the number of runs (default 5).
+ */
 const TARGETS = 200;
 const PER_TARGET = 250;
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"];
+const RUNS = Math.max(1, Number(process.env.SCAN_BENCH_RUNS ?? 5));
+const TARGET_MS = 1000;
+const TARGET_MB = 300;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
 
 function report(): string {
   const results = [];
@@ -41,9 +58,64 @@ function report(): string {
 }
 
 if (process.argv[2] === "--generate") {
-  // Generated in a child process so the generator's heap is not counted in the gate's peak memory.
   writeFileSync(process.argv[3] as string, report());
   process.exit(0);
+}
+
+/** tsc into `dir`, as the toolkit image builds it; node_modules linked so packages resolve as in the repo. */
+function compile(dir: string): string {
+  const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
+  mkdirSync(join(dir, "pipelines"), { recursive: true });
+  for (const pkg of ["package.json", join("pipelines", "package.json")]) copyFileSync(join(repo, pkg), join(dir, pkg));
+  for (const modules of ["node_modules", join("pipelines", "node_modules")]) {
+    if (existsSync(join(repo, modules))) symlinkSync(join(repo, modules), join(dir, modules), "dir");
+  }
+  const out = join(dir, "pipelines", "dist");
+  const result = spawnSync(process.execPath, [tsc, "-p", join(repo, "pipelines", "tsconfig.build.json"), "--outDir", out, "--declaration", "false", "--sourceMap", "false"], { encoding: "utf8" });
+  const main = join(out, "cli", "main.js");
+  // Type errors elsewhere in the tree (work in progress) still emit JavaScript; a missing CLI does not.
+  if (!existsSync(main)) throw new Error(`tsc did not emit the CLI:\n${result.stdout}${result.stderr}`);
+  if (result.status !== 0) console.log("  (tsc reported type errors; the emitted JavaScript is measured anyway)");
+  return main;
+}
+
+/** Runs in the measured process: plain node, the compiled CLI, the same `run` that bin/slipway.js calls. */
+const CHILD = `
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const [main, out, ...argv] = process.argv.slice(1);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const { run, processIo } = await import(pathToFileURL(main).href);
+const startupCpu = process.cpuUsage(cpu0);
+const startupMs = performance.now() - t0;
+const rssLoaded = process.memoryUsage().rss;
+const cpu1 = process.cpuUsage();
+const t1 = performance.now();
+const code = await run(argv, processIo());
+const cpu = process.cpuUsage(cpu1);
+const ms = performance.now() - t1;
+writeFileSync(out, JSON.stringify({
+  code, ms, cpuMs: (cpu.user + cpu.system) / 1000,
+  startupMs, startupCpuMs: (startupCpu.user + startupCpu.system) / 1000,
+  rssLoadedMb: rssLoaded / 1e6, peakMb: process.resourceUsage().maxRSS / 1024,
+}));
+`;
+
+interface Run {
+  code: number;
+  ms: number;
+  cpuMs: number;
+  startupMs: number;
+  startupCpuMs: number;
+  rssLoadedMb: number;
+  peakMb: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "slipway-scan-bench-"));
@@ -51,24 +123,38 @@ try {
   const file = join(dir, "trivy.json");
   execFileSync(process.execPath, [...process.execArgv, process.argv[1] as string, "--generate", file], { stdio: "inherit" });
   const size = statSync(file).size;
-  (globalThis as { gc?: () => void }).gc?.();
-  const rssBefore = process.memoryUsage().rss;
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  const run = runGate([{ tool: "trivy", file: "trivy.json", path: file }], undefined, new Date());
-  writeReports(run, { sarif: join(dir, "out.sarif"), junit: join(dir, "junit.xml"), markdown: join(dir, "summary.md") });
-  const json = JSON.stringify(gateJson(run.gate));
-  const ms = performance.now() - start;
-  const cpu = process.cpuUsage(cpuStart);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  const peakMb = process.resourceUsage().maxRSS / 1024;
-  const total = Object.values(run.gate.counts).reduce((n, bySeverity) => n + Object.values(bySeverity).reduce((a, b) => a + b, 0), 0);
-  console.log(`scan gate: ${TARGETS * PER_TARGET} vulnerabilities in ${TARGETS} targets (${(size / 1e6).toFixed(1)} MB of Trivy JSON)`);
-  console.log(`  findings after dedupe: ${total}, failing: ${run.gate.failing.length}, --json: ${(json.length / 1e6).toFixed(1)} MB`);
-  // CPU time too: on a shared 2-core machine wall time also measures the neighbours (see `uptime`).
-  console.log(`  time: ${ms.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (target < 1000 ms); load average ${(await import("node:os")).loadavg()[0]?.toFixed(1)}`);
-  console.log(`  peak RSS: ${peakMb.toFixed(0)} MB (whole process; ${(rssBefore / 1e6).toFixed(0)} MB before the gate ran; target < 300 MB)`);
-  if (ms >= 1000 || peakMb >= 300) {
+  const main = compile(join(dir, "build"));
+  const load = [loadavg()[0] ?? 0];
+  const runs: Run[] = [];
+  let stdoutText = "";
+  for (let i = 0; i < RUNS; i++) {
+    const measures = join(dir, `run-${i}.json`);
+    const stdoutFile = join(dir, `stdout-${i}.json`);
+    const stdout = openSync(stdoutFile, "w");
+    const argv = ["scan", "gate", "--trivy", "trivy.json", "--sarif", "out.sarif", "--junit", "junit.xml", "--markdown", "summary.md", "--json"];
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", CHILD, main, measures, ...argv], { cwd: dir, stdio: ["ignore", stdout, "pipe"], encoding: "utf8" });
+    closeSync(stdout);
+    if (!existsSync(measures)) throw new Error(`the gate process failed (exit ${child.status}):\n${child.stderr}`);
+    const run = JSON.parse(readFileSync(measures, "utf8")) as Run;
+    // 2,000 findings are over the default policy: the gate must fail (1), not error (2).
+    if (run.code !== 1) throw new Error(`slipway scan gate exited ${run.code}, expected 1:\n${child.stderr}`);
+    runs.push(run);
+    stdoutText = readFileSync(stdoutFile, "utf8");
+    load.push(loadavg()[0] ?? 0);
+    console.log(
+      `  run ${i + 1}: gate ${run.cpuMs.toFixed(0)} ms CPU, ${run.ms.toFixed(0)} ms wall; peak RSS ${run.peakMb.toFixed(0)} MB (${run.rssLoadedMb.toFixed(0)} MB after start-up); start-up ${run.startupCpuMs.toFixed(0)} ms CPU, ${run.startupMs.toFixed(0)} ms wall`,
+    );
+  }
+  const json = JSON.parse(stdoutText) as { counts: Record<string, Record<string, number>>; failing: unknown[] };
+  const total = Object.values(json.counts).reduce((n, bySeverity) => n + Object.values(bySeverity).reduce((a, b) => a + b, 0), 0);
+  const cpuMs = median(runs.map((r) => r.cpuMs));
+  const peakMb = median(runs.map((r) => r.peakMb));
+  console.log(`scan gate: ${TARGETS * PER_TARGET} vulnerabilities in ${TARGETS} targets (${(size / 1e6).toFixed(1)} MB of Trivy JSON), SARIF + JUnit + Markdown + --json`);
+  console.log(`  findings after dedupe: ${total}, failing: ${json.failing.length}, --json: ${(stdoutText.length / 1e6).toFixed(1)} MB`);
+  console.log(`  median of ${RUNS}: gate ${cpuMs.toFixed(0)} ms CPU, ${median(runs.map((r) => r.ms)).toFixed(0)} ms wall (target < ${TARGET_MS} ms); load average ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`);
+  console.log(`  median peak RSS: ${peakMb.toFixed(0)} MB, whole process (${median(runs.map((r) => r.rssLoadedMb)).toFixed(0)} MB after CLI start-up; target < ${TARGET_MB} MB)`);
+  console.log(`  median CLI start-up (not in the gate's time): ${median(runs.map((r) => r.startupCpuMs)).toFixed(0)} ms CPU, ${median(runs.map((r) => r.startupMs)).toFixed(0)} ms wall`);
+  if (cpuMs >= TARGET_MS || peakMb >= TARGET_MB) {
     console.log("  OVER TARGET");
     process.exitCode = 1;
   }

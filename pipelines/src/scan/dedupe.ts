@@ -43,31 +43,37 @@ export function dedupe(raw: readonly RawFinding[]): Finding[] {
  * (npm audit) joins the first one.
  */
 function mergeVulnerabilities(raws: readonly RawFinding[]): Finding[] {
-  const parent = new Map<string, string>();
-  const find = (id: string): string => {
-    let root = id;
-    while (parent.get(root) !== root) root = parent.get(root) as string;
-    for (let at = id; at !== root; ) {
-      const next = parent.get(at) as string;
-      parent.set(at, root);
-      at = next;
+  // The set of each report, named by one of its ids; a big image has tens of thousands of reports.
+  const roots = raws.map((r) => r.id.toUpperCase());
+  // Without aliases every id is its own set (one scanner alone, Trivy say): no linking to do.
+  if (raws.some((r) => r.aliases.length > 0)) {
+    const parent = new Map<string, string>();
+    const find = (id: string): string => {
+      let root = id;
+      while (parent.get(root) !== root) root = parent.get(root) as string;
+      for (let at = id; at !== root; ) {
+        const next = parent.get(at) as string;
+        parent.set(at, root);
+        at = next;
+      }
+      return root;
+    };
+    for (const [i, r] of raws.entries()) {
+      const key = roots[i] as string;
+      if (!parent.has(key)) parent.set(key, key);
+      for (const alias of r.aliases) {
+        const id = alias.toUpperCase();
+        if (!parent.has(id)) parent.set(id, id);
+        const root = find(key);
+        const other = find(id);
+        if (other !== root) parent.set(other, root);
+      }
     }
-    return root;
-  };
-  const idsOf = new Map<RawFinding, string[]>();
-  for (const r of raws) {
-    const ids = r.aliases.length === 0 ? [r.id.toUpperCase()] : [r.id, ...r.aliases].map((i) => i.toUpperCase());
-    idsOf.set(r, ids);
-    for (const id of ids) if (!parent.has(id)) parent.set(id, id);
-    const root = find(ids[0] as string);
-    for (const id of ids.slice(1)) {
-      const other = find(id);
-      if (other !== root) parent.set(other, root);
-    }
+    for (let i = 0; i < roots.length; i++) roots[i] = find(roots[i] as string);
   }
   const components = new Map<string, RawFinding[]>();
-  for (const r of raws) {
-    const root = find((idsOf.get(r) as string[])[0] as string);
+  for (const [i, r] of raws.entries()) {
+    const root = roots[i] as string;
     const list = components.get(root);
     if (list) list.push(r);
     else components.set(root, [r]);
@@ -133,7 +139,8 @@ function sameLocation(a: Location, b: Location): boolean {
 function absorb(f: Finding, r: RawFinding): void {
   if (!f.tools.includes(r.tool)) f.tools.push(r.tool);
   f.severity = worseSeverity(f.severity, r.severity);
-  for (const alias of [r.id, ...r.aliases]) if (alias !== f.id && !f.aliases.includes(alias)) f.aliases.push(alias);
+  addAlias(f, r.id);
+  for (const alias of r.aliases) addAlias(f, alias);
   for (const v of r.fixedVersions) if (!f.fixedVersions.includes(v)) f.fixedVersions.push(v);
   f.fixAvailable ||= r.fixAvailable;
   f.installedVersion ??= r.installedVersion;
@@ -141,7 +148,16 @@ function absorb(f: Finding, r: RawFinding): void {
   f.url ??= r.url;
   f.verification = strongerVerification(f.verification, r.verification);
   if (r.paths) f.paths = [...(f.paths ?? []), ...r.paths];
-  if (!f.locations.some((l) => sameLocation(l, r.location))) f.locations.push(r.location);
+  if (!hasLocation(f.locations, r.location)) f.locations.push(r.location);
+}
+
+function addAlias(f: Finding, alias: string): void {
+  if (alias !== f.id && !f.aliases.includes(alias)) f.aliases.push(alias);
+}
+
+function hasLocation(locations: readonly Location[], location: Location): boolean {
+  for (const l of locations) if (sameLocation(l, location)) return true;
+  return false;
 }
 
 function finish(f: Finding): void {

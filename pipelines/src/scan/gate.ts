@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { scanOutputFailed, scanReportNotFound } from "../errors.js";
 import { dedupe } from "./dedupe.js";
 import type { RawFinding, Tool } from "./model.js";
@@ -8,7 +8,7 @@ import type { GateResult } from "./policy.js";
 import { decide } from "./policy.js";
 import { renderJunit } from "./reports/junit.js";
 import { renderMarkdown } from "./reports/markdown.js";
-import { renderSarif } from "./reports/sarif.js";
+import { sarifChunks } from "./reports/sarif.js";
 import { subject, where } from "./reports/text.js";
 import type { ScanSettings } from "./schema.js";
 
@@ -74,22 +74,60 @@ export interface Outputs {
   markdown?: string;
 }
 
-/** Renders every report, then writes each to a temporary file and renames: none is left half-written. */
+/**
+ * Writes each report to a temporary file and renames them all at the end: none is left half-written,
+ * and when one fails (an unwritable folder) the others are removed too. SARIF, the big one, goes to
+ * its file piece by piece as it is rendered rather than as one string.
+ */
 export function writeReports(run: GateRun, outputs: Outputs): void {
-  const pending: [string, string][] = [];
-  if (outputs.sarif) pending.push([outputs.sarif, renderSarif(run.gate, run.tools)]);
-  if (outputs.junit) pending.push([outputs.junit, renderJunit(run.gate)]);
-  if (outputs.markdown) pending.push([outputs.markdown, renderMarkdown(run.gate)]);
-  const written: string[] = [];
+  const pending: [string, () => Iterable<string>][] = [];
+  if (outputs.sarif) pending.push([outputs.sarif, () => sarifChunks(run.gate, run.tools)]);
+  if (outputs.junit) pending.push([outputs.junit, () => [renderJunit(run.gate)]]);
+  if (outputs.markdown) pending.push([outputs.markdown, () => [renderMarkdown(run.gate)]]);
+  const tmp = (path: string): string => `${path}.${process.pid}.tmp`;
+  const started: string[] = [];
   try {
-    for (const [path, text] of pending) {
-      const tmp = `${path}.${process.pid}.tmp`;
-      written.push(tmp);
-      writeFileSync(tmp, text);
+    for (const [path, render] of pending) {
+      started.push(tmp(path));
+      writeChunks(path, tmp(path), render());
     }
   } catch (error) {
-    for (const tmp of written) rmSync(tmp, { force: true });
-    throw scanOutputFailed(pending[written.length - 1]?.[0] ?? "", error);
+    for (const file of started) rmSync(file, { force: true });
+    throw error;
   }
-  for (const [path] of pending) renameSync(`${path}.${process.pid}.tmp`, path);
+  for (const [path] of pending) renameSync(tmp(path), path);
+}
+
+/** About 1 MB per write: few system calls, and no more of the report's text in memory than that. */
+const WRITE_CHUNK = 1 << 20;
+
+function writeChunks(path: string, file: string, chunks: Iterable<string>): void {
+  let fd: number;
+  try {
+    fd = openSync(file, "w");
+  } catch (error) {
+    throw scanOutputFailed(path, error);
+  }
+  try {
+    let parts: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      const bytes = Buffer.from(parts.join(""), "utf8");
+      parts = [];
+      size = 0;
+      try {
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      } catch (error) {
+        throw scanOutputFailed(path, error);
+      }
+    };
+    for (const chunk of chunks) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size >= WRITE_CHUNK) flush();
+    }
+    flush();
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * One findings model for every scanner (Trivy, TruffleHog, npm audit, OSV-Scanner).
@@ -83,10 +83,8 @@ export interface Finding {
 }
 
 export function fingerprintOf(...parts: (string | number | undefined)[]): string {
-  return createHash("sha256")
-    .update(parts.map((p) => (p === undefined ? "" : String(p))).join("\u0000"))
-    .digest("hex")
-    .slice(0, 16);
+  // crypto.hash (Node 20.12+): one call instead of a Hash object per finding, same digest.
+  return hash("sha256", parts.map((p) => (p === undefined ? "" : String(p))).join("\u0000"), "hex").slice(0, 16);
 }
 
 /** CVE first (what most people search for), then GHSA, then anything else; ties alphabetical. */

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../pipelines/src/config/load.js";
 import { dedupe } from "../../../pipelines/src/scan/dedupe.js";
 import type { ReportFile } from "../../../pipelines/src/scan/gate.js";
-import { gateJson, runGate } from "../../../pipelines/src/scan/gate.js";
+import { gateJson, runGate, writeReports } from "../../../pipelines/src/scan/gate.js";
 import type { RawFinding, Tool } from "../../../pipelines/src/scan/model.js";
 import { renderJunit } from "../../../pipelines/src/scan/reports/junit.js";
 import { renderMarkdown } from "../../../pipelines/src/scan/reports/markdown.js";
@@ -227,6 +228,54 @@ describe("pipelines/src/scan/gate", () => {
     expect(Number(xml.testsuites.failures)).toBe(failures.length);
     expect(failures.map((c) => c.name)).toContain("CRITICAL CVE-2024-0001 libssl3@3.0.11-1~deb12u2");
     expect(failures.find((c) => c.failure?.type === "EXPIRED")?.failure?.message).toBe("scan.exceptions[0] (CVE-1999-0001, owner carol) expired on 2020-01-01");
+  });
+
+  it("escapes markup and replaces characters XML cannot carry in JUnit text and attributes", () => {
+    const reason = `a <b> & "c" 'd' \u0001 e`;
+    const run = runGate(reports([["osv-scanner", "osv.json"]]), settings(`scan:\n  exceptions:\n    - { id: "CVE-1999-0001", reason: ${JSON.stringify(reason)}, owner: "x&y", expires: "2020-01-01" }\n`), NOW);
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (name) => name === "testsuite" || name === "testcase" }).parse(renderJunit(run.gate)) as {
+      testsuites: { testsuite: { testcase: { failure?: { message: string; "#text": string } }[] }[] };
+    };
+    const failure = xml.testsuites.testsuite.flatMap((s) => s.testcase).find((c) => c.failure?.message.includes("x&y"))?.failure;
+    expect(failure?.message).toBe("scan.exceptions[0] (CVE-1999-0001, owner x&y) expired on 2020-01-01");
+    expect(failure?.["#text"]).toBe(`Reason given: a <b> & "c" 'd' \uFFFD e\nRenew it with a new expiry after review, or remove it and fix the finding.`);
+  });
+
+  it("writes the SARIF file piece by piece, byte for byte the document renderSarif gives", () => {
+    const run = runGate(reports(ALL), undefined, NOW);
+    const dir = mkdtempSync(join(tmpdir(), "slipway-sarif-"));
+    try {
+      writeReports(run, { sarif: join(dir, "out.sarif"), junit: join(dir, "junit.xml"), markdown: join(dir, "summary.md") });
+      expect(readFileSync(join(dir, "out.sarif"), "utf8")).toBe(renderSarif(run.gate, run.tools));
+      expect(readFileSync(join(dir, "junit.xml"), "utf8")).toBe(renderJunit(run.gate));
+      expect(readFileSync(join(dir, "summary.md"), "utf8")).toBe(renderMarkdown(run.gate));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes a SARIF log of several megabytes, non-ASCII text included, exactly as renderSarif renders it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-sarif-"));
+    try {
+      const vulns = Array.from({ length: 4000 }, (_, i) => ({
+        VulnerabilityID: `CVE-2024-${10000 + i}`,
+        PkgName: `pkg-${i % 300}`,
+        InstalledVersion: "1.0.0",
+        Severity: ["CRITICAL", "HIGH", "LOW"][i % 3],
+        Title: `Überlauf → ${i} 🔥 in “quotes”`,
+        Description: "Ein Fehler, der lang genug ist. ".repeat(10),
+      }));
+      writeFileSync(join(dir, "trivy.json"), JSON.stringify({ SchemaVersion: 2, Results: [{ Target: "app/package-lock.json", Vulnerabilities: vulns }] }));
+      const run = runGate([{ tool: "trivy", file: "trivy.json", path: join(dir, "trivy.json") }], undefined, NOW);
+      expect(run.gate.findings).toHaveLength(4000);
+      writeReports(run, { sarif: join(dir, "out.sarif") });
+      const written = readFileSync(join(dir, "out.sarif"), "utf8");
+      expect(written.length).toBeGreaterThan(3_000_000);
+      expect(written).toBe(renderSarif(run.gate, run.tools));
+      expect(validateSarif(JSON.parse(written))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("writes a passing JUnit case per kind when the gate passes", () => {

@@ -4,6 +4,7 @@ import type { RawFinding } from "../model.js";
 import { SEVERITIES } from "../model.js";
 import type { ReportInput } from "./common.js";
 import { nonEmpty, parseJson, severityError, validate } from "./common.js";
+import { splitArray } from "./split-array.js";
 
 /**
  * Trivy JSON, SchemaVersion 2 (`trivy image|fs --format json`): `Results[]` per target, each with
@@ -64,7 +65,17 @@ const Report = z.object({
   Results: list(Result),
 });
 
+type TrivyResult = z.input<typeof Result>;
+
 export function parseTrivy(input: ReportInput): RawFinding[] {
+  return trivyFindingsByResult(input) ?? trivyFindingsWhole(input);
+}
+
+/**
+ * The usual path, and the judge of every report the fast path below does not accept: JSON.parse of
+ * the whole text, then the schemas, which name every problem with its path.
+ */
+export function trivyFindingsWhole(input: ReportInput): RawFinding[] {
   const data = parseJson(input, "trivy") as Record<string, unknown>;
   if (data.SchemaVersion !== 2) {
     throw scanReportUnsupported(
@@ -76,60 +87,158 @@ export function parseTrivy(input: ReportInput): RawFinding[] {
   }
   const report = validate(Report, data, "trivy", input.file);
   const findings: RawFinding[] = [];
-  for (const result of report.Results) {
-    const target = result.Target || report.ArtifactName || input.file;
-    const isFile = result.Class !== "os-pkgs";
-    for (const v of result.Vulnerabilities) {
-      const fixed = nonEmpty(v.FixedVersion);
-      findings.push({
-        tool: "trivy",
-        kind: "vulnerability",
-        severity: v.Severity,
-        id: v.VulnerabilityID,
-        aliases: [],
-        title: nonEmpty(v.Title) ?? v.VulnerabilityID,
-        description: nonEmpty(v.Description),
-        url: nonEmpty(v.PrimaryURL),
-        package: v.PkgName,
-        installedVersion: nonEmpty(v.InstalledVersion),
-        // Trivy joins several fixed versions with ", " (one per branch).
-        fixedVersions: fixed ? fixed.split(/,\s*/).filter(Boolean) : [],
-        fixAvailable: fixed !== undefined,
-        location: { tool: "trivy", target, file: nonEmpty(v.PkgPath) ?? (isFile ? result.Target : undefined) },
-      });
-    }
-    for (const s of result.Secrets) {
-      findings.push({
-        tool: "trivy",
-        kind: "secret",
-        severity: s.Severity,
-        id: s.RuleID,
-        aliases: [],
-        title: s.Title || s.RuleID,
-        fixedVersions: [],
-        fixAvailable: true,
-        location: { tool: "trivy", target, file: result.Target, line: s.StartLine > 0 ? s.StartLine : undefined },
-        // Trivy matches patterns; it never checks whether a credential works.
-        verification: "unverified",
-      });
-    }
-    for (const m of result.Misconfigurations) {
-      if (m.Status === "PASS") continue;
-      const line = m.CauseMetadata?.StartLine;
-      findings.push({
-        tool: "trivy",
-        kind: "misconfiguration",
-        severity: m.Severity,
-        id: m.AVDID && m.AVDID !== "" ? m.AVDID : m.ID,
-        aliases: m.AVDID && m.AVDID !== m.ID ? [m.ID] : [],
-        title: m.Title || m.ID,
-        description: [nonEmpty(m.Message), nonEmpty(m.Resolution)].filter(Boolean).join(" ") || nonEmpty(m.Description),
-        url: nonEmpty(m.PrimaryURL),
-        fixedVersions: [],
-        fixAvailable: true,
-        location: { tool: "trivy", target, file: result.Target, line: line !== undefined && line > 0 ? line : undefined },
-      });
-    }
+  for (const result of report.Results) addFindings(findings, result, report.ArtifactName, input.file);
+  return findings;
+}
+
+/**
+ * The fast path for big reports: one `Results` element at a time (see split-array.ts), each checked
+ * in place by `isResult` rather than copied by zod, and dropped once its findings are read.
+ * It may only be stricter than the whole path, never more lenient: on anything it does not accept
+ * (not JSON, another schema version, a field of the wrong type, an unknown severity) it returns
+ * undefined, and `trivyFindingsWhole` then fails the report with its usual messages, or reads it.
+ */
+export function trivyFindingsByResult(input: ReportInput): RawFinding[] | undefined {
+  const split = splitArray(input.text, "Results");
+  if (!split) return undefined;
+  const envelope = tryJson(split.envelope);
+  if (!isObject(envelope) || envelope.SchemaVersion !== 2 || !isOptionalString(envelope.ArtifactName)) return undefined;
+  const artifactName = envelope.ArtifactName as string | undefined;
+  const findings: RawFinding[] = [];
+  for (const [start, end] of split.items) {
+    const result = tryJson(input.text.slice(start, end));
+    if (!isResult(result)) return undefined;
+    addFindings(findings, result, artifactName, input.file);
   }
   return findings;
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/*
+ * The schemas' rules, checked in place: zod copies every object it validates, which on a big report
+ * costs about as much time and memory as parsing it. These may only be stricter than the schemas
+ * (a test holds them to that on every fixture); whatever they refuse goes to zod.
+ */
+const SEVERITY_SET: ReadonlySet<unknown> = new Set(SEVERITIES);
+const STATUS_SET: ReadonlySet<unknown> = new Set(["FAIL", "PASS", "EXCEPTION"]);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === "string" && v.length > 0;
+const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === "string";
+const isOptionalInt = (v: unknown): boolean => v === undefined || Number.isSafeInteger(v);
+
+function isVulnerability(v: unknown): boolean {
+  return (
+    isObject(v) &&
+    isText(v.VulnerabilityID) &&
+    isText(v.PkgName) &&
+    isOptionalString(v.PkgPath) &&
+    typeof v.InstalledVersion === "string" &&
+    isOptionalString(v.FixedVersion) &&
+    SEVERITY_SET.has(v.Severity) &&
+    isOptionalString(v.Title) &&
+    isOptionalString(v.Description) &&
+    isOptionalString(v.PrimaryURL)
+  );
+}
+
+function isSecret(s: unknown): boolean {
+  return isObject(s) && isText(s.RuleID) && isOptionalString(s.Category) && SEVERITY_SET.has(s.Severity) && typeof s.Title === "string" && Number.isSafeInteger(s.StartLine);
+}
+
+function isMisconfiguration(m: unknown): boolean {
+  return (
+    isObject(m) &&
+    isText(m.ID) &&
+    isOptionalString(m.AVDID) &&
+    typeof m.Title === "string" &&
+    isOptionalString(m.Description) &&
+    isOptionalString(m.Message) &&
+    isOptionalString(m.Resolution) &&
+    SEVERITY_SET.has(m.Severity) &&
+    isOptionalString(m.PrimaryURL) &&
+    STATUS_SET.has(m.Status) &&
+    (m.CauseMetadata === undefined || (isObject(m.CauseMetadata) && isOptionalInt(m.CauseMetadata.StartLine) && isOptionalString(m.CauseMetadata.Resource)))
+  );
+}
+
+function isList(value: unknown, item: (v: unknown) => boolean): boolean {
+  if (value === undefined || value === null) return true;
+  if (!Array.isArray(value)) return false;
+  for (const v of value) if (!item(v)) return false;
+  return true;
+}
+
+function isResult(r: unknown): r is TrivyResult {
+  return (
+    isObject(r) &&
+    typeof r.Target === "string" &&
+    isOptionalString(r.Class) &&
+    isList(r.Vulnerabilities, isVulnerability) &&
+    isList(r.Secrets, isSecret) &&
+    isList(r.Misconfigurations, isMisconfiguration)
+  );
+}
+
+/** Reads only what the schemas model, from zod's output or from a result `isResult` accepted. */
+function addFindings(findings: RawFinding[], result: TrivyResult, artifactName: string | undefined, file: string): void {
+  const target = result.Target || artifactName || file;
+  const isFile = result.Class !== "os-pkgs";
+  for (const v of result.Vulnerabilities ?? []) {
+    const fixed = nonEmpty(v.FixedVersion);
+    findings.push({
+      tool: "trivy",
+      kind: "vulnerability",
+      severity: v.Severity,
+      id: v.VulnerabilityID,
+      aliases: [],
+      title: nonEmpty(v.Title) ?? v.VulnerabilityID,
+      description: nonEmpty(v.Description),
+      url: nonEmpty(v.PrimaryURL),
+      package: v.PkgName,
+      installedVersion: nonEmpty(v.InstalledVersion),
+      // Trivy joins several fixed versions with ", " (one per branch).
+      fixedVersions: fixed === undefined ? [] : fixed.includes(",") ? fixed.split(/,\s*/).filter(Boolean) : [fixed],
+      fixAvailable: fixed !== undefined,
+      location: { tool: "trivy", target, file: nonEmpty(v.PkgPath) ?? (isFile ? result.Target : undefined) },
+    });
+  }
+  for (const s of result.Secrets ?? []) {
+    findings.push({
+      tool: "trivy",
+      kind: "secret",
+      severity: s.Severity,
+      id: s.RuleID,
+      aliases: [],
+      title: s.Title || s.RuleID,
+      fixedVersions: [],
+      fixAvailable: true,
+      location: { tool: "trivy", target, file: result.Target, line: s.StartLine > 0 ? s.StartLine : undefined },
+      // Trivy matches patterns; it never checks whether a credential works.
+      verification: "unverified",
+    });
+  }
+  for (const m of result.Misconfigurations ?? []) {
+    if (m.Status === "PASS") continue;
+    const line = m.CauseMetadata?.StartLine;
+    findings.push({
+      tool: "trivy",
+      kind: "misconfiguration",
+      severity: m.Severity,
+      id: m.AVDID && m.AVDID !== "" ? m.AVDID : m.ID,
+      aliases: m.AVDID && m.AVDID !== m.ID ? [m.ID] : [],
+      title: m.Title || m.ID,
+      description: [nonEmpty(m.Message), nonEmpty(m.Resolution)].filter(Boolean).join(" ") || nonEmpty(m.Description),
+      url: nonEmpty(m.PrimaryURL),
+      fixedVersions: [],
+      fixAvailable: true,
+      location: { tool: "trivy", target, file: result.Target, line: line !== undefined && line > 0 ? line : undefined },
+    });
+  }
 }

@@ -28,8 +28,18 @@ function level(f: DecidedFinding): Result.level {
 }
 
 /** A relative path or a target name as a URI reference (image names have spaces and parentheses). */
-function uri(path: string): string {
+function toUri(path: string): string {
   return encodeURI(path.replace(/^\/+/, "")).replace(/[?#]/g, encodeURIComponent);
+}
+
+/** `toUri`, once per path: 50,000 locations name a few hundred targets. */
+function uriCache(): (path: string) => string {
+  const cache = new Map<string, string>();
+  return (path) => {
+    let uri = cache.get(path);
+    if (uri === undefined) cache.set(path, (uri = toUri(path)));
+    return uri;
+  };
 }
 
 function rule(f: DecidedFinding): ReportingDescriptor {
@@ -46,7 +56,7 @@ function rule(f: DecidedFinding): ReportingDescriptor {
   };
 }
 
-function result(f: DecidedFinding, ruleIndex: number): Result {
+function result(f: DecidedFinding, ruleIndex: number, uri: (path: string) => string): Result {
   return {
     ruleId: f.id,
     ruleIndex,
@@ -76,24 +86,35 @@ function result(f: DecidedFinding, ruleIndex: number): Result {
   };
 }
 
-export function renderSarif(gate: GateResult, tools: readonly Tool[]): string {
-  const runs: Run[] = tools.map((tool) => {
-    const rules: ReportingDescriptor[] = [];
+/**
+ * The log in pieces, in order: a 50,000-finding log is over 10 MB, and the gate writes it to
+ * its file piece by piece instead of holding the whole document (objects and text) in memory at once.
+ * Joined, the pieces are exactly `JSON.stringify` of the whole log (compact: it is read by tools, not
+ * people). Rules are listed first, as before; results then point at them by index.
+ */
+export function* sarifChunks(gate: GateResult, tools: readonly Tool[]): Generator<string> {
+  const head: Omit<Log, "runs"> = { $schema: "https://json.schemastore.org/sarif-2.1.0.json", version: "2.1.0" };
+  yield `${JSON.stringify(head).slice(0, -1)},"runs":[`;
+  for (const [t, tool] of tools.entries()) {
+    const findings = gate.findings.filter((f) => f.tool === tool);
     const ruleIndex = new Map<string, number>();
-    const results: Result[] = [];
-    for (const f of gate.findings) {
-      if (f.tool !== tool) continue;
-      let index = ruleIndex.get(f.id);
-      if (index === undefined) {
-        index = rules.length;
-        ruleIndex.set(f.id, index);
-        rules.push(rule(f));
-      }
-      results.push(result(f, index));
+    const driver: Run["tool"]["driver"] = { ...DRIVERS[tool] };
+    yield `${t > 0 ? "," : ""}{"tool":{"driver":${JSON.stringify(driver).slice(0, -1)},"rules":[`;
+    for (const f of findings) {
+      if (ruleIndex.has(f.id)) continue;
+      ruleIndex.set(f.id, ruleIndex.size);
+      yield `${ruleIndex.size > 1 ? "," : ""}${JSON.stringify(rule(f))}`;
     }
-    return { tool: { driver: { ...DRIVERS[tool], rules } }, automationDetails: { id: `slipway/${tool}/` }, results };
-  });
-  const log: Log = { $schema: "https://json.schemastore.org/sarif-2.1.0.json", version: "2.1.0", runs };
-  // Compact: a 50,000-finding log is read by tools, not people.
-  return `${JSON.stringify(log)}\n`;
+    const automationDetails: Run["automationDetails"] = { id: `slipway/${tool}/` };
+    yield `]}},"automationDetails":${JSON.stringify(automationDetails)},"results":[`;
+    const uri = uriCache();
+    for (const [i, f] of findings.entries()) yield `${i > 0 ? "," : ""}${JSON.stringify(result(f, ruleIndex.get(f.id) as number, uri))}`;
+    yield "]}";
+  }
+  yield "]}\n";
+}
+
+/** The whole SARIF log as one string (for tests and small runs; the gate writes `sarifChunks`). */
+export function renderSarif(gate: GateResult, tools: readonly Tool[]): string {
+  return [...sarifChunks(gate, tools)].join("");
 }
