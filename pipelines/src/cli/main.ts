@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { EXIT, isSlipwayError, unknownCommand } from "../errors.js";
 import type { Command, Io } from "./command.js";
 import { parseFlags } from "./command.js";
-import { COMMANDS } from "./commands.js";
+import { loadCommands } from "./commands.js";
 
 function findCommand(argv: string[], commands: Command[]): { command: Command; rest: string[] } | null {
   let best: { command: Command; rest: string[] } | null = null;
@@ -30,7 +30,8 @@ function help(commands: Command[]): string {
 }
 
 /** Runs one CLI invocation; returns the exit code. Never throws for expected errors. */
-export async function run(argv: string[], io: Io, commands: Command[] = COMMANDS): Promise<number> {
+export async function run(argv: string[], io: Io, given?: Command[]): Promise<number> {
+  const commands = given ?? (await loadCommands(argv));
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     io.stdout(help(commands));
     return argv.length === 0 ? EXIT.badInput : EXIT.ok;
