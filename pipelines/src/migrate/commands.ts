@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { defineCommand } from "../cli/command.js";
-import { loadConfig } from "../config/load.js";
+import { defineCommand, type Io } from "../cli/command.js";
+import { commandConfig } from "../cli/output.js";
 import { EXIT, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, usageError, type ExitCode } from "../errors.js";
 import { run, revert, status, type RunReport } from "./engine.js";
 import { renderFinding, renderRun, renderStatus } from "./render.js";
@@ -44,10 +44,14 @@ function dataSourcePath(values: Flags, cwd: string, usage: string): string {
   return resolve(cwd, values["data-source"]);
 }
 
+/** slipway.yaml from --config, else the one in --source (default: the working directory). */
+function migrateConfig(values: Flags, io: Io) {
+  return commandConfig(io, values.config, resolve(io.cwd, values.source ?? ".")).config;
+}
+
 /** Flags first, then slipway.yaml `migrate:`, then defaults. Every bad flag is a usage error naming it. */
-function settings(values: Flags, cwd: string, usage: string) {
-  const source = resolve(cwd, values.source ?? ".");
-  const { config } = loadConfig(source, values.config === undefined ? undefined : resolve(cwd, values.config));
+function settings(values: Flags, io: Io, usage: string) {
+  const config = migrateConfig(values, io);
   const section = config.migrate ?? {};
   if (values.to !== undefined && values.count !== undefined) throw usageError("--to and --count cannot be used together", usage);
   if (values.to === "") throw usageError("--to needs a migration name", usage);
@@ -107,7 +111,8 @@ export const migrateStatus = defineCommand({
   options: common,
   async run({ values, io }) {
     const path = dataSourcePath(values, io.cwd, statusUsage);
-    loadConfig(resolve(io.cwd, values.source ?? "."), values.config === undefined ? undefined : resolve(io.cwd, values.config));
+    // A broken slipway.yaml fails status as it fails run and revert.
+    migrateConfig(values, io);
     const report = await status(path, io.env.DATABASE_URL || undefined);
     io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
     return EXIT.ok;
@@ -121,7 +126,7 @@ export const migrateRun = defineCommand({
   options: changing,
   async run({ values, io }) {
     const path = dataSourcePath(values, io.cwd, runUsage);
-    const options = settings(values, io.cwd, runUsage);
+    const options = settings(values, io, runUsage);
     const report = await run(path, io.env.DATABASE_URL || undefined, options);
     return emit(report, values.json, io.stdout);
   },
@@ -134,7 +139,7 @@ export const migrateRevert = defineCommand({
   options: changing,
   async run({ values, io }) {
     const path = dataSourcePath(values, io.cwd, revertUsage);
-    const options = settings(values, io.cwd, revertUsage);
+    const options = settings(values, io, revertUsage);
     if (options.to === undefined && options.count === undefined) throw usageError("revert needs --to NAME or --count N", revertUsage);
     const report = await revert(path, io.env.DATABASE_URL || undefined, options);
     return emit(report, values.json, io.stdout);

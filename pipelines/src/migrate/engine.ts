@@ -398,19 +398,45 @@ async function withLock<T>(session: Session, timeout: number, work: () => Promis
   }
 }
 
+/** A report before anything ran: nothing applied or reverted, nothing to clean up. */
+function newReport(
+  action: RunReport["action"],
+  session: Session,
+  options: { dryRun: boolean; transaction: TransactionMode },
+  planned: string[],
+  final: MigrationState,
+  startedAt: string,
+): RunReport {
+  return {
+    action,
+    status: "nothing-to-do",
+    dryRun: options.dryRun,
+    database: session.loaded.target,
+    migrationsTable: session.table,
+    transaction: options.transaction,
+    lock: session.lock ? "acquired" : "unsupported",
+    planned,
+    applied: [],
+    reverted: [],
+    failure: null,
+    revertFailure: null,
+    compensated: [],
+    preexisting: [],
+    residue: [],
+    compensationStopped: null,
+    clean: true,
+    safety: null,
+    final,
+    startedAt,
+    finishedAt: "",
+  };
+}
+
 export async function run(dataSourcePath: string, databaseUrl: string | undefined, options: RunOptions): Promise<RunReport> {
   const startedAt = new Date().toISOString();
   const session = await open(dataSourcePath, databaseUrl);
   try {
     const { code } = await state(session);
-    const base = {
-      action: "run" as const,
-      dryRun: options.dryRun,
-      database: session.loaded.target,
-      migrationsTable: session.table,
-      transaction: options.transaction,
-      lock: session.lock ? ("acquired" as const) : ("unsupported" as const),
-    };
     // Validate the target before waiting for the lock: a typo fails at once.
     select(code, [], options.to);
     return await withLock(session, options.lockTimeout, async () => {
@@ -418,24 +444,7 @@ export async function run(dataSourcePath: string, databaseUrl: string | undefine
       const { state: locked } = await state(session);
       const pendingNames = new Set(locked.pending);
       const pending = select(code, code.filter((m) => pendingNames.has(m.name)), options.to, options.count);
-      const report: RunReport = {
-        ...base,
-        status: "nothing-to-do",
-        planned: pending.map((m) => m.name),
-        applied: [],
-        reverted: [],
-        failure: null,
-        revertFailure: null,
-        compensated: [],
-        preexisting: [],
-        residue: [],
-        compensationStopped: null,
-        clean: true,
-        safety: null,
-        final: locked,
-        startedAt,
-        finishedAt: "",
-      };
+      const report = newReport("run", session, options, pending.map((m) => m.name), locked, startedAt);
       if (pending.length === 0) return { ...report, finishedAt: new Date().toISOString() };
       if (options.transaction === "all") {
         const overriding = pending.filter((m) => m.instance?.transaction !== undefined).map((m) => m.name);
@@ -596,27 +605,8 @@ export async function revert(dataSourcePath: string, databaseUrl: string | undef
       const byName = new Map(code.map((m) => [m.name, m]));
       const migrations = targets.map((n) => byName.get(n) as MigrationRecord);
       const report: RunReport = {
-        action: "revert",
+        ...newReport("revert", session, options, targets, s, startedAt),
         status: targets.length === 0 ? "nothing-to-do" : options.dryRun ? "dry-run" : "reverted",
-        dryRun: options.dryRun,
-        database: session.loaded.target,
-        migrationsTable: session.table,
-        transaction: options.transaction,
-        lock: session.lock ? "acquired" : "unsupported",
-        planned: targets,
-        applied: [],
-        reverted: [],
-        failure: null,
-        revertFailure: null,
-        compensated: [],
-        preexisting: [],
-        residue: [],
-        compensationStopped: null,
-        clean: true,
-        safety: null,
-        final: s,
-        startedAt,
-        finishedAt: "",
       };
       if (targets.length === 0 || options.dryRun) return { ...report, finishedAt: new Date().toISOString() };
       const queryRunner = session.queryRunner;
