@@ -54,23 +54,13 @@ export interface RawFinding {
   paths?: string[][];
 }
 
-export interface Finding {
+/** Occurrences of one issue merged by `dedupe`: what `RawFinding` says of it, with every place it was seen. */
+export interface Finding extends Omit<RawFinding, "location"> {
   /** Stable across runs and tools: what an exception can name. */
   fingerprint: string;
   /** The first tool that reported it; `tools` lists all. */
   tool: Tool;
   tools: Tool[];
-  kind: Kind;
-  severity: Severity;
-  id: string;
-  aliases: string[];
-  title: string;
-  description?: string;
-  url?: string;
-  package?: string;
-  installedVersion?: string;
-  fixedVersions: string[];
-  fixAvailable: boolean;
   /** The first location; `locations` lists all (targets, files, commits). */
   target: string;
   file?: string;
@@ -78,8 +68,6 @@ export interface Finding {
   locations: Location[];
   /** Secrets only. */
   verified?: boolean;
-  verification?: Verification;
-  paths?: string[][];
 }
 
 export function fingerprintOf(...parts: (string | number | undefined)[]): string {
