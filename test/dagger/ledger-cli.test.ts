@@ -1,24 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { markCommand, parseLedgerChange, recordCommand } from "../../.dagger/src/release-cli.js";
 import { cli } from "../helpers/cli.js";
-import { removeTree, tempRepo } from "../helpers/repo.js";
+import { useScratch } from "../helpers/gitops-remote.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  while (dirs.length) removeTree(dirs.pop() as string);
-});
+const { bareRemote } = useScratch();
 
 /** A bare GitOps remote with one kustomization, as `--repo` takes it. */
 function remote(): string {
-  const work = tempRepo({ "clusters/prod/kustomization.yaml": "images:\n  - name: myacr.azurecr.io/shop/api\n    newTag: sha-000000000000\n" });
-  const bare = join(mkdtempSync(join(tmpdir(), "slipway-ledger-remote-")), "gitops.git");
-  execFileSync("git", ["clone", "-q", "--bare", work, bare]);
-  dirs.push(work, bare);
-  return bare;
+  return bareRemote({ "clusters/prod/kustomization.yaml": "images:\n  - name: myacr.azurecr.io/shop/api\n    newTag: sha-000000000000\n" });
 }
 
 const SOURCE_SHA = "0123456789abcdef0123456789abcdef01234567";

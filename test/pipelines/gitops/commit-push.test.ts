@@ -1,45 +1,18 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SlipwayError } from "../../../pipelines/src/errors.js";
 import type { CommitPushInput } from "../../../pipelines/src/gitops/git.js";
 import { commitPush } from "../../../pipelines/src/gitops/git.js";
 import { parseTargets } from "../../../pipelines/src/gitops/input.js";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
-import { git, removeTree, tempRepo } from "../../helpers/repo.js";
+import { remoteFile, remoteLog, useScratch } from "../../helpers/gitops-remote.js";
+import { git } from "../../helpers/repo.js";
 import { startGitHttpServer } from "./git-http.js";
 import { SSHD, startSshServer } from "./sshd.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  while (dirs.length) removeTree(dirs.pop() as string);
-});
-
-function tmp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-/** A bare repository (what GitHub or Azure Repos hold) whose main branch has `files`. */
-function bareRemote(files: Record<string, string>): string {
-  const work = tempRepo(files);
-  dirs.push(work);
-  const bare = join(tmp("slipway-remote-"), "gitops.git");
-  git(work, "clone", "-q", "--bare", work, bare);
-  return bare;
-}
-
-/** Reads a file at the tip of the remote's main. */
-function remoteFile(bare: string, path: string): string {
-  return git(bare, "show", `main:${path}`);
-}
-
-function remoteLog(bare: string): string[] {
-  return git(bare, "log", "--format=%H %P", "main").trim().split("\n");
-}
+const { tmp, bareRemote } = useScratch();
 
 /** Another writer: clone, change, commit, push. Returns the new remote tip. */
 function otherWriter(bare: string, files: Record<string, string>): string {

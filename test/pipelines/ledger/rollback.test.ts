@@ -1,33 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
-import { git, removeTree, tempRepo } from "../../helpers/repo.js";
+import { remoteFile, remoteLog, remoteTip, useScratch } from "../../helpers/gitops-remote.js";
+import { git } from "../../helpers/repo.js";
 import { startGitHttpServer } from "../gitops/git-http.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  while (dirs.length) removeTree(dirs.pop() as string);
-});
-
-function tmp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-function bareRemote(files: Record<string, string>): string {
-  const work = tempRepo(files);
-  dirs.push(work);
-  const bare = join(tmp("slipway-remote-"), "gitops.git");
-  git(work, "clone", "-q", "--bare", work, bare);
-  return bare;
-}
-
-const tip = (bare: string): string => git(bare, "rev-parse", "main").trim();
-const remoteFile = (bare: string, path: string): string => git(bare, "show", `main:${path}`);
-const remoteLog = (bare: string): string[] => git(bare, "log", "--format=%H %P", "main").trim().split("\n");
+const { tmp, bareRemote } = useScratch();
 
 const REG = "myacr.azurecr.io/shop";
 const digest = (c: string): string => `sha256:${c.repeat(64)}`;
@@ -93,7 +72,7 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
       await ok(["ledger", "mark", ...base, "--id", String(n), "--status", n === 2 ? "verified" : "failed"]);
     }
     for (const [path, content] of Object.entries(release(3).files)) expect(remoteFile(bare, path)).toBe(content);
-    const before = tip(bare);
+    const before = remoteTip(bare);
     const commits = remoteLog(bare).length;
 
     const out = await ok(["rollback", ...base]);
@@ -109,7 +88,7 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     ]);
     // One new commit, on top of the old tip (never a force-push), history linear.
     expect(remoteLog(bare)).toHaveLength(commits + 1);
-    expect(remoteLog(bare)[0]?.split(" ")).toEqual([tip(bare), before]);
+    expect(remoteLog(bare)[0]?.split(" ")).toEqual([remoteTip(bare), before]);
     git(bare, "merge-base", "--is-ancestor", before, "main");
     expect(git(bare, "diff", "--name-only", before, "main").trim().split("\n").sort()).toEqual([".slipway/ledger/prod.json", "clusters/prod/api.yaml", "clusters/prod/worker.yaml"]);
     expect(git(bare, "log", "-1", "--format=%B", "main")).toContain("Slipway-Source-Commit: 2222222222222222222222222222222222222222");
@@ -122,7 +101,7 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     expect(ledger.entries[3]?.images).toEqual(ledger.entries[1]?.images);
     const shown = JSON.parse(await ok(["ledger", "show", ...base, "--json"])) as { entries: unknown[]; commit: string };
     expect(shown.entries).toEqual(ledger.entries);
-    expect(shown.commit).toBe(tip(bare));
+    expect(shown.commit).toBe(remoteTip(bare));
 
     // Twice: already at release 2, no commit.
     const again = await ok(["rollback", ...base]);
@@ -135,16 +114,16 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     const cwd = tmp("slipway-cwd-");
     const base = ["--repo", bare, "--branch", "main", "--env", "prod"];
     expect((await cli(["ledger", "record", ...base, "--source-sha", SRC[0] as string, ...release(1).sets.flatMap((s) => ["--set", s]), "--status", "failed"], cwd)).code).toBe(0);
-    const before = tip(bare);
+    const before = remoteTip(bare);
     const result = await cli(["rollback", ...base], cwd);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("SLIPWAY_ROLLBACK_NOTHING_VERIFIED");
     expect(result.stderr).toContain("prod");
-    expect(tip(bare)).toBe(before);
+    expect(remoteTip(bare)).toBe(before);
     // Another environment has no ledger at all: same answer.
     const other = await cli(["rollback", "--repo", bare, "--branch", "main", "--env", "staging"], cwd);
     expect(other.code).toBe(2);
-    expect(tip(bare)).toBe(before);
+    expect(remoteTip(bare)).toBe(before);
   });
 
   it("a malformed ledger is an error naming the file and the field; nothing is pushed", async () => {
@@ -152,7 +131,7 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     const bare = bareRemote({ ...release(1).files, ".slipway/ledger/prod.json": JSON.stringify(bad, null, 2) });
     const cwd = tmp("slipway-cwd-");
     const base = ["--repo", bare, "--branch", "main", "--env", "prod"];
-    const before = tip(bare);
+    const before = remoteTip(bare);
     for (const argv of [
       ["ledger", "record", ...base, "--source-sha", SRC[1] as string, ...release(2).sets.flatMap((s) => ["--set", s]), "--status", "pending"],
       ["ledger", "mark", ...base, "--id", "1", "--status", "verified"],
@@ -163,7 +142,7 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("SLIPWAY_LEDGER_INVALID: .slipway/ledger/prod.json");
       expect(result.stderr).toContain("entries[0].status");
-      expect(tip(bare)).toBe(before);
+      expect(remoteTip(bare)).toBe(before);
     }
   });
 
@@ -172,7 +151,7 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     const cwd = tmp("slipway-cwd-");
     const base = ["--repo", bare, "--branch", "main", "--env", "prod"];
     expect((await cli(["ledger", "record", ...base, "--source-sha", SRC[0] as string, ...release(1).sets.flatMap((s) => ["--set", s]), "--status", "pending"], cwd)).code).toBe(0);
-    const before = tip(bare);
+    const before = remoteTip(bare);
     const cases: Array<[string[], string]> = [
       [["ledger", "mark", ...base, "--id", "7", "--status", "verified"], "SLIPWAY_LEDGER_ENTRY_NOT_FOUND"],
       [["ledger", "record", ...base, "--source-sha", SRC[1] as string, "--set", `${REG}/api=2.0.0`, "--status", "pending"], "has no digest"],
@@ -183,7 +162,7 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
       const result = await cli(argv, cwd);
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toContain(expected);
-      expect(tip(bare)).toBe(before);
+      expect(remoteTip(bare)).toBe(before);
     }
   });
 
