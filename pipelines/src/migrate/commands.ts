@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand, type Io } from "../cli/command.js";
-import { commandConfig } from "../cli/output.js";
+import { commandConfig, printResult } from "../cli/output.js";
 import { EXIT, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, usageError, type ExitCode } from "../errors.js";
 import { run, revert, status, type RunReport } from "./engine.js";
 import { renderFinding, renderRun, renderStatus } from "./render.js";
@@ -83,8 +83,8 @@ function settings(values: Flags, io: Io, usage: string) {
   };
 }
 
-function emit(report: RunReport, json: boolean | undefined, write: (t: string) => void): ExitCode {
-  write(json ? `${JSON.stringify(report, null, 2)}\n` : renderRun(report));
+function emit(report: RunReport, json: boolean | undefined, io: Io): ExitCode {
+  printResult(io, json, report, () => renderRun(report));
   if (report.status === "blocked" && report.safety) {
     throw migrateDestructiveBlocked(report.safety.findings.length + report.safety.trialFailures.length, [
       ...report.safety.findings.map(renderFinding),
@@ -114,7 +114,7 @@ export const migrateStatus = defineCommand({
     // A broken slipway.yaml fails status as it fails run and revert.
     migrateConfig(values, io);
     const report = await status(path, io.env.DATABASE_URL || undefined);
-    io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+    printResult(io, values.json, report, () => renderStatus(report));
     return EXIT.ok;
   },
 });
@@ -128,7 +128,7 @@ export const migrateRun = defineCommand({
     const path = dataSourcePath(values, io.cwd, runUsage);
     const options = settings(values, io, runUsage);
     const report = await run(path, io.env.DATABASE_URL || undefined, options);
-    return emit(report, values.json, io.stdout);
+    return emit(report, values.json, io);
   },
 });
 
@@ -142,7 +142,7 @@ export const migrateRevert = defineCommand({
     const options = settings(values, io, revertUsage);
     if (options.to === undefined && options.count === undefined) throw usageError("revert needs --to NAME or --count N", revertUsage);
     const report = await revert(path, io.env.DATABASE_URL || undefined, options);
-    return emit(report, values.json, io.stdout);
+    return emit(report, values.json, io);
   },
 });
 
