@@ -1,9 +1,10 @@
 // Running commands in containers and reading how they ended. Dagger API only; the decisions about what
 // an outcome means stay in the CLI (exit codes, JSON) and in the pure files (cli.ts and friends).
-import { ExecError, ReturnType } from "@dagger.io/dagger";
+import { ReturnType } from "@dagger.io/dagger";
 import type { Container } from "@dagger.io/dagger";
 
 import { cliFailure, runId } from "./cli.js";
+import { isExecError } from "./errors.js";
 import type { CliRun } from "./cli.js";
 
 /** Where a source directory is mounted in every container. */
@@ -36,7 +37,7 @@ export async function runCommand(ctr: Container, command: string[]): Promise<{ r
     const [exitCode, stdout, stderr] = await Promise.all([container.exitCode(), container.stdout(), container.stderr()]);
     return { run: { exitCode, stdout, stderr }, container };
   } catch (error) {
-    if (error instanceof ExecError && sameCommand(error.cmd, command)) {
+    if (isExecError(error) && sameCommand(error.cmd, command)) {
       return { run: { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr }, container: ctr };
     }
     throw error;

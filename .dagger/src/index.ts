@@ -5,9 +5,10 @@
  * Dockerfiles, and a toolkit container (pipelines/Dockerfile) that runs the `slipway` CLI, where every
  * decision is made.
  */
-import { argument, check, dag, ExecError, func, GraphQLRequestError, object } from "@dagger.io/dagger";
+import { argument, check, dag, func, object } from "@dagger.io/dagger";
 import type { Container, Directory, File, Platform, Secret } from "@dagger.io/dagger";
 
+import { isApiError, isExecError } from "./errors.js";
 import { SRC } from "./exec.js";
 import { bump, markRelease, migrateService, publishServices, recordRelease, rollback, verify, withIdentity } from "./release.js";
 import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
@@ -53,7 +54,7 @@ async function settle(step: string, command: string[], ctr: Container): Promise<
     await ctr.sync();
     return { status: STEP.passed };
   } catch (error) {
-    if (error instanceof ExecError) {
+    if (isExecError(error)) {
       return { status: STEP.failed, failure: describeFailure(step, command, error.exitCode, error.stdout, error.stderr) };
     }
     throw error;
@@ -709,7 +710,7 @@ export class Slipway {
     try {
       stdout = await this.toolkit().withMountedDirectory(SRC, source).withWorkdir(SRC).withExec(command).stdout();
     } catch (error) {
-      if (error instanceof ExecError) {
+      if (isExecError(error)) {
         // The CLI prints its SLIPWAY_* error on stderr; pass it on as the reason.
         throw new Error(describeFailure("plan", command, error.exitCode, "", error.stderr));
       }
@@ -769,10 +770,10 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
       await container.sync();
       return { status: IMAGE.built, container };
     } catch (error) {
-      if (error instanceof ExecError) {
+      if (isExecError(error)) {
         return { status: IMAGE.failed, failure: describeFailure("image", command, error.exitCode, error.stdout, error.stderr) };
       }
-      if (error instanceof GraphQLRequestError) {
+      if (isApiError(error)) {
         // A Dockerfile error (bad syntax, missing COPY source, failed RUN) may come back as a plain API error.
         return { status: IMAGE.failed, failure: `image: \`${command.join(" ")}\` failed: ${error.message}` };
       }

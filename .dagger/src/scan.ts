@@ -1,9 +1,10 @@
 // The security gates (issue 3): run the pinned scanners that `slipway scan argv` describes, then let
 // `slipway scan gate` decide from their JSON. Scanner exit codes are never read as a verdict.
-import { CacheSharingMode, dag, ExecError, func, object, ReturnType } from "@dagger.io/dagger";
+import { CacheSharingMode, dag, func, object, ReturnType } from "@dagger.io/dagger";
 import type { Container, Directory, File } from "@dagger.io/dagger";
 
 import { cliFailure } from "./cli.js";
+import { isExecError } from "./errors.js";
 import { cliStdout, fresh, runCommand, SRC, TOOLKIT_USER } from "./exec.js";
 import { describeFailure, tail } from "./report.js";
 import { GATE_OUT, gateCommand, gateFailure, parseGate, parseScannerRun, reportDir, SCAN_OUT, scannerArgvCommand } from "./scan-cli.js";
@@ -117,7 +118,7 @@ async function runScanner(run: ScannerRun, input: ScanInput): Promise<ScannerRes
   try {
     return { run, container: await ran.sync() };
   } catch (error) {
-    if (error instanceof ExecError) {
+    if (isExecError(error)) {
       throw new Error(`SLIPWAY_SCAN_ERROR: ${describeFailure(run.scanner, run.argv, error.exitCode, "", error.stderr)}`);
     }
     throw error;
