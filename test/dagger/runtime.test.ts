@@ -2,11 +2,13 @@
 // the runtime's bundled SDK only, typechecked with its tsconfig rewrite, and every file executed by Node's
 // own ESM linker. The introspection test only scans the sources; this one is what a first `dagger call`
 // does.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BUNDLED_SDK, importInNode, prepareRuntimeModule, repoRoot, TypecheckError } from "./runtime/bundle.js";
+import { runtimeSetup } from "./runtime/setup.js";
+import type { PackageJson, RuntimeSetup } from "./runtime/setup.js";
 
 describe(".dagger (as the 0.21 runtime loads it)", () => {
   it("typechecks against the bundled SDK and every file links and runs under Node's ESM loader", async () => {
@@ -42,4 +44,22 @@ describe(".dagger (as the 0.21 runtime loads it)", () => {
     for (const name of [...values, "dag", "Container", "ReturnType", "CacheSharingMode"]) expect(exported[name], name).toBeDefined();
     for (const name of ["ExecError", "GraphQLRequestError", "up", "DaggerSDKError"]) expect(exported[name], name).toBeUndefined();
   }, 120_000);
+});
+
+describe(".dagger/package.json (as the 0.21 runtime sets the module up)", () => {
+  it("selects the bundled SDK and yarn 1.22.22, runs no setup and installs nothing on a fresh engine", () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, ".dagger/package.json"), "utf8")) as PackageJson;
+    const files = readdirSync(join(repoRoot, ".dagger"));
+    expect(runtimeSetup(pkg, files)).toEqual({ runtime: "node", sdkLib: "bundle", packageManager: "yarn", version: "1.22.22", setup: [] });
+  });
+
+  it.each<[string, PackageJson | undefined, string[], Partial<RuntimeSetup>]>([
+    ["no package.json: yarn install (needs the registry)", undefined, [], { packageManager: "yarn", install: ["yarn", "install", "--prod"] }],
+    ["no typescript dependency", { dependencies: {} }, [], { install: ["yarn", "install", "--prod"] }],
+    ["another typescript", { dependencies: { typescript: "5.8.2" } }, [], { install: ["yarn", "install", "--prod"] }],
+    ["an npm lockfile: npm 10.7.0 reinstalled unless the image has it", { dependencies: { typescript: "5.9.3" } }, ["package-lock.json"], { packageManager: "npm", setup: [["sh", "-c", "npm -v | grep -qx 10\\.7\\.0 || npm install -g npm@10.7.0"]] }],
+    ["@dagger.io/dagger as a dependency: not the bundle", { dependencies: { typescript: "5.9.3", "@dagger.io/dagger": "0.21.9" } }, [], { sdkLib: "remote", install: ["yarn", "install", "--prod"] }],
+  ])("%s", (_, pkg, files, expected) => {
+    expect(runtimeSetup(pkg, files)).toMatchObject(expected);
+  });
 });
