@@ -666,6 +666,8 @@ export class Slipway {
     oidcRequestUri?: string,
     /** azure-pipelines: $(System.AccessToken). */
     systemAccessToken?: Secret,
+    /** azure-pipelines: the `idToken` that AzureCLI@2 exposes with addSpnToEnvironment: true (instead of a service connection id). */
+    idToken?: Secret,
     /** A repository whose slipway.yaml `rollout:` section sets timeout and fail-fast thresholds. */
     @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
     source?: Directory,
@@ -674,7 +676,7 @@ export class Slipway {
       withIdentity(
         ctr,
         { tenantId, clientId, oidcRequestUrl, serviceConnectionId, oidcRequestUri },
-        { clientSecret, federatedToken, oidcRequestToken, systemAccessToken },
+        { clientSecret, federatedToken, oidcRequestToken, systemAccessToken, idToken },
       );
     const input = {
       namespace,

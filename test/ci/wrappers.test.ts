@@ -119,6 +119,26 @@ describe("ci/ wrappers", () => {
     for (const job of Object.values(gh.jobs)) {
       const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout"));
       expect(checkout?.with?.["fetch-depth"]).toBe(0);
+      // actions/checkout otherwise keeps the job's token in .git/config, and the source goes into containers.
+      expect(checkout?.with?.["persist-credentials"]).toBe(false);
+    }
+  });
+
+  // The toolkit container sees nothing of the runner's environment (shared/DAGGER-0.21.md, exec env), and
+  // has no `az`: an Entra ID kubeconfig only works with the job's federated identity passed explicitly.
+  it.each([
+    ["ci/github/slipway.yml", "github-oidc", "--oidc-request-token"],
+    ["ci/azure-devops/azure-pipelines.yml", "azure-pipelines", "--id-token"],
+  ])("%s passes the job's federated identity to verify-rollout", (file, mode, secretFlag) => {
+    // The whole command line (daggerCalls stops at a `)`, which Azure DevOps macros contain).
+    const text = readFileSync(join(REPO_ROOT, file), "utf8").replace(/\\\n\s*/g, " ");
+    const calls = [...text.matchAll(/call (verify-rollout[^\n]*)/g)].map((m) => m[1] as string);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call).toContain(`--azure-identity ${mode}`);
+      expect(call).toMatch(/--tenant-id \S+/);
+      expect(call).toMatch(/--client-id \S+/);
+      expect(call).toContain(`${secretFlag} env:`);
     }
   });
 });
