@@ -1,0 +1,179 @@
+// The Dagger module end to end: the real SDK client (`dag`, @dagger.io/dagger 0.21.9) against the Dagger
+// API stand-in (test/standins/dagger), backed by a real Docker engine. First the engine semantics the
+// module relies on (shared/DAGGER-0.21.md), then the module's own functions on this repository.
+//
+// One engine, one base image and one stand-in for the whole file (a single toolkit build serves every
+// function). Needs what test/images needs (root, dockerd, debootstrap): with CI=true a missing one fails
+// the file; otherwise it is skipped with the reason.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dag, ReturnType } from "@dagger.io/dagger";
+import { tempTree } from "../../helpers/repo.js";
+import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, startWorld } from "./world.js";
+import type { World } from "./world.js";
+
+const missing = e2eMissing();
+const TITLE = "the Dagger module through the real SDK against the Dagger API stand-in";
+if (missing !== undefined && process.env.CI === "true") {
+  describe("test/dagger/e2e requirements", () => {
+    it("has root, dockerd, docker and debootstrap (CI=true never skips)", () => {
+      expect.fail(`the Dagger e2e tests cannot run: ${missing}`);
+    });
+  });
+} else if (missing !== undefined) {
+  console.warn(`SKIPPED test/dagger/e2e (${TITLE}): ${missing}`);
+}
+
+describe.skipIf(missing !== undefined)(TITLE, () => {
+  let world: World;
+  const started = performance.now();
+  /** Every text the tests saw (outputs, errors, files): no canary may appear in any. */
+  const seen: string[] = [];
+  const look = <T>(value: T): T => {
+    seen.push(typeof value === "string" ? value : value instanceof Error ? `${value.message}\n${JSON.stringify(value)}` : JSON.stringify(value));
+    return value;
+  };
+
+  beforeAll(async () => {
+    world = await startWorld();
+  }, 10 * 60_000);
+
+  afterAll(async () => {
+    if (world) {
+      // No secret given to the session shows in anything a test read.
+      for (const secret of world.dagger.secrets()) for (const text of seen) expect(text.includes(secret), "a secret value leaked into an output").toBe(false);
+      await world.stop();
+    }
+    console.log(`test/dagger/e2e: ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
+  }, 120_000);
+
+  describe("engine semantics (test/standins/dagger)", () => {
+    const base = () => dag.container().from(BASE_IMAGE);
+
+    it("runs a command in a container from the base image and returns its stdout", async () => {
+      const out = await inSession(() => base().withExec(["node", "-e", "console.log(process.version)"]).stdout());
+      expect(out).toBe(`${process.version}\n`);
+    });
+
+    it("an exec sees only the container's environment, not the caller's", async () => {
+      const leaked = canary("runner-env");
+      process.env.AZURE_CLIENT_SECRET = leaked;
+      try {
+        const env = look(await inSession(() => base().withEnvVariable("MINE", "yes").withExec(["env"]).stdout()));
+        expect(env).toMatch(/^MINE=yes$/m);
+        expect(env).toMatch(/^PATH=/m);
+        expect(env).not.toContain("AZURE_CLIENT_SECRET");
+        expect(env).not.toContain(leaked);
+      } finally {
+        delete process.env.AZURE_CLIENT_SECRET;
+      }
+    });
+
+    it("a failed exec raises the SDK's own ExecError with command, exit code and both outputs", async () => {
+      const cmd = ["sh", "-c", "echo out; echo err >&2; exit 3"];
+      const error = await inSession(() => rejection(base().withExec(cmd).sync()));
+      expect(error.name).toBe("ExecError");
+      expect({ cmd: error.cmd, exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr }).toEqual({ cmd, exitCode: 3, stdout: "out\n", stderr: "err\n" });
+      expect(error.message).toContain("exit code: 3");
+    });
+
+    it("expect: ANY accepts 0-127 and 192-255; a signal exit (137) still raises", async () => {
+      const codes = await inSession(async () => {
+        const out: Record<number, number | string> = {};
+        for (const code of [0, 3, 127, 200]) out[code] = await base().withExec(["sh", "-c", `exit ${code}`], { expect: ReturnType.Any }).exitCode();
+        const killed = await rejection(base().withExec(["sh", "-c", "kill -9 $$"], { expect: ReturnType.Any }).sync());
+        out[137] = `${killed.name} ${String(killed.exitCode)}`;
+        return out;
+      });
+      expect(codes).toEqual({ 0: 0, 3: 3, 127: 127, 200: 200, 137: "ExecError 137" });
+    });
+
+    it("an ExecError keeps the last 100 KiB of the output", async () => {
+      const script = "i=0; while [ $i -lt 3000 ]; do echo line-$i-padding-padding-padding-padding-padding-padding-padding-padding; i=$((i+1)); done; echo LAST; exit 1";
+      const error = await inSession(() => rejection(base().withExec(["sh", "-c", script]).sync()));
+      const stdout = String(error.stdout);
+      expect(Buffer.byteLength(stdout)).toBeLessThanOrEqual(100 * 1024);
+      expect(Buffer.byteLength(stdout)).toBeGreaterThan(90 * 1024);
+      expect(stdout.endsWith("LAST\n")).toBe(true);
+      expect(stdout).not.toContain("line-0-");
+    });
+
+    it("secret values given as env or file are scrubbed from stdout and stderr, also in an ExecError", async () => {
+      const value = canary("secret-scrub");
+      const [env, file, error] = await inSession(async () => {
+        const secret = dag.setSecret("scrub", value);
+        const withSecret = base().withSecretVariable("TOKEN", secret).withMountedSecret("/run/token", secret);
+        return Promise.all([
+          withSecret.withExec(["sh", "-c", "echo token=$TOKEN"]).stdout(),
+          withSecret.withExec(["sh", "-c", "cat /run/token >&2"]).stderr(),
+          rejection(withSecret.withExec(["sh", "-c", "echo $TOKEN; exit 4"]).sync()),
+        ]);
+      });
+      expect(look(env)).toBe("token=***\n");
+      expect(look(file)).toBe("***");
+      look(error);
+      expect(error.stdout).toBe("***\n");
+    });
+
+    it("working directory and user come from the image config; ENTRYPOINT is skipped unless useEntrypoint", async () => {
+      const context = tempTree({ Dockerfile: `FROM ${BASE_IMAGE}\nWORKDIR /app\nUSER node\nENTRYPOINT ["echo", "entrypoint"]\n` });
+      const [pwd, user, withEntrypoint] = await inSession(async () => {
+        const image = dag.host().directory(context).dockerBuild();
+        return Promise.all([
+          image.withExec(["pwd"]).stdout(),
+          image.withExec(["id", "-un"]).stdout(),
+          image.withExec(["args"], { useEntrypoint: true }).stdout(),
+        ]);
+      });
+      expect([pwd, user, withEntrypoint]).toEqual(["/app\n", "node\n", "entrypoint args\n"]);
+    });
+
+    it("mounts and copied directories take the owner given", async () => {
+      const dir = tempTree({ "f.txt": "x" });
+      const owners = await inSession(async () => {
+        const source = dag.host().directory(dir);
+        const ctr = base()
+          .withMountedDirectory("/mounted", source, { owner: "node" })
+          .withDirectory("/copied", source, { owner: "10001:10001" })
+          .withMountedCache("/cache", dag.cacheVolume(`owner-${canary("vol")}`), { owner: "node" });
+        return ctr.withExec(["stat", "-c", "%U %u:%g", "/mounted/f.txt", "/copied/f.txt", "/cache"]).stdout();
+      });
+      expect(owners.trim().split("\n")).toEqual(["node 1000:1000", "UNKNOWN 10001:10001", "node 1000:1000"]);
+    });
+
+    it("dockerBuild filters the context by <dockerfile>.dockerignore, else .dockerignore, else not at all (.git included)", async () => {
+      const token = canary("git-config-token");
+      const files = {
+        ".git/config": `[http]\n\textraheader = AUTHORIZATION: basic ${token}\n`,
+        "app.txt": "app",
+        "notes.md": "notes",
+        "build/Dockerfile": `FROM ${BASE_IMAGE}\nCOPY . /ctx\nRUN cd /ctx && find . -type f | sort > /files.txt\n`,
+      };
+      const none = tempTree(files);
+      const root = tempTree({ ...files, ".dockerignore": ".git\n" });
+      const specific = tempTree({ ...files, ".dockerignore": ".git\n", "build/Dockerfile.dockerignore": "notes.md\n.git\n" });
+      const listed = await inSession(() =>
+        Promise.all([none, root, specific].map((dir) => dag.host().directory(dir).dockerBuild({ dockerfile: "build/Dockerfile" }).file("/files.txt").contents())),
+      );
+      // Without an ignore file the CI token in .git/config is in the image: what the engine does too.
+      expect(listed[0]?.split("\n")).toContain("./.git/config");
+      expect(listed[1]?.split("\n")).not.toContain("./.git/config");
+      expect(listed[1]?.split("\n")).toContain("./notes.md");
+      expect(listed[2]?.split("\n")).not.toContain("./notes.md");
+      expect(listed[2]?.split("\n")).not.toContain("./.git/config");
+      expect(listed[2]?.split("\n")).toContain("./app.txt");
+    });
+
+    it("dockerBuild refuses a `# syntax=` frontend other than docker/dockerfile", async () => {
+      const context = tempTree({ Dockerfile: `# syntax=example.com/frontend:1\nFROM ${BASE_IMAGE}\n` });
+      const error = await inSession(() => rejection(dag.host().directory(context).dockerBuild().sync()));
+      expect(error.name).toBe("GraphQLRequestError");
+      expect(error.message).toMatch(/unsupported frontend example\.com\/frontend:1/);
+    });
+
+    it("an unknown field fails the call loudly", async () => {
+      const error = await inSession(() => rejection(base().withExec(["true"]).combinedOutput()));
+      expect(error.name).toBe("GraphQLRequestError");
+      expect(error.message).toMatch(/Cannot query field "combinedOutput"/);
+    });
+  });
+});
