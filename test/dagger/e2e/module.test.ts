@@ -6,10 +6,23 @@
 // function). Needs what test/images needs (root, dockerd, debootstrap): with CI=true a missing one fails
 // the file; otherwise it is skipped with the reason.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { dag, ReturnType } from "@dagger.io/dagger";
+import type { Directory } from "@dagger.io/dagger";
+import { Slipway } from "../../../.dagger/src/index.js";
 import { tempTree } from "../../helpers/repo.js";
-import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, startWorld } from "./world.js";
+import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, REPO_ROOT, startWorld } from "./world.js";
 import type { World } from "./world.js";
+
+/**
+ * What the runtime would pass: `@argument({ ignore })` of the constructor's toolkitSource and of the
+ * functions' `source` (.dagger/src/index.ts); a test calling the class directly applies them itself.
+ */
+const TOOLKIT_IGNORE = ["**/node_modules", "**/.git", "**/dist", "**/coverage", "**/*.log", ".tmp", ".dagger", "test", "services", "ci"];
+const SOURCE_IGNORE = ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"];
+const repoHead = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 
 const missing = e2eMissing();
 const TITLE = "the Dagger module through the real SDK against the Dagger API stand-in";
@@ -175,5 +188,77 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
       expect(error.name).toBe("GraphQLRequestError");
       expect(error.message).toMatch(/Cannot query field "combinedOutput"/);
     });
+  });
+
+  describe("module functions on this repository (.dagger/src/index.ts Slipway)", () => {
+    const slipway = () => new Slipway(dag.host().directory(REPO_ROOT, { exclude: TOOLKIT_IGNORE }));
+    const source = (dir = REPO_ROOT): Directory => dag.host().directory(dir, { exclude: SOURCE_IGNORE });
+
+    it("toolkit: pipelines/Dockerfile built by dockerBuild runs the slipway CLI as uid 10001", async () => {
+      const [help, uid, user] = await inSession(async () => {
+        const toolkit = slipway().toolkit();
+        return Promise.all([toolkit.withExec(["slipway", "--help"]).stdout(), toolkit.withExec(["id", "-u"]).stdout(), toolkit.user()]);
+      });
+      expect(help).toMatch(/slipway plan/);
+      expect(help).toMatch(/slipway migrate run/);
+      expect(uid).toBe("10001\n");
+      expect(user).toBe("10001:10001");
+    }, 15 * 60_000);
+
+    it("build: the api image from its Dockerfile, OCI labels from the repository's HEAD, runs as 10001", async () => {
+      const [revision, title, uid, main] = await inSession(async () => {
+        const image = await slipway().build(source(), "api");
+        return Promise.all([
+          image.label("org.opencontainers.image.revision"),
+          image.label("org.opencontainers.image.title"),
+          image.withExec(["id", "-u"]).stdout(),
+          image.withExec(["ls", "dist/main.js"]).stdout(),
+        ]);
+      });
+      expect(revision).toBe(repoHead(REPO_ROOT));
+      expect(title).toBe("api");
+      expect(uid).toBe("10001\n");
+      expect(main).toBe("dist/main.js\n");
+    }, 15 * 60_000);
+
+    it("build: an unknown service is the CLI's coded error", async () => {
+      const error = await inSession(() => rejection(slipway().build(source(), "nope")));
+      expect(error.message).toMatch(/SLIPWAY_\w+/);
+      expect(error.message).toContain("nope");
+    }, 15 * 60_000);
+
+    it("test: lints and tests the worker and returns the summary", async () => {
+      const summary = await inSession(() => slipway().test(source(), "worker"));
+      expect(summary).toMatch(/worker\s*\|\s*passed\s*\|\s*passed/);
+      expect(summary).toMatch(/PASSED: 1 service\(s\) checked/);
+    }, 20 * 60_000);
+
+    it("ci (scan off) on a copy with a failing worker test: api passes everything, worker's test failed, summary and report agree", async () => {
+      const copy = tempTree({});
+      cpSync(REPO_ROOT, copy, { recursive: true, filter: (src) => !/\/(node_modules|dist|coverage)(\/|$)/.test(src.slice(REPO_ROOT.length)) });
+      const testFile = join(copy, "services/worker/test/backoff.test.ts");
+      writeFileSync(testFile, readFileSync(testFile, "utf8").replace("toEqual([500, 1_000,", "toEqual([499, 1_000,"));
+      const { passed, services, summary, report } = await inSession(async () => {
+        const run = await slipway().ci(source(copy), undefined, undefined, false);
+        const reportFile = run.report();
+        return {
+          passed: run.passed,
+          services: run.services.map((s) => ({ name: s.name, lint: s.lint, test: s.test, build: s.build, image: s.image, scan: s.scan })),
+          summary: run.summary(),
+          report: await reportFile.contents(),
+        };
+      });
+      expect(passed).toBe(false);
+      expect(services, summary).toEqual([
+        { name: "api", lint: "passed", test: "passed", build: "passed", image: "built", scan: "not run" },
+        { name: "worker", lint: "passed", test: "failed", build: "passed", image: "built", scan: "not run" },
+      ]);
+      expect(summary).toMatch(/FAILED: 1 of 2 service\(s\) failed \(worker\)/);
+      expect(summary).toMatch(/\[worker\] test: .*npm run test -w services\/worker/);
+      expect(summary).toContain("499");
+      const parsed = JSON.parse(report) as { passed: boolean; services: Array<{ name: string; test: string }> };
+      expect(parsed.passed).toBe(false);
+      expect(parsed.services.map((s) => [s.name, s.test])).toEqual([["api", "passed"], ["worker", "failed"]]);
+    }, 30 * 60_000);
   });
 });

@@ -477,10 +477,10 @@ function accepted(expect: string | undefined, code: number): boolean {
 }
 
 async function inspectImage(s: Session, ref: string): Promise<{ id: string; config: ImageConfig }> {
-  const out = await s.docker.run(["image", "inspect", "--format", "{{json .Id}}|{{json .Config}}", ref]);
+  const out = await s.docker.run(["image", "inspect", "--format", "{{json .}}", ref]);
   if (out.code !== 0) throw new Error(`failed to resolve image ${ref}: not in the local engine (nothing can be pulled here): ${out.stderr.trim()}`);
-  const [id = "", config = "{}"] = out.stdout.trim().split("|");
-  return { id: JSON.parse(id) as string, config: JSON.parse(config) as ImageConfig };
+  const image = JSON.parse(out.stdout) as { Id: string; Config: ImageConfig };
+  return { id: image.Id, config: image.Config };
 }
 
 function stateFromImage(id: string, config: ImageConfig): ContainerState {
