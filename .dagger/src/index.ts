@@ -9,7 +9,7 @@ import { argument, check, dag, func, object } from "@dagger.io/dagger";
 import type { Container, Directory, File, Platform, Secret } from "@dagger.io/dagger";
 
 import { isApiError, isExecError } from "./errors.js";
-import { SRC } from "./exec.js";
+import { SRC, TOOLKIT_USER } from "./exec.js";
 import { bump, markRelease, migrateService, publishServices, recordRelease, rollback, verify, withIdentity } from "./release.js";
 import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
 
@@ -76,6 +76,26 @@ function installed(source: Directory): Container {
     .withUser("node")
     .withEnvVariable("CI", "true")
     .withExec(NPM_CI);
+}
+
+/** Where the extra CA certificates go: Debian's update-ca-certificates adds every *.crt found here. */
+const EXTRA_CA = "/usr/local/share/ca-certificates/slipway-extra.crt";
+
+/**
+ * The toolkit trusting extra CAs as well as the public ones. git and OpenSSL read the system bundle, which
+ * `update-ca-certificates` rebuilds with the extra file added (GIT_SSL_CAINFO would replace the public roots
+ * instead); Node keeps its own roots and takes additions from NODE_EXTRA_CA_CERTS (and SLIPWAY_CA_FILE for
+ * the ACR client, pipelines/src/acr/commands.ts).
+ */
+function withCaCertificates(toolkit: Container, ca: File | undefined): Container {
+  if (!ca) return toolkit;
+  return toolkit
+    .withUser("root")
+    .withFile(EXTRA_CA, ca, { permissions: 0o644 })
+    .withExec(["update-ca-certificates"])
+    .withUser(TOOLKIT_USER)
+    .withEnvVariable("NODE_EXTRA_CA_CERTS", EXTRA_CA)
+    .withEnvVariable("SLIPWAY_CA_FILE", EXTRA_CA);
 }
 
 /** The image of one service from its own Dockerfile, labelled. Shared by `build` and `ci`. */
@@ -239,16 +259,25 @@ export class Slipway {
       ignore: ["**/node_modules", "**/.git", "**/dist", "**/coverage", "**/*.log", ".tmp", ".dagger", "test", "services", "ci"],
     })
     toolkitSource: Directory,
+    /**
+     * PEM bundle of extra CA certificates that every toolkit step trusts besides the public ones: a GitOps
+     * server, registry, identity provider or proxy behind a private CA.
+     */
+    caCertificates?: File,
   ) {
     this.toolkitSource = toolkitSource;
+    this.caCertificates = caCertificates;
   }
+
+  /** Extra CA certificates for the toolkit (see the constructor). */
+  caCertificates?: File;
 
   /**
    * The toolkit container: the `slipway` CLI on PATH and git, built from Slipway's pipelines/Dockerfile.
    */
   @func()
   toolkit(): Container {
-    return this.toolkitSource.dockerBuild({ dockerfile: "pipelines/Dockerfile" });
+    return withCaCertificates(this.toolkitSource.dockerBuild({ dockerfile: "pipelines/Dockerfile" }), this.caCertificates);
   }
 
   /**

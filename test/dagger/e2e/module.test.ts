@@ -10,18 +10,12 @@ import { execFileSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dag, ReturnType } from "@dagger.io/dagger";
-import type { Directory } from "@dagger.io/dagger";
-import { Slipway } from "../../../.dagger/src/index.js";
 import { tempTree } from "../../helpers/repo.js";
 import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, REPO_ROOT, startWorld } from "./world.js";
 import type { World } from "./world.js";
+import { moduleFactory } from "./context.js";
+import type { E2E } from "./context.js";
 
-/**
- * What the runtime would pass: `@argument({ ignore })` of the constructor's toolkitSource and of the
- * functions' `source` (.dagger/src/index.ts); a test calling the class directly applies them itself.
- */
-const TOOLKIT_IGNORE = ["**/node_modules", "**/.git", "**/dist", "**/coverage", "**/*.log", ".tmp", ".dagger", "test", "services", "ci"];
-const SOURCE_IGNORE = ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"];
 const repoHead = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 
 const missing = e2eMissing();
@@ -190,9 +184,14 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
     });
   });
 
+  const e2e: E2E = {
+    world: () => world,
+    look,
+    ...moduleFactory(),
+  };
+  const { slipway, source } = e2e;
+
   describe("module functions on this repository (.dagger/src/index.ts Slipway)", () => {
-    const slipway = () => new Slipway(dag.host().directory(REPO_ROOT, { exclude: TOOLKIT_IGNORE }));
-    const source = (dir = REPO_ROOT): Directory => dag.host().directory(dir, { exclude: SOURCE_IGNORE });
 
     it("toolkit: pipelines/Dockerfile built by dockerBuild runs the slipway CLI as uid 10001", async () => {
       const [help, uid, user] = await inSession(async () => {
@@ -261,4 +260,6 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
       expect(parsed.services.map((s) => [s.name, s.test])).toEqual([["api", "passed"], ["worker", "failed"]]);
     }, 30 * 60_000);
   });
+
+  // The release and security functions, each in its own suite module (test/dagger/e2e/*.e2e.ts).
 });
