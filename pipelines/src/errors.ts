@@ -217,6 +217,23 @@ export function sinceNeedsHistory(dir: string): SlipwayError {
   });
 }
 
+/**
+ * A secret scan of the whole history over a shallow clone would read only the commits the clone holds and
+ * still pass: a partial result reported as a verdict. Dagger fetches a module called remotely with depth 1
+ * (core/schema/git.go), so its default `source` is such a clone; so is a CI checkout with fetch-depth 1.
+ */
+export function shallowHistory(dir: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_SHALLOW_HISTORY",
+    message: `${quote(dir)} is a shallow clone: a secret scan of its history would miss every older commit`,
+    details: [
+      "Fetch the full history (GitHub actions/checkout `fetch-depth: 0`; Azure DevOps `fetchDepth: 0`; or `git fetch --unshallow`),",
+      "or pass --since REF (Dagger: --since) to scan only the commits after REF.",
+      "Called remotely (dagger -m github.com/...), pass your repository explicitly: --source .",
+    ],
+  });
+}
+
 export function baseRefNotFound(ref: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_BASE_NOT_FOUND",

@@ -7,7 +7,7 @@ import type { Scanner } from "./argv.js";
 import type { ReportFile } from "./gate.js";
 import { gateJson, gateText, runGate, writeReports } from "./gate.js";
 import type { Tool } from "./model.js";
-import { resolveSinceCommit } from "./since.js";
+import { assertFullHistory, resolveSinceCommit } from "./since.js";
 
 const gateUsage =
   "slipway scan gate [--trivy F]... [--trufflehog F]... [--npm-audit F]... [--osv F]... [--config slipway.yaml] [--sarif OUT] [--junit OUT] [--markdown OUT] [--json]";
@@ -82,6 +82,8 @@ export const scanArgv = defineCommand({
     // The source is mounted at the same absolute path here (the toolkit) and in the scanner's container,
     // so the ref is resolved with git where the user's refs exist, and TruffleHog gets the commit.
     const sinceCommit = values.since === undefined ? undefined : await resolveSinceCommit(paths.source ?? DEFAULT_SOURCE, values.since, argvUsage);
+    // Without --since TruffleHog scans every commit it finds: on a shallow clone that is not the history.
+    if (scanner === "trufflehog" && !values["no-git"] && sinceCommit === undefined) await assertFullHistory(paths.source ?? DEFAULT_SOURCE);
     const run = scannerRun(scanner, config.scan, { ...paths, sinceCommit, git: !values["no-git"] });
     printJson(io, run);
     return EXIT.ok;

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { simpleGit } from "simple-git";
-import { baseRefNotFound, gitFailed, sinceNeedsHistory, sourceNotFound, usageError } from "../errors.js";
+import { baseRefNotFound, gitFailed, shallowHistory, sinceNeedsHistory, sourceNotFound, usageError } from "../errors.js";
 
 /**
  * TruffleHog's `--since-commit`, resolved by us. TruffleHog resolves a name with go-git, not git, in
@@ -52,4 +52,20 @@ export async function resolveSinceCommit(sourceDir: string, ref: string, usage: 
   }
   if (!COMMIT_SHA.test(sha)) throw baseRefNotFound(ref);
   return sha;
+}
+
+/**
+ * Refuses a whole-history scan of a shallow clone (SLIPWAY_SHALLOW_HISTORY, exit 2). A folder that is not
+ * a git repository is left to the scanner (TruffleHog then reports it), and so is a repository git cannot
+ * read: only a clone that git itself calls shallow is refused.
+ */
+export async function assertFullHistory(sourceDir: string): Promise<void> {
+  if (!existsSync(sourceDir) || !statSync(sourceDir).isDirectory()) return;
+  let shallow: string;
+  try {
+    shallow = (await simpleGit({ baseDir: sourceDir }).raw(["rev-parse", "--is-shallow-repository"])).trim();
+  } catch {
+    return;
+  }
+  if (shallow === "true") throw shallowHistory(sourceDir);
 }

@@ -119,6 +119,22 @@ describe("slipway scan argv", () => {
     expect(result.stderr).toContain("fetch-depth: 0");
   });
 
+  it("exits 2 on a whole-history secret scan of a shallow clone, and accepts it with --since", async () => {
+    const upstream = tempRepo({ "README.md": "one\n" });
+    commitAll(upstream, "second", { "README.md": "two\n" });
+    const scratch = tempTree({});
+    dirs.push(upstream, scratch);
+    const shallow = join(scratch, "shallow");
+    git(scratch, "clone", "-q", "--depth", "1", `file://${upstream}`, shallow);
+    const whole = await cli(["scan", "argv", "--scanner", "trufflehog", "--source", shallow], shallow);
+    expect(whole.code).toBe(2);
+    expect(whole.stdout).toBe("");
+    expect(whole.stderr).toMatch(/^SLIPWAY_SHALLOW_HISTORY: ".*shallow" is a shallow clone/);
+    const since = await cli(["scan", "argv", "--scanner", "trufflehog", "--source", shallow, "--since", "HEAD"], shallow);
+    expect(since.stderr).toBe("");
+    expect(since.code).toBe(0);
+  });
+
   it.each([
     ["a ref that would be read as a flag", ["--scanner", "trufflehog", "--source", "/src", "--since=--output=/etc/passwd"], /^SLIPWAY_USAGE: --since "--output=\/etc\/passwd" is not a git ref/],
     ["--since for another scanner", ["--scanner", "osv", "--since", "main"], /^SLIPWAY_USAGE: --since applies only to --scanner trufflehog/],

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveSinceCommit } from "../../../pipelines/src/scan/since.js";
+import { assertFullHistory, resolveSinceCommit } from "../../../pipelines/src/scan/since.js";
 import { commitAll, git, removeTree, tempRepo, tempTree } from "../../helpers/repo.js";
 
 const USAGE = "slipway scan argv --scanner trufflehog [--since REF]";
@@ -61,6 +61,19 @@ describe("pipelines/src/scan/since", () => {
 
   it("does not find the base commit in a shallow clone, and says why", async () => {
     await expect(resolveSinceCommit(shallow, first, USAGE)).rejects.toMatchObject({ code: "SLIPWAY_BASE_NOT_FOUND", message: expect.stringContaining(first) });
+  });
+
+  it("refuses a whole-history scan of a shallow clone (it would pass on one commit), and says how to get the history", async () => {
+    await expect(assertFullHistory(shallow)).rejects.toMatchObject({
+      code: "SLIPWAY_SHALLOW_HISTORY",
+      exitCode: 2,
+      message: expect.stringContaining("shallow clone"),
+      details: expect.arrayContaining([expect.stringContaining("fetch-depth: 0"), expect.stringContaining("--source .")]),
+    });
+    await expect(assertFullHistory(checkout)).resolves.toBeUndefined();
+    // Since a commit the clone has, the range is complete: allowed.
+    const tip = git(shallow, "rev-parse", "HEAD").trim();
+    await expect(resolveSinceCommit(shallow, tip, USAGE)).resolves.toBe(tip);
   });
 
   it.each(["--output=/tmp/pwned", "-n", "main;id", "a b", ""])("refuses %j before it reaches git", async (ref) => {
