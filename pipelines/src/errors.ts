@@ -150,6 +150,17 @@ export function servicePackageMissing(name: string, path: string): SlipwayError 
   });
 }
 
+export function workspaceFileInvalid(file: string, problem: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_WORKSPACE_INVALID",
+    message: `${quote(file)} cannot be read: ${problem}`,
+    details: [
+      "The workspace's packages decide which services are affected by a change; fix the file (pnpm reads it the same way),",
+      "e.g. `packages: [\"services/*\", \"packages/*\", \"!**/test/**\"]`.",
+    ],
+  });
+}
+
 export function serviceDockerfileMissing(name: string, dockerfile: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_SERVICE_NO_DOCKERFILE",

@@ -27,6 +27,8 @@ export const planCommand = defineCommand({
     const { config } = commandConfig(io, values.config, source);
     const result = await plan(source, config, { base: values.base, only: values.service });
     printResult(io, values.json, result, () => renderPlan(result));
+    // With --json stdout stays one JSON document; the warnings are in it and, for a person, on stderr.
+    if (values.json) for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
     return EXIT.ok;
   },
 });

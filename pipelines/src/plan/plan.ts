@@ -6,6 +6,7 @@ import type { Revision } from "../git/revision.js";
 import { currentRevision, isGitRepository } from "../git/revision.js";
 import { baseRefNotFound, gitFailed, notAGitRepository, sourceNotFound, unknownServices } from "../errors.js";
 import type { Service, WorkspacePackage } from "./services.js";
+import { dockerfileWarnings } from "./dockerfile.js";
 import { discoverServices, discoverWorkspacePackages, globMatcher } from "./services.js";
 
 /** Root files whose change affects every service: the dependency graph itself. */
@@ -30,6 +31,8 @@ export interface Plan {
   reasons: Record<string, string[]>;
   /** Files changed since base (empty without base). */
   changed: string[];
+  /** Problems the build will likely hit, e.g. a Dockerfile copying a path its build context lacks. */
+  warnings: string[];
 }
 
 export interface PlanOptions {
@@ -111,6 +114,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
   }
   const selected = (n: string): boolean => !options.only || options.only.length === 0 || options.only.includes(n);
   const revision = await currentRevision(source);
+  const warnings = services.flatMap((s) => dockerfileWarnings(source, s));
 
   if (options.base === undefined) {
     const affected = names.filter(selected);
@@ -122,6 +126,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
       affected,
       reasons: Object.fromEntries(affected.map((n) => [n, ["no --base given: every service is built"]])),
       changed: [],
+      warnings,
     };
   }
   const changed = await changedFilesSince(source, options.base);
@@ -136,6 +141,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
     affected,
     reasons: Object.fromEntries(affected.map((n) => [n, result.reasons[n] ?? []])),
     changed,
+    warnings,
   };
 }
 
@@ -157,6 +163,7 @@ export function renderPlan(p: Plan): string {
       ? `No --base: all ${p.affected.length} services are affected.`
       : `${p.affected.length} of ${p.services.length} services affected since ${p.base} (${p.changed.length} files changed): ${p.affected.join(", ") || "none"}`,
   );
+  for (const warning of p.warnings) out.push(`warning: ${warning}`);
   return `${out.join("\n")}\n`;
 }
 

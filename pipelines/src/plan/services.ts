@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, posix, resolve, sep } from "node:path";
 import picomatch from "picomatch";
 import { globSync } from "tinyglobby";
+import { parseDocument } from "yaml";
 import type { SlipwayConfig } from "../config/schema.js";
 import { SERVICE_NAME_PATTERN } from "../config/schema.js";
 import {
@@ -13,6 +14,7 @@ import {
   serviceNameDuplicate,
   serviceNameInvalid,
   servicePackageMissing,
+  workspaceFileInvalid,
 } from "../errors.js";
 
 export const PACKAGE_MANAGERS = ["npm", "pnpm", "yarn"] as const;
@@ -109,35 +111,53 @@ export function detectPackageManager(root: string, servicePath: string): Package
   return "npm";
 }
 
-/** Workspace globs of the root: package.json `workspaces` (npm, yarn) or pnpm-workspace.yaml `packages`. */
-function workspaceGlobs(root: string): string[] {
+/**
+ * Workspace globs of the root: package.json `workspaces` (npm, yarn; the array or `{ packages }` form) and
+ * pnpm-workspace.yaml `packages`, parsed as the YAML it is (comments, flow sequences, quoting): pnpm reads it
+ * with a YAML parser too (pnpm `workspace/read-manifest`). A `!glob` excludes what an earlier glob matched.
+ */
+export function workspaceGlobs(root: string): string[] {
   const pkg = readPackageJson(root);
   const fromPkg = Array.isArray(pkg?.workspaces) ? pkg.workspaces : (pkg?.workspaces?.packages ?? []);
+  const globs = fromPkg.filter((g): g is string => typeof g === "string");
   const pnpmFile = join(root, "pnpm-workspace.yaml");
   if (isFile(pnpmFile)) {
-    // Only the `packages:` list is read; a tiny line scan avoids a second YAML parse path for one list.
-    const lines = readFileSync(pnpmFile, "utf8").split(/\r?\n/);
-    const start = lines.findIndex((l) => /^packages:\s*$/.test(l));
-    if (start >= 0) {
-      for (const line of lines.slice(start + 1)) {
-        const m = /^\s+-\s+['"]?([^'"#]+?)['"]?\s*$/.exec(line);
-        if (!m) break;
-        fromPkg.push(m[1] as string);
+    const text = readFileSync(pnpmFile, "utf8");
+    const doc = parseDocument(text, { prettyErrors: false });
+    if (doc.errors.length > 0) throw workspaceFileInvalid("pnpm-workspace.yaml", doc.errors[0]?.message ?? "invalid YAML");
+    const manifest: unknown = doc.toJS();
+    const packages = manifest !== null && typeof manifest === "object" ? (manifest as { packages?: unknown }).packages : undefined;
+    if (packages !== undefined && packages !== null) {
+      if (!Array.isArray(packages) || packages.some((g) => typeof g !== "string")) {
+        throw workspaceFileInvalid("pnpm-workspace.yaml", "`packages` must be a list of glob strings");
       }
+      globs.push(...(packages as string[]));
     }
   }
-  return fromPkg;
+  return globs;
+}
+
+/** Does `path` (posix, relative to the root) belong to the workspace the globs describe? Later globs win. */
+export function inWorkspace(globs: string[], path: string): boolean {
+  let member = false;
+  for (const glob of globs) {
+    const negated = glob.startsWith("!");
+    const pattern = glob.replace(/^!/, "").replace(/^\.\//, "").replace(/\/+$/, "");
+    if (picomatch(pattern, { dot: true })(path)) member = !negated;
+  }
+  return member;
 }
 
 export function discoverWorkspacePackages(root: string): WorkspacePackage[] {
-  const globs = workspaceGlobs(root).filter((g) => !g.startsWith("!"));
+  const all = workspaceGlobs(root);
+  const globs = all.filter((g) => !g.startsWith("!"));
   if (globs.length === 0) return [];
   const dirs = globSync(
-    globs.map((g) => g.replace(/\/+$/, "")),
+    globs.map((g) => g.replace(/^\.\//, "").replace(/\/+$/, "")),
     { cwd: root, onlyDirectories: true, ignore: ["**/node_modules/**"], expandDirectories: false },
   );
   const packages: WorkspacePackage[] = [];
-  for (const dir of dirs.sort()) {
+  for (const dir of dirs.map((d) => toPosix(d).replace(/\/$/, "")).filter((d) => inWorkspace(all, d)).sort()) {
     const pkg = readPackageJson(join(root, dir));
     if (!pkg?.name) continue;
     packages.push({ name: pkg.name, path: toPosix(dir).replace(/\/$/, ""), dependencies: allDependencyNames(pkg) });
@@ -161,6 +181,18 @@ function workspaceClosure(deps: string[], byName: Map<string, WorkspacePackage>,
 function insideRoot(root: string, rel: string): boolean {
   const abs = resolve(root, rel);
   return abs === root || abs.startsWith(root + sep);
+}
+
+/**
+ * The build context follows how the repository installs the service. A workspace member is installed from
+ * the workspace root's lockfile, so its Dockerfile needs the root (`COPY package-lock.json`, the shared
+ * packages). Anything else is a project of its own (docker-compose style repositories: each service with its
+ * own package.json, lockfile or none) and builds from its own folder, whatever the root holds. A service with
+ * its own lockfile inside a workspace is installed on its own too.
+ */
+function defaultContext(root: string, path: string, workspace: { globs: string[] }): string {
+  if (hasLockfile(join(root, path))) return path;
+  return inWorkspace(workspace.globs, path) ? "." : path;
 }
 
 interface Candidate {
@@ -217,8 +249,8 @@ export function discoverServices(sourceDir: string, config: SlipwayConfig): Serv
     if (candidates.length === 0) throw noServicesMatched(globs);
   }
 
-  const workspace = discoverWorkspacePackages(root);
-  const byName = new Map(workspace.map((p) => [p.name, p]));
+  const workspace = { globs: workspaceGlobs(root), packages: discoverWorkspacePackages(root) };
+  const byName = new Map(workspace.packages.map((p) => [p.name, p]));
   const seenPaths = new Map<string, string>();
   const services: Service[] = [];
   for (const c of candidates) {
@@ -237,8 +269,7 @@ export function discoverServices(sourceDir: string, config: SlipwayConfig): Serv
     if (pkg === null) throw servicePackageMissing(c.name, c.path);
     const dockerfile = posix.normalize(c.dockerfile ?? posix.join(c.path, "Dockerfile"));
     if (!isFile(join(root, dockerfile))) throw serviceDockerfileMissing(c.name, dockerfile);
-    // A service with its own lockfile builds from its folder; a workspace member needs the root lockfile.
-    const context = posix.normalize(c.context ?? (hasLockfile(join(root, c.path)) ? c.path : "."));
+    const context = posix.normalize(c.context ?? defaultContext(root, c.path, workspace));
     seenPaths.set(c.name, c.path);
     services.push({
       name: c.name,

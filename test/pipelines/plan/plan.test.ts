@@ -176,9 +176,110 @@ describe("pipelines/src/plan/plan", () => {
     });
     expect(result.services.map((s) => [s.name, s.path, s.dockerfile, s.context, s.packageManager])).toEqual([
       ["billing", "tools/billing", "docker/billing.Dockerfile", "tools/billing", "pnpm"],
-      ["edge", "edge", "edge/Dockerfile", ".", "npm"],
-      ["web", "apps/web", "apps/web/Dockerfile", ".", "npm"],
+      // The root declares no workspaces: each is a project of its own and builds from its folder.
+      ["edge", "edge", "edge/Dockerfile", "edge", "npm"],
+      ["web", "apps/web", "apps/web/Dockerfile", "apps/web", "npm"],
     ]);
+  });
+
+  it("builds standalone services (no root package.json, as docker-compose repositories are) from their own folder, lockfile or not", async () => {
+    // The usual compose layout: each service `COPY package*.json ./` then `npm ci`/`npm install` in its folder.
+    const own = "FROM node:20-bookworm-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm install --omit=dev\nCOPY . .\n";
+    const dir = repo({
+      "docker-compose.yml": "services:\n  orders: { build: ./services/orders }\n  payments: { build: ./services/payments }\n",
+      "services/orders/package.json": pkg("orders"),
+      "services/orders/package-lock.json": "{}\n",
+      "services/orders/Dockerfile": own,
+      "services/payments/package.json": pkg("payments"),
+      "services/payments/Dockerfile": own,
+    });
+    const result = await plan(dir, {});
+    expect(result.services.map((s) => [s.name, s.context])).toEqual([["orders", "services/orders"], ["payments", "services/payments"]]);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it("reads pnpm-workspace.yaml as YAML: comments, flow sequences, quoting and negated globs decide the members", async () => {
+    const files = {
+      "package.json": pkg("root", { private: true, packageManager: "pnpm@9.12.0" }),
+      "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+      // Shaped like pnpm's own docs (pnpm.io/pnpm-workspace_yaml): quoted globs, a comment, a negation.
+      "pnpm-workspace.yaml": [
+        "packages:",
+        "  # all services",
+        "  - 'services/*'",
+        '  - "packages/**"   # shared code',
+        "  # not the test fixtures",
+        "  - '!**/fixtures/**'",
+        "catalog:",
+        "  react: ^18",
+        "",
+      ].join("\n"),
+      "packages/shared/package.json": pkg("@acme/shared"),
+      "packages/shared/index.js": "export {};\n",
+      "packages/fixtures/fake/package.json": pkg("@acme/fake"),
+      "packages/fixtures/fake/index.js": "export {};\n",
+      "services/api/package.json": pkg("@acme/api", { dependencies: { "@acme/shared": "workspace:*", "@acme/fake": "workspace:*" } }),
+      "services/api/Dockerfile": DOCKERFILE,
+    };
+    const block = repo(files);
+    commitAll(block, "shared", { "packages/shared/index.js": "export const x = 1;\n" });
+    const viaShared = await plan(block, {}, { base: "HEAD~1" });
+    expect(viaShared.services.map((s) => [s.name, s.context, s.packageManager, s.dependsOn])).toEqual([["api", ".", "pnpm", ["@acme/shared"]]]);
+    expect(viaShared.affected).toEqual(["api"]);
+    // A negated package is not a workspace dependency: changing it affects nothing.
+    commitAll(block, "fixture", { "packages/fixtures/fake/index.js": "export const y = 2;\n" });
+    expect((await plan(block, {}, { base: "HEAD~1" })).affected).toEqual([]);
+    // The same list in flow style.
+    const flow = repo({ ...files, "pnpm-workspace.yaml": "packages: ['services/*', \"packages/**\", '!**/fixtures/**'] # flow\n" });
+    expect((await plan(flow, {})).services.map((s) => s.dependsOn)).toEqual([["@acme/shared"]]);
+  });
+
+  it.each([
+    ["invalid YAML", "packages:\n  - 'services/*\n", /pnpm-workspace\.yaml" cannot be read/],
+    ["packages that is not a list of strings", "packages: services/*\n", /`packages` must be a list of glob strings/],
+  ])("refuses a pnpm-workspace.yaml with %s (exit 2), instead of dropping packages", async (_name, yaml, message) => {
+    const dir = repo({ ...monorepo(), "pnpm-workspace.yaml": yaml });
+    const error = await planError(dir);
+    expect(error.code).toBe("SLIPWAY_WORKSPACE_INVALID");
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(message);
+  });
+
+  it("warns when a Dockerfile copies what its build context does not hold, naming file, line and context", async () => {
+    const dir = repo({
+      ...monorepo(),
+      // A workspace member whose Dockerfile was written for its own folder: builds from the root, where
+      // `src/` is not; the multi-stage COPY --from, the heredoc and the variable are not context paths.
+      "services/api/Dockerfile": [
+        "FROM node:20-bookworm-slim AS build",
+        "WORKDIR /app",
+        "COPY package.json package-lock.json ./",
+        "COPY [\"src\", \"./src\"]",
+        "COPY services/api/src \\",
+        "     ./src2",
+        "COPY *.lock ./",
+        "COPY <<EOF /app/.npmrc",
+        "fund=false",
+        "EOF",
+        "ARG CONFIG=config",
+        "COPY ${CONFIG} ./",
+        "FROM node:20-bookworm-slim",
+        "COPY --from=build /app /app",
+        "ADD https://example.com/ca.pem /etc/ca.pem",
+        "",
+      ].join("\n"),
+    });
+    const result = await plan(dir, {});
+    expect(result.warnings).toEqual([
+      'service "api": services/api/Dockerfile:4 COPY "src" does not exist in the build context "."; set `context` for it in slipway.yaml, or fix the Dockerfile',
+      'service "api": services/api/Dockerfile:7 COPY "*.lock" matches nothing in the build context "."; set `context` for it in slipway.yaml, or fix the Dockerfile',
+    ]);
+    const cliRun = await cli(["plan", "--source", dir, "--json"], dir);
+    expect(cliRun.code).toBe(0);
+    expect(JSON.parse(cliRun.stdout).warnings).toHaveLength(2);
+    expect(cliRun.stderr).toMatch(/^warning: service "api": services\/api\/Dockerfile:4 COPY "src"/m);
+    const table = await cli(["plan", "--source", dir], dir);
+    expect(table.stdout).toMatch(/^warning: service "api": .*:7 COPY "\*\.lock" matches nothing/m);
   });
 
   it.each([
