@@ -78,6 +78,15 @@ function installed(source: Directory): Container {
     .withExec(NPM_CI);
 }
 
+/**
+ * A build context without git metadata. dockerBuild filters the context only by the repository's own
+ * .dockerignore (core/schema/directory.go), so without one `.git`, and the token actions/checkout keeps in
+ * .git/config, would reach `COPY . .` and the image. The build never needs history: OCI labels come from the plan.
+ */
+function withoutGit(context: Directory): Directory {
+  return dag.directory().withDirectory(".", context, { exclude: [".git", "**/.git"] });
+}
+
 /** Where the extra CA certificates go: Debian's update-ca-certificates adds every *.crt found here. */
 const EXTRA_CA = "/usr/local/share/ca-certificates/slipway-extra.crt";
 
@@ -100,7 +109,7 @@ function withCaCertificates(toolkit: Container, ca: File | undefined): Container
 
 /** The image of one service from its own Dockerfile, labelled. Shared by `build` and `ci`. */
 function serviceImage(source: Directory, plan: Plan, service: PlannedService, platform?: Platform): Container {
-  const context = service.context === "." ? source : source.directory(service.context);
+  const context = withoutGit(service.context === "." ? source : source.directory(service.context));
   const image = context.dockerBuild({
     dockerfile: dockerfileInContext(service),
     buildArgs: serviceBuildArgs(service),
@@ -274,8 +283,9 @@ export class Slipway {
 
   /**
    * The toolkit container: the `slipway` CLI on PATH and git, built from Slipway's pipelines/Dockerfile.
+   * Cached for the session only: its base image tag is resolved when it runs and is not part of the cache key.
    */
-  @func()
+  @func({ cache: "session" })
   toolkit(): Container {
     return withCaCertificates(this.toolkitSource.dockerBuild({ dockerfile: "pipelines/Dockerfile" }), this.caCertificates);
   }
@@ -384,8 +394,9 @@ export class Slipway {
 
   /**
    * The image of one service, built from its Dockerfile with OCI labels (the same code path as ci).
+   * Cached for the session only, so a later call builds on the base image its tag names then.
    */
-  @func()
+  @func({ cache: "session" })
   async build(
     /** The repository holding the service. */
     @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
@@ -401,8 +412,9 @@ export class Slipway {
 
   /**
    * Lint and test one service, or all of them, and return the summary; fails when any lint or test fails.
+   * Cached for the session only: a verdict is never replayed from an earlier day or base image.
    */
-  @func()
+  @func({ cache: "session" })
   async test(
     /** The repository holding the services. */
     @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
