@@ -123,12 +123,15 @@ describe("pipelines/src/gitops/yaml-edit (scalars YAML would re-type are quoted)
 
 describe("pipelines/src/gitops/formats/flux-markers (same values as Flux setters)", () => {
   const target = { policy: "flux-system:app", image: "ghcr.io/org/app", tag: "1.2.3" };
+  // The setters of image-automation-controller internal/update/setters.go, from the policy's
+  // status.latestRef (image-reflector-controller api/v1 ImageRef): whole marker = ImageRef.String(),
+  // :tag = Tag, :name = Name, :digest = Digest. A :tag field never receives the digest.
   it.each([
     [null, {}, "ghcr.io/org/app:1.2.3"],
     ["tag", {}, "1.2.3"],
     ["name", {}, "ghcr.io/org/app"],
     [null, { digest: D1 }, `ghcr.io/org/app:1.2.3@${D1}`],
-    ["tag", { digest: D1 }, `1.2.3@${D1}`],
+    ["tag", { digest: D1 }, "1.2.3"],
     ["name", { digest: D1 }, "ghcr.io/org/app"],
     ["digest", { digest: D1 }, D1],
   ] as const)("marker form %s with %o writes %s", (suffix, extra, expected) => {

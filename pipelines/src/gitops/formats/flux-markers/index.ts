@@ -5,12 +5,16 @@ import { objectId, parseYamlFile, scalarText, TextEdits, walk } from "../../yaml
 
 /**
  * Flux image automation setters: a field marked with a line comment `# {"$imagepolicy": "NS:NAME"}`
- * gets the value the policy selects (image-automation-controller `pkg/update/setters.go`):
- *   NS:NAME         -> NAME:TAG, or NAME:TAG@DIGEST when the policy reflects a digest
- *   NS:NAME:tag     -> TAG, or TAG@DIGEST
- *   NS:NAME:name    -> the image name
- *   NS:NAME:digest  -> DIGEST
+ * gets the value the policy selects. image-automation-controller `internal/update/setters.go` defines
+ * one setter per suffix from the policy's `status.latestRef` (image-reflector-controller `api/v1`
+ * `ImageRef{Name, Tag, Digest}`):
+ *   NS:NAME         -> latestRef.String(): NAME:TAG, or NAME:TAG@DIGEST when the policy reflects a digest
+ *   NS:NAME:tag     -> latestRef.Tag: the tag only, never the digest
+ *   NS:NAME:name    -> latestRef.Name
+ *   NS:NAME:digest  -> latestRef.Digest
  * Like kyaml setters, a value a YAML 1.1 reader would re-type is written double-quoted.
+ * One deliberate difference: Flux writes "" into a `:digest` field when the policy has no digest
+ * (digestReflectionPolicy Never); we refuse instead, since that silently drops a pin.
  */
 export const MARKER_TOKEN = '"$imagepolicy"';
 const SUFFIXES = ["tag", "name", "digest"] as const;
@@ -73,7 +77,7 @@ export function markerValue(target: PolicyTarget, suffix: Suffix | null): string
     case null:
       return formatImageRef({ name: target.image, tag: target.tag, digest: target.digest });
     case "tag":
-      return target.digest ? `${target.tag}@${target.digest}` : target.tag;
+      return target.tag;
     case "name":
       return target.image;
     case "digest":
