@@ -25,18 +25,30 @@ export function parseYamlFile(content: string, path: string): Doc[] {
 }
 
 function parseDocs(content: string, path: string): Doc[] {
-  const docs = parseAllDocuments(content, { prettyErrors: true, uniqueKeys: false });
+  // Duplicate keys are refused (the library's default): a YAML 1.2 reader must reject them, and the
+  // readers that accept them disagree with us. Kubernetes (sigs.k8s.io/yaml) and Helm keep the LAST
+  // `image:`, while an edit by position would land on the first, so the bump would pass and change nothing.
+  const docs = parseAllDocuments(content, { prettyErrors: true, uniqueKeys: true });
   // A file that is only comments yields an EmptyStream (not an array).
   if (!Array.isArray(docs)) return [];
   for (const doc of docs) {
     const error = doc.errors[0];
     if (error) {
       const pos = error.linePos?.[0];
-      const text = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      let text = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+      if (error.code === "DUPLICATE_KEY") text = duplicateKeyText(content, pos);
       throw gitopsYamlInvalid(path, `${pos ? `line ${pos.line}, column ${pos.col}: ` : ""}${text}`);
     }
   }
   return docs;
+}
+
+/** `duplicate key "image"`, the key read from the source line the parser points at. */
+function duplicateKeyText(content: string, pos: { line: number; col: number } | undefined): string {
+  const line = pos ? (content.split(/\r?\n/)[pos.line - 1] ?? "") : "";
+  const key = /^\s*(?:-\s+)?("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:#\s][^:#]*?)\s*:(?:\s|$)/.exec(line.slice(pos ? pos.col - 1 : 0))?.[1];
+  const shown = key === undefined ? "a key" : `key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)}`;
+  return `duplicate ${shown} in one mapping (Kubernetes and Helm read the last one; remove the other)`;
 }
 
 /** Follows an alias to its anchored node, so an edit lands where the value is written. */

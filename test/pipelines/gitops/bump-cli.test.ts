@@ -56,6 +56,20 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
     expect(readFileSync(join(dir, "a-good.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
   });
 
+  // Duplicate keys as people write them by mistake: a second `image:` pasted under the first (Kubernetes,
+  // through sigs.k8s.io/yaml, silently keeps the last), and a values override repeated further down.
+  it.each([
+    ["apps/pod.yaml", `${POD("r.io/api:1.0")}    image: r.io/api:0.9\n`, 'line 9, column 5: duplicate key "image" in one mapping'],
+    ["values-prod.yaml", 'image:\n  repository: r.io/api\n  tag: "1.0"\n  pullPolicy: Always\n  "tag": "0.9"\n', "line 5, column 3: duplicate key \"tag\" in one mapping"],
+  ])("%s with a duplicate key is refused (exit 2, file and line named), nothing written", async (file, content, message) => {
+    const dir = tree({ "a-good.yaml": POD("r.io/api:1.0"), [file]: content });
+    const result = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], cwd());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`SLIPWAY_GITOPS_YAML: ${file} is not valid YAML: ${message} (Kubernetes and Helm read the last one; remove the other)`);
+    expect(readFileSync(join(dir, file), "utf8")).toBe(content);
+    expect(readFileSync(join(dir, "a-good.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
+  });
+
   it("--set and --policy disagreeing on one field is refused by verification, nothing written", async () => {
     const marked = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: r.io/api:1.0 # {"$imagepolicy": "flux-system:api"}\n';
     const dir = tree({ "a.yaml": marked });
