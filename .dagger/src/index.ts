@@ -205,6 +205,10 @@ export class CiRun {
   @func()
   unaffected!: string[];
 
+  /** The plan's warnings, e.g. a Dockerfile that copies a path its build context lacks; empty when none. */
+  @func()
+  warnings!: string[];
+
   /** Images of the services whose every step passed (private state behind images()). */
   passedImages!: Container[];
 
@@ -245,6 +249,7 @@ export class CiRun {
       passed: this.passed,
       services: this.services.map((s): ServiceRow => ({ ...s, failures: [...s.failures] })),
       unaffected: this.unaffected,
+      warnings: this.warnings,
       gates: this.gates.map((g): GateRow => ({ name: g.name, status: g.status, failure: g.failure })),
     };
   }
@@ -867,6 +872,7 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
   run.passed = runPassed(run.install, rows, gateRows);
   run.services = rows.map((row) => Object.assign(new ServiceResult(), row));
   run.unaffected = selection.unaffected;
+  run.warnings = plan.warnings;
   run.gates = gateRows.map((g) => Object.assign(new GateResult(), g));
   run.scans = [...gateOutcomes, ...results].flatMap((r) => (r.report ? [r.report] : []));
   run.passedImages = results.flatMap((r) => (r.container && servicePassed(r.row) && run.install !== STEP.failed ? [r.container] : []));

@@ -32,6 +32,8 @@ export type Plan = {
   affected: string[];
   reasons: Record<string, string[]>;
   revision?: PlannedRevision;
+  /** What the plan warns about (a Dockerfile copying what its context lacks); [] from an older CLI. */
+  warnings: string[];
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -66,6 +68,7 @@ export function parsePlan(text: string): Plan {
   }
   if (!isStringArray(raw.affected)) problems.push("affected: expected an array of service names");
   if (raw.reasons !== undefined && !isRecord(raw.reasons)) problems.push("reasons: expected an object");
+  if (raw.warnings !== undefined && !isStringArray(raw.warnings)) problems.push("warnings: expected an array of strings");
   if (!Array.isArray(raw.services)) {
     problems.push("services: expected an array");
   } else {
@@ -114,6 +117,7 @@ export function parsePlan(text: string): Plan {
     services,
     affected: raw.affected as string[],
     reasons: isRecord(raw.reasons) ? (raw.reasons as Record<string, string[]>) : {},
+    warnings: isStringArray(raw.warnings) ? raw.warnings : [],
     ...(isRecord(raw.revision) ? { revision: raw.revision as PlannedRevision } : {}),
   };
 }

@@ -42,6 +42,8 @@ export type RunData = {
   installFailure: string;
   services: ServiceRow[];
   unaffected: string[];
+  /** The plan's warnings (slipway plan `warnings`). */
+  warnings?: string[];
   /** Repository-wide security gates; empty when the run scanned nothing. */
   gates: GateRow[];
   passed: boolean;
@@ -136,6 +138,7 @@ export function renderSummary(run: RunData): string {
   if (run.unaffected.length > 0) {
     parts.push(`Not affected${run.base ? ` since ${run.base}` : ""}: ${run.unaffected.join(", ")}`);
   }
+  for (const warning of run.warnings ?? []) parts.push(`warning: ${warning}`);
   if (run.install === STEP.failed) parts.push(`npm ci failed, nothing could be linted, tested or built:\n${run.installFailure}`);
   for (const gate of run.gates) if (gate.failure) parts.push(`[${gate.name} gate] ${gate.failure}`);
   for (const service of run.services) {
@@ -173,6 +176,7 @@ export function renderReport(run: RunData): string {
     })),
     gates: run.gates.map((g) => ({ name: g.name, status: g.status, passed: gatePassed(g), failure: g.failure || null })),
     unaffected: run.unaffected,
+    warnings: run.warnings ?? [],
   };
   return JSON.stringify(report, null, 2) + "\n";
 }

@@ -30,6 +30,7 @@ function plan(extra: Partial<Plan> = {}): Plan {
     services: [service("api"), service("worker"), service("billing")],
     affected: ["api", "billing"],
     reasons: { api: ["services/api/src/x.ts"], billing: ["package-lock.json"] },
+    warnings: [],
     ...extra,
   };
 }
@@ -42,9 +43,13 @@ describe(".dagger/src/plan parsePlan", () => {
       services: [service("api", { scripts: { lint: true, test: true, build: false }, dependsOn: ["@slipway/shared"] })],
       affected: ["api"],
       reasons: { api: ["services/api/src/x.ts"] },
+      warnings: ['service "api": services/api/Dockerfile:3 COPY "src" does not exist in the build context "."; set `context` for it in slipway.yaml, or fix the Dockerfile'],
     };
     const text = JSON.stringify({ ...documented, changed: ["services/api/src/x.ts"] });
     expect(parsePlan(text)).toEqual(documented);
+    // A plan from a CLI that predates warnings still reads, with none.
+    const { warnings: _none, ...older } = documented;
+    expect(parsePlan(JSON.stringify(older)).warnings).toEqual([]);
   });
 
   it("rejects output that is not JSON, quoting its start", () => {

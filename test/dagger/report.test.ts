@@ -111,6 +111,13 @@ describe(".dagger/src/report renderSummary", () => {
     );
   });
 
+  it("shows the plan's warnings before the verdict, and they do not fail the run", () => {
+    const warning = 'service "api": services/api/Dockerfile:3 COPY "src" does not exist in the build context "."; set `context` for it in slipway.yaml, or fix the Dockerfile';
+    const summary = renderSummary(run([row("api")], { warnings: [warning] }));
+    expect(summary).toContain(`\nwarning: ${warning}\n`);
+    expect(summary.trimEnd().endsWith("PASSED: 1 service(s) checked")).toBe(true);
+  });
+
   it("says so when nothing is affected, and passes", () => {
     expect(renderSummary(run([], { unaffected: ["api"], install: STEP.notRun }))).toBe(
       "No service affected since origin/main.\n\nNot affected since origin/main: api\n\nPASSED: 0 service(s) checked\n",
@@ -191,6 +198,7 @@ describe(".dagger/src/report renderReport", () => {
       ],
       gates: [],
       unaffected: [],
+      warnings: [],
     });
   });
 
