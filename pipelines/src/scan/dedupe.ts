@@ -128,8 +128,14 @@ function fromRaw(r: RawFinding): Finding {
     line: r.location.line,
     locations: [r.location],
     verification: r.verification,
+    unverifiableSeverity: unverifiableSeverityOf(r),
     paths: r.paths,
   };
+}
+
+/** A secret no tool verified (Trivy's): its own severity is what the policy judges. */
+function unverifiableSeverityOf(r: RawFinding): RawFinding["severity"] | undefined {
+  return r.kind === "secret" && r.verification === undefined ? r.severity : undefined;
 }
 
 function sameLocation(a: Location, b: Location): boolean {
@@ -147,6 +153,8 @@ function absorb(f: Finding, r: RawFinding): void {
   f.description ??= r.description;
   f.url ??= r.url;
   f.verification = strongerVerification(f.verification, r.verification);
+  const unverifiable = unverifiableSeverityOf(r);
+  if (unverifiable !== undefined) f.unverifiableSeverity = f.unverifiableSeverity === undefined ? unverifiable : worseSeverity(f.unverifiableSeverity, unverifiable);
   if (r.paths) f.paths = [...(f.paths ?? []), ...r.paths];
   if (!hasLocation(f.locations, r.location)) f.locations.push(r.location);
 }

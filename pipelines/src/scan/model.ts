@@ -15,7 +15,10 @@ export type Kind = (typeof KINDS)[number];
 export const TOOLS = ["trivy", "trufflehog", "npm-audit", "osv-scanner"] as const;
 export type Tool = (typeof TOOLS)[number];
 
-/** TruffleHog's three outcomes: the credential works, it does not, or checking it failed. */
+/**
+ * TruffleHog's three outcomes: the credential works, it does not, or checking it failed. Only tools
+ * that verify set it; a secret from a pattern matcher (Trivy) has none and is judged by severity.
+ */
 export const VERIFICATIONS = ["verified", "unknown", "unverified"] as const;
 export type Verification = (typeof VERIFICATIONS)[number];
 
@@ -68,6 +71,11 @@ export interface Finding extends Omit<RawFinding, "location"> {
   locations: Location[];
   /** Secrets only. */
   verified?: boolean;
+  /**
+   * Secrets only: the worst severity given by a tool that cannot verify a credential (Trivy matches
+   * patterns). Such an occurrence is judged by severity even when TruffleHog also saw the secret.
+   */
+  unverifiableSeverity?: Severity;
 }
 
 export function fingerprintOf(...parts: (string | number | undefined)[]): string {

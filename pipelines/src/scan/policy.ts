@@ -2,10 +2,13 @@ import type { Finding, Kind, Severity } from "./model.js";
 import { KINDS, SEVERITIES } from "./model.js";
 import type { ScanException, ScanSettings } from "./schema.js";
 
-/** Defaults when slipway.yaml says nothing (issue 3): fail on CRITICAL/HIGH, verified and unknown secrets. */
+/**
+ * Defaults when slipway.yaml says nothing (issue 3): fail on CRITICAL/HIGH, on verified and unknown
+ * secrets (TruffleHog's verdict), and on CRITICAL/HIGH secrets from tools that cannot verify (Trivy).
+ */
 export const DEFAULT_POLICY = {
   vulnerability: { failOn: ["CRITICAL", "HIGH"] as string[], ignoreUnfixed: false },
-  secret: { failOn: ["verified", "unknown"] as string[] },
+  secret: { failOn: ["verified", "unknown"] as string[], failOnSeverity: ["CRITICAL", "HIGH"] as string[] },
   misconfiguration: { failOn: ["CRITICAL", "HIGH"] as string[] },
 };
 
@@ -59,7 +62,14 @@ function overPolicy(finding: Finding, settings: ScanSettings | undefined): boole
   const policy = settings?.policy;
   if (finding.kind === "secret") {
     const failOn = policy?.secret?.failOn ?? DEFAULT_POLICY.secret.failOn;
-    return failOn.includes(finding.verification ?? "unverified") || failOn.includes(finding.severity);
+    const bySeverity = policy?.secret?.failOnSeverity ?? DEFAULT_POLICY.secret.failOnSeverity;
+    // A verification is TruffleHog's verdict and applies to what TruffleHog saw; severities in failOn
+    // apply to every secret, as they always have.
+    if (finding.verification !== undefined && (failOn.includes(finding.verification) || failOn.includes(finding.severity))) return true;
+    // What only a pattern matcher saw (Trivy) was never checked: "unverified" would mean "checked and
+    // dead", so its severity decides. This holds when TruffleHog saw it too: Trivy's rating stands.
+    const unverifiable = finding.unverifiableSeverity;
+    return unverifiable !== undefined && (bySeverity.includes(unverifiable) || failOn.includes(unverifiable));
   }
   const failOn = policy?.[finding.kind]?.failOn ?? DEFAULT_POLICY[finding.kind].failOn;
   return failOn.includes(finding.severity);

@@ -23,8 +23,12 @@ export const SecretPolicy = z.strictObject({
     .optional()
     .meta({
       description:
-        "Secrets that fail the gate, by verification (verified, unknown, unverified) or severity. Default: [verified, unknown]. Trivy's secret findings are unverified.",
+        "Secrets that fail the gate, by TruffleHog's verification (verified, unknown, unverified) or by severity (applies to every secret). Default: [verified, unknown].",
     }),
+  failOnSeverity: SeverityList.optional().meta({
+    description:
+      "Secrets from a tool that cannot verify a credential (Trivy's pattern matches): severities that fail the gate, whether or not TruffleHog also reported them. Default: [CRITICAL, HIGH].",
+  }),
 });
 
 export const MisconfigurationPolicy = z.strictObject({

@@ -30,15 +30,15 @@ describe("slipway scan gate", () => {
       secret: { CRITICAL: 2, HIGH: 1, MEDIUM: 1, LOW: 0, UNKNOWN: 0 },
       misconfiguration: { CRITICAL: 0, HIGH: 1, MEDIUM: 0, LOW: 1, UNKNOWN: 0 },
     });
-    expect(out.failing).toHaveLength(8);
+    expect(out.failing).toHaveLength(9);
     expect(out.failing[0]).toMatchObject({ kind: "vulnerability", id: "CVE-2024-0001", severity: "CRITICAL", package: "libssl3", tool: "trivy" });
-    expect(result.stderr).toMatch(/^SLIPWAY_GATE_FAILED: security gate failed: 8 findings over the policy/);
+    expect(result.stderr).toMatch(/^SLIPWAY_GATE_FAILED: security gate failed: 9 findings over the policy/);
     for (const secret of ["AKIAIOSFODNN7EXAMPLE", "hunter2", "XXXXSLACKFAKE"]) expect(result.stdout + result.stderr).not.toContain(secret);
   });
 
   it("exits 0 and writes SARIF, JUnit and Markdown when the policy in slipway.yaml passes", async () => {
     const dir = workdir({
-      "slipway.yaml": "scan:\n  policy:\n    vulnerability: { failOn: [CRITICAL], ignoreUnfixed: true }\n    secret: { failOn: [] }\n    misconfiguration: { failOn: [] }\n  exceptions:\n    - { id: CVE-2024-0001, reason: 'base image bump scheduled', owner: platform, expires: '2999-01-01' }\n",
+      "slipway.yaml": "scan:\n  policy:\n    vulnerability: { failOn: [CRITICAL], ignoreUnfixed: true }\n    secret: { failOn: [], failOnSeverity: [] }\n    misconfiguration: { failOn: [] }\n  exceptions:\n    - { id: CVE-2024-0001, reason: 'base image bump scheduled', owner: platform, expires: '2999-01-01' }\n",
     });
     const result = await cli(["scan", "gate", ...ALL, "--sarif", "out.sarif", "--junit", "junit.xml", "--markdown", "summary.md"], dir);
     expect(result.stderr).toBe("");

@@ -57,6 +57,8 @@ describe("pipelines/src/scan/gate", () => {
     expect(gate.passed).toBe(false);
     expect(gate.failing.map((f) => `${f.kind}:${f.id}`)).toEqual([
       "vulnerability:CVE-2024-0001",
+      // config/aws.js (TruffleHog: verified) and the image's /app/.env (Trivy alone: CRITICAL).
+      "secret:aws-access-key-id",
       "secret:aws-access-key-id",
       "vulnerability:CVE-2021-23337",
       "vulnerability:CVE-2024-0002",
@@ -114,13 +116,48 @@ describe("pipelines/src/scan/gate", () => {
     expect(aws[0]?.locations).toHaveLength(3); // Trivy, and TruffleHog in two commits
   });
 
+  // trivy-fs-secrets.json is `trivy fs --scanners secret --format json` as Trivy writes it: a Result of
+  // Class "secret" whose `Secrets[]` are fanal's SecretFinding (aquasecurity/trivy pkg/fanal/types/secret.go:
+  // RuleID, Category, Severity, Title, StartLine, EndLine, Code.Lines, Match masked with '*'), rules and
+  // severities of Trivy's built-in rules (aws-access-key-id CRITICAL, jwt-token MEDIUM). Trivy never
+  // checks a credential, so severity decides: a CRITICAL key fails by default, whatever TruffleHog says.
+  const trufflehogAt = (file: string, line: number, verified: boolean): string =>
+    JSON.stringify({ SourceMetadata: { Data: { Filesystem: { file, line } } }, SourceName: "trufflehog - filesystem", DetectorName: "AWS", DecoderName: "PLAIN", Verified: verified, Raw: "AKIAIOSFODNN7EXAMPLE" });
+  it.each([
+    ["the default policy fails Trivy's CRITICAL key, not its MEDIUM token", "", [], ["aws-access-key-id"]],
+    ["failOnSeverity [CRITICAL, HIGH, MEDIUM] fails both", "scan:\n  policy: { secret: { failOnSeverity: [CRITICAL, HIGH, MEDIUM] } }\n", [], ["aws-access-key-id", "jwt-token"]],
+    ["failOnSeverity [] fails none", "scan:\n  policy: { secret: { failOnSeverity: [] } }\n", [], []],
+    ["a severity in failOn still applies to every secret", "scan:\n  policy: { secret: { failOn: [verified, MEDIUM], failOnSeverity: [] } }\n", [], ["jwt-token"]],
+    ["TruffleHog calling the same key unverified does not hide Trivy's CRITICAL", "", [trufflehogAt("services/api/.env.production", 2, false)], ["aws-access-key-id"]],
+  ] as const)("judges secrets from Trivy by severity: %s", (_name, yaml, trufflehog, failing) => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-secrets-"));
+    try {
+      const list: ReportFile[] = reports([["trivy", "trivy-fs-secrets.json"]]);
+      if (trufflehog.length > 0) {
+        writeFileSync(join(dir, "trufflehog.jsonl"), `${trufflehog.join("\n")}\n`);
+        list.push({ tool: "trufflehog", file: "trufflehog.jsonl", path: join(dir, "trufflehog.jsonl") });
+      }
+      const { gate } = runGate(list, yaml === "" ? undefined : settings(yaml), NOW);
+      expect(gate.failing.map((f) => f.id)).toEqual(failing);
+      expect(gate.passed).toBe(failing.length === 0);
+      expect(gate.counts.secret).toMatchObject({ CRITICAL: 1, MEDIUM: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("still judges a secret TruffleHog verified by its verdict", () => {
+    const { gate } = runGate(reports([["trufflehog", "trufflehog.jsonl"]]), settings("scan:\n  policy: { secret: { failOnSeverity: [] } }\n"), NOW);
+    expect(gate.failing.map((f) => `${f.id}:${f.verification}`)).toEqual(["AWS:verified", "SlackWebhook:unknown"]);
+  });
+
   it("passes with a policy that only fails on CRITICAL, once live exceptions cover the rest", () => {
     const { gate } = runGate(
       reports(ALL),
       settings(`scan:
   policy:
     vulnerability: { failOn: [CRITICAL] }
-    secret: { failOn: [verified] }
+    secret: { failOn: [verified], failOnSeverity: [] }
     misconfiguration: { failOn: [CRITICAL] }
   exceptions:
     - { id: CVE-2024-0001, reason: "not reachable: libssl only used by curl in the build stage", owner: platform-team, expires: "2025-03-01" }
@@ -143,7 +180,7 @@ describe("pipelines/src/scan/gate", () => {
   it("fails on an expired exception, naming it, and no longer excepts its finding", () => {
     const { gate } = runGate(
       reports([["trivy", "trivy-fs.json"]]),
-      settings(`scan:\n  policy: { secret: { failOn: [] } }\n  exceptions:\n    - { id: CVE-2024-4068, reason: "waiting for micromatch", owner: bob, expires: "2025-02-28" }\n    - { id: CVE-2024-45590, reason: r, owner: o, expires: "2025-03-01" }\n`),
+      settings(`scan:\n  policy: { secret: { failOn: [], failOnSeverity: [] } }\n  exceptions:\n    - { id: CVE-2024-4068, reason: "waiting for micromatch", owner: bob, expires: "2025-02-28" }\n    - { id: CVE-2024-45590, reason: r, owner: o, expires: "2025-03-01" }\n`),
       NOW,
     );
     expect(gate.passed).toBe(false);

@@ -42,7 +42,9 @@ describe("pipelines/src/scan/parsers", () => {
     expect(libssl).toMatchObject({ installedVersion: "3.0.11-1~deb12u2", fixedVersions: ["3.0.13-1~deb12u1"], fixAvailable: true });
     expect(findings[1]).toMatchObject({ fixedVersions: [], fixAvailable: false });
     expect(findings[6]?.location).toEqual({ tool: "trivy", target: "Node.js", file: "usr/local/lib/node_modules/npm/node_modules/body-parser/package.json" });
-    expect(findings[7]).toMatchObject({ verification: "unverified", location: { file: "/app/.env", line: 3 } });
+    // Trivy matches patterns and never verifies: no verification, so its severity is what the policy judges.
+    expect(findings[7]).toMatchObject({ severity: "CRITICAL", location: { file: "/app/.env", line: 3 } });
+    expect(findings[7]?.verification).toBeUndefined();
   });
 
   it("splits Trivy's comma-joined fixed versions", () => {

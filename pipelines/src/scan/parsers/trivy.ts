@@ -219,9 +219,9 @@ function addFindings(findings: RawFinding[], result: TrivyResult, artifactName: 
       title: s.Title || s.RuleID,
       fixedVersions: [],
       fixAvailable: true,
+      // Trivy matches patterns and never checks whether a credential works: no verification, so
+      // the policy judges it by its severity (a CRITICAL AWS key fails), not as "unverified".
       location: { tool: "trivy", target, file: result.Target, line: s.StartLine > 0 ? s.StartLine : undefined },
-      // Trivy matches patterns; it never checks whether a credential works.
-      verification: "unverified",
     });
   }
   for (const m of result.Misconfigurations ?? []) {
