@@ -96,6 +96,17 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
     expect(readFileSync(join(dir, "a.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
   });
 
+  // Values files as teams name them (`<service>-values.yaml`, `envs/prod.yaml`, passed with `helm -f`): recognised by
+  // content (a mapping that is not a Kubernetes object), in the `helm create` layout image.repository + image.tag.
+  it.each(["payments-values.yaml", "envs/prod.yaml", "helm/payments.yml"])("edits Helm values in %s, recognised by content", async (file) => {
+    const values = 'replicaCount: 2\nimage:\n  repository: r.io/api\n  pullPolicy: IfNotPresent\n  tag: "1.0"\n';
+    const dir = tree({ [file]: values });
+    const result = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], cwd());
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(dir, file), "utf8")).toBe(values.replace('tag: "1.0"', 'tag: "2.0"'));
+  });
+
   it("treats files matched by gitops.helm.valuesFiles as Helm values", async () => {
     const dir = tree({ "envs/prod/overrides.yaml": "image:\n  repository: r.io/api\n  tag: \"1.0\"\n" });
     const here = cwd();

@@ -7,7 +7,7 @@ import { kustomize } from "../../../pipelines/src/gitops/formats/kustomize/index
 import { plain } from "../../../pipelines/src/gitops/formats/plain/index.js";
 import { FORMATS } from "../../../pipelines/src/gitops/formats/registry.js";
 import { parseTargets } from "../../../pipelines/src/gitops/input.js";
-import type { FormatChange } from "../../../pipelines/src/gitops/types.js";
+import type { FormatChange, HelmKeyPath } from "../../../pipelines/src/gitops/types.js";
 import { FORMAT_NAMES } from "../../../pipelines/src/gitops/types.js";
 import { REPO_ROOT } from "../../helpers/cli.js";
 import { thrown } from "../../helpers/errors.js";
@@ -155,5 +155,62 @@ describe("pipelines/src/gitops/formats/flux-markers (same values as Flux setters
     const error = thrown(() => fluxMarkers.update(src, change("a.yaml", [], ["ns:app=r.io/app:1.0"])));
     expect(error.message).toBe('a.yaml digest: marker "ns:app:digest" needs a digest');
     expect(error.details[0]).toBe("Pass the digest with the policy: --policy ns:app=r.io/app:1.0@sha256:<digest>.");
+  });
+});
+
+describe("pipelines/src/gitops/formats/helm-values (layouts real charts use)", () => {
+  const D0 = `sha256:${"0".repeat(64)}`;
+  const keyPaths = (paths: HelmKeyPath[]): FormatChange["options"] => ({ helmKeyPaths: paths });
+
+  // Two slipway.yaml `gitops.helm.images` entries on one repository key: both are edited.
+  it.each([
+    [
+      // kubernetes/ingress-nginx charts/ingress-nginx/values.yaml (chart 4.x): controller.image has one tag and two
+      // digests, `digest` and `digestChroot`; its comment suggests setting the full image URL in `repository`.
+      "one image with two digest keys (ingress-nginx controller.image)",
+      `controller:\n  image:\n    chroot: false\n    repository: r.io/ingress\n    tag: "v1.9.4"\n    digest: ${D0}\n    digestChroot: ${D0}\n    pullPolicy: IfNotPresent\n`,
+      [
+        { repository: "controller.image.repository", tag: "controller.image.tag", digest: "controller.image.digest" },
+        { repository: "controller.image.repository", tag: "controller.image.tag", digest: "controller.image.digestChroot" },
+      ],
+      `controller:\n  image:\n    chroot: false\n    repository: r.io/ingress\n    tag: "v1.10.0"\n    digest: ${D1}\n    digestChroot: ${D1}\n    pullPolicy: IfNotPresent\n`,
+    ],
+    [
+      "one repository, a tag per component",
+      "global:\n  image:\n    repository: r.io/ingress\napi:\n  tag: v1.9.4\nworker:\n  tag: v1.9.4\n",
+      [
+        { repository: "global.image.repository", tag: "api.tag" },
+        { repository: "global.image.repository", tag: "worker.tag" },
+      ],
+      "global:\n  image:\n    repository: r.io/ingress\napi:\n  tag: v1.10.0\nworker:\n  tag: v1.10.0\n",
+    ],
+  ])("%s", (_name, src, paths, expected) => {
+    const out = helmValues.update(src, { ...change("values.yaml", [`r.io/ingress=v1.10.0@${D1}`]), options: keyPaths(paths) });
+    expect(out.content).toBe(expected);
+    expect(out.edits).toHaveLength(2);
+  });
+
+  // A tag field pinned as `TAG@sha256:…`: what Renovate's helm-values digest pinning writes
+  // (renovatebot/renovate#9070, release 24.80.0); `helm create`'s template renders "{{ repository }}:{{ tag }}", so it pins.
+  it.each([
+    ["a digest replaces the digest in the tag", `image:\n  repository: r.io/api\n  tag: v1@${D0}\n`, `r.io/api=v2@${D1}`, `image:\n  repository: r.io/api\n  tag: v2@${D1}\n`, undefined],
+    ["keeps the quoting", `image:\n  repository: r.io/api\n  tag: "1.0@${D0}" # pinned\n`, `r.io/api=1.20@${D1}`, `image:\n  repository: r.io/api\n  tag: "1.20@${D1}" # pinned\n`, undefined],
+    ["no digest given: the old pin goes, and the record says so", `image:\n  repository: r.io/api\n  tag: v1@${D0}\n`, "r.io/api=v2", "image:\n  repository: r.io/api\n  tag: v2\n", "the tag held a digest and no digest was given: the old pin was removed"],
+  ])("tag TAG@sha256: %s", (_name, src, set, expected, note) => {
+    const out = helmValues.update(src, change("values.yaml", [set]));
+    expect(out.content).toBe(expected);
+    expect(out.edits[0]?.note).toBe(note);
+    const target = parseTargets([set], []).images[0];
+    expect(helmValues.extract(out.content, "values.yaml", { helmKeyPaths: [] })[0]?.value).toBe(`r.io/api:${target?.tag}${note === undefined ? `@${target?.digest}` : ""}`);
+  });
+
+  // ingress-nginx (chart 4.x) writes `registry` + `image` + `tag` + `digest`; Flux v1's helm-operator documented
+  // `image: repo/image` beside `tag: version`. The `image` key holds a name there, never a whole reference.
+  it.each([
+    ["ingress-nginx controller.image", `controller:\n  image:\n    registry: r.io\n    image: ingress/controller\n    tag: "v1.9.4"\n    digest: ${D0}\n`, "r.io/ingress/controller", `controller:\n  image:\n    registry: r.io\n    image: ingress/controller\n    tag: "v1.10.0"\n    digest: ${D1}\n`],
+    ["Flux v1 helm-operator `image` + `tag`", "image: r.io/api\ntag: v1\n", "r.io/api", `image: r.io/api\ntag: v1.10.0\n`],
+  ])("split `image:` + `tag:` layout: %s", (_name, src, image, expected) => {
+    const out = helmValues.update(src, change("values.yaml", [`${image}=v1.10.0@${D1}`]));
+    expect(out.content).toBe(expected);
   });
 });
