@@ -130,6 +130,7 @@ function fromRaw(r: RawFinding): Finding {
     verification: r.verification,
     unverifiableSeverity: unverifiableSeverityOf(r),
     paths: r.paths,
+    malicious: r.malicious,
   };
 }
 
@@ -149,6 +150,7 @@ function absorb(f: Finding, r: RawFinding): void {
   for (const alias of r.aliases) addAlias(f, alias);
   for (const v of r.fixedVersions) if (!f.fixedVersions.includes(v)) f.fixedVersions.push(v);
   f.fixAvailable ||= r.fixAvailable;
+  if (r.malicious) f.malicious = true;
   f.installedVersion ??= r.installedVersion;
   f.description ??= r.description;
   f.url ??= r.url;

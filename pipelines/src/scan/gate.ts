@@ -59,7 +59,7 @@ export function gateText(gate: GateResult): string {
   for (const kind of KINDS) lines.push(`${kind.padEnd(width)}  ${SEVERITIES.map((s) => String(gate.counts[kind][s]).padStart(8)).join(" ")}`);
   if (gate.failing.length > 0) {
     lines.push("", `failing (${gate.failing.length}):`);
-    for (const f of gate.failing.slice(0, 50)) lines.push(`  ${f.severity.padEnd(8)} ${f.kind.padEnd(16)} ${f.id}  ${f.kind === "vulnerability" ? `${subject(f)}  ${where(f)}` : where(f)}${f.verification ? `  (${f.verification})` : ""}  [${f.fingerprint}]`);
+    for (const f of gate.failing.slice(0, 50)) lines.push(`  ${f.severity.padEnd(8)} ${f.kind.padEnd(16)} ${f.id}  ${f.kind === "vulnerability" ? `${subject(f)}  ${where(f)}` : where(f)}${f.verification ? `  (${f.verification})` : ""}${f.malicious ? "  (malicious package: remove it)" : ""}  [${f.fingerprint}]`);
     if (gate.failing.length > 50) lines.push(`  ... and ${gate.failing.length - 50} more (use --json or the reports)`);
   }
   for (const e of gate.expired) lines.push(`expired exception scan.exceptions[${e.index}] ${e.exception.id ?? e.exception.fingerprint} (owner ${e.exception.owner}) expired on ${e.exception.expires}: fails the gate`);

@@ -55,6 +55,8 @@ export interface RawFinding {
   verification?: Verification;
   /** npm audit: how the vulnerable package is reached, e.g. ["express", "body-parser"]. */
   paths?: string[][];
+  /** A malicious-package advisory (OSV `MAL-…`, GitHub malware, CWE-506): fails by default whatever its severity. */
+  malicious?: boolean;
 }
 
 /** Occurrences of one issue merged by `dedupe`: what `RawFinding` says of it, with every place it was seen. */
@@ -91,6 +93,17 @@ export function preferredId(ids: Iterable<string>): string {
     if (best === undefined || rank(id) < rank(best) || (rank(id) === rank(best) && id < best)) best = id;
   }
   return best ?? "";
+}
+
+/**
+ * Malicious-package advisories carry no CVSS score, so their severity alone would let them pass:
+ * OSV's malicious-packages feed (ossf/malicious-packages) uses `MAL-` ids, GitHub's malware advisories
+ * are imported there with the GHSA as an alias, and both carry CWE-506 "Embedded Malicious Code".
+ */
+export function isMaliciousAdvisory(ids: Iterable<string>, cwes: Iterable<string> = []): boolean {
+  for (const id of ids) if (/^MAL-/i.test(id)) return true;
+  for (const cwe of cwes) if (/^CWE-506$/i.test(cwe.trim())) return true;
+  return false;
 }
 
 export function worseSeverity(a: Severity, b: Severity): Severity {

@@ -7,7 +7,7 @@ import type { ScanException, ScanSettings } from "./schema.js";
  * secrets (TruffleHog's verdict), and on CRITICAL/HIGH secrets from tools that cannot verify (Trivy).
  */
 export const DEFAULT_POLICY = {
-  vulnerability: { failOn: ["CRITICAL", "HIGH"] as string[], ignoreUnfixed: false },
+  vulnerability: { failOn: ["CRITICAL", "HIGH"] as string[], ignoreUnfixed: false, failOnMalicious: true },
   secret: { failOn: ["verified", "unknown"] as string[], failOnSeverity: ["CRITICAL", "HIGH"] as string[] },
   misconfiguration: { failOn: ["CRITICAL", "HIGH"] as string[] },
 };
@@ -72,7 +72,12 @@ function overPolicy(finding: Finding, settings: ScanSettings | undefined): boole
     return unverifiable !== undefined && (bySeverity.includes(unverifiable) || failOn.includes(unverifiable));
   }
   const failOn = policy?.[finding.kind]?.failOn ?? DEFAULT_POLICY[finding.kind].failOn;
-  return failOn.includes(finding.severity);
+  return failOn.includes(finding.severity) || (isMaliciousFailing(finding, settings));
+}
+
+/** A malicious package has no severity worth the name (UNKNOWN, mostly) and no fix but removal. */
+function isMaliciousFailing(finding: Finding, settings: ScanSettings | undefined): boolean {
+  return finding.kind === "vulnerability" && finding.malicious === true && (settings?.policy?.vulnerability?.failOnMalicious ?? DEFAULT_POLICY.vulnerability.failOnMalicious);
 }
 
 /**
@@ -93,7 +98,8 @@ export function decide(findings: Finding[], settings: ScanSettings | undefined, 
     const live = hits.find((e) => !isExpired(e.exception, now));
     if (overPolicy(finding, settings)) {
       if (live) decision = { status: "excepted", exception: live.exception };
-      else if (ignoreUnfixed && finding.kind === "vulnerability" && !finding.fixAvailable) decision = { status: "unfixed-ignored" };
+      // ignoreUnfixed never lets a malicious package through: removing it is the fix.
+      else if (ignoreUnfixed && finding.kind === "vulnerability" && !finding.fixAvailable && !isMaliciousFailing(finding, settings)) decision = { status: "unfixed-ignored" };
       else decision = { status: "fail" };
     }
     // Findings are this run's own objects: decorate in place rather than copy 50,000 of them.

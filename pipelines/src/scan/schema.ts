@@ -15,6 +15,13 @@ export const VulnerabilityPolicy = z.strictObject({
     .boolean()
     .optional()
     .meta({ description: "Do not fail on vulnerabilities that have no fixed version yet (they are still reported). Default: false." }),
+  failOnMalicious: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        "Fail on malicious-package advisories (OSV MAL-… ids, GitHub malware advisories, CWE-506) whatever their severity (they have no CVSS score) and even with ignoreUnfixed. Default: true. When false, their severity decides.",
+    }),
 });
 
 export const SecretPolicy = z.strictObject({

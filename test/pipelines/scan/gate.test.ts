@@ -151,6 +151,23 @@ describe("pipelines/src/scan/gate", () => {
     expect(gate.failing.map((f) => `${f.id}:${f.verification}`)).toEqual(["AWS:verified", "SlackWebhook:unknown"]);
   });
 
+  // osv-malicious.json is OSV-Scanner JSON (google/osv-scanner pkg/models/results.go) holding two records
+  // exactly as ossf/malicious-packages publishes them (osv/malicious/npm/02-echo/MAL-2025-191025.json, a
+  // GitHub malware advisory imported with its GHSA as alias; 000webhost-admin/MAL-2024-11848.json, found
+  // by OpenSSF Package Analysis): no CVSS score, so max_severity "" and the severity is UNKNOWN.
+  it.each([
+    ["the default policy fails them although their severity is UNKNOWN", "", ["GHSA-q2q8-5wg4-g6jq", "MAL-2024-11848"]],
+    ["ignoreUnfixed does not let them through (removal is the fix)", "scan:\n  policy: { vulnerability: { ignoreUnfixed: true } }\n", ["GHSA-q2q8-5wg4-g6jq", "MAL-2024-11848"]],
+    ["failOnMalicious: false leaves them to their severity", "scan:\n  policy: { vulnerability: { failOnMalicious: false } }\n", []],
+    ["an exception with owner and expiry still covers one", "scan:\n  exceptions:\n    - { id: MAL-2025-191025, reason: 'internal mirror, never installed', owner: sec, expires: '2030-01-01' }\n", ["MAL-2024-11848"]],
+  ])("fails on malicious-package advisories: %s", (_name, yaml, failing) => {
+    const { gate } = runGate(reports([["osv-scanner", "osv-malicious.json"]]), yaml === "" ? undefined : settings(yaml), NOW);
+    expect(gate.failing.map((f) => f.id)).toEqual(failing);
+    expect(gate.counts.vulnerability.UNKNOWN).toBe(2);
+    expect(gate.findings.every((f) => f.malicious === true)).toBe(true);
+    expect(renderMarkdown(gate)).toContain(failing.length > 0 ? "| UNKNOWN | vulnerability (malicious package) |" : "## Security gate: passed");
+  });
+
   it("passes with a policy that only fails on CRITICAL, once live exceptions cover the rest", () => {
     const { gate } = runGate(
       reports(ALL),

@@ -88,6 +88,21 @@ describe("pipelines/src/scan/parsers", () => {
     ]);
   });
 
+  // GitHub malware advisories as each tool reports them: npm audit's bulk advisory (cwe CWE-506, as
+  // GitHub's advisory database classifies malware), Trivy's DetectedVulnerability (CweIDs), OSV's MAL- id.
+  it.each([
+    ["npm-audit", JSON.stringify({ auditReportVersion: 2, vulnerabilities: { "02-echo": { name: "02-echo", severity: "critical", isDirect: true, via: [{ source: 1109999, name: "02-echo", dependency: "02-echo", title: "Malware in 02-echo", url: "https://github.com/advisories/GHSA-q2q8-5wg4-g6jq", severity: "critical", cwe: ["CWE-506"], cvss: { score: 0, vectorString: null }, range: ">=0" }], effects: [], range: "*", nodes: ["node_modules/02-echo"], fixAvailable: false } } }), true],
+    ["npm-audit", readFileSync(join(FIXTURES, "npm-audit.json"), "utf8"), false],
+    ["trivy", JSON.stringify({ SchemaVersion: 2, Results: [{ Target: "package-lock.json", Class: "lang-pkgs", Type: "npm", Vulnerabilities: [{ VulnerabilityID: "GHSA-q2q8-5wg4-g6jq", PkgName: "02-echo", InstalledVersion: "0.0.7", Severity: "CRITICAL", CweIDs: ["CWE-506"] }] }] }), true],
+    ["trivy", readFileSync(join(FIXTURES, "trivy-fs.json"), "utf8"), false],
+    ["osv-scanner", readFileSync(join(FIXTURES, "osv-malicious.json"), "utf8"), true],
+    ["osv-scanner", readFileSync(join(FIXTURES, "osv.json"), "utf8"), false],
+  ] as const)("marks malicious-package advisories from %s (%#)", (tool, text, malicious) => {
+    const findings = parseText(tool, text);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.every((f) => (f.malicious ?? false) === malicious)).toBe(true);
+  });
+
   it("keeps an OSV vulnerability that no group mentions", () => {
     const report = JSON.parse(readFileSync(join(FIXTURES, "osv.json"), "utf8")) as { results: { packages: { groups?: unknown }[] }[] };
     delete report.results[0]!.packages[3]!.groups;

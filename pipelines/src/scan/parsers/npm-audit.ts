@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { scanReportInvalid, scanReportUnreadable, scanReportUnsupported } from "../../errors.js";
 import type { RawFinding, Severity } from "../model.js";
+import { isMaliciousAdvisory } from "../model.js";
 import type { ReportInput } from "./common.js";
 import { issuesToProblems, nonEmpty, parseJson, validate } from "./common.js";
 
@@ -31,6 +32,8 @@ const Advisory = z.object({
   url: z.string().optional(),
   severity: NpmSeverity,
   range: z.string().optional(),
+  // GitHub malware advisories carry CWE-506 ("Embedded Malicious Code").
+  cwe: z.union([z.array(z.string()), z.string()]).nullish(),
 });
 
 const FixAvailable = z.union([z.boolean(), z.object({ name: z.string(), version: z.string(), isSemVerMajor: z.boolean().optional() })]);
@@ -146,6 +149,7 @@ export function parseNpmAudit(input: ReportInput): RawFinding[] {
         fixAvailable: fix !== false,
         location: { tool: "npm-audit", target: input.file, file: owner.nodes?.[0] ?? entry.nodes?.[0] ?? `node_modules/${key}` },
         paths: dependencyPaths(via.name, entries),
+        ...(isMaliciousAdvisory([advisoryId(via.url, via.source)], typeof via.cwe === "string" ? [via.cwe] : (via.cwe ?? [])) ? { malicious: true } : {}),
       });
     }
   }

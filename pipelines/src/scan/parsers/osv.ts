@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { scanReportInvalid, scanReportUnsupported } from "../../errors.js";
 import type { RawFinding, Severity } from "../model.js";
-import { preferredId, severityFromCvssScore } from "../model.js";
+import { isMaliciousAdvisory, preferredId, severityFromCvssScore } from "../model.js";
 import type { ReportInput } from "./common.js";
 import { nonEmpty, parseJson, validate } from "./common.js";
 
@@ -17,16 +17,34 @@ const Vuln = z.object({
   aliases: z.array(z.string()).nullish(),
   summary: z.string().optional(),
   details: z.string().optional(),
-  database_specific: z.object({ severity: z.string().optional() }).passthrough().nullish(),
+  database_specific: z
+    .object({ severity: z.string().optional(), cwe_ids: z.array(z.string()).nullish(), "malicious-packages-origins": z.array(z.unknown()).nullish() })
+    .passthrough()
+    .nullish(),
   affected: z
     .array(
       z.object({
         package: z.object({ name: z.string() }).partial().optional(),
         ranges: z.array(z.object({ events: z.array(z.record(z.string(), z.string())) })).nullish(),
+        // ossf/malicious-packages records: affected[].database_specific.cwes[].cweId (CWE-506).
+        database_specific: z.object({ cwes: z.array(z.object({ cweId: z.string().optional() }).passthrough()).nullish() }).passthrough().nullish(),
       }),
     )
     .nullish(),
 });
+
+type VulnRecord = z.output<typeof Vuln>;
+
+/** MAL- ids (OSV's malicious-packages feed), its origins list, or CWE-506 in a GHSA or MAL record. */
+function isMalicious(ids: Iterable<string>, records: readonly VulnRecord[]): boolean {
+  const cwes: string[] = [];
+  for (const v of records) {
+    if ((v.database_specific?.["malicious-packages-origins"]?.length ?? 0) > 0) return true;
+    cwes.push(...(v.database_specific?.cwe_ids ?? []));
+    for (const a of v.affected ?? []) for (const c of a.database_specific?.cwes ?? []) if (c.cweId) cwes.push(c.cweId);
+  }
+  return isMaliciousAdvisory(ids, cwes);
+}
 
 const Group = z.object({
   ids: z.array(z.string().min(1)).min(1),
@@ -66,7 +84,7 @@ export function parseOsv(input: ReportInput): RawFinding[] {
       const grouped = new Set(groups.flatMap((g) => g.ids));
       for (const id of vulns.keys()) if (!grouped.has(id)) groups.push({ ids: [id], aliases: [], max_severity: undefined });
       groups.forEach((group, g) => {
-        const records = group.ids.map((id) => vulns.get(id)).filter((v): v is z.output<typeof Vuln> => v !== undefined);
+        const records = group.ids.map((id) => vulns.get(id)).filter((v): v is VulnRecord => v !== undefined);
         if (records.length === 0) {
           problems.push(`${at}.groups[${g}].ids: none of ${group.ids.join(", ")} is in vulnerabilities`);
           return;
@@ -98,7 +116,7 @@ export function parseOsv(input: ReportInput): RawFinding[] {
           for (const a of v.affected ?? [])
             if (!a.package?.name || a.package.name === pkg.package.name)
               for (const range of a.ranges ?? []) for (const e of range.events) if (e.fixed) fixed.add(e.fixed);
-        const first = records[0] as z.output<typeof Vuln>;
+        const first = records[0] as VulnRecord;
         findings.push({
           tool: "osv-scanner",
           kind: "vulnerability",
@@ -113,6 +131,7 @@ export function parseOsv(input: ReportInput): RawFinding[] {
           fixedVersions: [...fixed].sort(),
           fixAvailable: fixed.size > 0,
           location: { tool: "osv-scanner", target: result.source.path, file: result.source.path },
+          ...(isMalicious(ids, records) ? { malicious: true } : {}),
         });
       });
     });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { scanReportUnsupported } from "../../errors.js";
 import type { RawFinding } from "../model.js";
-import { SEVERITIES } from "../model.js";
+import { isMaliciousAdvisory, SEVERITIES } from "../model.js";
 import type { ReportInput } from "./common.js";
 import { nonEmpty, parseJson, severityError, validate } from "./common.js";
 import { splitArray } from "./split-array.js";
@@ -26,6 +26,7 @@ const Vulnerability = z.object({
   Title: z.string().optional(),
   Description: z.string().optional(),
   PrimaryURL: z.string().optional(),
+  CweIDs: z.array(z.string()).nullish(),
 });
 
 const Secret = z.object({
@@ -144,8 +145,16 @@ function isVulnerability(v: unknown): boolean {
     SEVERITY_SET.has(v.Severity) &&
     isOptionalString(v.Title) &&
     isOptionalString(v.Description) &&
-    isOptionalString(v.PrimaryURL)
+    isOptionalString(v.PrimaryURL) &&
+    isOptionalStrings(v.CweIDs)
   );
+}
+
+function isOptionalStrings(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (!Array.isArray(value)) return false;
+  for (const v of value) if (typeof v !== "string") return false;
+  return true;
 }
 
 function isSecret(s: unknown): boolean {
@@ -207,6 +216,7 @@ function addFindings(findings: RawFinding[], result: TrivyResult, artifactName: 
       fixedVersions: fixed === undefined ? [] : fixed.includes(",") ? fixed.split(/,\s*/).filter(Boolean) : [fixed],
       fixAvailable: fixed !== undefined,
       location: { tool: "trivy", target, file: nonEmpty(v.PkgPath) ?? (isFile ? result.Target : undefined) },
+      ...(isMaliciousAdvisory([v.VulnerabilityID], v.CweIDs ?? []) ? { malicious: true } : {}),
     });
   }
   for (const s of result.Secrets ?? []) {

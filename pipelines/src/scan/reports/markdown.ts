@@ -13,7 +13,7 @@ function findingRows(findings: readonly DecidedFinding[]): string[] {
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...findings.slice(0, MAX_ROWS).map(
       (f) =>
-        `| ${f.severity} | ${f.kind}${f.verification ? ` (${f.verification})` : ""} | ${cell(f.url ? `[${f.id}](${f.url})` : f.id)} | ${cell(f.kind === "vulnerability" ? `${subject(f)} — ${where(f)}` : where(f))} | ${cell(fixText(f))} | ${f.tools.join(", ")} | \`${f.fingerprint}\` |`,
+        `| ${f.severity} | ${f.kind}${f.verification ? ` (${f.verification})` : ""}${f.malicious ? " (malicious package)" : ""} | ${cell(f.url ? `[${f.id}](${f.url})` : f.id)} | ${cell(f.kind === "vulnerability" ? `${subject(f)} — ${where(f)}` : where(f))} | ${cell(fixText(f))} | ${f.tools.join(", ")} | \`${f.fingerprint}\` |`,
     ),
   ];
   if (findings.length > MAX_ROWS) rows.push("", `… and ${findings.length - MAX_ROWS} more (see the SARIF or JSON report).`);

@@ -39,6 +39,7 @@ export function describeFinding(f: DecidedFinding): string {
     `${f.severity} ${f.kind} ${f.id}: ${f.title}`,
     f.kind === "vulnerability" ? `Package: ${subject(f)}; fixed in: ${fixText(f)}` : "",
     f.verification ? `Verification: ${f.verification}` : "",
+    f.malicious ? "Malicious package: remove it, and treat every machine that installed it as compromised (rotate its credentials)." : "",
     f.aliases.length > 0 ? `Aliases: ${f.aliases.join(", ")}` : "",
     f.locations.length === 0 ? `Found by ${f.tools.join(", ")}.` : `Found by ${f.tools.join(", ")} in: ${f.locations.slice(0, 20).map((l) => `${l.target}${l.file && l.file !== l.target ? ` ${l.file}` : ""}${l.line !== undefined ? `:${l.line}` : ""}${l.commit ? ` @${l.commit.slice(0, 12)}` : ""}`).join("; ")}${f.locations.length > 20 ? ` and ${f.locations.length - 20} more` : ""}`,
     f.paths && f.paths.length > 0 ? `Dependency paths: ${f.paths.map((p) => p.join(" > ")).join("; ")}` : "",
