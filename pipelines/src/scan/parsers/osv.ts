@@ -25,7 +25,7 @@ const Vuln = z.object({
     .array(
       z.object({
         package: z.object({ name: z.string() }).partial().optional(),
-        ranges: z.array(z.object({ events: z.array(z.record(z.string(), z.string())) })).nullish(),
+        ranges: z.array(z.object({ type: z.string().optional(), repo: z.string().optional(), events: z.array(z.record(z.string(), z.string())) })).nullish(),
         // ossf/malicious-packages records: affected[].database_specific.cwes[].cweId (CWE-506).
         database_specific: z.object({ cwes: z.array(z.object({ cweId: z.string().optional() }).passthrough()).nullish() }).passthrough().nullish(),
       }),
@@ -53,7 +53,9 @@ const Group = z.object({
 });
 
 const Package = z.object({
-  package: z.object({ name: z.string().min(1), version: z.string().optional(), ecosystem: z.string().optional() }),
+  // A git dependency (a submodule, a repository found by --experimental-scan-git...) has no name,
+  // version or ecosystem, only `commit` (pkg/models/results.go PackageInfo: `json:"commit,omitempty"`).
+  package: z.object({ name: z.string(), version: z.string().optional(), ecosystem: z.string().optional(), commit: z.string().optional() }),
   vulnerabilities: z.array(Vuln).nullish(),
   groups: z.array(Group).nullish(),
 });
@@ -78,6 +80,7 @@ export function parseOsv(input: ReportInput): RawFinding[] {
   (report.results ?? []).forEach((result, r) => {
     (result.packages ?? []).forEach((pkg, p) => {
       const at = `results[${r}].packages[${p}]`;
+      const commit = nonEmpty(pkg.package.commit);
       const vulns = new Map((pkg.vulnerabilities ?? []).map((v) => [v.id, v]));
       const groups = [...(pkg.groups ?? [])];
       // A vulnerability no group mentions is its own group: nothing is dropped.
@@ -112,11 +115,17 @@ export function parseOsv(input: ReportInput): RawFinding[] {
         const ids = new Set([...group.ids, ...(group.aliases ?? []), ...records.flatMap((v) => v.aliases ?? [])]);
         const id = preferredId(ids);
         const fixed = new Set<string>();
+        let repo: string | undefined;
         for (const v of records)
           for (const a of v.affected ?? [])
             if (!a.package?.name || a.package.name === pkg.package.name)
-              for (const range of a.ranges ?? []) for (const e of range.events) if (e.fixed) fixed.add(e.fixed);
+              for (const range of a.ranges ?? []) {
+                repo ??= nonEmpty(range.repo);
+                for (const e of range.events) if (e.fixed) fixed.add(e.fixed);
+              }
         const first = records[0] as VulnRecord;
+        // A git dependency is named by the repository its advisory points at, else by its commit.
+        const name = nonEmpty(pkg.package.name) ?? repo ?? (commit ? `git commit ${commit.slice(0, 12)}` : `(unnamed ${nonEmpty(pkg.package.ecosystem) ?? "package"})`);
         findings.push({
           tool: "osv-scanner",
           kind: "vulnerability",
@@ -126,8 +135,8 @@ export function parseOsv(input: ReportInput): RawFinding[] {
           title: nonEmpty(first.summary) ?? id,
           description: nonEmpty(first.details)?.slice(0, 2000),
           url: `https://osv.dev/vulnerability/${first.id}`,
-          package: pkg.package.name,
-          installedVersion: nonEmpty(pkg.package.version),
+          package: name,
+          installedVersion: nonEmpty(pkg.package.version) ?? commit,
           fixedVersions: [...fixed].sort(),
           fixAvailable: fixed.size > 0,
           location: { tool: "osv-scanner", target: result.source.path, file: result.source.path },
