@@ -1,6 +1,6 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   migrateDataSourceLoadFailed,
@@ -55,20 +55,59 @@ function serviceTypeorm(file: string): TypeormModule {
 }
 
 /**
- * Finds the DataSource among a module's exports with the rule of TypeORM's CLI `-d`
- * (CommandUtils.loadDataSource): the module itself, or exactly one exported instance (a promise of one
- * is awaited). The same instance exported twice (`export const ds = ...; export default ds`) counts once.
+ * How TypeORM's CLI loads `-d FILE` (typeorm src/util/ImportUtils.ts `importOrRequireFile`): `.mjs`/`.mts`
+ * with import(), `.cjs`/`.cts` with require(); `.js`/`.ts` by the nearest package.json's `"type"`
+ * ("module": import(), anything else or none: require()); any other extension with require().
+ * require() matters: Node's import() of a CommonJS file exposes `module.exports` as `default`, so tsc's
+ * `exports.default = dataSource` (how NestJS projects ship) would hide the DataSource one level down.
  */
-async function pickDataSource(file: string, exports: Record<string, unknown>, typeorm: TypeormModule): Promise<DataSource> {
+export function moduleKind(file: string): "esm" | "commonjs" {
+  const extension = file.slice(file.lastIndexOf(".") + 1);
+  if (extension === "mjs" || extension === "mts") return "esm";
+  if (extension !== "js" && extension !== "ts") return "commonjs";
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && statSync(manifest).isFile()) {
+      try {
+        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown } | null)?.type === "module" ? "esm" : "commonjs";
+      } catch {
+        // TypeORM treats an unreadable package.json as none: CommonJS.
+        return "commonjs";
+      }
+    }
+    if (dirname(dir) === dir) return "commonjs";
+  }
+}
+
+function firstLine(error: unknown): string {
+  return error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+}
+
+/**
+ * Finds the DataSource among a module's exports with the rule of TypeORM's CLI `-d`
+ * (src/commands/CommandUtils.ts `loadDataSource`): the module itself (`module.exports = dataSource`), else
+ * every export, a promise awaited, must yield exactly one DataSource. One difference, on purpose: the same
+ * instance exported under two names (`export const AppDataSource = ...; export default AppDataSource`)
+ * counts once here, where TypeORM refuses it as "more than one"; it is the same DataSource either way.
+ */
+async function pickDataSource(file: string, exports: unknown, typeorm: TypeormModule): Promise<DataSource> {
+  if (typeorm.InstanceChecker.isDataSource(exports)) return exports as DataSource;
+  const record = exports !== null && typeof exports === "object" ? (exports as Record<string, unknown>) : {};
   const found = new Map<unknown, string[]>();
-  for (const key of Object.keys(exports)) {
-    let value = exports[key];
-    if (value instanceof Promise) value = await value.catch(() => undefined);
+  for (const key of Object.keys(record)) {
+    let value = record[key];
+    if (value instanceof Promise) {
+      try {
+        value = await value;
+      } catch (error) {
+        throw migrateDataSourceLoadFailed(file, `its export ${JSON.stringify(key)} is a promise that rejected: ${firstLine(error)}`);
+      }
+    }
     if (!typeorm.InstanceChecker.isDataSource(value)) continue;
     found.set(value, [...(found.get(value) ?? []), key]);
   }
   if (found.size !== 1) {
-    const names = (found.size === 0 ? Object.keys(exports) : [...found.values()].flat()).sort();
+    const names = (found.size === 0 ? Object.keys(record).filter((k) => k !== "__esModule") : [...found.values()].flat()).sort();
     throw migrateNoDataSource(file, names, found.size);
   }
   return [...found.keys()][0] as DataSource;
@@ -107,11 +146,11 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
   const file = resolve(path);
   if (!existsSync(file) || !statSync(file).isFile()) throw migrateDataSourceNotFound(path);
   const typeorm = serviceTypeorm(file);
-  let exports: Record<string, unknown>;
+  let exports: unknown;
   try {
-    exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    exports = moduleKind(file) === "esm" ? await import(pathToFileURL(file).href) : createRequire(file)(file);
   } catch (error) {
-    throw migrateDataSourceLoadFailed(path, error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error));
+    throw migrateDataSourceLoadFailed(path, firstLine(error));
   }
   const declared = await pickDataSource(path, exports, typeorm);
   const options: DataSourceOptions = {
