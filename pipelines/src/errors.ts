@@ -845,6 +845,21 @@ export function gitopsImageNotFound(names: string[], where: string): SlipwayErro
   });
 }
 
+export function gitopsUnedited(found: Array<{ file: string; line: number; image: string }>): SlipwayError {
+  const first = found[0];
+  const more = found.length > 1 ? ` (and ${found.length - 1} more)` : "";
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_UNEDITED",
+    message: `${first ? `${first.file}:${first.line} names ${quote(first.image)}` : "an image"} where no format can edit it${more}`,
+    details: [
+      ...found.map((f) => `${f.file}:${f.line}: ${f.image}`),
+      "Nothing was written. The bump would leave these places at the old image: a kind we do not edit (e.g. an Argo",
+      "Rollout or a CRD), an env value, or a Helm values layout we do not detect. Add its key paths to slipway.yaml",
+      "`gitops.helm.images`, or pass --allow-unedited (or set gitops.allowUnedited: true) to bump the rest and list these.",
+    ],
+  });
+}
+
 export function gitopsConflictingTargets(name: string, first: string, second: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_GITOPS_SET_INVALID",
@@ -878,7 +893,8 @@ export function gitopsBranchNotFound(repo: string, branch: string, stderr: strin
     code: "SLIPWAY_GITOPS_CLONE_FAILED",
     message: `cannot clone branch ${quote(branch)} of ${quote(repo)}`,
     details: [
-      ...stderr.trim().split("\n").slice(-3),
+      // git's reason (ssh: connect..., fatal: ...) comes before its generic advice: keep enough lines for both.
+      ...stderr.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== "").slice(-8),
       "Check the URL, that the branch exists, and the credentials (SLIPWAY_GIT_TOKEN or --ssh-key).",
     ],
     exitCode: 1,
@@ -891,6 +907,26 @@ export function gitopsConflict(file: string, field: string, ours: string, theirs
     message: `${file} ${field}: another commit on the branch set ${quote(theirs)} while this bump sets ${quote(ours)}`,
     details: ["The remote branch was left unchanged. Decide which release wins, then rerun the bump."],
     exitCode: 1,
+  });
+}
+
+/**
+ * The server refused the push for a reason retrying cannot change: a branch protection rule, a server-side
+ * hook, missing write permission. Its own words are kept whole (hooks explain themselves in `remote:` lines).
+ */
+export function gitopsPushRejected(branch: string, serverSaid: string): SlipwayError {
+  const lines = serverSaid.trim().split("\n").filter((l) => l.trim() !== "");
+  const server = lines.filter((l) => /^\s*(?:remote:|!|error:|fatal:)/.test(l));
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_PUSH_REJECTED",
+    message: `the git server refused the push to ${quote(branch)}; nothing was pushed`,
+    details: [
+      ...(server.length > 0 ? server : lines).slice(-40),
+      "A branch protection rule, a server-side hook or missing write permission: retrying does not help, so Slipway did not.",
+      "Allow the token's identity to push to the branch (GitHub: contents: write and the ruleset's bypass list; Azure Repos: Contribute on the branch), or push to a branch the rules allow.",
+    ],
+    exitCode: 1,
+    terminal: true,
   });
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { commandConfig, printJson, printResult } from "../cli/output.js";
@@ -13,9 +13,9 @@ import { renderRecord } from "./record.js";
 import type { FormatOptions } from "./types.js";
 
 const bumpUsage =
-  "slipway gitops bump --repo DIR [--path SUBDIR] [--set IMAGE=TAG[@sha256:DIGEST]]... [--policy NS:NAME=IMAGE:TAG[@sha256:DIGEST]]... [--allow-missing] [--dry-run] [--json] [--config FILE]";
+  "slipway gitops bump --repo DIR [--path SUBDIR] [--set IMAGE=TAG[@sha256:DIGEST]]... [--policy NS:NAME=IMAGE:TAG[@sha256:DIGEST]]... [--allow-missing] [--allow-unedited] [--dry-run] [--json] [--config FILE]";
 const pushUsage =
-  "slipway gitops commit-push --repo URL|DIR --branch B [--path SUBDIR] [--set IMAGE=TAG[@sha256:DIGEST]]... [--policy NS:NAME=IMAGE:TAG[@sha256:DIGEST]]... [--message-from FILE] [--source-sha SHA] [--allow-missing] [--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--workdir DIR] [--json] [--config FILE]";
+  "slipway gitops commit-push --repo URL|DIR --branch B [--path SUBDIR] [--set IMAGE=TAG[@sha256:DIGEST]]... [--policy NS:NAME=IMAGE:TAG[@sha256:DIGEST]]... [--message-from FILE] [--source-sha SHA] [--allow-missing] [--allow-unedited] [--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--workdir DIR] [--json] [--config FILE]";
 
 export const DEFAULT_AUTHOR = { name: "Slipway", email: "slipway@users.noreply.github.com" };
 /** The environment variable holding an HTTPS token (Dagger: withSecretVariable). */
@@ -44,6 +44,7 @@ export const gitopsBump = defineCommand({
     set: { type: "string", multiple: true },
     policy: { type: "string", multiple: true },
     "allow-missing": { type: "boolean" },
+    "allow-unedited": { type: "boolean" },
     "dry-run": { type: "boolean" },
     json: { type: "boolean" },
     config: { type: "string" },
@@ -58,6 +59,7 @@ export const gitopsBump = defineCommand({
       ...targets,
       options: formatOptions(gitops),
       allowMissing: values["allow-missing"] ?? false,
+      allowUnedited: values["allow-unedited"] ?? gitops.allowUnedited ?? false,
       dryRun: values["dry-run"] ?? false,
     });
     const dryRun = values["dry-run"] ?? false;
@@ -89,10 +91,15 @@ type PushFlags = Partial<Record<"repo" | "branch" | "max-attempts" | "ssh-key" |
 /** Where and how to push: what `commitPush` needs besides the change itself. */
 export type PushTarget = Pick<CommitPushInput, "repo" | "branch" | "auth" | "author" | "maxAttempts" | "workdir" | "log">;
 
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
 /**
  * Reads and checks the shared push flags (falling back to slipway.yaml `gitops:`); the token comes only
  * from SLIPWAY_GIT_TOKEN in the environment.
  */
+
 export function pushTarget(values: PushFlags, io: Io, usage: string): { target: PushTarget; gitops: NonNullable<SlipwayConfig["gitops"]> } {
   const gitops = gitopsConfig(io, values.config);
   const repo = values.repo ?? gitops.repository;
@@ -108,7 +115,9 @@ export function pushTarget(values: PushFlags, io: Io, usage: string): { target: 
   const author = values.author === undefined ? (gitops.commit?.author ?? DEFAULT_AUTHOR) : parseAuthor(values.author);
   if (author === null) throw usageError(`--author ${JSON.stringify(values.author)} must look like 'Name <email>'`, usage);
   const sshKey = values["ssh-key"] === undefined ? undefined : resolve(io.cwd, values["ssh-key"]);
-  if (sshKey !== undefined && !existsSync(sshKey)) throw usageError(`--ssh-key ${JSON.stringify(values["ssh-key"])} does not exist`, usage);
+  if (sshKey !== undefined && !isFile(sshKey)) throw usageError(`--ssh-key ${JSON.stringify(values["ssh-key"])} is not a file`, usage);
+  const knownHosts = values["known-hosts"] === undefined ? undefined : resolve(io.cwd, values["known-hosts"]);
+  if (knownHosts !== undefined && !isFile(knownHosts)) throw usageError(`--known-hosts ${JSON.stringify(values["known-hosts"])} is not a file`, usage);
   const token = io.env[TOKEN_ENV] || undefined;
   const target: PushTarget = {
     repo: /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\\]+@[^/\\]+:/.test(repo) ? repo : resolve(io.cwd, repo),
@@ -116,7 +125,7 @@ export function pushTarget(values: PushFlags, io: Io, usage: string): { target: 
     auth: {
       ...(token ? { token, username: io.env.SLIPWAY_GIT_USERNAME || undefined } : {}),
       ...(sshKey ? { sshKey } : {}),
-      ...(values["known-hosts"] ? { knownHosts: resolve(io.cwd, values["known-hosts"]) } : {}),
+      ...(knownHosts ? { knownHosts } : {}),
     },
     author,
     maxAttempts,
@@ -138,6 +147,7 @@ export const gitopsCommitPush = defineCommand({
     "message-from": { type: "string" },
     "source-sha": { type: "string" },
     "allow-missing": { type: "boolean" },
+    "allow-unedited": { type: "boolean" },
   },
   async run({ values, io }) {
     const { target, gitops } = pushTarget(values, io, pushUsage);
@@ -156,6 +166,7 @@ export const gitopsCommitPush = defineCommand({
       ...targets,
       options: formatOptions(gitops),
       allowMissing: values["allow-missing"] ?? false,
+      allowUnedited: values["allow-unedited"] ?? gitops.allowUnedited ?? false,
       sourceSha,
       messageTemplate,
     });

@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SimpleGit } from "simple-git";
 import { simpleGit } from "simple-git";
-import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsVerifyFailed } from "../errors.js";
+import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsPushRejected, gitopsVerifyFailed } from "../errors.js";
 import type { BumpInput } from "./bump.js";
 import { bump } from "./bump.js";
 import { FORMATS } from "./formats/registry.js";
@@ -55,8 +55,20 @@ export interface CommitPushResult {
   record: ChangeRecord;
 }
 
-// Messages git prints when the remote moved under us: retry after fetch + rebase.
-const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to push some refs|cannot lock ref|stale info|incorrect old value/i;
+// Messages git prints when the remote moved under us: retry after fetch + rebase. Not "failed to push some
+// refs": git prints that after every refused push, a hook's or a protection rule's too.
+const RACE = /\[rejected\][^\n]*\((?:fetch first|non-fast-forward)\)|cannot lock ref|stale info|incorrect old value/i;
+// The server said no for good: "[remote rejected] ... (pre-receive hook declined)" and other reasons than a
+// lost ref update, protected branches (GitHub GH006, Azure Repos TF402455), permission and authentication.
+const REFUSED =
+  /\[remote rejected\](?![^\n]*(?:failed to update ref|cannot lock ref|incorrect old value))|hook declined|protected branch|GH00\d|TF4\d{5}|permission|denied|\b403\b|Authentication failed|could not read Username/i;
+
+/** How a failed push ended: another writer won the race (retry), the server refused (stop), or unclear. */
+export function classifyPushFailure(stderr: string): "race" | "refused" | "unknown" {
+  if (REFUSED.test(stderr)) return "refused";
+  if (RACE.test(stderr)) return "race";
+  return "unknown";
+}
 
 /** Rejects URLs carrying credentials; returns the clone source git should use. */
 export function cloneSource(repo: string, cwd: string): string {
@@ -123,13 +135,23 @@ export function gitEnvironment(
     allow.push("GIT_ASKPASS");
   }
   if (auth.sshKey) {
+    // git runs GIT_SSH_COMMAND through `sh -c`, so every path is single-quoted for the shell: JSON quotes
+    // would leave `$(...)` and backticks live. (ssh also expands %-tokens in -o values: `%` is doubled.)
     const hostCheck = auth.knownHosts
-      ? `-o UserKnownHostsFile=${JSON.stringify(auth.knownHosts)} -o StrictHostKeyChecking=yes`
-      : "-o StrictHostKeyChecking=accept-new";
-    env.GIT_SSH_COMMAND = `ssh -i ${JSON.stringify(auth.sshKey)} -o IdentitiesOnly=yes -o BatchMode=yes ${hostCheck}`;
+      ? ["-o", shellQuote(`UserKnownHostsFile=${auth.knownHosts.replaceAll("%", "%%")}`), "-o", "StrictHostKeyChecking=yes"]
+      : ["-o", "StrictHostKeyChecking=accept-new"];
+    env.GIT_SSH_COMMAND = ["ssh", "-i", shellQuote(auth.sshKey.replaceAll("%", "%%")), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", ...hostCheck].join(" ");
     allow.push("GIT_SSH_COMMAND");
   }
   return { env, allow };
+}
+
+/**
+ * One POSIX shell word: the value in single quotes, each `'` closed, escaped and reopened. Hand-written
+ * because GIT_SSH_COMMAND is the one place git insists on a shell string; nothing else here builds one.
+ */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 export function client(baseDir: string, env: Record<string, string>, allow: string[], author?: { name: string; email: string }): SimpleGit {
@@ -195,6 +217,8 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       } catch (error) {
         lastError = mask(message(error));
       }
+      const failure = classifyPushFailure(lastError);
+      if (failure === "refused") throw gitopsPushRejected(input.branch, lastError);
       const before = (await git.revparse([remote])).trim();
       const cap = Math.min(2000, (input.backoffMs ?? 100) * 2 ** (attempt - 1));
       await sleep(Math.floor(Math.random() * cap));
@@ -206,7 +230,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       // Transient only when the branch really moved (or git says so): a refused token, a protected
       // branch or a failing hook stay failures and are reported at once.
       const moved = (await git.revparse([remote])).trim() !== before;
-      if (!moved && !REJECTED.test(lastError)) throw gitFailed("push", lastError);
+      if (!moved && failure !== "race") throw gitFailed("push", lastError);
       input.log(`push rejected (attempt ${attempt}/${input.maxAttempts}): another writer moved ${input.branch}; rebasing`);
       let rebased = input.alsoWrite === undefined;
       if (rebased) {

@@ -133,7 +133,8 @@ describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () 
     for (const n of names) expect(remoteFile(bare, `apps/${n}.yaml`)).toBe(deployment(n, "2.0.0"));
     expect(results.some((r) => r.attempts > 1)).toBe(true);
     git(bare, "fsck", "--no-progress");
-  });
+    // 20 writers of real git processes on 2 cores: about a minute, more on a loaded machine.
+  }, 5 * 60_000);
 
   it("a conflict rebase cannot solve (another commit set the same field) fails naming the file; the remote keeps the other commit", async () => {
     const bare = bareRemote({ "apps/api.yaml": deployment("api", "1.0.0") });
