@@ -1,13 +1,16 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve as resolvePath } from "node:path";
 import { glob } from "tinyglobby";
-import { gitopsDirNotFound, gitopsImageNotFound, gitopsVerifyFailed } from "../errors.js";
+import { gitopsDirNotFound, gitopsImageNotFound, gitopsUnedited, gitopsVerifyFailed } from "../errors.js";
 import { MARKER_TOKEN } from "./formats/flux-markers/index.js";
 import { FORMATS } from "./formats/registry.js";
-import { sameImage, screenToken } from "../image/reference.js";
+import { parseImageRef, sameImage, screenToken } from "../image/reference.js";
 import type { ChangeRecord } from "./record.js";
 import { buildRecord, targetLabel } from "./record.js";
 import type { Edit, FormatOptions, ImageTarget, Occurrence, PolicyTarget } from "./types.js";
+import type { Doc } from "./yaml-edit.js";
+import { isScalar, objectId, parseYamlFile, walk } from "./yaml-edit.js";
+import { isKubernetesObject } from "./formats/helm-values/index.js";
 
 export interface BumpInput {
   /** Root of the GitOps checkout; file names in the record are relative to it. */
@@ -18,6 +21,8 @@ export interface BumpInput {
   policies: PolicyTarget[];
   options: FormatOptions;
   allowMissing?: boolean;
+  /** Bump what can be edited even where a target is named in a place no format edits (listed in the record). */
+  allowUnedited?: boolean;
   dryRun?: boolean;
 }
 
@@ -60,6 +65,7 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
   const contents = new Map<string, string>();
   const editedKeys = new Set<string>();
   const matched: Occurrence[] = [];
+  const unedited: Array<{ file: string; line: number; image: string }> = [];
   const key = (file: string, o: { format: string; object: string; field: string }): string => `${file}\0${o.format}\0${o.object}\0${o.field}`;
 
   for (const name of files) {
@@ -69,11 +75,14 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
     const file = relative(root, absolute).split("\\").join("/");
     let current = original;
     const fileEdits: Edit[] = [];
+    // Per target, the objects (`Deployment/prod/api`, `values`) where some format found it.
+    const handled = new Map<ImageTarget, Set<string>>();
     for (const format of FORMATS.values()) {
       const found = format.extract(current, file, input.options);
       for (const o of found) {
         const isMatch = input.images.some((t) => matchesImage(t, o)) || (o.marker !== undefined && input.policies.some((p) => p.policy === policyOf(o.marker as string)));
         if (isMatch) matched.push(Object.assign({ file }, o));
+        for (const t of input.images) if (matchesImage(t, o)) handled.set(t, (handled.get(t) ?? new Set()).add(o.object));
       }
       if (found.length === 0) continue;
       const result = format.update(current, { path: file, images: input.images, policies: input.policies, options: input.options });
@@ -81,6 +90,8 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
       current = result.content;
       fileEdits.push(...result.edits);
     }
+    const named = input.images.filter((t) => original.includes(screenToken(t.image)));
+    if (named.length > 0) unedited.push(...uneditedPlaces(file, original, named, handled));
     if (fileEdits.length === 0) continue;
     verify(file, current, fileEdits, input.options);
     for (const e of fileEdits) editedKeys.add(key(file, e));
@@ -88,7 +99,7 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
     contents.set(file, current);
   }
 
-  const status = { changed: [] as string[], alreadyAt: [] as string[], missing: [] as string[] };
+  const status = { changed: [] as string[], alreadyAt: [] as string[], missing: [] as string[], unedited: unedited.map((u) => `${u.file}:${u.line} ${u.image}`) };
   const classify = (label: string, hits: Array<Occurrence & { file?: string }>): void => {
     if (hits.length === 0) status.missing.push(label);
     else if (hits.some((o) => editedKeys.has(key(o.file ?? "", o)))) status.changed.push(label);
@@ -99,6 +110,7 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
   if (status.missing.length > 0 && !input.allowMissing) {
     throw gitopsImageNotFound(status.missing, relative(process.cwd(), base) || ".");
   }
+  if (unedited.length > 0 && !input.allowUnedited) throw gitopsUnedited(unedited);
 
   const written: string[] = [];
   if (!input.dryRun) {
@@ -108,6 +120,41 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
     }
   }
   return { record: buildRecord(editsByFile, status), written };
+}
+
+/**
+ * Where a file names a target that no format extracted: every scalar that is a reference to it with a tag
+ * or digest (an Argo Rollout's container, a CRD, an env value), and in documents that are not Kubernetes
+ * objects also the bare name (a values layout we do not detect, `repo: r.io/api` + `version: 1.0`). A bare
+ * name in a Kubernetes object (a Flux ImageRepository's `spec.image`) carries no tag to move and is fine.
+ * Comments, labels and annotations are not counted: nothing pulls an image from them.
+ */
+function uneditedPlaces(
+  file: string,
+  content: string,
+  targets: ImageTarget[],
+  handled: Map<ImageTarget, Set<string>>,
+): Array<{ file: string; line: number; image: string }> {
+  const places: Array<{ file: string; line: number; image: string }> = [];
+  parseYamlFile(content, file).forEach((doc: Doc, index) => {
+    const values = !isKubernetesObject(doc, content);
+    const object = objectId(doc, content, index);
+    // A document where a format found the target is handled (the edit there is verified); the others are not.
+    const open = targets.filter((t) => !handled.get(t)?.has(object) && !(values && handled.get(t)?.has("values")));
+    if (open.length === 0) return;
+    walk(doc, doc.contents, "", (node, path) => {
+      // Labels and annotations describe; nothing pulls an image from them.
+      if (!values && (path === "metadata" || path.startsWith("metadata."))) return;
+      if (!isScalar(node) || typeof node.value !== "string" || !node.range) return;
+      const ref = parseImageRef(node.value);
+      if (!ref || (!values && ref.tag === undefined && ref.digest === undefined)) return;
+      const target = open.find((t) => sameImage(t.image, ref.name));
+      if (!target) return;
+      const line = content.slice(0, node.range[0]).split("\n").length;
+      if (!places.some((p) => p.line === line)) places.push({ file, line, image: target.image });
+    });
+  });
+  return places;
 }
 
 /** Renovate auto-replace: re-extract the new text and check every edited field reads as intended. */

@@ -23,6 +23,8 @@ export interface ChangeRecord {
   alreadyAt: string[];
   /** Targets found nowhere (an error unless --allow-missing). */
   missing: string[];
+  /** `file:line image`: places that name a target where no format could edit it (an error unless --allow-unedited). */
+  unedited: string[];
 }
 
 export function targetLabel(target: ImageTarget | PolicyTarget): string {
@@ -32,7 +34,7 @@ export function targetLabel(target: ImageTarget | PolicyTarget): string {
 
 export function buildRecord(
   editsByFile: Map<string, Edit[]>,
-  status: { changed: string[]; alreadyAt: string[]; missing: string[] },
+  status: { changed: string[]; alreadyAt: string[]; missing: string[]; unedited: string[] },
 ): ChangeRecord {
   const files: ChangeRecord["files"] = {};
   for (const file of [...editsByFile.keys()].sort()) {
@@ -73,6 +75,7 @@ export function renderRecord(record: ChangeRecord, dryRun: boolean): string {
   }
   for (const label of record.alreadyAt) lines.push(`already at ${label}`);
   for (const label of record.missing) lines.push(`not found (allowed): ${label}`);
+  for (const place of record.unedited) lines.push(`not edited (allowed): ${place}`);
   const count = flatten(record).length;
   const fileCount = Object.keys(record.files).length;
   lines.push(

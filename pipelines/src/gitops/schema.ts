@@ -40,6 +40,13 @@ export const GitopsSettings = z
         images: z.array(HelmKeyPathEntry).optional().meta({ description: "Key paths for charts that do not use `image.repository` + `image.tag`." }),
       })
       .optional(),
+    allowUnedited: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Bump what can be edited even when an image is named where no format can edit it (e.g. an Argo Rollout); those places are listed in the change record. Default: false (SLIPWAY_GITOPS_UNEDITED, exit 2).",
+      }),
     commit: z
       .strictObject({
         author: z

@@ -37,6 +37,7 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
         changed: ["r.io/api=1.1"],
         alreadyAt: [],
         missing: [],
+        unedited: [],
       },
     });
   });
@@ -105,6 +106,67 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(readFileSync(join(dir, file), "utf8")).toBe(values.replace('tag: "1.0"', 'tag: "2.0"'));
+  });
+
+  // An Argo Rollout in the shape of argoproj/argo-rollouts' getting-started docs (kind Rollout, spec.template like a
+  // Deployment): no format edits that kind. Beside it, names that must NOT count: a Flux ImageRepository's
+  // spec.image (a name without tag), an annotation and a comment.
+  const ROLLOUT = [
+    "apiVersion: argoproj.io/v1alpha1",
+    "kind: Rollout",
+    "metadata:",
+    "  name: api",
+    "  annotations:",
+    "    slipway.example/was: r.io/api:1.0",
+    "spec:",
+    "  replicas: 5",
+    "  strategy:",
+    "    canary:",
+    "      steps:",
+    "      - setWeight: 20",
+    "      - pause: {}",
+    "  template:",
+    "    spec:",
+    "      containers:",
+    "      - name: api # r.io/api:1.0",
+    "        image: r.io/api:1.0",
+    "---",
+    "apiVersion: image.toolkit.fluxcd.io/v1",
+    "kind: ImageRepository",
+    "metadata:",
+    "  name: api",
+    "spec:",
+    "  image: r.io/api",
+    "",
+  ].join("\n");
+  // A values file in a layout we do not detect (no `repository`/`tag` keys): the bare name counts there.
+  const ODD_VALUES = "api:\n  repo: r.io/api\n  version: \"1.0\"\n";
+
+  it.each([
+    ["rollout.yaml", ROLLOUT, "rollout.yaml:18"],
+    ["payments-values.yaml", ODD_VALUES, "payments-values.yaml:2"],
+  ])("%s names the image where no format edits it: SLIPWAY_GITOPS_UNEDITED (exit 2), nothing written", async (file, content, place) => {
+    const dir = tree({ "apps/pod.yaml": POD("r.io/api:1.0"), [file]: content });
+    const result = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0"], cwd());
+    expect(result.code).toBe(2);
+    expect(result.stderr.split("\n")[0]).toBe(`SLIPWAY_GITOPS_UNEDITED: ${place} names "r.io/api" where no format can edit it`);
+    expect(result.stderr).toContain("--allow-unedited");
+    expect(readFileSync(join(dir, "apps/pod.yaml"), "utf8")).toBe(POD("r.io/api:1.0"));
+    expect(readFileSync(join(dir, file), "utf8")).toBe(content);
+  });
+
+  it.each([
+    ["--allow-unedited", ["--allow-unedited"], ""],
+    ["gitops.allowUnedited in slipway.yaml", [], "gitops:\n  allowUnedited: true\n"],
+  ])("%s bumps the rest and lists what was left", async (_name, flags, config) => {
+    const dir = tree({ "apps/pod.yaml": POD("r.io/api:1.0"), "rollout.yaml": ROLLOUT });
+    const here = cwd();
+    if (config) writeFileSync(join(here, "slipway.yaml"), config);
+    const result = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=2.0", ...flags], here);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("apps/pod.yaml\n  Pod/p spec.containers[0].image: r.io/api:1.0 -> r.io/api:2.0\nnot edited (allowed): rollout.yaml:18 r.io/api\nchanged 1 field in 1 file\n");
+    expect(readFileSync(join(dir, "apps/pod.yaml"), "utf8")).toBe(POD("r.io/api:2.0"));
+    expect(readFileSync(join(dir, "rollout.yaml"), "utf8")).toBe(ROLLOUT);
   });
 
   it("treats files matched by gitops.helm.valuesFiles as Helm values", async () => {
