@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The installed CLI runs the compiled core (npm run build -w pipelines).
-import { processIo, run } from "../dist/cli/main.js";
+import { main } from "../dist/cli/main.js";
 
-process.exitCode = await run(process.argv.slice(2), processIo());
+await main(process.argv.slice(2));

@@ -78,6 +78,19 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
-  process.exitCode = await run(process.argv.slice(2), processIo());
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
 }
+
+/**
+ * Runs the CLI as a process and ends it once its output is written. A peer that accepted a connection
+ * and never answers (a hung API server, registry or git host) keeps a socket, and with it Node, alive
+ * after the command has already decided and printed its verdict; nothing is left to wait for then.
+ */
+export async function main(argv: string[]): Promise<never> {
+  const code = await run(argv, processIo());
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+if (isMain()) await main(process.argv.slice(2));

@@ -5,7 +5,7 @@ import { EXIT, rolloutBadInput, rolloutFailed, rolloutTimedOut } from "../errors
 import { parseMode } from "../azure/identity.js";
 import { credentialFor, IDENTITY_MODES, injectAksToken, kubeloginServerId, selectIdentityMode } from "./aks.js";
 import { collectDiagnostics, writeDiagnostics } from "./diagnostics.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
 import type { GitopsTarget } from "./gitops.js";
 import { DEFAULT_THRESHOLDS } from "./health.js";
 import type { ImageExpectation } from "./images.js";
@@ -81,7 +81,7 @@ export const rolloutVerify = defineCommand({
     const identityText = values["azure-identity"];
     const identity = identityText === undefined ? undefined : parseMode(identityText, IDENTITY_MODES);
     if (identityText !== undefined && identity === undefined) bad("--azure-identity", identityText, IDENTITY_MODES.join(" | "));
-    if (values.timeout !== undefined && parseDuration(values.timeout) === null) bad("--timeout", values.timeout, "a duration such as `90s`, `10m` or `1h30m`");
+    if (values.timeout !== undefined && parseDuration(values.timeout) === null) bad("--timeout", values.timeout, `a duration such as \`90s\`, \`10m\` or \`1h30m\`, longer than zero and at most ${MAX_DURATION_TEXT}`);
 
     // slipway.yaml `rollout:` supplies defaults; flags win.
     const settings = commandConfig(io, values.config).config.rollout ?? {};

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DURATION_PATTERN, parseDuration } from "./duration.js";
+import { DURATION_PATTERN, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
 
 /** `namespace/name` of a Flux Kustomization or an Argo CD Application. */
 export const OBJECT_REF_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -8,7 +8,7 @@ const Duration = z
   .string()
   .regex(DURATION_PATTERN, "a duration such as `90s`, `10m` or `1h30m`")
   // Only the zero case: a malformed value is already reported by the pattern, once.
-  .refine((d) => !DURATION_PATTERN.test(d) || parseDuration(d) !== null, { message: "must be longer than zero" });
+  .refine((d) => !DURATION_PATTERN.test(d) || parseDuration(d) !== null, { message: `must be longer than zero and at most ${MAX_DURATION_TEXT}` });
 
 const ObjectRef = z.string().regex(OBJECT_REF_PATTERN, "`namespace/name`, e.g. `flux-system/apps`");
 
