@@ -597,6 +597,26 @@ export function migrateNoDataSource(path: string, exportNames: string[], count: 
   });
 }
 
+export function migrateMigrationsInvalid(
+  path: string,
+  problems: { kind: "no-timestamp" | "duplicate"; name: string; count: number; files: string[] }[],
+): SlipwayError {
+  const one = (p: (typeof problems)[number]) =>
+    p.kind === "duplicate" ? `${quote(p.name)} is defined ${p.count} times` : `${quote(p.name)} has no timestamp at the end of its name`;
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_MIGRATIONS_INVALID",
+    message: `TypeORM refuses the migrations of ${quote(path)}: ${problems.map(one).join("; ")}`,
+    details: [
+      ...problems.map((p) =>
+        p.kind === "duplicate"
+          ? `${quote(p.name)}: ${p.files.map(quote).join(", ")}. Two migrations may not share a name: remove the stale copy (rebuild into a clean dist/) or rename one.`
+          : `${quote(p.name)}: ${p.files.map(quote).join(", ")}. TypeORM reads the timestamp from the last 13 characters of the \`name\` property (or the class name): e.g. \`name = "AddUsers1700000000000"\`.`,
+      ),
+      "Nothing was changed.",
+    ],
+  });
+}
+
 export function migrateDatabaseUnreachable(target: string, reason: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_MIGRATE_DB_UNREACHABLE",

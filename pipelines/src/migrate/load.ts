@@ -1,16 +1,18 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
+import { globSync } from "tinyglobby";
 import {
   migrateDataSourceLoadFailed,
   migrateDataSourceNotFound,
   migrateDatabaseUnreachable,
+  migrateMigrationsInvalid,
   migrateNoDataSource,
   migrateTypeormNotFound,
 } from "../errors.js";
 import { maskSecrets } from "./mask.js";
-import type { DataSource, DataSourceOptions, TypeormModule } from "./typeorm.js";
+import type { DataSource, DataSourceOptions, MigrationInstance, TypeormModule } from "./typeorm.js";
 
 export interface LoadedDataSource {
   dataSource: DataSource;
@@ -19,6 +21,8 @@ export interface LoadedDataSource {
   target: DatabaseTarget;
   /** Values that must never appear in output (passwords). */
   secrets: string[];
+  /** The DataSource file as given. */
+  file: string;
 }
 
 export interface DatabaseTarget {
@@ -171,12 +175,86 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
   try {
     await dataSource.initialize();
   } catch (error) {
-    const reason = maskSecrets(error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error), secrets);
+    const reason = maskSecrets(firstLine(error), secrets);
     if (isConnectionError(error)) throw migrateDatabaseUnreachable(describeTarget(target), reason);
     await dataSource.destroy().catch(() => undefined);
     throw migrateDataSourceLoadFailed(path, reason);
   }
-  return { dataSource, typeorm, target, secrets };
+  const problems = migrationProblems(dataSource.migrations);
+  if (problems.length > 0) {
+    await dataSource.destroy().catch(() => undefined);
+    const sources = await migrationSources(file, declared.options.migrations);
+    throw migrateMigrationsInvalid(
+      path,
+      problems.map((p) => {
+        const classes = [...new Set(p.instances.map((m) => m.constructor.name))];
+        const files = [...new Set(classes.flatMap((c) => (c ? (sources.get(c) ?? []) : [])))];
+        return { kind: p.kind, name: p.name, count: p.instances.length, files: files.length > 0 ? files : [`listed in ${path}`] };
+      }),
+    );
+  }
+  return { dataSource, typeorm, target, secrets, file: path };
+}
+
+export interface MigrationProblem {
+  kind: "no-timestamp" | "duplicate";
+  name: string;
+  instances: MigrationInstance[];
+}
+
+/**
+ * TypeORM's own checks of the migration list (MigrationExecutor.getMigrations and
+ * checkForDuplicateMigrations), made before anything runs so that they name the migration and its file
+ * instead of surfacing as a bare TypeORMError: the name is the `name` property or else the class name, its
+ * last 13 characters must parse as a JavaScript timestamp, and no two migrations may share a name.
+ */
+export function migrationProblems(migrations: readonly MigrationInstance[]): MigrationProblem[] {
+  const problems: MigrationProblem[] = [];
+  const byName = new Map<string, MigrationInstance[]>();
+  for (const migration of migrations) {
+    const name = migration.name || migration.constructor.name;
+    const timestamp = parseInt(name.substring(name.length - 13), 10);
+    if (!timestamp || isNaN(timestamp)) problems.push({ kind: "no-timestamp", name, instances: [migration] });
+    byName.set(name, [...(byName.get(name) ?? []), migration]);
+  }
+  for (const [name, instances] of byName) if (instances.length > 1) problems.push({ kind: "duplicate", name, instances });
+  return problems;
+}
+
+/**
+ * The files that export a class of each name, for error messages: the CommonJS modules loaded so far
+ * (require's cache holds what TypeORM required for globs and what the DataSource required), and the files
+ * the DataSource's glob patterns match, imported again. By class name, not identity: a second module
+ * loader (a test runner's) may hold its own copies of the classes.
+ */
+async function migrationSources(file: string, declared: unknown): Promise<Map<string, string[]>> {
+  const sources = new Map<string, string[]>();
+  const note = (exports: unknown, where: string) => {
+    const values = typeof exports === "function" ? [exports] : exports !== null && typeof exports === "object" ? Object.values(exports) : [];
+    for (const value of values) {
+      if (typeof value !== "function" || !value.name) continue;
+      const files = sources.get(value.name) ?? [];
+      if (!files.includes(where)) sources.set(value.name, [...files, where]);
+    }
+  };
+  // Only the service's own modules: the folder of its package.json, without node_modules.
+  let root = dirname(file);
+  while (!existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+  const cache = createRequire(file).cache;
+  for (const module of Object.values(cache)) {
+    if (!module || !module.filename.startsWith(root + sep) || module.filename.slice(root.length).split(sep).includes("node_modules")) continue;
+    note(module.exports, module.filename);
+  }
+  const patterns = Array.isArray(declared) ? declared.filter((p): p is string => typeof p === "string") : [];
+  for (const match of patterns.flatMap((p) => globSync(p.replace(/\\/g, "/"), { absolute: true }))) {
+    if (moduleKind(match) !== "esm") continue;
+    try {
+      note(await import(pathToFileURL(match).href), match);
+    } catch {
+      // Only for naming the file in a message.
+    }
+  }
+  return sources;
 }
 
 /**

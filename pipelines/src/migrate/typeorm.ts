@@ -45,6 +45,8 @@ export interface DataSourceOptions {
 export interface DataSource {
   readonly options: DataSourceOptions;
   readonly isInitialized: boolean;
+  /** Migration instances, built by initialize() from the classes and globs in `options.migrations`. */
+  readonly migrations: MigrationInstance[];
   readonly driver: { createSchemaBuilder(): { createMetadataTableIfNecessary?(queryRunner: QueryRunner): Promise<void> } };
   initialize(): Promise<DataSource>;
   destroy(): Promise<void>;

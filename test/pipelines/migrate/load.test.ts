@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../../pipelines/src/migrate/engine.js";
 import { compileService, plainCli, type CompiledService } from "./compile.js";
+import { migrate } from "./harness.js";
 import { serverForTests } from "./postgres.js";
 
 /**
@@ -137,5 +138,69 @@ describe.skipIf(!server)("pipelines/src/migrate/load: compiled DataSource module
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`SLIPWAY_MIGRATE_NO_DATA_SOURCE: ${JSON.stringify(file)} ${expected}`);
     expect(await pg.query(url, `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace`)).toEqual([{ n: 0 }]);
+  });
+});
+
+// Hand-written, as people write them before learning TypeORM's naming rule: no `name`, no timestamp.
+const NO_TIMESTAMP = `import { MigrationInterface, QueryRunner } from "typeorm";
+
+export class AddIndexes implements MigrationInterface {
+    public async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(\`CREATE INDEX "widget_id" ON "widget" ("id")\`);
+    }
+
+    public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(\`DROP INDEX "widget_id"\`);
+    }
+}
+`;
+
+describe.skipIf(!server)("pipelines/src/migrate/load: migrations TypeORM refuses (PostgreSQL)", () => {
+  const pg = server as NonNullable<typeof server>;
+
+  function service(module: "commonjs" | "esm", sources: Record<string, string>): CompiledService {
+    const compiled = compileService(module, sources);
+    services.push(compiled);
+    return compiled;
+  }
+
+  async function refused(file: string) {
+    const url = await pg.database(`load${++databases}`);
+    const result = await migrate(["migrate", "run", "--data-source", file], { ...process.env, DATABASE_URL: url });
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain("SLIPWAY_INTERNAL");
+    expect(result.stderr).toContain("Nothing was changed.");
+    expect(await pg.query(url, `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace`)).toEqual([{ n: 0 }]);
+    return result.stderr;
+  }
+
+  it("a migration class without a timestamp in its name: the class and its file", async () => {
+    const svc = service("commonjs", {
+      "src/data-source.ts": `import { DataSource } from "typeorm";\n${IMPORT_MIGRATION}import { AddIndexes } from "./migrations/add-indexes.js";
+export const AppDataSource = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, migrations: [CreateWidget1700000000401, AddIndexes] });\n`,
+      "src/migrations/1700000000401-CreateWidget.ts": MIGRATION,
+      "src/migrations/add-indexes.ts": NO_TIMESTAMP,
+    });
+    const stderr = await refused(svc.out("src/data-source.ts"));
+    expect(stderr).toContain(`SLIPWAY_MIGRATE_MIGRATIONS_INVALID: TypeORM refuses the migrations of "${svc.out("src/data-source.ts")}": "AddIndexes" has no timestamp at the end of its name`);
+    expect(stderr).toContain(`"AddIndexes": "${svc.out("src/migrations/add-indexes.ts")}". TypeORM reads the timestamp`);
+  });
+
+  // A migration file renamed in src/ while the old compiled file stays in dist/ (tsc never deletes outputs),
+  // found by the NestJS glob: TypeORM's "Duplicate migrations".
+  it.each([
+    ["commonjs", `__dirname + "/migrations/*{.ts,.js}"`],
+    ["esm", `fileURLToPath(new URL("migrations", import.meta.url)) + "/*.js"`],
+  ] as const)("%s: the same migration twice (a stale compiled copy): both files", async (module, glob) => {
+    const svc = service(module, {
+      "src/data-source.ts": `import { fileURLToPath } from "node:url";\nimport { DataSource } from "typeorm";
+export default new DataSource({ type: "postgres", url: process.env.DATABASE_URL, migrations: [${glob}] });\n`,
+      "src/migrations/1700000000401-CreateWidget.ts": MIGRATION,
+      "src/migrations/1700000000401-create-widget.ts": MIGRATION,
+    });
+    const stderr = await refused(svc.out("src/data-source.ts"));
+    expect(stderr).toContain(`TypeORM refuses the migrations of "${svc.out("src/data-source.ts")}": "CreateWidget1700000000401" is defined 2 times`);
+    expect(stderr).toContain(svc.out("src/migrations/1700000000401-CreateWidget.ts"));
+    expect(stderr).toContain(svc.out("src/migrations/1700000000401-create-widget.ts"));
   });
 });
