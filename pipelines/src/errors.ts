@@ -629,6 +629,30 @@ export function migrateDatabaseUnreachable(target: string, reason: string): Slip
   });
 }
 
+export function migrateDatabaseUrlInvalid(where: string, problem: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_DATABASE_URL_INVALID",
+    message: `${where} is not a usable connection URL: ${problem}`,
+    details: [
+      "Expected postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]; percent-encode the user name and",
+      "password (encodeURIComponent). The URL is not shown, since it holds the password. Nothing was changed.",
+    ],
+  });
+}
+
+export function migrateDatabaseTimeout(target: string, reason: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_DB_TIMEOUT",
+    message: `the database at ${target} did not answer within the connect timeout: ${reason}`,
+    details: [
+      "The server (or something in between) took the connection but did not answer in time: check host and port,",
+      "the firewall or private endpoint, and the server's load; the DataSource's connectTimeoutMS sets the wait. Nothing was changed.",
+    ],
+    exitCode: 3,
+    terminal: false,
+  });
+}
+
 export function migrateUnknownMigration(flag: string, name: string, known: string[]): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_MIGRATE_UNKNOWN_MIGRATION",

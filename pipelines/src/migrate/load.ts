@@ -6,12 +6,14 @@ import { globSync } from "tinyglobby";
 import {
   migrateDataSourceLoadFailed,
   migrateDataSourceNotFound,
+  migrateDatabaseTimeout,
   migrateDatabaseUnreachable,
   migrateMigrationsInvalid,
   migrateNoDataSource,
   migrateTypeormNotFound,
 } from "../errors.js";
 import { maskSecrets } from "./mask.js";
+import { checkDatabaseUrl } from "./url.js";
 import type { DataSource, DataSourceOptions, MigrationInstance, TypeormModule } from "./typeorm.js";
 
 export interface LoadedDataSource {
@@ -167,15 +169,23 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
     // Names our session in pg_stat_activity (shown by `status` as the lock holder) unless the service names its own.
     ...(declared.options.type === "postgres" && declared.options.applicationName === undefined ? { applicationName: "slipway migrate" } : {}),
   };
+  if (databaseUrl) checkDatabaseUrl(databaseUrl, options.type, "DATABASE_URL");
+  else if (typeof options.url === "string") checkDatabaseUrl(options.url, options.type, `the \`url\` of the DataSource in ${JSON.stringify(path)}`);
   const { target, secrets } = targetOf(options);
   // A fresh instance of the service's own DataSource class: the exported one may already be in use and
   // its driver was built from the options it was created with.
   const DataSourceClass = declared.constructor as new (options: DataSourceOptions) => DataSource;
-  const dataSource = new DataSourceClass(options);
+  let dataSource: DataSource;
+  try {
+    dataSource = new DataSourceClass(options);
+  } catch (error) {
+    throw migrateDataSourceLoadFailed(path, maskSecrets(firstLine(error), secrets));
+  }
   try {
     await dataSource.initialize();
   } catch (error) {
     const reason = maskSecrets(firstLine(error), secrets);
+    if (isTimeout(error)) throw migrateDatabaseTimeout(describeTarget(target), reason);
     if (isConnectionError(error)) throw migrateDatabaseUnreachable(describeTarget(target), reason);
     await dataSource.destroy().catch(() => undefined);
     throw migrateDataSourceLoadFailed(path, reason);
@@ -258,12 +268,24 @@ async function migrationSources(file: string, declared: unknown): Promise<Map<st
 }
 
 /**
+ * A connect timeout: node-postgres' own messages (pg-pool `newClient`: "Connection terminated due to
+ * connection timeout"; pg Client `_connect`: "timeout expired"; pg-pool: "timeout exceeded when trying to
+ * connect"), which carry no code, or a socket's ETIMEDOUT (mysql2 sets it on its connect timeout).
+ */
+function isTimeout(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e?.code === "ETIMEDOUT") return true;
+  return typeof e?.message === "string" && /^(Connection terminated due to connection timeout|timeout expired|timeout exceeded when trying to connect)/.test(e.message);
+}
+
+/**
  * Network errors (Node's errno codes) and the SQLSTATE classes of "could not get a session": 08
  * connection exception, 28 invalid authorization, 3D000 unknown database, 57P03 cannot connect now.
  * Anything else from initialize() is a problem of the DataSource itself (entities, migrations).
  */
 function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== "string") return false;
+  // pg's "the server closed the connection before answering": no code.
+  if (typeof code !== "string") return typeof (error as { message?: unknown } | null)?.message === "string" && /^Connection terminated/.test((error as { message: string }).message);
   return /^E[A-Z]+$/.test(code) || /^(08|28)/.test(code) || code === "3D000" || code === "57P03" || code.startsWith("ER_ACCESS") || code === "ER_BAD_DB_ERROR";
 }
