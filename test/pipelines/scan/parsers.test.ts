@@ -63,6 +63,32 @@ describe("pipelines/src/scan/parsers", () => {
     expect(JSON.stringify(findings)).not.toMatch(/AKIAIOSFODNN7EXAMPLE|hunter2|XXXXSLACKFAKE/);
   });
 
+  // TruffleHog prints each result with json.Marshal + Println (trufflesecurity/trufflehog pkg/output/json.go):
+  // JSON lines. Wrappers that collect it save the same objects pretty-printed (jq .), back to back, or
+  // as one array (jq -s): the same results, read value by value.
+  const trufflehogObjects = (): unknown[] => readFileSync(join(FIXTURES, "trufflehog.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as unknown);
+  it.each([
+    ["pretty-printed objects (jq .)", () => trufflehogObjects().map((o) => JSON.stringify(o, null, 2)).join("\n")],
+    ["objects back to back, no separator", () => trufflehogObjects().map((o) => JSON.stringify(o)).join("")],
+    ["tab-indented objects with CRLF line ends", () => trufflehogObjects().map((o) => JSON.stringify(o, null, "\t")).join("\r\n").replace(/\n/g, "\r\n")],
+    ["one JSON array (jq -s)", () => JSON.stringify(trufflehogObjects(), null, 2)],
+  ])("reads TruffleHog results saved as %s like JSON lines", (_name, text) => {
+    const expected = parse("trufflehog", "trufflehog.jsonl");
+    expect(expected).toHaveLength(4);
+    expect(parseText("trufflehog", text())).toEqual(expected);
+  });
+
+  it.each([
+    ["a truncated last object", () => `${JSON.stringify(trufflehogObjects()[0], null, 2)}\n{\n  "SourceMetadata": {`, /line 30 is not JSON: a value starts there and does not end/],
+    ["text between pretty-printed objects", () => `${JSON.stringify(trufflehogObjects()[0], null, 2)}\nWARN something\n${JSON.stringify(trufflehogObjects()[1], null, 2)}`, /line 30 is not JSON/],
+    ["a pretty-printed object missing a field, named by its first line", () => `${JSON.stringify(trufflehogObjects()[0], null, 2)}\n${JSON.stringify({ ...(trufflehogObjects()[1] as object), DetectorName: undefined }, null, 2)}`, /line 30: DetectorName: missing required field/],
+  ])("fails closed on TruffleHog output with %s, naming the line", (_name, text, message) => {
+    const error = thrown(() => parseText("trufflehog", text()));
+    expect(error.exitCode).toBe(2);
+    expect(error.render()).toMatch(message);
+    expect(error.render()).not.toMatch(/AKIAIOSFODNN7EXAMPLE|hunter2/);
+  });
+
   it("reads npm audit: one finding per advisory, moderate is MEDIUM, via chains become dependency paths", () => {
     const findings = parse("npm-audit", "npm-audit.json");
     expect(findings.map((f) => [f.package, f.id, f.severity, f.fixAvailable])).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitArray } from "../../../pipelines/src/scan/parsers/split-array.js";
+import { splitArray, splitValues } from "../../../pipelines/src/scan/parsers/split-array.js";
 
 /** What JSON.parse of the whole text gives, rebuilt from the pieces. */
 function rebuilt(text: string): unknown {
@@ -74,5 +74,25 @@ describe("pipelines/src/scan/parsers/split-array", () => {
       expect(() => JSON.parse(split?.envelope ?? "")).toThrow(SyntaxError);
       expect(() => JSON.parse(text)).toThrow(SyntaxError);
     }
+  });
+
+  it.each([
+    ["JSON lines", '{"a":1}\n{"b":"}"}\n', ['{"a":1}', '{"b":"}"}']],
+    ["objects back to back", '{"a":[1,{"x":"]"}]}{"b":2}', ['{"a":[1,{"x":"]"}]}', '{"b":2}']],
+    ["pretty-printed with CRLF", '{\r\n  "a": "\\"{"\r\n}\r\n\r\n[\r\n  1\r\n]', ['{\r\n  "a": "\\"{"\r\n}', "[\r\n  1\r\n]"]],
+    ["bare words, left to JSON.parse", "{} not json", ["{}", "not", "json"]],
+    ["nothing", " \n\t", []],
+  ])("splits a stream of JSON values: %s", (_name, text, pieces) => {
+    const split = splitValues(text);
+    expect(split.rest).toBeUndefined();
+    expect(split.items.map(([start, end]) => text.slice(start, end))).toEqual(pieces);
+  });
+
+  it.each([
+    ["an unterminated object", '{"a":1}\n{"b":', 8],
+    ["an unterminated string", '{"a":1} "abc', 8],
+    ["a stray closing brace", '{"a":1}\n}', 8],
+  ])("says where a value starts that does not end: %s", (_name, text, rest) => {
+    expect(splitValues(text).rest).toBe(rest);
   });
 });

@@ -129,3 +129,23 @@ export function splitArray(text: string, key: string): SplitArray | undefined {
   // The envelope keeps everything but the elements, trailing text included: JSON.parse judges it.
   return { envelope: text.slice(0, open + 1) + text.slice(close), items };
 }
+
+/**
+ * Where each top-level JSON value of a stream of them starts and ends: JSON lines, but also objects
+ * written one after the other, pretty-printed over many lines or not separated at all (what wrappers
+ * that collect `trufflehog --json` output save). Like `splitArray` it only finds the boundaries; the
+ * caller JSON.parses each piece, and the pieces plus the whitespace between them are the whole text.
+ * `rest` is where a value starts that does not end (a truncated file): the caller reports it.
+ */
+export function splitValues(text: string): { items: [number, number][]; rest?: number } {
+  const items: [number, number][] = [];
+  for (let at = skipSpace(text, 0); at < text.length; at = skipSpace(text, at)) {
+    const end = valueEnd(text, at);
+    // A bare word (`not json`) ends at the next space or bracket; at least one character, so it moves on.
+    if (end < 0) return { items, rest: at };
+    const stop = Math.max(end, at + 1);
+    items.push([at, stop]);
+    at = stop;
+  }
+  return { items };
+}
