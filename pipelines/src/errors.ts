@@ -58,6 +58,30 @@ function quote(value: string): string {
   return JSON.stringify(value);
 }
 
+/**
+ * A URL or scp-like address with any userinfo replaced by `***`, whether or not it parses: everything up
+ * to the last `@` of the authority-ish part after `scheme://`, and `user:password@` before an scp-like
+ * `host:path`. Masks too much rather than too little (a password may hold `/`, `#`, `@` unencoded).
+ */
+export function redactUserinfo(value: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is.exec(value);
+  if (scheme) return `${scheme[1]}***@${value.slice(scheme[0].length)}`;
+  const scp = /^([^/@\s]*:[^@]*)@/s.exec(value);
+  if (scp) return `***@${value.slice(scp[0].length)}`;
+  return value;
+}
+
+/** Does the address carry a credential (a password, or over HTTP(S) any user part, which may be a token)? */
+export function hasCredentialUserinfo(value: string): boolean {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/(.*)@/is.exec(value);
+  if (scheme) {
+    const ssh = /^(?:ssh|git\+ssh)$/i.test(scheme[1] ?? "");
+    // ssh://git@host names a login; ssh://git:secret@host carries a password.
+    return !ssh || /:/.test((scheme[2] ?? "").split("@")[0] ?? "");
+  }
+  return /^[^/@\s]*:[^@]*@/s.test(value);
+}
+
 // ---- usage -----------------------------------------------------------------------------------------
 
 export function usageError(message: string, usage: string): SlipwayError {
@@ -257,6 +281,19 @@ export function baseRefNotFound(ref: string): SlipwayError {
   });
 }
 
+export function gitTimedOut(command: string, repo: string, ms: number): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GIT_TIMEOUT",
+    message: `git ${command} with ${quote(redactUserinfo(repo))} made no progress for ${Math.round(ms / 1000)} s and was stopped`,
+    details: [
+      "The server accepted the connection but did not answer: check the URL, a proxy or firewall in between, and the server's status.",
+      "Set SLIPWAY_GIT_TIMEOUT (e.g. 5m) to wait longer for a slow server.",
+    ],
+    exitCode: 3,
+    terminal: false,
+  });
+}
+
 export function gitFailed(command: string, stderr: string, cause?: unknown): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_GIT_FAILED",
@@ -343,9 +380,13 @@ export function kubeForbidden(verb: string, resource: string, namespace: string,
 }
 
 export function kubeUnreachable(server: string, message: string, cause?: unknown): SlipwayError {
+  // A kubeconfig `server: https://admin:PW@host` carries a password: neither the URL nor an error
+  // message that quotes it (or its userinfo) may print it.
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(server)?.[1];
+  const masked = userinfo ? message.split(userinfo).join("***").split(encodeURI(userinfo)).join("***") : message;
   return new SlipwayError({
     code: "SLIPWAY_KUBE_UNREACHABLE",
-    message: `the Kubernetes API at ${quote(server)} did not answer: ${message}`,
+    message: `the Kubernetes API at ${quote(redactUserinfo(server))} did not answer: ${masked}`,
     details: ["Check the network path to the cluster (private clusters need a runner inside the VNet) and the kubeconfig server URL."],
     exitCode: 1,
     terminal: false,
@@ -696,6 +737,8 @@ export function migrateRunFailed(
   reverted: string[],
   clean: boolean,
   compensation: { compensated: number; residue: number; stopped: { statement: string; reason: string } | null } = { compensated: 0, residue: 0, stopped: null },
+  /** A down() that failed while reverting the run, and what of the run stays applied (newest first). */
+  revertFailure: { migration: string; error: string; stillApplied: string[] } | null = null,
 ): SlipwayError {
   const short = (sql: string) => {
     const one = sql.replace(/\s+/g, " ").trim();
@@ -712,7 +755,13 @@ export function migrateRunFailed(
             `${compensation.residue} statement(s) of ${quote(migration)} stay applied (\`residue\` in the report): undo them by hand before running again.`,
           ]
         : []),
-      reverted.length > 0 ? `Reverted what this run applied, newest first: ${reverted.join(", ")}.` : "This run had applied nothing else.",
+      ...(revertFailure
+        ? [
+            `Reverting this run stopped: down() of ${quote(revertFailure.migration)} failed: ${revertFailure.error}.`,
+            reverted.length > 0 ? `Reverted before that, newest first: ${reverted.join(", ")}.` : "Nothing of this run was reverted.",
+            `Still applied from this run, newest first: ${revertFailure.stillApplied.join(", ")}. Fix the down() of ${quote(revertFailure.migration)} and run \`slipway migrate revert --count ${revertFailure.stillApplied.length}\`, or undo them by hand.`,
+          ]
+        : [reverted.length > 0 ? `Reverted what this run applied, newest first: ${reverted.join(", ")}.` : "This run had applied nothing else."]),
       clean
         ? "The database is as it was before the run."
         : "The database is NOT as it was before the run: see `final` and `residue` in the report.",
@@ -921,6 +970,14 @@ export function gitopsVerifyFailed(file: string, object: string, field: string, 
   });
 }
 
+export function gitopsBadUrl(repo: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_BAD_URL",
+    message: `repository URL ${quote(redactUserinfo(repo))} is not a valid URL`,
+    details: ["Use https://host/org/repo.git, ssh://git@host/org/repo.git, git@host:org/repo.git or a local path."],
+  });
+}
+
 export function gitopsCredentialsInUrl(maskedUrl: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_GITOPS_CREDENTIALS_IN_URL",
@@ -939,6 +996,9 @@ export function gitopsBranchNotFound(repo: string, branch: string, stderr: strin
     details: [
       // git's reason (ssh: connect..., fatal: ...) comes before its generic advice: keep enough lines for both.
       ...stderr.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== "").slice(-8),
+      ...(/certificate/i.test(stderr)
+        ? ["The server's TLS certificate is not trusted here: give its CA (the Dagger module's caCertificates argument; GIT_SSL_CAINFO for the CLI)."]
+        : []),
       "Check the URL, that the branch exists, and the credentials (SLIPWAY_GIT_TOKEN or --ssh-key).",
     ],
     exitCode: 1,

@@ -4,7 +4,8 @@ import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SimpleGit } from "simple-git";
 import { simpleGit } from "simple-git";
-import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsPushRejected, gitopsVerifyFailed } from "../errors.js";
+import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsPushRejected, gitopsVerifyFailed, gitTimedOut, gitopsBadUrl, hasCredentialUserinfo, redactUserinfo } from "../errors.js";
+import { parseDuration } from "../rollout/duration.js";
 import type { BumpInput } from "./bump.js";
 import { bump } from "./bump.js";
 import { FORMATS } from "./formats/registry.js";
@@ -72,13 +73,16 @@ export function classifyPushFailure(stderr: string): "race" | "refused" | "unkno
 
 /** Rejects URLs carrying credentials; returns the clone source git should use. */
 export function cloneSource(repo: string, cwd: string): string {
+  // Before any parsing: an address that does not parse (a `/` or `#` in the password, port 99999, `[::1`)
+  // still carries its credential, and a parse error must not print it.
+  if (hasCredentialUserinfo(repo)) throw gitopsCredentialsInUrl(redactUserinfo(repo));
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(repo);
   if (scheme) {
     let url: URL;
     try {
       url = new URL(repo);
     } catch {
-      return repo;
+      throw gitopsBadUrl(repo);
     }
     // ssh://git@host/... names a login, not a secret; over http(s) a user part may itself be a token.
     const isSsh = url.protocol === "ssh:" || url.protocol === "git+ssh:";
@@ -154,9 +158,28 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/** How long one git process may print nothing before it is killed (SLIPWAY_GIT_TIMEOUT, e.g. `2m`). */
+export const GIT_TIMEOUT_ENV = "SLIPWAY_GIT_TIMEOUT";
+const DEFAULT_GIT_TIMEOUT_MS = 120_000;
+
+/** The git inactivity limit in ms, or null when SLIPWAY_GIT_TIMEOUT is set to something else than a duration. */
+export function gitTimeoutMs(env: NodeJS.ProcessEnv = process.env): number | null {
+  const text = env[GIT_TIMEOUT_ENV];
+  if (text === undefined || text === "") return DEFAULT_GIT_TIMEOUT_MS;
+  return parseDuration(text);
+}
+
+/** simple-git's timeout plugin killed the process: it printed nothing for the whole limit. */
+export function isGitTimeout(error: unknown): boolean {
+  return error instanceof Error && /block timeout reached/.test(error.message);
+}
+
 export function client(baseDir: string, env: Record<string, string>, allow: string[], author?: { name: string; email: string }): SimpleGit {
   return simpleGit({
     baseDir,
+    // A server that accepts the connection and never answers would hold git, and us, forever: git has no
+    // overall timeout of its own (http.lowSpeedTime only covers a transfer that has started).
+    timeout: { block: gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS },
     allowEnvironment: allow,
     // Empty credential.helper: a global `store` helper would otherwise save the token to ~/.git-credentials.
     config: ["credential.helper=", ...(author ? [`user.name=${author.name}`, `user.email=${author.email}`] : [])],
@@ -193,6 +216,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
     try {
       await client(scratch, env, allow).clone(source, dir, ["--depth", "1", "--branch", input.branch, "--single-branch", "--no-tags"]);
     } catch (error) {
+      if (isGitTimeout(error)) throw gitTimedOut("clone", input.repo, gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS);
       throw gitopsBranchNotFound(input.repo, input.branch, mask(message(error)));
     }
     const git = client(dir, env, allow, input.author);
@@ -215,6 +239,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
         await git.raw(["push", "origin", `HEAD:refs/heads/${input.branch}`]);
         return { commit: (await git.revparse(["HEAD"])).trim(), pushed: true, attempts: attempt, record };
       } catch (error) {
+        if (isGitTimeout(error)) throw gitTimedOut("push", input.repo, gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS);
         lastError = mask(message(error));
       }
       const failure = classifyPushFailure(lastError);
@@ -225,6 +250,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       try {
         await git.fetch("origin", input.branch);
       } catch (error) {
+        if (isGitTimeout(error)) throw gitTimedOut("fetch", input.repo, gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS);
         throw gitFailed("fetch", mask(message(error)));
       }
       // Transient only when the branch really moved (or git says so): a refused token, a protected
