@@ -1,13 +1,12 @@
 // A peer that accepts connections and never answers must not keep `slipway rollout verify` alive: the
 // timeout ends the process with exit 3 (it used to print its timeout and then hang on the open socket).
 // And a timeout Node's timers cannot hold is refused instead of firing at once.
-import { createServer } from "node:net";
-import type { Socket } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cli, cliProcess } from "../../helpers/cli.js";
 import { useScratch } from "../../helpers/gitops-remote.js";
+import { silentPeer as startSilentPeer } from "../../helpers/net.js";
 
 const { tmp } = useScratch();
 const closers: Array<() => Promise<void>> = [];
@@ -15,22 +14,10 @@ afterEach(async () => {
   while (closers.length) await closers.pop()?.();
 });
 
-/** A TCP server that accepts every connection and says nothing, ever. */
 async function silentPeer(): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as { port: number }).port;
+  const peer = await startSilentPeer();
+  closers.push(peer.close);
+  return peer.port;
 }
 
 function kubeconfig(dir: string, port: number): string {
