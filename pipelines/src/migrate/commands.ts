@@ -93,11 +93,16 @@ function emit(report: RunReport, json: boolean | undefined, io: Io): ExitCode {
   }
   if (report.status === "failed" && report.failure) {
     if (report.action === "run") {
-      throw migrateRunFailed(report.failure.migration, report.failure.error, report.reverted, report.clean, {
-        compensated: report.compensated.length,
-        residue: report.residue.length,
-        stopped: report.compensationStopped,
-      });
+      throw migrateRunFailed(
+        report.failure.migration,
+        report.failure.error,
+        report.reverted,
+        report.clean,
+        { compensated: report.compensated.length, residue: report.residue.length, stopped: report.compensationStopped },
+        report.revertFailure
+          ? { migration: report.revertFailure.migration, error: report.revertFailure.error, stillApplied: report.applied.slice().reverse() }
+          : null,
+      );
     }
     throw migrateRevertFailed(report.failure.migration, report.failure.error, report.reverted);
   }

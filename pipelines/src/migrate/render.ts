@@ -65,9 +65,12 @@ export function renderRun(r: RunReport): string {
       }
       for (const s of r.preexisting) lines.push(`left alone (its object existed before the statement): ${short(s)}`);
       if (r.compensationStopped) lines.push(`could not undo ${short(r.compensationStopped.statement)}: ${r.compensationStopped.reason}`);
-      if (r.action === "run") lines.push(r.reverted.length ? `reverted what this run applied, newest first: ${r.reverted.join(", ")}` : "this run applied nothing else");
+      if (r.action === "run" && r.revertFailure) {
+        lines.push(r.reverted.length ? `reverted before the revert failed, newest first: ${r.reverted.join(", ")}` : "reverted nothing of this run");
+        lines.push(`REVERT FAILED: ${r.revertFailure.migration} down(): ${r.revertFailure.error}`);
+        lines.push(`still applied from this run, newest first: ${r.applied.slice().reverse().join(", ")}`);
+      } else if (r.action === "run") lines.push(r.reverted.length ? `reverted what this run applied, newest first: ${r.reverted.join(", ")}` : "this run applied nothing else");
       else if (r.reverted.length) lines.push(`reverted before the failure: ${r.reverted.join(", ")}`);
-      if (r.revertFailure) lines.push(`REVERT FAILED: ${r.revertFailure.migration} down(): ${r.revertFailure.error}; still applied: ${r.applied.join(", ")}`);
       for (const s of r.residue) lines.push(`left applied (ran outside a transaction): ${short(s)}`);
       break;
   }
