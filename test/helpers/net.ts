@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import type { Socket } from "node:net";
 
 /** A TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts itself. */
 export function freePort(): Promise<number> {
@@ -15,7 +16,7 @@ export function freePort(): Promise<number> {
 
 /** A TCP server on 127.0.0.1 that accepts every connection and never says anything: a hung peer. */
 export async function silentPeer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<import("node:net").Socket>();
+  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("error", () => undefined);
