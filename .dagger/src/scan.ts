@@ -102,7 +102,10 @@ async function describeScanner(toolkit: Container, input: ScanInput, scanner: Sc
  */
 async function runScanner(run: ScannerRun, input: ScanInput): Promise<ScannerResult> {
   let ctr = fresh(dag.container().from(run.image)).withDirectory(SCAN_OUT, dag.directory());
-  if (run.scanner !== "trivy-image") ctr = ctr.withMountedDirectory(SRC, input.source);
+  // Only TruffleHog reads history. The others get the tree without .git: a checkout's .git/config can
+  // hold the CI token (actions/checkout persists it), and `ci` passes its source with .git.
+  if (run.scanner === "trufflehog") ctr = ctr.withMountedDirectory(SRC, input.source);
+  else if (run.scanner !== "trivy-image") ctr = ctr.withMountedDirectory(SRC, dag.directory().withDirectory(".", input.source, { exclude: [".git"] }));
   if (run.scanner === "trivy-image" && input.image) ctr = ctr.withMountedFile(IMAGE_TAR, input.image.asTarball());
   // LOCKED: Trivy's database is a bolt file with a lock; concurrent Trivy runs on one cache time out.
   if (run.cache) ctr = ctr.withMountedCache(run.cache.path, dag.cacheVolume(run.cache.volume), { sharing: CacheSharingMode.Locked });
