@@ -1,5 +1,5 @@
 import type { Finding, Location, RawFinding } from "./model.js";
-import { compareFindings, fingerprintOf, preferredId, strongerVerification, worseSeverity } from "./model.js";
+import { compareFindings, fingerprintOf, NO_FIX_STATUSES, preferredId, strongerVerification, worseSeverity } from "./model.js";
 
 /**
  * Merges what several tools or targets reported into one finding each:
@@ -131,6 +131,8 @@ function fromRaw(r: RawFinding): Finding {
     unverifiableSeverity: unverifiableSeverityOf(r),
     paths: r.paths,
     malicious: r.malicious,
+    status: r.status,
+    notAffected: r.notAffected,
   };
 }
 
@@ -151,6 +153,10 @@ function absorb(f: Finding, r: RawFinding): void {
   for (const v of r.fixedVersions) if (!f.fixedVersions.includes(v)) f.fixedVersions.push(v);
   f.fixAvailable ||= r.fixAvailable;
   if (r.malicious) f.malicious = true;
+  // Not affected only if every occurrence says so: one scanner's VEX does not speak for another target.
+  if (r.notAffected === undefined) f.notAffected = undefined;
+  // A "no fix is coming" status is what the user most needs to see; otherwise the first one stays.
+  if (r.status !== undefined && (f.status === undefined || (NO_FIX_STATUSES.has(r.status) && !NO_FIX_STATUSES.has(f.status)))) f.status = r.status;
   f.installedVersion ??= r.installedVersion;
   f.description ??= r.description;
   f.url ??= r.url;

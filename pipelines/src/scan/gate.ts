@@ -1,8 +1,9 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { maskSecrets } from "../cli/secrets.js";
 import { scanOutputFailed, scanReportNotFound } from "../errors.js";
 import { dedupe } from "./dedupe.js";
 import type { RawFinding, Tool } from "./model.js";
-import { KINDS, SEVERITIES } from "./model.js";
+import { KINDS, NO_FIX_STATUSES, SEVERITIES } from "./model.js";
 import { PARSERS } from "./parsers/index.js";
 import type { GateResult } from "./policy.js";
 import { decide } from "./policy.js";
@@ -48,7 +49,13 @@ export function gateJson(gate: GateResult): object {
       expired: gate.expired.map((e) => ({ index: e.index, ...e.exception })),
       stale: gate.stale.map((e) => ({ index: e.index, ...e.exception })),
     },
+    notAffected: gate.notAffected.map((f) => ({ id: f.id, package: f.package, installedVersion: f.installedVersion, target: f.target, reason: f.notAffected })),
   };
+}
+
+/** How many failing vulnerabilities the vendor will not fix (will_not_fix, fix_deferred, end_of_life). */
+function noFixCount(gate: GateResult): number {
+  return gate.failing.filter((f) => f.kind === "vulnerability" && f.status !== undefined && NO_FIX_STATUSES.has(f.status)).length;
 }
 
 /** The plain-text summary on stdout. */
@@ -59,8 +66,15 @@ export function gateText(gate: GateResult): string {
   for (const kind of KINDS) lines.push(`${kind.padEnd(width)}  ${SEVERITIES.map((s) => String(gate.counts[kind][s]).padStart(8)).join(" ")}`);
   if (gate.failing.length > 0) {
     lines.push("", `failing (${gate.failing.length}):`);
-    for (const f of gate.failing.slice(0, 50)) lines.push(`  ${f.severity.padEnd(8)} ${f.kind.padEnd(16)} ${f.id}  ${f.kind === "vulnerability" ? `${subject(f)}  ${where(f)}` : where(f)}${f.verification ? `  (${f.verification})` : ""}${f.malicious ? "  (malicious package: remove it)" : ""}  [${f.fingerprint}]`);
+    for (const f of gate.failing.slice(0, 50)) lines.push(`  ${f.severity.padEnd(8)} ${f.kind.padEnd(16)} ${f.id}  ${f.kind === "vulnerability" ? `${subject(f)}  ${where(f)}` : where(f)}${f.verification ? `  (${f.verification})` : ""}${f.malicious ? "  (malicious package: remove it)" : ""}${f.status !== undefined && NO_FIX_STATUSES.has(f.status) ? `  (no fix: ${f.status})` : ""}  [${f.fingerprint}]`);
     if (gate.failing.length > 50) lines.push(`  ... and ${gate.failing.length - 50} more (use --json or the reports)`);
+  }
+  const noFix = noFixCount(gate);
+  if (noFix > 0) lines.push(`${noFix} failing vulnerabilit${noFix === 1 ? "y has" : "ies have"} no fix coming (vendor status will_not_fix, fix_deferred or end_of_life): the risk stays; replace the package or base image, or add an exception with an owner and expiry`);
+  if (gate.notAffected.length > 0) {
+    lines.push(`${gate.notAffected.length} vulnerabilit${gate.notAffected.length === 1 ? "y" : "ies"} not counted: not affected per VEX or the vendor`);
+    for (const f of gate.notAffected.slice(0, 20)) lines.push(`  ${f.id}  ${subject(f)}  ${where(f)}  (${f.notAffected})`);
+    if (gate.notAffected.length > 20) lines.push(`  ... and ${gate.notAffected.length - 20} more (use --json)`);
   }
   for (const e of gate.expired) lines.push(`expired exception scan.exceptions[${e.index}] ${e.exception.id ?? e.exception.fingerprint} (owner ${e.exception.owner}) expired on ${e.exception.expires}: fails the gate`);
   for (const e of gate.stale) lines.push(`stale exception scan.exceptions[${e.index}] ${e.exception.id ?? e.exception.fingerprint} (owner ${e.exception.owner}) matches no finding: remove it`);
@@ -112,7 +126,8 @@ function writeChunks(path: string, file: string, chunks: Iterable<string>): void
     let parts: string[] = [];
     let size = 0;
     const flush = (): void => {
-      const bytes = Buffer.from(parts.join(""), "utf8");
+      // Reports are output like stdout: a credential of this process never reaches them (../cli/secrets.ts).
+      const bytes = Buffer.from(maskSecrets(parts.join("")), "utf8");
       parts = [];
       size = 0;
       try {

@@ -22,6 +22,16 @@ export type Tool = (typeof TOOLS)[number];
 export const VERIFICATIONS = ["verified", "unknown", "unverified"] as const;
 export type Verification = (typeof VERIFICATIONS)[number];
 
+/**
+ * Trivy's vulnerability statuses, written by name in its JSON (trivy-db pkg/types Status; meanings in
+ * https://trivy.dev/latest/docs/configuration/filtering/#by-status).
+ */
+export const VENDOR_STATUSES = ["unknown", "not_affected", "affected", "fixed", "under_investigation", "will_not_fix", "fix_deferred", "end_of_life"] as const;
+export type VendorStatus = (typeof VENDOR_STATUSES)[number];
+
+/** The vendor says no fix is coming: the package is affected, the finding counts, and reports say why there is no fix. */
+export const NO_FIX_STATUSES: ReadonlySet<string> = new Set<VendorStatus>(["will_not_fix", "fix_deferred", "end_of_life"]);
+
 /** Rank for "worst wins" merges and sorting: lower is worse. UNKNOWN sorts last, as Trivy does. */
 export const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3, UNKNOWN: 4 };
 const VERIFICATION_RANK: Record<Verification, number> = { verified: 0, unknown: 1, unverified: 2 };
@@ -55,6 +65,14 @@ export interface RawFinding {
   verification?: Verification;
   /** npm audit: how the vulnerable package is reached, e.g. ["express", "body-parser"]. */
   paths?: string[][];
+  /** Trivy's status for the package (affected, fixed, will_not_fix...). */
+  status?: VendorStatus;
+  /**
+   * Set when the vendor or a VEX statement says the package is not affected (or already fixed in this
+   * product): why, e.g. "VEX not_affected (OpenVEX: vulnerable_code_not_in_execute_path)". Such a
+   * finding is not counted and never fails; the summary lists it.
+   */
+  notAffected?: string;
   /** A malicious-package advisory (OSV `MAL-…`, GitHub malware, CWE-506): fails by default whatever its severity. */
   malicious?: boolean;
 }

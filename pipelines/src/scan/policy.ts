@@ -39,6 +39,8 @@ export interface GateResult {
   expired: ExceptionReport[];
   stale: ExceptionReport[];
   excepted: DecidedFinding[];
+  /** Not findings: the vendor or a VEX statement says the package is not affected. Not counted, never failing. */
+  notAffected: Finding[];
 }
 
 export function emptyCounts(): Counts {
@@ -90,7 +92,12 @@ export function decide(findings: Finding[], settings: ScanSettings | undefined, 
   const ignoreUnfixed = settings?.policy?.vulnerability?.ignoreUnfixed ?? DEFAULT_POLICY.vulnerability.ignoreUnfixed;
   const counts = emptyCounts();
   const decided: DecidedFinding[] = [];
+  const notAffected: Finding[] = [];
   for (const finding of findings) {
+    if (finding.notAffected !== undefined) {
+      notAffected.push(finding);
+      continue;
+    }
     counts[finding.kind][finding.severity]++;
     let decision: Decision = { status: "below-policy" };
     const hits = exceptions.filter((e) => matches(e.exception, finding));
@@ -116,5 +123,6 @@ export function decide(findings: Finding[], settings: ScanSettings | undefined, 
     expired,
     stale,
     excepted: decided.filter((f) => f.decision.status === "excepted"),
+    notAffected,
   };
 }

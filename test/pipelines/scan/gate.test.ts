@@ -11,11 +11,12 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../pipelines/src/config/load.js";
 import { dedupe } from "../../../pipelines/src/scan/dedupe.js";
 import type { ReportFile } from "../../../pipelines/src/scan/gate.js";
-import { gateJson, runGate, writeReports } from "../../../pipelines/src/scan/gate.js";
+import { gateJson, gateText, runGate, writeReports } from "../../../pipelines/src/scan/gate.js";
 import type { RawFinding, Tool } from "../../../pipelines/src/scan/model.js";
 import { renderJunit } from "../../../pipelines/src/scan/reports/junit.js";
 import { renderMarkdown } from "../../../pipelines/src/scan/reports/markdown.js";
 import { renderSarif } from "../../../pipelines/src/scan/reports/sarif.js";
+import { fixText } from "../../../pipelines/src/scan/reports/text.js";
 import type { ScanSettings } from "../../../pipelines/src/scan/schema.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "scan");
@@ -166,6 +167,101 @@ describe("pipelines/src/scan/gate", () => {
     expect(gate.counts.vulnerability.UNKNOWN).toBe(2);
     expect(gate.findings.every((f) => f.malicious === true)).toBe(true);
     expect(renderMarkdown(gate)).toContain(failing.length > 0 ? "| UNKNOWN | vulnerability (malicious package) |" : "## Security gate: passed");
+  });
+
+  // One vulnerability as Trivy writes it (pkg/types DetectedVulnerability, `Status` by name as trivy-db's
+  // Status marshals it), with each status Trivy documents (docs configuration/filtering, "By Status").
+  const withStatus = (status: string, fixed?: string): string =>
+    JSON.stringify({
+      SchemaVersion: 2,
+      ArtifactName: "registry.example/worker:1",
+      Results: [{ Target: "registry.example/worker:1 (redhat 8.10)", Class: "os-pkgs", Type: "redhat", Vulnerabilities: [{ VulnerabilityID: "CVE-2023-39615", PkgID: "libxml2@2.9.7-18.el8_10.1.x86_64", PkgName: "libxml2", InstalledVersion: "2.9.7-18.el8_10.1", ...(fixed ? { FixedVersion: fixed } : {}), Status: status, SeveritySource: "redhat", Severity: "HIGH", Title: "libxml2: crafted xml can cause global buffer overflow" }] }],
+    });
+  it.each([
+    ["affected", undefined, "fails", "none"],
+    ["fixed", "2.9.7-19.el8_10", "fails", "2.9.7-19.el8_10"],
+    ["under_investigation", undefined, "fails", "none"],
+    ["unknown", undefined, "fails", "none"],
+    ["will_not_fix", undefined, "fails, no fix coming", "none (will_not_fix)"],
+    ["fix_deferred", undefined, "fails, no fix coming", "none (fix_deferred)"],
+    ["end_of_life", undefined, "fails, no fix coming", "none (end_of_life)"],
+    ["not_affected", undefined, "not counted", ""],
+  ] as const)("counts a Trivy vulnerability with status %s: %s", (status, fixed, outcome, fixIn) => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-status-"));
+    try {
+      writeFileSync(join(dir, "trivy.json"), withStatus(status, fixed));
+      const { gate } = runGate([{ tool: "trivy", file: "trivy.json", path: join(dir, "trivy.json") }], undefined, NOW);
+      const text = gateText(gate);
+      if (outcome === "not counted") {
+        expect(gate.counts.vulnerability.HIGH).toBe(0);
+        expect(gate.passed).toBe(true);
+        expect(gateJson(gate)).toMatchObject({ failing: [], notAffected: [{ id: "CVE-2023-39615", package: "libxml2", reason: "vendor status not_affected" }] });
+        expect(text).toContain("1 vulnerability not counted: not affected per VEX or the vendor");
+        return;
+      }
+      expect(gate.counts.vulnerability.HIGH).toBe(1);
+      expect(gate.failing.map((f) => f.id)).toEqual(["CVE-2023-39615"]);
+      expect(gateJson(gate)).toMatchObject({ notAffected: [] });
+      expect(renderMarkdown(gate)).toContain(`| libxml2@2.9.7-18.el8_10.1 — registry.example/worker:1 (redhat 8.10) | ${fixIn} |`);
+      expect(text.includes("has no fix coming (vendor status will_not_fix, fix_deferred or end_of_life)")).toBe(outcome === "fails, no fix coming");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // trivy-vex.json: `trivy image --vex ... --ignorefile .trivyignore.yaml --show-suppressed --format json`
+  // (Trivy 0.55+): what VEX and .trivyignore took out of `Vulnerabilities` is under
+  // `ExperimentalModifiedFindings` (pkg/types ModifiedFinding: Type, Status, Statement, Source, Finding;
+  // aquasecurity/trivy#7383), VEX with not_affected or fixed (pkg/vex/vex.go Filter), .trivyignore with ignored.
+  it("reads Trivy's suppressed findings: VEX not_affected is not counted, a .trivyignore entry still fails", () => {
+    const { gate } = runGate(reports([["trivy", "trivy-vex.json"]]), undefined, NOW);
+    expect(gate.failing.map((f) => [f.id, f.package, fixText(f)])).toEqual([
+      ["CVE-2023-39615", "libxml2", "none (will_not_fix)"],
+      ["CVE-2024-6119", "openssl-libs", "1:1.1.1k-14.el8_6"],
+    ]);
+    expect(gate.failing[1]?.description).toMatch(/^Trivy marked it ignored \(\.trivyignore\.yaml: Accept the risk\); Slipway counts it/);
+    expect(gate.counts.vulnerability.HIGH).toBe(2);
+    expect(gate.notAffected.map((f) => [f.id, f.notAffected])).toEqual([["CVE-2024-2961", "not_affected per OpenVEX: vulnerable_code_not_in_execute_path"]]);
+    const text = gateText(gate);
+    expect(text).toContain("CVE-2023-39615  libxml2@2.9.7-18.el8_10.1");
+    expect(text).toContain("(no fix: will_not_fix)");
+    expect(text).toContain("1 failing vulnerability has no fix coming");
+    expect(text).toContain("  CVE-2024-2961  glibc@2.28-251.el8_10.2  registry.example/worker:sha-89abcdef0123 (redhat 8.10)  (not_affected per OpenVEX: vulnerable_code_not_in_execute_path)");
+    expect(renderMarkdown(gate)).toContain("### Not counted: not affected per VEX or the vendor (1)");
+  });
+
+  it.each([
+    ["ModifiedFindings (the Go field's name) like ExperimentalModifiedFindings", (r: Record<string, unknown>) => ({ ...r, ModifiedFindings: r.ExperimentalModifiedFindings, ExperimentalModifiedFindings: undefined }), ["CVE-2024-6119"], ["CVE-2024-2961"]],
+    ["VEX fixed: this product carries the fix", (r: Record<string, unknown>) => ({ ...r, ExperimentalModifiedFindings: [{ ...(r.ExperimentalModifiedFindings as object[])[0], Status: "fixed" }] }), [], ["CVE-2024-2961"]],
+    ["VEX under_investigation: still a finding", (r: Record<string, unknown>) => ({ ...r, ExperimentalModifiedFindings: [{ ...(r.ExperimentalModifiedFindings as object[])[0], Status: "under_investigation" }] }), ["CVE-2024-2961"], []],
+    ["a suppressed license: not read, like every license", (r: Record<string, unknown>) => ({ ...r, ExperimentalModifiedFindings: [{ Type: "license", Status: "ignored", Statement: "", Source: ".trivyignore.yaml", Finding: { Severity: "HIGH", Name: "GPL-3.0" } }] }), [], []],
+    ["a secret .trivyignore hid", (r: Record<string, unknown>) => ({ ...r, ExperimentalModifiedFindings: [{ Type: "secret", Status: "ignored", Statement: "", Source: ".trivyignore", Finding: { RuleID: "aws-access-key-id", Category: "AWS", Severity: "CRITICAL", Title: "AWS Access Key ID", StartLine: 3, EndLine: 3, Match: "AWS_ACCESS_KEY_ID=****" } }] }), ["aws-access-key-id"], []],
+  ])("reads %s", (_name, change, failing, notAffected) => {
+    const report = JSON.parse(readFileSync(join(FIXTURES, "trivy-vex.json"), "utf8")) as { Results: Record<string, unknown>[] };
+    report.Results = [{ ...change(report.Results[0] as Record<string, unknown>), Vulnerabilities: [] }];
+    const dir = mkdtempSync(join(tmpdir(), "slipway-vex-"));
+    try {
+      writeFileSync(join(dir, "trivy.json"), JSON.stringify(report));
+      const { gate } = runGate([{ tool: "trivy", file: "trivy.json", path: join(dir, "trivy.json") }], undefined, NOW);
+      expect(gate.failing.map((f) => f.id)).toEqual(failing);
+      expect(gate.notAffected.map((f) => f.id)).toEqual(notAffected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("counts a CVE that VEX cleared in one target when another target still has it", () => {
+    const vex = JSON.parse(readFileSync(join(FIXTURES, "trivy-vex.json"), "utf8")) as { Results: { ExperimentalModifiedFindings: { Finding: Record<string, unknown> }[] }[] };
+    const glibc = vex.Results[0]!.ExperimentalModifiedFindings[0]!.Finding;
+    const dir = mkdtempSync(join(tmpdir(), "slipway-vex-"));
+    try {
+      writeFileSync(join(dir, "other.json"), JSON.stringify({ SchemaVersion: 2, Results: [{ Target: "worker-debug (redhat 8.10)", Class: "os-pkgs", Vulnerabilities: [glibc] }] }));
+      const { gate } = runGate([...reports([["trivy", "trivy-vex.json"]]), { tool: "trivy", file: "other.json", path: join(dir, "other.json") }], undefined, NOW);
+      expect(gate.notAffected).toEqual([]);
+      expect(gate.failing.map((f) => f.id)).toContain("CVE-2024-2961");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("passes with a policy that only fails on CRITICAL, once live exceptions cover the rest", () => {

@@ -191,6 +191,20 @@ describe("pipelines/src/scan/parsers", () => {
     expect(error.render()).toMatch(message);
   });
 
+  it.each([
+    ["Vulnerabilities[].Status", (r: { Results: Record<string, unknown>[] }) => { (r.Results[0]!.Vulnerabilities as Record<string, unknown>[])[0]!.Status = "wontfix"; }, /Results\[0\]\.Vulnerabilities\[0\]\.Status: unknown status.*got "wontfix"/],
+    ["ExperimentalModifiedFindings[].Status", (r: { Results: Record<string, unknown>[] }) => { (r.Results[0]!.ExperimentalModifiedFindings as Record<string, unknown>[])[0]!.Status = "suppressed"; }, /ExperimentalModifiedFindings\[0\]\.Status: unknown status.*got "suppressed"/],
+    ["ExperimentalModifiedFindings[].Type", (r: { Results: Record<string, unknown>[] }) => { (r.Results[0]!.ExperimentalModifiedFindings as Record<string, unknown>[])[0]!.Type = "sast"; }, /ExperimentalModifiedFindings\[0\]\.Type: unknown Type/],
+    ["a suppressed vulnerability without PkgName", (r: { Results: Record<string, unknown>[] }) => { delete ((r.Results[0]!.ExperimentalModifiedFindings as Record<string, unknown>[])[0]!.Finding as Record<string, unknown>).PkgName; }, /ExperimentalModifiedFindings\[0\]\.Finding\.PkgName: missing required field/],
+  ])("fails closed on an unknown Trivy %s (exit 2)", (_name, change, message) => {
+    const report = JSON.parse(readFileSync(join(FIXTURES, "trivy-vex.json"), "utf8")) as { Results: Record<string, unknown>[] };
+    change(report);
+    const error = thrown(() => parseText("trivy", JSON.stringify(report, null, 2)));
+    expect(error.code).toBe("SLIPWAY_SCAN_REPORT_INVALID");
+    expect(error.exitCode).toBe(2);
+    expect(error.render()).toMatch(message);
+  });
+
   it("never quotes a secret from a report it cannot read", () => {
     const error = thrown(() => parse("trufflehog", "trufflehog-not-json.jsonl"));
     expect(error.render()).not.toContain("AKIAIOSFODNN7EXAMPLE");

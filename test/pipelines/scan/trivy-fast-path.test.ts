@@ -36,11 +36,11 @@ function expectNoMoreLenient(text: string): "accepted" | "refused" {
 
 /** Every field the schemas model, per list, with values of every JSON type and the edge cases the rules turn on. */
 const FIELDS = {
-  Vulnerabilities: ["VulnerabilityID", "PkgName", "PkgPath", "InstalledVersion", "FixedVersion", "Severity", "Title", "Description", "PrimaryURL", "CweIDs"],
+  Vulnerabilities: ["VulnerabilityID", "PkgName", "PkgPath", "InstalledVersion", "FixedVersion", "Severity", "Title", "Description", "PrimaryURL", "CweIDs", "Status"],
   Secrets: ["RuleID", "Category", "Severity", "Title", "StartLine"],
   Misconfigurations: ["ID", "AVDID", "Title", "Description", "Message", "Resolution", "Severity", "PrimaryURL", "Status", "CauseMetadata"],
 } as const;
-const VALUES: unknown[] = [undefined, null, "", "x", "SEVERE", "CRITICAL", "critical", "FAIL", "PASS", 0, 3, -1, 1.5, 2 ** 53, true, {}, [], { StartLine: 2 }, { StartLine: 1.5 }, { Resource: 1 }, ["CWE-506"], [1]];
+const VALUES: unknown[] = [undefined, null, "", "x", "SEVERE", "CRITICAL", "critical", "FAIL", "PASS", "will_not_fix", "not_affected", 0, 3, -1, 1.5, 2 ** 53, true, {}, [], { StartLine: 2 }, { StartLine: 1.5 }, { Resource: 1 }, ["CWE-506"], [1]];
 
 function mutated(report: Record<string, unknown>, path: (string | number)[], value: unknown): string {
   const copy = structuredClone(report);

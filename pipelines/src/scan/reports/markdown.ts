@@ -1,4 +1,4 @@
-import { KINDS, SEVERITIES } from "../model.js";
+import { KINDS, NO_FIX_STATUSES, SEVERITIES } from "../model.js";
 import type { DecidedFinding, GateResult } from "../policy.js";
 import { decisionText, fixText, subject, where } from "./text.js";
 
@@ -26,6 +26,8 @@ export function renderMarkdown(gate: GateResult): string {
   for (const kind of KINDS) out.push(`| ${kind} | ${SEVERITIES.map((s) => gate.counts[kind][s]).join(" | ")} |`);
   out.push("");
   if (gate.failing.length > 0) out.push(`### ${gate.failing.length} finding${gate.failing.length === 1 ? "" : "s"} over the policy`, "", ...findingRows(gate.failing), "");
+  const noFix = gate.failing.filter((f) => f.kind === "vulnerability" && f.status !== undefined && NO_FIX_STATUSES.has(f.status)).length;
+  if (noFix > 0) out.push(`${noFix} of them ha${noFix === 1 ? "s" : "ve"} no fix coming (vendor status will_not_fix, fix_deferred or end_of_life, under "Fixed in"): the risk stays until the package or base image is replaced.`, "");
   if (gate.expired.length > 0) {
     out.push("### Expired exceptions (each fails the gate)", "");
     for (const e of gate.expired) out.push(`- \`scan.exceptions[${e.index}]\` ${cell(e.exception.id ?? e.exception.fingerprint ?? "")} — owner ${cell(e.exception.owner)}, expired ${e.exception.expires}: ${cell(e.exception.reason)}`);
@@ -34,6 +36,11 @@ export function renderMarkdown(gate: GateResult): string {
   if (gate.excepted.length > 0) {
     out.push(`### Excepted (${gate.excepted.length})`, "");
     for (const f of gate.excepted.slice(0, MAX_ROWS)) out.push(`- ${f.severity} ${cell(f.id)} ${cell(subject(f))}: ${cell(decisionText(f))}`);
+    out.push("");
+  }
+  if (gate.notAffected.length > 0) {
+    out.push(`### Not counted: not affected per VEX or the vendor (${gate.notAffected.length})`, "");
+    for (const f of gate.notAffected.slice(0, MAX_ROWS)) out.push(`- ${cell(f.id)} ${cell(subject(f))} — ${cell(where(f))}: ${cell(f.notAffected ?? "")}`);
     out.push("");
   }
   if (gate.stale.length > 0) {

@@ -1,4 +1,5 @@
 import type { Finding } from "../model.js";
+import { NO_FIX_STATUSES } from "../model.js";
 import type { DecidedFinding } from "../policy.js";
 
 /** Human wording shared by the three reports, so they say the same thing. */
@@ -18,6 +19,7 @@ export function subject(f: Finding): string {
 export function fixText(f: Finding): string {
   if (f.kind !== "vulnerability") return "";
   if (f.fixedVersions.length > 0) return f.fixedVersions.join(", ");
+  if (f.status !== undefined && NO_FIX_STATUSES.has(f.status)) return `none (${f.status})`;
   return f.fixAvailable ? "yes" : "none";
 }
 
