@@ -999,6 +999,9 @@ export function gitopsBranchNotFound(repo: string, branch: string, stderr: strin
       ...(/certificate/i.test(stderr)
         ? ["The server's TLS certificate is not trusted here: give its CA (the Dagger module's caCertificates argument; GIT_SSL_CAINFO for the CLI)."]
         : []),
+      ...(/certificate/i.test(stderr)
+        ? ["The server's TLS certificate is not trusted here: give its CA (the Dagger module's caCertificates argument; GIT_SSL_CAINFO for the CLI)."]
+        : []),
       "Check the URL, that the branch exists, and the credentials (SLIPWAY_GIT_TOKEN or --ssh-key).",
     ],
     exitCode: 1,

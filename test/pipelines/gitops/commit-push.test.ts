@@ -8,7 +8,8 @@ import { commitPush } from "../../../pipelines/src/gitops/git.js";
 import { parseTargets } from "../../../pipelines/src/gitops/input.js";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
 import { remoteFile, remoteLog, useScratch } from "../../helpers/gitops-remote.js";
-import { git } from "../../helpers/repo.js";
+import { git, removeTree } from "../../helpers/repo.js";
+import { makeTestTls } from "../../standins/azure/tls.js";
 import { startGitHttpServer } from "./git-http.js";
 import { SSHD, startSshServer } from "./sshd.js";
 
@@ -230,6 +231,32 @@ describe("pipelines/src/gitops/git (token over HTTPS-style auth through GIT_ASKP
       expect(remoteLog(bare)).toHaveLength(1);
     } finally {
       await server.close();
+    }
+  });
+
+  it("over HTTPS behind a private CA: untrusted, a clone error naming the certificate and the CA hint; with GIT_SSL_CAINFO it pushes", async () => {
+    const bare = bareRemote({ "apps/api.yaml": deployment("api", "1.0.0") });
+    const tls = makeTestTls();
+    const server = await startGitHttpServer(join(bare, ".."), "x-access-token", TOKEN, { tls: { cert: tls.cert, key: tls.key } });
+    try {
+      const argv = ["gitops", "commit-push", "--repo", `${server.url}/gitops.git`, "--branch", "main", "--set", "myacr.azurecr.io/shop/api=1.1.0", "--config", emptyConfig(tmp("slipway-cwd-"))];
+      const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_GIT_TOKEN: TOKEN };
+      delete env.GIT_SSL_CAINFO;
+      const untrusted = await cliProcess(argv, REPO_ROOT, env);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toContain("SLIPWAY_GITOPS_CLONE_FAILED");
+      expect(untrusted.stderr).toMatch(/server certificate verification failed|SSL certificate problem/);
+      expect(untrusted.stderr).toContain("caCertificates");
+      expect(server.authorized).toBe(0);
+      expect(remoteLog(bare)).toHaveLength(1);
+
+      const trusted = await cliProcess(argv, REPO_ROOT, { ...env, GIT_SSL_CAINFO: tls.caFile });
+      expect(trusted.stderr).toBe("");
+      expect(trusted.code).toBe(0);
+      expect(remoteFile(bare, "apps/api.yaml")).toBe(deployment("api", "1.1.0"));
+    } finally {
+      await server.close();
+      removeTree(tls.dir);
     }
   });
 

@@ -1,11 +1,14 @@
 import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 /**
  * A real smart-HTTP git server for tests: git's own `git http-backend` (CGI) behind Basic auth,
  * as GitHub and Azure Repos do for tokens. Clients get 401 first, then ask GIT_ASKPASS.
+ * With `tls` (a server certificate, e.g. from test/standins/azure/tls.ts makeTestTls) it serves HTTPS,
+ * as every hosted git server does; clients must then trust the certificate's CA.
  */
 export interface GitHttpServer {
   url: string;
@@ -16,10 +19,15 @@ export interface GitHttpServer {
   close: () => Promise<void>;
 }
 
-export async function startGitHttpServer(projectRoot: string, username: string, token: string): Promise<GitHttpServer> {
+export interface GitHttpOptions {
+  /** Serve HTTPS with this PEM certificate and key instead of plain HTTP. */
+  tls?: { cert: string; key: string };
+}
+
+export async function startGitHttpServer(projectRoot: string, username: string, token: string, options: GitHttpOptions = {}): Promise<GitHttpServer> {
   const expected = `Basic ${Buffer.from(`${username}:${token}`).toString("base64")}`;
   const state = { authorized: 0, refused: 0 };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.headers.authorization !== expected) {
       state.refused++;
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="git"' });
@@ -71,17 +79,23 @@ export async function startGitHttpServer(projectRoot: string, username: string, 
       res.write(head.subarray(end + (end === crlf ? 4 : 2)));
     });
     child.stdout.on("end", () => res.end());
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     get authorized() {
       return state.authorized;
     },
     get refused() {
       return state.refused;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        // Idle keep-alive connections of a client would hold close() open.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -39,6 +39,7 @@ export const SDL = /* GraphQL */ `
 
   type Host {
     directory(path: String!, exclude: [String!], include: [String!], noCache: Boolean, gitignore: Boolean): Directory!
+    file(path: String!, noCache: Boolean): File!
   }
 
   type Container implements Node {

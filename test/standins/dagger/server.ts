@@ -653,7 +653,10 @@ class ContainerObj {
       const tarFile = join(root, "content.tar");
       // Only the new content's leaf: parents that already exist in the image keep their owner and mode.
       await runTool(["tar", "--numeric-owner", "-C", join(root, "fs"), "-cf", tarFile, relative(join(root, "fs"), staged)]);
-      await this.s.dockerOk(["cp", "-a", "-", `${name}:/`], { stdinFile: tarFile });
+      // No `-a`: with it dockerd chowns everything to the image's configured USER (moby daemon
+      // tarCopyOptions), and fails on a numeric "10001:10001" it cannot look up; without it the tar's
+      // numeric owners, set above, stay.
+      await this.s.dockerOk(["cp", "-", `${name}:/`], { stdinFile: tarFile });
       const image = (await this.s.dockerOk(["commit", name])).trim();
       return { ...st, image };
     } finally {
@@ -953,8 +956,8 @@ export async function startDaggerStandin(options: StandinOptions): Promise<Dagge
       const id = callId("Secret", "", "setSecret", { name: args.name, digest: createHash("sha256").update(`${s.run}\0${args.plaintext}`).digest("hex") });
       return s.intern(id, () => new SecretObj(id, args.name, args.plaintext));
     },
-    host: () => ({
-      directory: (args: { path: string; exclude?: string[]; include?: string[] }) => {
+    host: () => {
+      const directory = (args: { path: string; exclude?: string[]; include?: string[] }): DirectoryObj => {
         const id = callId("Directory", "", "host.directory", args as unknown as Args);
         // A snapshot taken once per session and call, like the engine's host sync.
         let dir = hostDirs.get(id);
@@ -967,8 +970,13 @@ export async function startDaggerStandin(options: StandinOptions): Promise<Dagge
           hostDirs.set(id, dir);
         }
         return dir;
-      },
-    }),
+      };
+      return {
+        directory,
+        // host.file(path) is host.directory(<its folder>, include: [<its name>]).file(<its name>) (core/schema/host.go file).
+        file: (args: { path: string }) => directory({ path: posix.dirname(args.path), include: [posix.basename(args.path)] }).file({ path: posix.basename(args.path) }),
+      };
+    },
     loadContainerFromID: load("Container"),
     loadDirectoryFromID: load("Directory"),
     loadFileFromID: load("File"),
