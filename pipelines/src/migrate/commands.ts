@@ -8,6 +8,7 @@ import { MIGRATE_DEFAULTS, TransactionMode } from "./schema.js";
 
 const common = {
   "data-source": { type: "string" },
+  service: { type: "string" },
   json: { type: "boolean" },
   config: { type: "string" },
   source: { type: "string" },
@@ -22,13 +23,14 @@ const changing = {
   "lock-timeout": { type: "string" },
 } as const;
 
-const FLAGS = "--data-source PATH [--to NAME | --count N] [--transaction all|each|none] [--dry-run] [--lock-timeout SECONDS] [--config FILE] [--source DIR] [--json]";
-const statusUsage = "slipway migrate status --data-source PATH [--config FILE] [--source DIR] [--json]";
+const FLAGS = "(--data-source PATH | --service NAME) [--to NAME | --count N] [--transaction all|each|none] [--dry-run] [--lock-timeout SECONDS] [--config FILE] [--source DIR] [--json]";
+const statusUsage = "slipway migrate status (--data-source PATH | --service NAME) [--config FILE] [--source DIR] [--json]";
 const runUsage = `slipway migrate run ${FLAGS}`;
 const revertUsage = `slipway migrate revert ${FLAGS.replace("[--to NAME | --count N]", "(--to NAME | --count N)")}`;
 
 interface Flags {
   "data-source"?: string;
+  service?: string;
   json?: boolean;
   config?: string;
   source?: string;
@@ -39,20 +41,39 @@ interface Flags {
   "lock-timeout"?: string;
 }
 
-function dataSourcePath(values: Flags, cwd: string, usage: string): string {
-  if (values["data-source"] === undefined || values["data-source"] === "") throw usageError("--data-source is required", usage);
-  return resolve(cwd, values["data-source"]);
-}
-
 /** slipway.yaml from --config, else the one in --source (default: the working directory). */
 function migrateConfig(values: Flags, io: Io) {
   return commandConfig(io, values.config, resolve(io.cwd, values.source ?? ".")).config;
 }
 
-/** Flags first, then slipway.yaml `migrate:`, then defaults. Every bad flag is a usage error naming it. */
+/** `migrate.services.<--service>` of slipway.yaml, or nothing. */
+function serviceSection(values: Flags, io: Io, usage: string) {
+  if (values.service === undefined) return {};
+  if (values.service === "") throw usageError("--service needs a service name", usage);
+  return migrateConfig(values, io).migrate?.services?.[values.service] ?? {};
+}
+
+/**
+ * --data-source (relative to the working directory), else `migrate.services.<--service>.dataSource`
+ * (relative to the repository root, --source).
+ */
+function dataSourcePath(values: Flags, io: Io, usage: string): string {
+  if (values["data-source"] !== undefined && values["data-source"] !== "") return resolve(io.cwd, values["data-source"]);
+  const configured = serviceSection(values, io, usage).dataSource;
+  if (configured !== undefined) return resolve(io.cwd, values.source ?? ".", configured);
+  if (values.service !== undefined) {
+    throw usageError(`--data-source is required: slipway.yaml has no migrate.services.${values.service}.dataSource`, usage);
+  }
+  throw usageError("--data-source or --service is required", usage);
+}
+
+/**
+ * Flags first, then slipway.yaml `migrate.services.<--service>`, then `migrate:`, then defaults. Every bad
+ * flag is a usage error naming it.
+ */
 function settings(values: Flags, io: Io, usage: string) {
   const config = migrateConfig(values, io);
-  const section = config.migrate ?? {};
+  const section = { ...config.migrate, ...serviceSection(values, io, usage) };
   if (values.to !== undefined && values.count !== undefined) throw usageError("--to and --count cannot be used together", usage);
   if (values.to === "") throw usageError("--to needs a migration name", usage);
   let count: number | undefined;
@@ -115,7 +136,7 @@ export const migrateStatus = defineCommand({
   usage: statusUsage,
   options: common,
   async run({ values, io }) {
-    const path = dataSourcePath(values, io.cwd, statusUsage);
+    const path = dataSourcePath(values, io, statusUsage);
     // A broken slipway.yaml fails status as it fails run and revert.
     migrateConfig(values, io);
     const report = await status(path, io.env.DATABASE_URL || undefined);
@@ -130,7 +151,7 @@ export const migrateRun = defineCommand({
   usage: runUsage,
   options: changing,
   async run({ values, io }) {
-    const path = dataSourcePath(values, io.cwd, runUsage);
+    const path = dataSourcePath(values, io, runUsage);
     const options = settings(values, io, runUsage);
     const report = await run(path, io.env.DATABASE_URL || undefined, options);
     return emit(report, values.json, io);
@@ -143,7 +164,7 @@ export const migrateRevert = defineCommand({
   usage: revertUsage,
   options: changing,
   async run({ values, io }) {
-    const path = dataSourcePath(values, io.cwd, revertUsage);
+    const path = dataSourcePath(values, io, revertUsage);
     const options = settings(values, io, revertUsage);
     if (options.to === undefined && options.count === undefined) throw usageError("revert needs --to NAME or --count N", revertUsage);
     const report = await revert(path, io.env.DATABASE_URL || undefined, options);

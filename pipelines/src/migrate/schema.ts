@@ -6,29 +6,57 @@ export const TransactionMode = z
   .meta({ description: "all: one transaction for the run; each: one per migration (default); none: no transaction." });
 export type TransactionMode = z.infer<typeof TransactionMode>;
 
+const transaction = TransactionMode.optional().meta({
+  description:
+    "Transaction mode of `slipway migrate run` and `revert`. Default `each`. A migration may opt out with `transaction = false` (each) or in with `transaction = true` (none).",
+});
+const destructive = z
+  .enum(["warn", "block"])
+  .optional()
+  .meta({
+    description:
+      "What a destructive statement found in a pending migration (DROP TABLE/COLUMN, type change, rename, NOT NULL without default on a filled table) does: `warn` (default) reports it, `block` stops the run before anything is applied.",
+  });
+const lockTimeout = z
+  .number()
+  .int()
+  .min(0)
+  .max(3600)
+  .optional()
+  .meta({ description: "Seconds a run waits for another run's migration lock before failing. Default 60." });
+
+/** `migrate.services.<name>` in slipway.yaml: what `slipway migrate --service <name>` uses unless flags say otherwise. */
+export const ServiceMigrateSettings = z
+  .strictObject({
+    dataSource: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), { message: "must be a path relative to the repository root, without '..'" })
+      .optional()
+      .meta({ description: "The service's compiled DataSource module, relative to the repository root, e.g. `services/api/dist/data-source.js`." }),
+    transaction,
+    destructive,
+    lockTimeout,
+  })
+  .meta({ description: "Migration settings of one service; each overrides the same setting of `migrate:`." });
+export type ServiceMigrateSettings = z.infer<typeof ServiceMigrateSettings>;
+
 /** `migrate:` in slipway.yaml. */
 export const MigrateSettings = z
   .strictObject({
-    transaction: TransactionMode.optional().meta({
-      description:
-        "Transaction mode of `slipway migrate run` and `revert`. Default `each`. A migration may opt out with `transaction = false` (each) or in with `transaction = true` (none).",
-    }),
-    destructive: z
-      .enum(["warn", "block"])
+    transaction,
+    destructive,
+    lockTimeout,
+    services: z
+      .record(
+        // The service name rule of config/schema.ts ServiceName (not imported: that module imports this one).
+        z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "a service name: lowercase letters, digits and '-'"),
+        ServiceMigrateSettings,
+      )
       .optional()
-      .meta({
-        description:
-          "What a destructive statement found in a pending migration (DROP TABLE/COLUMN, type change, rename, NOT NULL without default on a filled table) does: `warn` (default) reports it, `block` stops the run before anything is applied.",
-      }),
-    lockTimeout: z
-      .number()
-      .int()
-      .min(0)
-      .max(3600)
-      .optional()
-      .meta({ description: "Seconds a run waits for another run's migration lock before failing. Default 60." }),
+      .meta({ description: "Per-service settings, by service name (`slipway migrate --service NAME`)." }),
   })
-  .meta({ description: "TypeORM migrations: transaction mode, destructive-statement policy, lock timeout." });
+  .meta({ description: "TypeORM migrations: transaction mode, destructive-statement policy, lock timeout, per-service DataSource and settings." });
 export type MigrateSettings = z.infer<typeof MigrateSettings>;
 
-export const MIGRATE_DEFAULTS = { transaction: "each", destructive: "warn", lockTimeout: 60 } as const satisfies Required<MigrateSettings>;
+export const MIGRATE_DEFAULTS = { transaction: "each", destructive: "warn", lockTimeout: 60 } as const satisfies Required<Omit<MigrateSettings, "services">>;
