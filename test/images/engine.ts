@@ -2,7 +2,7 @@
 // socket in a temp dir), so the tests neither need nor disturb a system daemon or another test run.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -59,7 +59,20 @@ function engineClient(dockerd: string): string | undefined {
  * or another test run's) over the same interface and rules; the images themselves do not depend on
  * the network mode. Containers reach PostgreSQL on 127.0.0.1 and the tests reach them the same way.
  */
-export async function startEngine(): Promise<DockerEngine> {
+export interface EngineOptions {
+  /**
+   * Extra entries of the engine host's /etc/hosts (name -> address), e.g. a registry's real-looking name
+   * for a stand-in on 127.0.0.1. dockerd then runs in a mount namespace of its own with that /etc/hosts
+   * bound over the machine's (which stays untouched), so the daemon resolves the names when it pushes, and
+   * so do the host-network containers and builds, which get a copy of the daemon's /etc/hosts (libnetwork,
+   * host mode). This is what a Dagger engine container started with `--add-host` does: the engine resolves
+   * registries through its /etc/hosts, and its execs ask the engine's dnsmasq, which reads that file too
+   * (dagger/dagger network/netinst/dnsmasq.go: its config has no `no-hosts`).
+   */
+  hosts?: Record<string, string>;
+}
+
+export async function startEngine(options: EngineOptions = {}): Promise<DockerEngine> {
   const dockerd = findExecutable("dockerd");
   const docker = dockerd === undefined ? undefined : engineClient(dockerd);
   if (dockerd === undefined || docker === undefined) throw new Error(missingRequirements() ?? "docker not found");
@@ -86,9 +99,18 @@ export async function startEngine(): Promise<DockerEngine> {
   };
 
   const log = openSync(logFile, "a");
+  const hosts = Object.entries(options.hosts ?? {});
+  let hostsFile: string | undefined;
+  if (hosts.length > 0) {
+    hostsFile = join(dir, "hosts");
+    writeFileSync(hostsFile, `${readFileSync("/etc/hosts", "utf8").trimEnd()}\n${hosts.map(([name, address]) => `${address} ${name}`).join("\n")}\n`);
+  }
+  // A fixed script; the hosts file and dockerd's argv are its arguments, never part of the script.
+  const inNamespace = (argv: string[]): [string, string[]] =>
+    hostsFile === undefined ? [argv[0] as string, argv.slice(1)] : ["unshare", ["--mount", "--", "sh", "-c", 'mount --bind "$1" /etc/hosts && shift && exec "$@"', "sh", hostsFile, ...argv]];
   const child: ChildProcess = spawn(
-    dockerd,
-    [
+    ...inNamespace([
+      dockerd,
       `--host=unix://${socket}`,
       `--data-root=${join(dir, "data")}`,
       `--exec-root=${join(dir, "exec")}`,
@@ -99,7 +121,7 @@ export async function startEngine(): Promise<DockerEngine> {
       "--ip-forward=false",
       "--userland-proxy=false",
       "--log-level=warn",
-    ],
+    ]),
     { stdio: ["ignore", log, log], detached: false },
   );
   closeSync(log);

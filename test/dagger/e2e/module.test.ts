@@ -15,6 +15,7 @@ import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, REPO_ROOT, startW
 import type { World } from "./world.js";
 import { moduleFactory } from "./context.js";
 import type { E2E } from "./context.js";
+import { publishSuite } from "./publish.e2e.js";
 import { gitopsSuite } from "./gitops.e2e.js";
 import { scanSuite } from "./scan.e2e.js";
 
@@ -264,6 +265,7 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
   });
 
   // The release and security functions, each in its own suite module (test/dagger/e2e/*.e2e.ts).
+  publishSuite(e2e);
   gitopsSuite(e2e);
   scanSuite(e2e);
 });

@@ -27,8 +27,15 @@ export interface World {
   stop(): Promise<void>;
 }
 
+/**
+ * The engine host's name for the ACR stand-in (test/standins/azure, `slipwaytest.azurecr.io:PORT`): the
+ * engine pushes to it and the toolkit's execs reach it under its real-looking name, as a Dagger engine
+ * container started with `--add-host` would (see EngineOptions.hosts in test/images/engine.ts).
+ */
+export const ENGINE_HOSTS = { "slipwaytest.azurecr.io": "127.0.0.1" };
+
 export async function startWorld(): Promise<World> {
-  const engine = await startEngine();
+  const engine = await startEngine({ hosts: ENGINE_HOSTS });
   try {
     await ensureBaseImage(engine, CACHE_DIR);
     const dagger = await startDaggerStandin({ engine });

@@ -30,7 +30,7 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
+export async function startWorld(options: { githubRequestToken?: string } = {}): Promise<World> {
   const tls = makeTestTls();
   const registry = await startRegistry(tls);
   const restoreDns = resolveAzurecrToLoopback();
@@ -50,6 +50,7 @@ export async function startWorld(): Promise<World> {
       { tenantId: TENANT, clientId: READER_CLIENT, federated: [{ issuer: GITHUB_ISSUER, subject: GITHUB_SUBJECT }] },
     ],
     acrPush: [CLIENT],
+    ...(options.githubRequestToken ? { githubRequestToken: options.githubRequestToken } : {}),
   });
   const preload = join(import.meta.dirname, "..", "..", "standins", "azure", "resolve-azurecr.cjs");
   return {

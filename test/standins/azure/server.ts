@@ -118,6 +118,8 @@ export async function startAzureStandins(options: {
   registryName?: string;
   apps: AppRegistration[];
   acrPush?: string[];
+  /** The ACTIONS_ID_TOKEN_REQUEST_TOKEN the GitHub issuer accepts (default: a random one), e.g. a test's canary. */
+  githubRequestToken?: string;
 }): Promise<AzureStandins> {
   const key = randomBytes(32);
   const issued: string[] = [];
@@ -150,7 +152,7 @@ export async function startAzureStandins(options: {
     githubSubject: "repo:acme/shop:ref:refs/heads/main",
     issuedTokenLifetime: 600,
   };
-  const githubRequestToken = `gh-request-${randomUUID()}`;
+  const githubRequestToken = options.githubRequestToken ?? `gh-request-${randomUUID()}`;
   const adoAccessToken = `ado-access-${randomUUID()}`;
 
   // ---- issuers: GitHub Actions and Azure DevOps ----------------------------------------------------
@@ -321,6 +323,20 @@ export async function startAzureStandins(options: {
         }
         // Anonymous pull (grant_type=password with no credentials) is disabled on this registry.
         return acrError(res, 401, "UNAUTHORIZED", "authentication required");
+      }
+
+      // What `docker login/push` does with a username and password: GET /oauth2/token?service&scope with Basic
+      // auth (Azure/acr docs/Token-BasicAuth.md; REST "Access Tokens - Get From Login"). With AAD, the username
+      // is 00000000-0000-0000-0000-000000000000 and the password an ACR refresh token (`az acr login --expose-token`).
+      if (url.pathname === "/oauth2/token" && req.method === "GET") {
+        const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+        const [user, ...rest] = Buffer.from(basic ?? "", "base64").toString("utf8").split(":");
+        const refresh = verify(rest.join(":"));
+        if (user !== "00000000-0000-0000-0000-000000000000" || !refresh || refresh.typ !== "refresh" || (refresh.exp as number) < now() || refresh.aud !== registry) {
+          return acrError(res, 401, "UNAUTHORIZED", "authentication required");
+        }
+        const scope = url.searchParams.getAll("scope").join(" ");
+        return json(res, 200, { access_token: sign({ typ: "access", sub: refresh.sub, scope, exp: now() + 75 * 60 }) });
       }
 
       if (url.pathname.startsWith("/acr/v1/")) {
