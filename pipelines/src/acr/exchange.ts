@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { registerSecret } from "../cli/secrets.js";
 import { acrAadRejected, acrAadUnavailable, acrExchangeDenied, acrExchangeFailed, isSlipwayError } from "../errors.js";
 import type { ClientOptions } from "../azure/http.js";
 import { httpRequest, jwtClaims } from "../azure/http.js";
@@ -34,6 +35,7 @@ export async function aadTokenForAcr(id: ResolvedIdentity, identity: IdentityCre
   try {
     const token = await identity.credential.getToken(ACR_AAD_SCOPE);
     if (!token) throw new Error("the credential returned no token");
+    registerSecret(token.token);
     return token.token;
   } catch (error) {
     const own = identity.assertionError();
@@ -88,6 +90,7 @@ export async function exchangeForRefreshToken(
         token = undefined;
       }
       if (typeof token !== "string" || token === "") throw acrExchangeFailed(registry, 200, "the answer holds no refresh_token");
+      registerSecret(token);
       const exp = jwtClaims(token)?.exp;
       return { refreshToken: token, expiresOn: typeof exp === "number" ? new Date(exp * 1000).toISOString() : null };
     }

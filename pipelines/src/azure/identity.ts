@@ -7,6 +7,7 @@ import {
   ClientSecretCredential,
   ManagedIdentityCredential,
 } from "@azure/identity";
+import { registerSecret } from "../cli/secrets.js";
 import { acrOidcRequestFailed, acrOidcTokenInvalid } from "../errors.js";
 import type { ClientOptions } from "./http.js";
 import { httpRequest, jwtClaims } from "./http.js";
@@ -231,13 +232,28 @@ export function createCredential(id: EntraIdentity, options: ClientOptions = {},
     async (): Promise<string> => {
       failure = undefined;
       try {
-        return await get();
+        const token = await get();
+        // A federated token (GitHub OIDC, idToken, the projected file) is a credential the process now knows.
+        registerSecret(token);
+        return token;
       } catch (error) {
         failure = error;
         throw error;
       }
     };
-  return { credential: buildCredential(id, options, now, guard), assertionError: () => failure };
+  return { credential: registering(buildCredential(id, options, now, guard)), assertionError: () => failure };
+}
+
+/** Every Entra access token the credential hands out is registered with the masker before anyone sends it. */
+function registering(credential: TokenCredential): TokenCredential {
+  // Patched on the instance, so it stays the @azure/identity class it is.
+  const getToken = credential.getToken.bind(credential);
+  credential.getToken = async (scopes, options) => {
+    const token = await getToken(scopes, options);
+    registerSecret(token?.token);
+    return token;
+  };
+  return credential;
 }
 
 function buildCredential(

@@ -4,6 +4,7 @@ import { EXIT, isSlipwayError, unknownCommand } from "../errors.js";
 import type { Command, Io } from "./command.js";
 import { parseFlags } from "./command.js";
 import { loadCommands } from "./commands.js";
+import { maskSecrets, registerEnvSecrets } from "./secrets.js";
 
 function findCommand(argv: string[], commands: Command[]): { command: Command; rest: string[] } | null {
   let best: { command: Command; rest: string[] } | null = null;
@@ -30,7 +31,11 @@ function help(commands: Command[]): string {
 }
 
 /** Runs one CLI invocation; returns the exit code. Never throws for expected errors. */
-export async function run(argv: string[], io: Io, given?: Command[]): Promise<number> {
+export async function run(argv: string[], rawIo: Io, given?: Command[]): Promise<number> {
+  // Every byte the command writes passes the one masker, whatever produced the text (ours, a user's
+  // DataSource module, a server's error body): see ./secrets.ts.
+  registerEnvSecrets(rawIo.env);
+  const io: Io = { ...rawIo, stdout: (t) => rawIo.stdout(maskSecrets(t)), stderr: (t) => rawIo.stderr(maskSecrets(t)) };
   const commands = given ?? (await loadCommands(argv));
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     io.stdout(help(commands));
@@ -78,6 +83,16 @@ function isMain(): boolean {
   }
 }
 
+/**
+ * Masks whatever reaches the process's own streams too: a user's DataSource module or a library that logs
+ * with console.log never goes through `Io`.
+ */
+function maskStream(stream: NodeJS.WriteStream): void {
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+    write(typeof chunk === "string" ? maskSecrets(chunk) : chunk instanceof Uint8Array ? maskSecrets(Buffer.from(chunk).toString("utf8")) : chunk, ...rest)) as typeof stream.write;
+}
+
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write("", () => resolve()));
 }
@@ -88,6 +103,8 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
  * after the command has already decided and printed its verdict; nothing is left to wait for then.
  */
 export async function main(argv: string[]): Promise<never> {
+  maskStream(process.stdout);
+  maskStream(process.stderr);
   const code = await run(argv, processIo());
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);

@@ -8,6 +8,7 @@ import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl
 import { parseDuration } from "../rollout/duration.js";
 import type { BumpInput } from "./bump.js";
 import { bump } from "./bump.js";
+import { maskSecrets, registerSecret } from "../cli/secrets.js";
 import { FORMATS } from "./formats/registry.js";
 import type { ChangeRecord } from "./record.js";
 import { flatten, isEmpty, renderCommitMessage } from "./record.js";
@@ -99,11 +100,8 @@ export function cloneSource(repo: string, cwd: string): string {
   return pathToFileURL(absolute).toString();
 }
 
-export function maskSecrets(text: string, secrets: Array<string | undefined>): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
-  return out;
-}
+/** The process's one masker (../cli/secrets.ts); the token is registered there too, for every output. */
+export { maskSecrets } from "../cli/secrets.js";
 
 /** CA settings passed through to git: its own and OpenSSL's. */
 const CA_VARIABLES = ["GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "SSL_CERT_FILE", "SSL_CERT_DIR"];
@@ -204,6 +202,7 @@ function message(error: unknown): string {
 export async function commitPush(input: CommitPushInput): Promise<CommitPushResult> {
   const source = cloneSource(input.repo, process.cwd());
   const secrets = [input.auth.token];
+  registerSecret(input.auth.token);
   const scratch = mkdtempSync(join(tmpdir(), "slipway-gitops-"));
   const dir = input.workdir ? resolvePath(input.workdir) : join(scratch, "repo");
   if (input.workdir && existsSync(dir) && readdirSync(dir).length > 0) {

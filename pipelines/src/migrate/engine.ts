@@ -3,7 +3,7 @@ import { compensate, probe, type Existed } from "./compensate.js";
 import { classifySql, isPlainIdentifier, type DestructiveKind } from "./destructive.js";
 import { describeTarget, loadDataSource, type DatabaseTarget, type LoadedDataSource } from "./load.js";
 import { lockFor, lockName, type LockHolder, type MigrationLock } from "./lock.js";
-import { maskSecrets } from "./mask.js";
+import { maskSecrets } from "../cli/secrets.js";
 import type { TransactionMode } from "./schema.js";
 import type { MigrationExecutor, MigrationRecord, QueryRunner } from "./typeorm.js";
 

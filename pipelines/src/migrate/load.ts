@@ -12,7 +12,7 @@ import {
   migrateNoDataSource,
   migrateTypeormNotFound,
 } from "../errors.js";
-import { maskSecrets } from "./mask.js";
+import { maskSecrets, registerSecret, registerUrlCredentials } from "../cli/secrets.js";
 import { checkDatabaseUrl } from "./url.js";
 import type { DataSource, DataSourceOptions, MigrationInstance, TypeormModule } from "./typeorm.js";
 
@@ -152,11 +152,13 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
   const file = resolve(path);
   if (!existsSync(file) || !statSync(file).isFile()) throw migrateDataSourceNotFound(path);
   const typeorm = serviceTypeorm(file);
+  // Known before the module runs: a module that throws (or logs) with the URL in its text is masked too.
+  registerUrlCredentials(databaseUrl);
   let exports: unknown;
   try {
     exports = moduleKind(file) === "esm" ? await import(pathToFileURL(file).href) : createRequire(file)(file);
   } catch (error) {
-    throw migrateDataSourceLoadFailed(path, firstLine(error));
+    throw migrateDataSourceLoadFailed(path, maskSecrets(firstLine(error)));
   }
   const declared = await pickDataSource(path, exports, typeorm);
   const options: DataSourceOptions = {
@@ -172,6 +174,8 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
   if (databaseUrl) checkDatabaseUrl(databaseUrl, options.type, "DATABASE_URL");
   else if (typeof options.url === "string") checkDatabaseUrl(options.url, options.type, `the \`url\` of the DataSource in ${JSON.stringify(path)}`);
   const { target, secrets } = targetOf(options);
+  // The DataSource's own password (not only DATABASE_URL's) is masked in everything the process writes.
+  secrets.forEach(registerSecret);
   // A fresh instance of the service's own DataSource class: the exported one may already be in use and
   // its driver was built from the options it was created with.
   const DataSourceClass = declared.constructor as new (options: DataSourceOptions) => DataSource;

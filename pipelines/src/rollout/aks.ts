@@ -3,6 +3,7 @@ import type { KubeConfig, User } from "@kubernetes/client-node";
 import type { EntraMode } from "../azure/identity.js";
 import { createCredential, ENTRA_MODES, resolveEntraIdentity } from "../azure/identity.js";
 import { azureIdentityUnavailable, azureTokenFailed } from "../errors.js";
+import { registerSecret } from "../cli/secrets.js";
 
 /**
  * AKS with Entra ID: clusters with AKS-managed Entra integration accept an Entra access token for the
@@ -90,6 +91,7 @@ export class AksTokenAuthenticator implements Authenticator {
       throw azureTokenFailed(this.mode, this.scope, first, error);
     }
     if (!token?.token) throw azureTokenFailed(this.mode, this.scope, "the credential returned no token");
+    registerSecret(token.token);
     this.current = token;
     return token;
   }

@@ -4,6 +4,7 @@ import type { CoreV1Event, V1ContainerState, V1Deployment, V1Pod, V1ReplicaSet }
 import type { Problem } from "./health.js";
 import type { KubeClients } from "./kube.js";
 import type { VerifyResult } from "./verify.js";
+import { maskSecrets } from "../cli/secrets.js";
 
 /**
  * The bundle a user reads when a rollout failed or timed out. Built from our own summaries of the
@@ -211,7 +212,8 @@ export function writeDiagnostics(dir: string, d: Diagnostics): { json: string; t
     [json, `${JSON.stringify(d, null, 2)}\n`],
     [text, renderDiagnosticsText(d)],
   ] as const) {
-    writeFileSync(`${path}.tmp`, content);
+    // Logs and events may quote a token the pods or the API server saw: masked like stdout (../cli/secrets.ts).
+    writeFileSync(`${path}.tmp`, maskSecrets(content));
     renameSync(`${path}.tmp`, path);
   }
   return { json, text };

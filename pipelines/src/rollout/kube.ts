@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { SlipwayError } from "../errors.js";
+import { registerKubeUsers } from "../cli/secrets.js";
 import { kubeconfigInvalid, kubeconfigNotFound, kubeContextNotFound, kubeForbidden, kubeUnreachable } from "../errors.js";
 
 /** Loads a kubeconfig file and selects the context; every problem is bad input (exit 2). */
@@ -13,6 +14,8 @@ export function loadKubeConfig(file: string, context?: string): KubeConfig {
     // client-node's parse errors quote YAML positions, not values; keep only the first line.
     throw kubeconfigInvalid(file, (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "unreadable");
   }
+  // Every user's token, password and client key is masked in all output, whatever the server echoes back.
+  registerKubeUsers(kc.getUsers());
   if (context !== undefined) {
     if (!kc.getContextObject(context)) throw kubeContextNotFound(context, kc.getContexts().map((c) => c.name));
     kc.setCurrentContext(context);

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { maskSecrets } from "../cli/secrets.js";
 import { scanOutputFailed, scanReportNotFound } from "../errors.js";
 import { dedupe } from "./dedupe.js";
 import type { RawFinding, Tool } from "./model.js";
@@ -125,7 +126,8 @@ function writeChunks(path: string, file: string, chunks: Iterable<string>): void
     let parts: string[] = [];
     let size = 0;
     const flush = (): void => {
-      const bytes = Buffer.from(parts.join(""), "utf8");
+      // Reports are output like stdout: a credential of this process never reaches them (../cli/secrets.ts).
+      const bytes = Buffer.from(maskSecrets(parts.join("")), "utf8");
       parts = [];
       size = 0;
       try {
