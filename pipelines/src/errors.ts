@@ -1047,6 +1047,35 @@ export function gitopsPushFailed(attempts: number, lastError: string): SlipwayEr
   });
 }
 
+/**
+ * A symbolic link in the GitOps repository that would take a read or a write out of it (or into its .git,
+ * or round in a loop). `target` is the link's text as the repository stores it, never a resolved host path.
+ */
+export function gitopsSymlinkEscape(link: string, target: string, why: "outside" | "git" | "loop"): SlipwayError {
+  const where = why === "outside" ? "outside the repository" : why === "git" ? "into the repository's .git folder" : "round a loop of links";
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_SYMLINK_ESCAPE",
+    message: `${link} is a symbolic link to ${quote(target)}, ${where}: refusing to follow it`,
+    details: [
+      "Nothing was read through it, written or pushed. Slipway edits and reads only files inside the GitOps repository.",
+      "Replace the link with the file or folder itself, or point it at a path inside the repository.",
+    ],
+  });
+}
+
+/** After committing, the commit does not hold every file the change record lists: never reported as pushed. */
+export function gitopsCommitIncomplete(missing: string[], commit: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_GITOPS_COMMIT_INCOMPLETE",
+    message: `the commit ${commit ? quote(commit.slice(0, 12)) : "(none was made)"} does not change ${missing.map(quote).join(", ")}; nothing was pushed`,
+    details: [
+      "The change was written somewhere git does not track (a link, an ignored path), so pushing would report an update that did not happen.",
+      "Nothing was pushed. Please report it with the repository layout around these files.",
+    ],
+    exitCode: 1,
+  });
+}
+
 // ---- ledger and rollback (the release ledger in the GitOps repository) -----------------------------
 
 export function ledgerInvalid(file: string, problems: string[]): SlipwayError {

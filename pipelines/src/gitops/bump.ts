@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, relative, resolve as resolvePath } from "node:path";
+import { join, posix, relative, resolve as resolvePath } from "node:path";
+import picomatch from "picomatch";
 import { glob } from "tinyglobby";
 import { gitopsDirNotFound, gitopsImageNotFound, gitopsUnedited, gitopsVerifyFailed } from "../errors.js";
 import { MARKER_TOKEN } from "./formats/flux-markers/index.js";
@@ -11,6 +12,7 @@ import type { Edit, FormatOptions, ImageTarget, Occurrence, PolicyTarget } from 
 import type { Doc } from "./yaml-edit.js";
 import { isScalar, objectId, parseYamlFile, walk } from "./yaml-edit.js";
 import { isKubernetesObject } from "./formats/helm-values/index.js";
+import { realInside, symlinksUnder } from "./paths.js";
 
 export interface BumpInput {
   /** Root of the GitOps checkout; file names in the record are relative to it. */
@@ -57,7 +59,8 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
   if (!existsSync(base) || !statSync(base).isDirectory() || relative(root, base).startsWith("..")) {
     throw gitopsDirNotFound(input.path ?? ".", "path");
   }
-  const files = (await glob(PATTERNS, { cwd: base, ignore: IGNORE, dot: false, onlyFiles: true })).sort();
+  const manifests = await manifestFiles(root, realInside(root, relative(root, base)).real);
+  const files = [...manifests.keys()].sort();
   const tokens = input.images.map((t) => screenToken(t.image));
   if (input.policies.length > 0) tokens.push(MARKER_TOKEN);
 
@@ -68,11 +71,9 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
   const unedited: Array<{ file: string; line: number; image: string }> = [];
   const key = (file: string, o: { format: string; object: string; field: string }): string => `${file}\0${o.format}\0${o.object}\0${o.field}`;
 
-  for (const name of files) {
-    const absolute = join(base, name);
-    const original = readFileSync(absolute, "utf8");
+  for (const file of files) {
+    const original = readFileSync(join(root, file), "utf8");
     if (!tokens.some((t) => original.includes(t))) continue;
-    const file = relative(root, absolute).split("\\").join("/");
     let current = original;
     const fileEdits: Edit[] = [];
     // Per target, the objects (`Deployment/prod/api`, `values`) where some format found it.
@@ -94,6 +95,9 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
     if (named.length > 0) unedited.push(...uneditedPlaces(file, original, named, handled));
     if (fileEdits.length === 0) continue;
     verify(file, current, fileEdits, input.options);
+    // The real file is edited (once, however many links lead to it); the record says which links led there.
+    const links = manifests.get(file) ?? [];
+    if (links.length > 0) for (const e of fileEdits) e.note = [e.note, `through link ${links.join(", ")}`].filter(Boolean).join("; ");
     for (const e of fileEdits) editedKeys.add(key(file, e));
     editsByFile.set(file, fileEdits);
     contents.set(file, current);
@@ -120,6 +124,38 @@ export async function bump(input: BumpInput): Promise<BumpResult> {
     }
   }
   return { record: buildRecord(editsByFile, status), written };
+}
+
+const isManifestName = picomatch(PATTERNS);
+
+/**
+ * The manifests under `start` (real repo-relative path): real path -> the links that lead to it. The glob
+ * follows no link (one to `/` would walk the whole filesystem); each link is resolved by `realInside`,
+ * which refuses any that leaves the repository, and one that stays inside is followed: a linked folder is
+ * walked in its real place, a linked file named like a manifest is read at its real path. So every file is
+ * edited once, at its real path, and nothing outside the repository is ever read or written.
+ */
+async function manifestFiles(root: string, start: string): Promise<Map<string, string[]>> {
+  const files = new Map<string, string[]>();
+  const queue = [start];
+  const walked = new Set<string>();
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    if (walked.has(dir)) continue;
+    walked.add(dir);
+    for (const name of await glob(PATTERNS, { cwd: join(root, dir), ignore: IGNORE, dot: false, onlyFiles: true, followSymbolicLinks: false })) {
+      const file = posix.normalize(posix.join(dir, name));
+      if (!files.has(file)) files.set(file, []);
+    }
+    for (const link of symlinksUnder(root, dir)) {
+      const { real } = realInside(root, link);
+      const absolute = join(root, real);
+      if (!existsSync(absolute)) continue;
+      if (statSync(absolute).isDirectory()) queue.push(real);
+      else if (isManifestName(link)) files.set(real, [...(files.get(real) ?? []), link]);
+    }
+  }
+  return files;
 }
 
 /**

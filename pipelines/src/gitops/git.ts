@@ -12,6 +12,8 @@ import { maskSecrets, registerSecret } from "../cli/secrets.js";
 import { FORMATS } from "./formats/registry.js";
 import type { ChangeRecord } from "./record.js";
 import { flatten, isEmpty, renderCommitMessage } from "./record.js";
+import { gitopsCommitIncomplete } from "../errors.js";
+import { realInside } from "./paths.js";
 
 export interface GitAuth {
   /** HTTPS token, handed to git through GIT_ASKPASS: never in a URL, argv, .git/config or a log. */
@@ -226,8 +228,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: 0, record };
     }
     const commitMessage = (r: ChangeRecord): string => renderCommitMessage(r, input.sourceSha, input.messageTemplate);
-    await git.add(["--", ...written, ...also]);
-    await git.commit(commitMessage(record));
+    await commitChecked(git, commitMessage(record), [...written, ...also]);
 
     let lastError = "";
     for (let attempt = 1; attempt <= input.maxAttempts; attempt++) {
@@ -282,8 +283,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       if (isEmpty(record) && also.length === 0) {
         return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: attempt, record };
       }
-      await git.add(["--", ...written, ...also]);
-      await git.commit(commitMessage(record));
+      await commitChecked(git, commitMessage(record), [...written, ...also]);
     }
     throw gitopsPushFailed(input.maxAttempts, lastError);
   } finally {
@@ -291,12 +291,26 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
   }
 }
 
+/**
+ * Adds and commits `files`, then checks the new commit changes every one of them: a change that landed
+ * where git does not look (through a link, in an ignored path) would otherwise be pushed as an empty or
+ * partial commit and reported as `pushed`, a lost update dressed as success.
+ */
+async function commitChecked(git: SimpleGit, commitMessage: string, files: string[]): Promise<void> {
+  await git.add(["--", ...files]);
+  // simple-git reports no commit (rather than failing) when git found nothing to commit.
+  const { commit } = await git.commit(commitMessage);
+  const changed = commit ? (await git.raw(["diff-tree", "-r", "-z", "--name-only", "--no-commit-id", "--no-renames", "HEAD"])).split("\0") : [];
+  const missing = [...new Set(files)].filter((f) => !changed.includes(f));
+  if (missing.length > 0) throw gitopsCommitIncomplete(missing, commit ? (await git.revparse(["HEAD"])).trim() : "");
+}
+
 /** The value now at each field we changed, read with the format that changed it. */
 function currentValues(dir: string, record: ChangeRecord, input: BumpInput): Array<{ change: ReturnType<typeof flatten>[number]; now: string | undefined }> {
   const cache = new Map<string, string | null>();
   return flatten(record).map((change) => {
     if (!cache.has(change.file)) {
-      const path = join(dir, change.file);
+      const path = join(dir, realInside(dir, change.file).real);
       cache.set(change.file, existsSync(path) ? readFileSync(path, "utf8") : null);
     }
     const content = cache.get(change.file);

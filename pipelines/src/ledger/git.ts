@@ -5,11 +5,20 @@ import { gitopsBranchNotFound } from "../errors.js";
 import type { CommitPushInput, CommitPushResult } from "../gitops/git.js";
 import { client, cloneSource, commitPush, gitEnvironment, maskSecrets } from "../gitops/git.js";
 import type { PushTarget } from "../gitops/commands.js";
+import { realInside } from "../gitops/paths.js";
 import { parseLedger, renderLedger } from "./ledger.js";
 import type { LedgerFile } from "./schema.js";
 
+/**
+ * The ledger's real repo-relative path: a link on the way that leaves the repository (`.slipway -> /tmp`,
+ * `prod.json -> /etc/passwd`) is refused before anything is read through it or written.
+ */
+function realLedgerPath(dir: string, file: string): string {
+  return realInside(dir, file).real;
+}
+
 function readAt(dir: string, file: string, environment: string): LedgerFile {
-  const path = join(dir, file);
+  const path = join(dir, realLedgerPath(dir, file));
   return parseLedger(existsSync(path) ? readFileSync(path, "utf8") : null, file, environment);
 }
 
@@ -53,11 +62,13 @@ export async function changeLedger<T>(
       const after = change(before);
       result = after.result;
       const text = renderLedger(after.ledger);
-      const path = join(dir, file);
+      // A link inside the repository is written at its real path, which is what git commits.
+      const real = realLedgerPath(dir, file);
+      const path = join(dir, real);
       if (existsSync(path) && readFileSync(path, "utf8") === text) return [];
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
-      return [file];
+      return [real];
     },
   });
   return { push: pushed, result: result as T };
