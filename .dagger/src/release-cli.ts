@@ -246,8 +246,28 @@ export function rolloutCommand(input: RolloutInput): string[] {
   ];
 }
 
-/** Exit codes of `slipway rollout verify` that carry a verdict: healthy, failed, timed out. */
-export const ROLLOUT_VERDICT_CODES: readonly number[] = [0, 1, 3];
+/**
+ * Exit codes of `slipway rollout verify` that carry a verdict: healthy (0), failed or paused (1), timed out
+ * (3), could not check (4: the Kubernetes API unreachable, refusing or erroring until the timeout).
+ */
+export const ROLLOUT_VERDICT_CODES: readonly number[] = [0, 1, 3, 4];
+
+/**
+ * The line a failed `verifyRollout` carries for the CI wrappers (`grep SLIPWAY_ROLLOUT_VERDICT=`): they
+ * roll back only on `failed`. A dagger call fails with the same exit code whatever the CLI's was.
+ */
+export function rolloutVerdictLine(verdict: string): string {
+  return `SLIPWAY_ROLLOUT_VERDICT=${verdict}`;
+}
+
+/**
+ * Only a real failed verdict (exit 1, `failed`) is a reason to roll back. Timed out (3) and could not check
+ * (4) may hide a healthy release; `paused` (exit 1) is someone's decision on the cluster, which a GitOps
+ * rollback cannot undo (the rolled-back template would stay paused too).
+ */
+export function rolloutRollsBack(exitCode: number, verdict: string): boolean {
+  return exitCode === 1 && verdict === "failed";
+}
 
 export type RolloutReport = { verdict: string; namespace: string; reasons?: unknown };
 

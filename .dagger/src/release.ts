@@ -25,6 +25,8 @@ import {
   recordCommand,
   rollbackCommand,
   ROLLOUT_VERDICT_CODES,
+  rolloutRollsBack,
+  rolloutVerdictLine,
   rolloutCommand,
   SECRET_ENV,
 } from "./release-cli.js";
@@ -203,6 +205,9 @@ export async function verify(toolkit: Container, kubeconfig: Secret, identity: (
   } catch {
     diagnostics = "(no diagnostics bundle was written)";
   }
-  throw new Error(`rollout ${report.verdict}: ${cliFailure(command, run, true).message}\n--- diagnostics ---\n${diagnostics}`);
+  const rollback = rolloutRollsBack(run.exitCode, report.verdict) ? "roll back" : "do not roll back";
+  throw new Error(
+    `rollout ${report.verdict}: ${cliFailure(command, run, true).message}\n${rolloutVerdictLine(report.verdict)} (${rollback})\n--- diagnostics ---\n${diagnostics}`,
+  );
 }
 

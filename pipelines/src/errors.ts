@@ -13,6 +13,11 @@ export const EXIT = {
   badInput: 2,
   /** Gave up waiting. */
   timeout: 3,
+  /**
+   * Could not check: the service that holds the answer (the Kubernetes API) stayed unreachable, refused us
+   * (401/403) or kept erroring (5xx) until the timeout. Not a "no": nothing should be rolled back on it.
+   */
+  unavailable: 4,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -400,6 +405,48 @@ export function rolloutFailed(namespace: string, reasons: string[]): SlipwayErro
     message: `rollout in namespace ${quote(namespace)} failed (${reasons.length} reason${reasons.length === 1 ? "" : "s"})`,
     details: [...reasons.map((r) => `- ${r}`), "Read the diagnostics (--diagnostics DIR) for pods, events and the failing containers' logs."],
     exitCode: 1,
+  });
+}
+
+/** The API server answered with an error of its own (5xx) or asked us to slow down (429): transient, retried. */
+export function kubeServerError(verb: string, resource: string, namespace: string, status: number, message: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_KUBE_SERVER_ERROR",
+    message: `the Kubernetes API failed to ${verb} ${resource} in namespace ${quote(namespace)}: HTTP ${status}: ${message}`,
+    details: ["The API server (or a proxy in front of it) is failing; Slipway retries with backoff until the timeout."],
+    exitCode: EXIT.unavailable,
+    terminal: false,
+  });
+}
+
+/**
+ * The API could not be read until the timeout (unreachable, 401/403, 5xx): verdict `unknown`, exit 4. The
+ * rollout may be healthy or not; the wrappers do not roll back on it.
+ */
+export function rolloutUnknown(namespace: string, timeout: string, reasons: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ROLLOUT_UNKNOWN",
+    message: `could not check the rollout in namespace ${quote(namespace)} within ${timeout}: the Kubernetes API could not be read`,
+    details: [
+      ...reasons.map((r) => `- ${r}`),
+      "Retried with backoff until the timeout. This is not a failed rollout: nothing was rolled back.",
+      "Check the network path to the cluster, the credentials and RBAC (401/403), or the API server's health (5xx), then verify again.",
+    ],
+    exitCode: EXIT.unavailable,
+    terminal: false,
+  });
+}
+
+/** `spec.paused: true`: the deployment controller will not roll out the new template until it is resumed. */
+export function rolloutPaused(namespace: string, deployments: string[], reasons: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ROLLOUT_PAUSED",
+    message: `rollout in namespace ${quote(namespace)} cannot finish: ${deployments.map((d) => `deployment/${d}`).join(", ")} ${deployments.length === 1 ? "is" : "are"} paused`,
+    details: [
+      ...reasons.map((r) => `- ${r}`),
+      `Resume with \`kubectl -n ${namespace} rollout resume ${deployments.map((d) => `deployment/${d}`).join(" ")}\` (or remove spec.paused in Git), then verify again.`,
+    ],
+    exitCode: EXIT.failed,
   });
 }
 

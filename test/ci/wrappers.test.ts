@@ -142,3 +142,44 @@ describe("ci/ wrappers", () => {
     }
   });
 });
+
+// Issue 14: only a real failed verdict rolls back; timed out (3) or could not check (4) never does.
+describe("ci/ wrappers: rollback only on a failed rollout verdict", () => {
+  it("the GitHub verify step writes the verdict from SLIPWAY_ROLLOUT_VERDICT=, and the rollback step requires `failed`", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { mkdtempSync, writeFileSync, chmodSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const gh = parseDocument(readFileSync(join(REPO_ROOT, "ci/github/slipway.yml"), "utf8")).toJS() as {
+      jobs: Record<string, { steps: { id?: string; name?: string; if?: string; run?: string }[] }>;
+    };
+    const steps = Object.values(gh.jobs).flatMap((j) => j.steps);
+    const verify = steps.find((s) => s.id === "verify");
+    const rollback = steps.find((s) => s.name?.startsWith("Roll back"));
+    expect(rollback?.if).toContain("steps.verify.outputs.verdict == 'failed'");
+    const outcome = (printed: string, code: number): { code: number; output: string } => {
+      const dir = mkdtempSync(join(tmpdir(), "slipway-wrapper-"));
+      writeFileSync(join(dir, "dagger"), `#!/bin/sh\nprintf '%s\\n' 'Error: rollout x' '${printed}' >&2\nexit ${code}\n`);
+      chmodSync(join(dir, "dagger"), 0o755);
+      writeFileSync(join(dir, "out"), "");
+      let status = 0;
+      try {
+        execFileSync("bash", ["-e", "-c", verify?.run ?? ""], { env: { PATH: `${dir}:${process.env.PATH ?? ""}`, RUNNER_TEMP: dir, GITHUB_OUTPUT: join(dir, "out") }, stdio: "pipe" });
+      } catch (error) {
+        status = (error as { status: number }).status;
+      }
+      return { code: status, output: readFileSync(join(dir, "out"), "utf8") };
+    };
+    expect(outcome("", 0)).toEqual({ code: 0, output: "verdict=healthy\n" });
+    expect(outcome("SLIPWAY_ROLLOUT_VERDICT=failed (roll back)", 1)).toEqual({ code: 1, output: "verdict=failed\n" });
+    expect(outcome("SLIPWAY_ROLLOUT_VERDICT=unknown (do not roll back)", 1)).toEqual({ code: 1, output: "verdict=unknown\n" });
+    expect(outcome("SLIPWAY_ROLLOUT_VERDICT=timeout (do not roll back)", 1)).toEqual({ code: 1, output: "verdict=timeout\n" });
+    // An error before any verdict (a bad flag, no engine): no verdict line, so no rollback.
+    expect(outcome("Error: unknown flag", 1)).toEqual({ code: 1, output: "verdict=unknown\n" });
+   }, 60_000);
+
+  it("the Azure DevOps rollback step requires verdict `failed`", () => {
+    const text = readFileSync(join(REPO_ROOT, "ci/azure-devops/azure-pipelines.yml"), "utf8");
+    expect(text).toContain("##vso[task.setvariable variable=verdict]${verdict:-unknown}");
+    expect(text).toMatch(/displayName: Roll back to the previous verified release\n\s+condition: and\(failed\(\), ne\(variables\['releaseId'\], ''\), eq\(variables\['verdict'\], 'failed'\)\)/);
+  });
+});

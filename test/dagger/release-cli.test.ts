@@ -8,7 +8,10 @@ import {
   parseAcrTags,
   parseBump,
   parseRollout,
+  ROLLOUT_VERDICT_CODES,
   rolloutCommand,
+  rolloutRollsBack,
+  rolloutVerdictLine,
 } from "../../.dagger/src/release-cli.js";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -101,5 +104,19 @@ describe(".dagger/src/release-cli rollout", () => {
     expect(parseRollout(command, 0, JSON.stringify({ verdict: "healthy", namespace: "shop" })).verdict).toBe("healthy");
     expect(parseRollout(command, 1, JSON.stringify({ verdict: "failed", namespace: "shop" })).verdict).toBe("failed");
     expect(() => parseRollout(command, 0, JSON.stringify({ verdict: "failed", namespace: "shop" }))).toThrow("verdict is failed but the command exited with 0");
+  });
+
+  // Issue 14: a verdict that only means "could not look" must never roll a healthy release back.
+  it("reads exit 4 (could not check) as a verdict, and rolls back only on a failed verdict", () => {
+    const command = ["slipway", "rollout", "verify"];
+    expect(ROLLOUT_VERDICT_CODES).toContain(4);
+    expect(parseRollout(command, 4, JSON.stringify({ verdict: "unknown", namespace: "shop" })).verdict).toBe("unknown");
+    expect([
+      [1, "failed"],
+      [1, "paused"],
+      [3, "timeout"],
+      [4, "unknown"],
+    ].map(([code, verdict]) => `${verdict}: ${rolloutRollsBack(code as number, verdict as string)}`)).toEqual(["failed: true", "paused: false", "timeout: false", "unknown: false"]);
+    expect(rolloutVerdictLine("unknown")).toBe("SLIPWAY_ROLLOUT_VERDICT=unknown");
   });
 });

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { commandConfig, printJson } from "../cli/output.js";
-import { EXIT, rolloutBadInput, rolloutFailed, rolloutTimedOut } from "../errors.js";
+import { EXIT, rolloutBadInput, rolloutFailed, rolloutPaused, rolloutTimedOut, rolloutUnknown } from "../errors.js";
 import { parseMode } from "../azure/identity.js";
 import { credentialFor, IDENTITY_MODES, injectAksToken, kubeloginServerId, selectIdentityMode } from "./aks.js";
 import { collectDiagnostics, writeDiagnostics } from "./diagnostics.js";
@@ -122,7 +122,8 @@ export const rolloutVerify = defineCommand({
     );
 
     let written: { json: string; text: string } | undefined;
-    if (result.verdict !== "healthy" && values.diagnostics !== undefined) {
+    // `unknown`: the API could not be read, so neither can the diagnostics.
+    if (result.verdict !== "healthy" && result.verdict !== "unknown" && values.diagnostics !== undefined) {
       const bundle = await collectDiagnostics(clients, result, settings.logLines ?? DEFAULT_LOG_LINES);
       written = writeDiagnostics(resolve(io.cwd, values.diagnostics), bundle);
       io.stderr(`diagnostics: ${written.text} and ${written.json}\n`);
@@ -132,7 +133,14 @@ export const rolloutVerify = defineCommand({
       if (!values.json) io.stdout(`rollout healthy in ${formatDuration(result.elapsedMs)}: ${result.deployments.map((d) => `deployment/${d.name}`).join(", ")}\n`);
       return EXIT.ok;
     }
-    const error = result.verdict === "failed" ? rolloutFailed(namespace, result.reasons) : rolloutTimedOut(namespace, timeoutText, result.reasons);
+    const error =
+      result.verdict === "failed"
+        ? rolloutFailed(namespace, result.reasons)
+        : result.verdict === "paused"
+          ? rolloutPaused(namespace, result.deployments.filter((d) => d.state === "paused").map((d) => d.name), result.reasons)
+          : result.verdict === "unknown"
+            ? rolloutUnknown(namespace, timeoutText, result.reasons)
+            : rolloutTimedOut(namespace, timeoutText, result.reasons);
     io.stderr(`${error.render()}\n`);
     return error.exitCode;
   },

@@ -30,7 +30,7 @@ export function renderProblem(p: Problem): string {
   return `${where}${p.container ? ` container ${p.container}` : ""}: ${p.reason}${p.message ? ` (${p.message})` : ""}`;
 }
 
-export type DeploymentState = "waiting" | "healthy" | "failed";
+export type DeploymentState = "waiting" | "healthy" | "failed" | "paused";
 
 export interface DeploymentVerdict {
   name: string;
@@ -177,7 +177,12 @@ export function evaluateDeployment(
   }
   const templateWrong = imageMismatches(templateImages(d), expectations);
   if (templateWrong.length > 0) return { name, state: "waiting", message: `template ${templateWrong.join("; ")} (GitOps change not applied yet?)`, problems };
-  if (!status.done) return { name, state: "waiting", message: status.message, problems };
+  if (!status.done) {
+    // spec.paused: the deployment controller stops rolling out (it still observes the generation), so
+    // waiting longer cannot help. kubectl's DeploymentStatusViewer does not look at it and waits.
+    if (d.spec?.paused) return { name, state: "paused", message: `paused (spec.paused: true): ${status.message}`, problems };
+    return { name, state: "waiting", message: status.message, problems };
+  }
   const podWrong = current.flatMap((p) => imageMismatches(podImages(p), expectations).map((m) => `pod/${p.metadata?.name ?? ""} ${m}`));
   if (podWrong.length > 0) return { name, state: "waiting", message: podWrong.join("; "), problems };
   return { name, state: "healthy", message: status.message, problems };

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { SlipwayError } from "../errors.js";
 import { registerKubeUsers } from "../cli/secrets.js";
-import { kubeconfigInvalid, kubeconfigNotFound, kubeContextNotFound, kubeForbidden, kubeUnreachable } from "../errors.js";
+import { kubeconfigInvalid, kubeconfigNotFound, kubeContextNotFound, kubeForbidden, kubeServerError, kubeUnreachable } from "../errors.js";
 
 /** Loads a kubeconfig file and selects the context; every problem is bad input (exit 2). */
 export function loadKubeConfig(file: string, context?: string): KubeConfig {
@@ -71,11 +71,21 @@ function serverMessage(error: unknown): string {
 
 /**
  * Turns a client-node failure into a catalog error when it is one a user can act on: refused
- * (401/403: RBAC) or unreachable (no HTTP answer). Returns null for anything else.
+ * (401/403: RBAC), unreachable (no HTTP answer) or failing (429, 5xx). Returns null for anything else.
  */
 export function classifyKubeError(error: unknown, verb: string, resource: string, namespace: string, server: string): SlipwayError | null {
   const status = httpStatus(error);
   if (status === 401 || status === 403) return kubeForbidden(verb, resource, namespace, `HTTP ${status}: ${serverMessage(error)}`);
   if (status === undefined) return kubeUnreachable(server, serverMessage(error), error);
+  if (status === 429 || status >= 500) return kubeServerError(verb, resource, namespace, status, serverMessage(error));
   return null;
+}
+
+/**
+ * "Could not check", not "failed": no HTTP answer, refused (401/403: a token not yet valid, an RBAC role
+ * assignment still propagating on AKS), throttled (429) or the server failing (5xx). Retried with backoff.
+ */
+export function isUnavailable(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status === undefined || status === 401 || status === 403 || status === 429 || status >= 500;
 }

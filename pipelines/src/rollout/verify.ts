@@ -1,6 +1,7 @@
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { ListWatch, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
 import type { SlipwayError } from "../errors.js";
+import { isSlipwayError, kubeServerError } from "../errors.js";
 import { formatDuration } from "./duration.js";
 import type { GitopsTarget, GitopsVerdict } from "./gitops.js";
 import { argoApplied, fluxApplied, GITOPS_API, gitopsLabel } from "./gitops.js";
@@ -8,7 +9,7 @@ import type { DeploymentVerdict, FailFastThresholds, Problem } from "./health.js
 import { currentReplicaSet, evaluateDeployment, podsOf, podState, renderProblem } from "./health.js";
 import type { ImageExpectation } from "./images.js";
 import type { KubeClients } from "./kube.js";
-import { classifyKubeError, httpStatus } from "./kube.js";
+import { classifyKubeError, httpStatus, isUnavailable } from "./kube.js";
 
 export interface VerifyRequest {
   namespace: string;
@@ -24,7 +25,11 @@ export interface VerifyRequest {
   thresholds: FailFastThresholds;
 }
 
-export type Verdict = "healthy" | "failed" | "timeout";
+/**
+ * healthy (exit 0); failed (1: a reason seen, roll back); paused (1: spec.paused, resume it); timeout (3:
+ * still waiting); unknown (4: the API could not be read until the timeout — never a reason to roll back).
+ */
+export type Verdict = "healthy" | "failed" | "paused" | "timeout" | "unknown";
 
 export interface Snapshot {
   deployments: V1Deployment[];
@@ -53,7 +58,19 @@ export interface VerifyHooks {
 
 type Informer<T extends KubernetesObject> = ListWatch<T>;
 
-const RETRY_MS = 1000;
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 5000;
+
+interface Feed {
+  label: string;
+  resource: string;
+  informer: Informer<KubernetesObject>;
+  /** Listed and watching (the last attempt to start succeeded). */
+  connected: boolean;
+  failedThisAttempt: boolean;
+  attempts: number;
+  lastError?: SlipwayError;
+}
 
 /**
  * Waits until the GitOps object applied the commit and every selected Deployment is healthy, or
@@ -72,8 +89,6 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     lastLine.set(key, text);
     hooks.progress(`${stamp()} ${key}: ${text}`);
   };
-
-  if (req.gitops?.kind === "flux" && req.reconcile) await requestFluxReconcile(clients, req.gitops, now);
 
   const watch = new Watch(clients.kc);
   const ns = encodeURIComponent(namespace);
@@ -196,10 +211,19 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         for (const pod of rs ? podsOf(rs, podList) : []) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod));
       });
       if (problems.length > 0) return finish("failed", problems.map(renderProblem));
+      const paused = verdicts.filter((v) => v.state === "paused");
+      if (paused.length > 0) return finish("paused", paused.map((v) => `deployment/${v.name}: ${v.message}`));
       if (verdicts.every((v) => v.state === "healthy")) finish("healthy");
     };
 
     const timeout = setTimeout(() => {
+      // Could not look (never listed, or the API failing right now): `unknown`, not `timeout` — the
+      // rollout may well be done. Only a verdict seen through a working API is a "no".
+      const blind = feeds.filter((f) => !f.connected && (f.lastError !== undefined || !ready));
+      if (!ready || blind.length > 0) {
+        const why = blind.map((f) => `${f.label}: ${f.lastError ? describeKubeError(f.lastError) : "the first list did not complete (no answer)"}`);
+        return finish("unknown", why.length > 0 ? why : ["the first list of objects did not complete"]);
+      }
       const pending = [
         ...(req.gitops && gitopsVerdict?.state !== "applied" ? [`${gitopsLabel(req.gitops)}: ${gitopsVerdict?.message ?? "not read yet"}`] : []),
         ...verdicts.filter((v) => v.state !== "healthy").map((v) => `deployment/${v.name}: ${v.message}`),
@@ -208,35 +232,84 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     }, req.timeoutMs);
     timers.add(timeout);
 
-    for (const { label, resource, informer } of informers) {
-      informer.on("change", evaluate);
-      informer.on("error", (error: unknown) => {
-        if (finished) return;
-        const status = httpStatus(error);
-        const terminal = classifyKubeError(error, "watch", resource, namespace, clients.server);
-        if (!ready || status === 401 || status === 403) {
-          finish(terminal ?? (error instanceof Error ? error : new Error(String(error))));
-          return;
-        }
-        // Transient once running (a dropped connection, an API server restart): list and watch again.
-        say(`watch ${label}`, `lost (${(terminal as SlipwayError | null)?.message ?? String(error)}), retrying`);
-        const retry = setTimeout(() => {
-          timers.delete(retry);
-          if (!finished) void informer.start();
-        }, RETRY_MS);
-        timers.add(retry);
-      });
+    const later = (ms: number, fn: () => void): void => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!finished) fn();
+      }, ms);
+      timers.add(timer);
+    };
+
+    /** Errors of one attempt to list + watch: "could not check" is retried with backoff until the timeout. */
+    const onError = (feed: Feed, error: unknown): void => {
+      if (finished) return;
+      feed.failedThisAttempt = true;
+      feed.connected = false;
+      // Already one of ours (an Entra token that cannot be had): its own answer, as before.
+      if (isSlipwayError(error)) return finish(error);
+      const coded = classifyKubeError(error, "watch", feed.resource, namespace, clients.server);
+      if (!isUnavailable(error) && !ready) return finish(coded ?? (error instanceof Error ? error : new Error(String(error))));
+      feed.lastError = coded ?? kubeServerError("watch", feed.resource, namespace, httpStatus(error) ?? 0, error instanceof Error ? error.message : String(error));
+      say(`watch ${feed.label}`, `could not check (${describeKubeError(feed.lastError)}), retrying`);
+      later(backoffMs(feed.attempts++), () => void connect(feed));
+    };
+
+    const connect = async (feed: Feed): Promise<void> => {
+      feed.failedThisAttempt = false;
+      try {
+        await feed.informer.start();
+      } catch (error) {
+        onError(feed, error);
+        return;
+      }
+      // ListWatch reports a failed list or watch through its error callback and still resolves start().
+      if (finished || feed.failedThisAttempt) return;
+      feed.connected = true;
+      feed.attempts = 0;
+      if (feed.lastError) say(`watch ${feed.label}`, "reading again");
+      feed.lastError = undefined;
+      if (!ready && feeds.every((f) => f.connected)) ready = true;
+      evaluate();
+    };
+
+    const feeds: Feed[] = informers.map(({ label, resource, informer }) => ({ label, resource, informer, connected: false, failedThisAttempt: false, attempts: 0 }));
+    for (const feed of feeds) {
+      feed.informer.on("change", evaluate);
+      feed.informer.on("error", (error: unknown) => onError(feed, error));
     }
 
-    Promise.all(informers.map(({ informer }) => informer.start())).then(
-      () => {
-        if (finished) return;
-        ready = true;
-        evaluate();
-      },
-      (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
-    );
+    if (req.gitops?.kind === "flux" && req.reconcile) {
+      const t = req.gitops;
+      let attempts = 0;
+      const reconcile = (): void => {
+        requestFluxReconcile(clients, t, now).then(
+          () => undefined,
+          (error: unknown) => {
+            if (finished) return;
+            const api = GITOPS_API.flux;
+            const coded = classifyKubeError(error, "patch", `${api.plural}.${api.group}`, t.namespace, clients.server);
+            if (!isUnavailable(error)) return finish(coded ?? (error instanceof Error ? error : new Error(String(error))));
+            // Flux reconciles at its interval anyway: a request that cannot be made delays, it decides nothing.
+            say(`reconcile ${gitopsLabel(t)}`, `could not ask Flux to reconcile (${describeKubeError(coded ?? error)}), retrying`);
+            later(backoffMs(attempts++), reconcile);
+          },
+        );
+      };
+      reconcile();
+    }
+    for (const feed of feeds) void connect(feed);
   });
+}
+
+/** 250 ms, doubling, at most 5 s between attempts (client-go's rest client backs off the same way, capped). */
+export function backoffMs(attempt: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(attempt, 10));
+}
+
+function describeKubeError(error: unknown): string {
+  if (!isSlipwayError(error)) return error instanceof Error ? error.message : String(error);
+  const http = error.details.find((d) => d.startsWith("HTTP "));
+  return `${error.code}: ${error.message}${http ? ` (${http})` : ""}`;
 }
 
 /**
@@ -245,19 +318,15 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
  */
 async function requestFluxReconcile(clients: KubeClients, t: GitopsTarget, now: () => number): Promise<void> {
   const api = GITOPS_API.flux;
-  try {
-    await clients.custom.patchNamespacedCustomObject(
-      {
-        group: api.group,
-        version: api.version,
-        namespace: t.namespace,
-        plural: api.plural,
-        name: t.name,
-        body: { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": new Date(now()).toISOString() } } },
-      },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
-  } catch (error) {
-    throw classifyKubeError(error, "patch", `${api.plural}.${api.group}`, t.namespace, clients.server) ?? error;
-  }
+  await clients.custom.patchNamespacedCustomObject(
+    {
+      group: api.group,
+      version: api.version,
+      namespace: t.namespace,
+      plural: api.plural,
+      name: t.name,
+      body: { metadata: { annotations: { "reconcile.fluxcd.io/requestedAt": new Date(now()).toISOString() } } },
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
 }

@@ -84,6 +84,26 @@ export class FakeCluster {
     });
   }
 
+  /**
+   * `kubectl rollout pause`: spec.paused, a new generation. The deployment controller still observes it
+   * (status.observedGeneration) but creates no new ReplicaSet (pkg/controller/deployment: sync, not rollout).
+   */
+  pause(name: string): void {
+    this.store.update("deployments", this.namespace, name, (d) => {
+      (d.spec as { paused?: boolean }).paused = true;
+      d.metadata.generation = (d.metadata.generation ?? 1) + 1;
+    });
+    this.store.update("deployments", this.namespace, name, (d) => {
+      const status = d.status as Record<string, unknown>;
+      status.observedGeneration = d.metadata.generation;
+      status.updatedReplicas = 0;
+      status.conditions = [
+        ...((status.conditions as { type: string }[] | undefined) ?? []).filter((c) => c.type !== "Progressing"),
+        progressing("Unknown", "DeploymentPaused", "Deployment is paused"),
+      ];
+    });
+  }
+
   /** The deployment controller observes the new generation and creates the new ReplicaSet (0 replicas). */
   observe(name: string): KObject {
     const d = this.deployment(name);
@@ -267,6 +287,6 @@ export class FakeCluster {
   }
 }
 
-function progressing(statusValue: "True" | "False", reason: string, message: string): Record<string, unknown> {
+function progressing(statusValue: "True" | "False" | "Unknown", reason: string, message: string): Record<string, unknown> {
   return { type: "Progressing", status: statusValue, reason, message, lastUpdateTime: now(), lastTransitionTime: now() };
 }

@@ -39,7 +39,8 @@ export interface Scenario {
   run: (c: FakeCluster, t: Timing, marks: Marks) => Promise<void>;
   /** Extra flags for `slipway rollout verify`. */
   flags: string[];
-  ours: { exit: 0 | 1 | 3; reason?: RegExp };
+  /** `verdict` when it is not the one the exit code implies (1 = failed, 3 = timeout). */
+  ours: { exit: 0 | 1 | 3; reason?: RegExp; verdict?: string };
   /** kubectl's verdict; `decides: false` where kubectl cannot see the question (GitOps revision). */
   kubectl: { verdict: KubectlVerdict; decides: boolean };
 }
@@ -194,6 +195,27 @@ export const SCENARIOS: Scenario[] = [
     flags: IMAGE_FLAG,
     ours: { exit: 1, reason: /deployment\/api: ProgressDeadlineExceeded \(ReplicaSet "api-\w+" has timed out progressing.\)/ },
     kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    // Issue 14: `kubectl rollout pause` left on (or spec.paused in Git): the controller never rolls out the
+    // new template. kubectl's DeploymentStatusViewer does not look at spec.paused and waits; ours answers.
+    name: "paused Deployment",
+    deployment: "api",
+    setup: (c) => {
+      startRollout(c);
+      c.pause("api");
+    },
+    run: async (c, t, marks) => {
+      marks.failureVisible = Date.now();
+      await sleep(t.stepMs);
+    },
+    flags: IMAGE_FLAG,
+    ours: {
+      exit: 1,
+      verdict: "paused",
+      reason: /SLIPWAY_ROLLOUT_PAUSED: rollout in namespace "shop" cannot finish: deployment\/api is paused\n {2}- deployment\/api: paused \(spec.paused: true\): Waiting for deployment "api" rollout to finish: 0 out of 2 new replicas have been updated\.\.\.\n {2}Resume with `kubectl -n shop rollout resume deployment\/api`/,
+    },
+    kubectl: { verdict: "timeout", decides: false },
   },
   {
     name: "Flux revision lagging, then applied",

@@ -1,12 +1,13 @@
 import { writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { KObject, Watcher } from "./store.js";
 import { fieldSelectorMatcher, labelSelectorMatcher, mergePatch, Store } from "./store.js";
 
 /**
- * A Kubernetes API server stand-in on node:http, written from the API conventions
+ * A Kubernetes API server stand-in on node:http (or node:https with `tls`), written from the API conventions
  * (https://kubernetes.io/docs/reference/using-api/api-concepts/): legacy discovery (/api, /apis,
  * /api/v1, /apis/<group>/<version>), list with resourceVersion, watch (?watch=true) as a chunked
  * stream of JSON events, label and field selectors, get, merge-patch, pods/log, Status errors.
@@ -55,6 +56,11 @@ export interface StandinOptions {
   token?: string;
   /** Resources (plural) whose every request is refused with 403, to exercise RBAC errors. */
   forbid?: string[];
+  /**
+   * Serve HTTPS with this certificate (PEM) instead of plain http; the kubeconfig then trusts `ca` through
+   * `certificate-authority-data`, as the kubeconfig of a real cluster (AKS included) does.
+   */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export interface RecordedRequest {
@@ -70,6 +76,12 @@ export interface KubeStandin {
   requests: RecordedRequest[];
   /** Pod logs: `ns/pod/container` (current) or `ns/pod/container/previous` → lines. */
   logs: Map<string, string[]>;
+  /**
+   * An outage, set and cleared while clients run: every request (discovery included) answers `status`
+   * (500 InternalError, 503 ServiceUnavailable, 401, 403, 429) as the API server or a proxy in front of it
+   * would, `remaining` times (unset = until cleared).
+   */
+  outage?: { status: number; remaining?: number };
   /** Ends every open watch, as an API server restart or a load balancer idle timeout does. */
   dropWatches: () => number;
   writeKubeconfig: (file: string, opts?: { token?: string; namespace?: string; extraUser?: Record<string, unknown> }) => string;
@@ -98,17 +110,25 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
   const logs = new Map<string, string[]>();
   const open = new Set<ServerResponse>();
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) status(res, 500, "InternalError", String(error));
       else res.end();
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://standin");
     const query = Object.fromEntries(url.searchParams);
     requests.push({ method: req.method ?? "GET", path: url.pathname, query, authorization: req.headers.authorization });
+    const outage = standin.outage;
+    if (outage && (outage.remaining === undefined || outage.remaining > 0)) {
+      if (outage.remaining !== undefined) outage.remaining -= 1;
+      const reason = OUTAGE_REASONS[outage.status] ?? "InternalError";
+      const message = outage.status === 500 ? "Internal error occurred: etcdserver: request timed out" : reason;
+      return status(res, outage.status, reason, message);
+    }
     if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
       return status(res, 401, "Unauthorized", "Unauthorized");
     }
@@ -246,9 +266,9 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${options.tls ? "https" : "http"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const standin: KubeStandin = {
     url,
     store,
     requests,
@@ -264,7 +284,14 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
         apiVersion: "v1",
         kind: "Config",
         // Plain http on loopback: client-node only speaks http to a cluster marked insecure-skip-tls-verify.
-        clusters: [{ name: "standin", cluster: { server: url, "insecure-skip-tls-verify": true } }],
+        clusters: [
+          {
+            name: "standin",
+            cluster: options.tls
+              ? { server: url, "certificate-authority-data": Buffer.from(options.tls.ca).toString("base64") }
+              : { server: url, "insecure-skip-tls-verify": true },
+          },
+        ],
         users: [{ name: "standin-user", user }],
         contexts: [{ name: "standin", context: { cluster: "standin", user: "standin-user", namespace: opts.namespace } }],
         "current-context": "standin",
@@ -278,4 +305,8 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return standin;
 }
+
+/** The `reason` of the Status object each outage status comes with (apimachinery metav1.StatusReason). */
+const OUTAGE_REASONS: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable" };
