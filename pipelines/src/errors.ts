@@ -1179,6 +1179,19 @@ export function ledgerMoved(environment: string, expected: string, found: string
   });
 }
 
+/** A status change the release life cycle does not allow (a failed or rolled-back release marked verified). */
+export function ledgerTransitionInvalid(environment: string, id: string, current: string, requested: string, allowed: readonly string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LEDGER_TRANSITION",
+    message: `release ${quote(id)} of ${environment} is ${current}: it cannot become ${requested}`,
+    details: [
+      allowed.length > 0 ? `From ${current} a release can only become ${allowed.join(" or ")}.` : `${current} is final: the release was abandoned and stays so.`,
+      "A release's life: pending -> verified or failed; verified or failed (or pending) -> rolled-back when a rollback abandons it.",
+      "Nothing was changed. To run these images again, release them anew: it gets a new entry.",
+    ],
+  });
+}
+
 export function ledgerInputInvalid(flag: string, file: string, problems: string[]): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_LEDGER_INPUT_INVALID",

@@ -1,4 +1,4 @@
-import { ledgerEntryNotFound, ledgerEnvironmentInvalid, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified } from "../errors.js";
+import { ledgerEntryNotFound, ledgerEnvironmentInvalid, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified, ledgerTransitionInvalid } from "../errors.js";
 import type { LedgerEntry, LedgerFile, LedgerImage, LedgerStatus } from "./schema.js";
 import { LedgerFile as LedgerFileSchema } from "./schema.js";
 
@@ -60,8 +60,25 @@ export function findEntry(ledger: LedgerFile, id: string): LedgerEntry {
   return entry;
 }
 
+/**
+ * A release's life cycle: pending until its rollout is checked, then verified or failed; rolled-back when
+ * a rollback abandons it, which is final. A release that failed, or was rolled back, never becomes
+ * verified again: rollback returns to verified releases, and must not return to one that did not hold.
+ * pending -> rolled-back is allowed too: a rollback may abandon a release whose check never finished
+ * (a crashed pipeline, or a restored release that did not come up).
+ */
+export const TRANSITIONS: Readonly<Record<LedgerStatus, readonly LedgerStatus[]>> = {
+  pending: ["verified", "failed", "rolled-back"],
+  verified: ["rolled-back"],
+  failed: ["rolled-back"],
+  "rolled-back": [],
+};
+
+/** Sets a release's status along TRANSITIONS; the status it already has is a no-op (a retried `mark`). */
 export function setStatus(ledger: LedgerFile, id: string, status: LedgerStatus): LedgerFile {
-  findEntry(ledger, id);
+  const current = findEntry(ledger, id).status;
+  if (current === status) return ledger;
+  if (!TRANSITIONS[current].includes(status)) throw ledgerTransitionInvalid(ledger.environment, id, current, status, TRANSITIONS[current]);
   return { ...ledger, entries: ledger.entries.map((e) => (e.id === id ? { ...e, status } : e)) };
 }
 
