@@ -101,6 +101,14 @@ function lastTermination(cs: V1ContainerStatus): string {
   return `last exit ${t.exitCode}${t.reason ? ` ${t.reason}` : ""}`;
 }
 
+/** Terminated with a non-zero exit now, or not running again yet after one: restarting after an error. */
+function crashedAgain(cs: V1ContainerStatus): boolean {
+  if (cs.state?.terminated) return cs.state.terminated.exitCode !== 0;
+  if (cs.state?.running) return false;
+  const waiting = cs.state?.waiting?.reason;
+  return (waiting === undefined || waiting === "ContainerCreating" || waiting === "PodInitializing") && (cs.lastState?.terminated?.exitCode ?? 0) !== 0;
+}
+
 /** Fail-fast reasons visible on one pod (init containers included). */
 export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFastThresholds): Problem[] {
   const object = `pod/${pod.metadata?.name ?? ""}`;
@@ -121,6 +129,11 @@ export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFast
     } else if (waiting === "CrashLoopBackOff" && cs.restartCount >= thresholds.crashLoopRestarts) {
       const last = lastTermination(cs);
       problems.push({ ...base, reason: "CrashLoopBackOff", message: `restarts ${cs.restartCount}${last ? `, ${last}` : ""}` });
+    } else if (crashedAgain(cs) && cs.restartCount >= thresholds.crashLoopRestarts) {
+      // Between two starts the kubelet shows the container terminated (or waiting with no reason yet)
+      // before it reports CrashLoopBackOff (kubelet pkg/kubelet/kuberuntime: the back-off starts after the
+      // 2nd failure); the same restart count decides, so the verdict does not wait for the kubelet's wording.
+      problems.push({ ...base, reason: "RestartingAfterError", message: `restarts ${cs.restartCount}, ${lastTermination(cs)}` });
     }
   }
   return problems;

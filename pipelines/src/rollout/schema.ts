@@ -26,7 +26,7 @@ export const RolloutSettings = z
           .int()
           .min(1)
           .optional()
-          .meta({ description: "A container in CrashLoopBackOff with at least this many restarts fails the rollout at once. Default 1 (the first back-off)." }),
+          .meta({ description: "A container in CrashLoopBackOff, or terminated with an error and restarting before the kubelet says so, with at least this many restarts fails the rollout at once. Default 1 (the first back-off)." }),
       })
       .optional()
       .meta({ description: "Fail-fast thresholds. ImagePullBackOff, ErrImagePull, CreateContainerConfigError and ProgressDeadlineExceeded always fail at once." }),

@@ -69,6 +69,23 @@ describe("pipelines/src/rollout/health: podProblems (fail-fast reasons)", () => 
     ["CrashLoopBackOff under a higher threshold", { ...waiting("CrashLoopBackOff"), restartCount: 2 }, { ...DEFAULT_THRESHOLDS, crashLoopRestarts: 3 }, null],
     ["a first OOMKilled is tolerated, even backing off", { ...waiting("CrashLoopBackOff"), restartCount: 1, lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } } }, DEFAULT_THRESHOLDS, null],
     ["a second OOMKilled fails", { state: { running: {} }, restartCount: 2, lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } } }, DEFAULT_THRESHOLDS, "OOMKilled (killed for memory, restarts 2)"],
+    // Issue 14: restarting after an error before the kubelet says CrashLoopBackOff.
+    [
+      "terminated with an error after a restart, before CrashLoopBackOff",
+      { state: { terminated: { exitCode: 1, reason: "Error" } }, restartCount: 1, lastState: { terminated: { exitCode: 1, reason: "Error" } } },
+      DEFAULT_THRESHOLDS,
+      "RestartingAfterError (restarts 1, last exit 1 Error)",
+    ],
+    [
+      "waiting (no reason yet) to start again after an error",
+      { state: { waiting: {} }, restartCount: 2, lastState: { terminated: { exitCode: 2, reason: "Error" } } },
+      DEFAULT_THRESHOLDS,
+      "RestartingAfterError (restarts 2, last exit 2 Error)",
+    ],
+    ["a first termination (no restart yet) waits", { state: { terminated: { exitCode: 1, reason: "Error" } }, restartCount: 0 }, DEFAULT_THRESHOLDS, null],
+    ["restarting after an error under a higher threshold waits", { state: { terminated: { exitCode: 1, reason: "Error" } }, restartCount: 2 }, { ...DEFAULT_THRESHOLDS, crashLoopRestarts: 3 }, null],
+    ["running again after an error waits (readiness and the deadline decide)", { state: { running: {} }, restartCount: 1, lastState: { terminated: { exitCode: 1, reason: "Error" } } }, DEFAULT_THRESHOLDS, null],
+    ["exit 0 (Completed) is not an error", { state: { terminated: { exitCode: 0, reason: "Completed" } }, restartCount: 1 }, DEFAULT_THRESHOLDS, null],
     ["ContainerCreating is not a failure", waiting("ContainerCreating"), DEFAULT_THRESHOLDS, null],
     ["running is not a failure", { state: { running: {} }, ready: true }, DEFAULT_THRESHOLDS, null],
   ])("%s", (_name, cs, thresholds, expected) => {

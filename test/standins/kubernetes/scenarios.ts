@@ -131,6 +131,26 @@ export const SCENARIOS: Scenario[] = [
     kubectl: { verdict: "deadline", decides: true },
   },
   {
+    // Issue 14: the container exits with an error and is restarted; the kubelet has not said CrashLoopBackOff
+    // yet (it shows Terminated between starts). failOn.crashLoopRestarts (1) decides, as for CrashLoopBackOff.
+    name: "restarting after an error, before CrashLoopBackOff",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: (c, t, marks) =>
+      failingPod(c, t, marks, async (pod) => {
+        c.setPod(pod, { state: { running: true, ready: false } });
+        await sleep(t.stepMs);
+        c.setPod(pod, { state: { terminated: "Error", exitCode: 1 } });
+        await sleep(t.stepMs);
+        c.log(pod, ["Error: connect ECONNREFUSED 10.0.0.5:5432"], true);
+        c.setPod(pod, { state: { terminated: "Error", exitCode: 1 }, restartCount: 1, lastTerminated: { reason: "Error", exitCode: 1 } });
+        marks.failureVisible = Date.now();
+      }),
+    flags: IMAGE_FLAG,
+    ours: { exit: 1, reason: /deployment\/api pod\/api-\w+-\w+ container app: RestartingAfterError \(restarts 1, last exit 1 Error\)/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
     name: "image pull error",
     deployment: "api",
     setup: (c) => startRollout(c),
