@@ -1,5 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SimpleGit } from "simple-git";
@@ -14,6 +13,7 @@ import type { ChangeRecord } from "./record.js";
 import { flatten, isEmpty, renderCommitMessage } from "./record.js";
 import { gitopsCommitIncomplete } from "../errors.js";
 import { realInside } from "./paths.js";
+import { gitAbortSignal, makeScratch, releaseScratch } from "./scratch.js";
 
 export interface GitAuth {
   /** HTTPS token, handed to git through GIT_ASKPASS: never in a URL, argv, .git/config or a log. */
@@ -184,6 +184,8 @@ export function client(baseDir: string, env: Record<string, string>, allow: stri
     // Empty credential.helper: a global `store` helper would otherwise save the token to ~/.git-credentials.
     config: ["credential.helper=", ...(author ? [`user.name=${author.name}`, `user.email=${author.email}`] : [])],
     unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeCredentialHelper: true },
+    // SIGINT/SIGTERM stop our git processes too (scratch.ts), before their folder is removed.
+    abort: gitAbortSignal(),
   }).env(env);
 }
 
@@ -205,10 +207,10 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
   const source = cloneSource(input.repo, process.cwd());
   const secrets = [input.auth.token];
   registerSecret(input.auth.token);
-  const scratch = mkdtempSync(join(tmpdir(), "slipway-gitops-"));
+  const scratch = makeScratch("slipway-gitops-");
   const dir = input.workdir ? resolvePath(input.workdir) : join(scratch, "repo");
   if (input.workdir && existsSync(dir) && readdirSync(dir).length > 0) {
-    rmSync(scratch, { recursive: true, force: true });
+    releaseScratch(scratch);
     throw gitFailed("clone", `--workdir ${dir} is not empty`);
   }
   const { env, allow } = gitEnvironment(input.auth, scratch);
@@ -287,7 +289,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
     }
     throw gitopsPushFailed(input.maxAttempts, lastError);
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    releaseScratch(scratch);
   }
 }
 

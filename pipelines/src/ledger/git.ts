@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gitopsBranchNotFound } from "../errors.js";
 import type { CommitPushInput, CommitPushResult } from "../gitops/git.js";
 import { client, cloneSource, commitPush, gitEnvironment, maskSecrets } from "../gitops/git.js";
 import type { PushTarget } from "../gitops/commands.js";
 import { realInside } from "../gitops/paths.js";
+import { makeScratch, releaseScratch } from "../gitops/scratch.js";
 import { parseLedger, renderLedger } from "./ledger.js";
 import type { LedgerFile } from "./schema.js";
 
@@ -24,7 +24,7 @@ function readAt(dir: string, file: string, environment: string): LedgerFile {
 
 /** Shallow-clones the branch (same credentials and environment as commit-push) and reads the ledger at its tip. */
 export async function readLedger(target: PushTarget, file: string, environment: string): Promise<{ ledger: LedgerFile; head: string }> {
-  const scratch = mkdtempSync(join(tmpdir(), "slipway-ledger-"));
+  const scratch = makeScratch("slipway-ledger-");
   const dir = join(scratch, "repo");
   try {
     const { env, allow } = gitEnvironment(target.auth, scratch);
@@ -36,7 +36,7 @@ export async function readLedger(target: PushTarget, file: string, environment: 
     const head = (await client(dir, env, allow).revparse(["HEAD"])).trim();
     return { ledger: readAt(dir, file, environment), head };
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    releaseScratch(scratch);
   }
 }
 
