@@ -196,7 +196,9 @@ export async function verify(toolkit: Container, kubeconfig: Secret, identity: (
   if (source) ctr = ctr.withMountedDirectory(SRC, source).withWorkdir(SRC);
   else ctr = ctr.withWorkdir("/tmp");
   const { run, container } = await runCommand(ctr, command);
-  if (!ROLLOUT_VERDICT_CODES.includes(run.exitCode)) throw cliFailure(command, run);
+  // Exit 1 is also how the CLI ends on an error before any verdict (SLIPWAY_INTERNAL with its stack, any
+  // coded error of exit 1): it prints no report then, and its own error is the answer, not "did not print JSON".
+  if (!ROLLOUT_VERDICT_CODES.includes(run.exitCode) || run.stdout.trim() === "") throw cliFailure(command, run);
   const report = parseRollout(command, run.exitCode, run.stdout);
   if (run.exitCode === 0) return run.stdout;
   let diagnostics = "";

@@ -15,6 +15,7 @@ import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, REPO_ROOT, startW
 import type { World } from "./world.js";
 import { moduleFactory } from "./context.js";
 import type { E2E } from "./context.js";
+import { releaseStepsSuite } from "./release-steps.e2e.js";
 import { publishSuite } from "./publish.e2e.js";
 import { gitopsSuite } from "./gitops.e2e.js";
 import { scanSuite } from "./scan.e2e.js";
@@ -268,4 +269,5 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
   publishSuite(e2e);
   gitopsSuite(e2e);
   scanSuite(e2e);
+  releaseStepsSuite(e2e);
 });
