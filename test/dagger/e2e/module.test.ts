@@ -15,9 +15,10 @@ import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, REPO_ROOT, startW
 import type { World } from "./world.js";
 import { moduleFactory } from "./context.js";
 import type { E2E } from "./context.js";
-import { releaseStepsSuite } from "./release-steps.e2e.js";
 import { publishSuite } from "./publish.e2e.js";
 import { gitopsSuite } from "./gitops.e2e.js";
+import { buildSuite } from "./build.e2e.js";
+import { releaseStepsSuite } from "./release-steps.e2e.js";
 import { scanSuite } from "./scan.e2e.js";
 
 const repoHead = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
@@ -268,6 +269,7 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
   // The release and security functions, each in its own suite module (test/dagger/e2e/*.e2e.ts).
   publishSuite(e2e);
   gitopsSuite(e2e);
-  scanSuite(e2e);
+  buildSuite(e2e);
   releaseStepsSuite(e2e);
+  scanSuite(e2e);
 });
