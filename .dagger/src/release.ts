@@ -94,7 +94,15 @@ export async function publishServices(
     const checkCommand = ["slipway", "acr", "check", ...common, "--repository", tagged.repository, ...repeat("--tag", tagged.immutable)];
     const checked = parseAcrCheck(checkCommand, await cliStdout(cli, checkCommand));
     if (!checked.publish && checked.digest) {
-      results.push({ service: service.name, refs: tagged.refs, digest: checked.digest, reused: true, locked: false });
+      // Already published (a re-run): nothing is pushed, but the same proof and lock as after a push, so a
+      // run that died between push and lock is completed, and `locked` is what the registry says.
+      const reuseLock = options.lock ?? tagged.lock;
+      const reuseCommand = [
+        "slipway", "acr", "verify", ...common, "--repository", tagged.repository, "--digest", checked.digest, ...repeat("--tag", tagged.immutable),
+        ...(reuseLock ? ["--lock", ...tagged.immutable.flatMap((t) => ["--lock-tag", t])] : []),
+      ];
+      const reverified = parseAcrVerify(reuseCommand, await cliStdout(cli, reuseCommand));
+      results.push({ service: service.name, refs: tagged.refs, digest: checked.digest, reused: true, locked: reverified.locked.manifest });
       continue;
     }
     const variants = (options.platforms?.length ? options.platforms : [undefined]).map((platform) =>
