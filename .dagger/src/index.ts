@@ -533,15 +533,15 @@ export class Slipway {
     count?: number,
     /** Report what would be done without changing the database. */
     dryRun = false,
-    /** The compiled DataSource module, relative to the service's path. */
-    dataSource = "dist/data-source.js",
+    /** The compiled DataSource module, relative to the service's path. Default: slipway.yaml migrate.services.<service>.dataSource, else dist/data-source.js. */
+    dataSource?: string,
   ): Promise<string> {
     const plan = await this.plan(source, undefined, [service]);
     const [planned] = selectServices(plan, "all", [service]).selected;
     if (!planned) throw new Error(`SLIPWAY_UNKNOWN_SERVICE: no service named "${service}" in the plan`);
     return migrateService(this.toolkit(), installed(source), planned, databaseUrl, {
       action,
-      dataSource,
+      ...(dataSource ? { dataSource } : {}),
       ...(to ? { to } : {}),
       ...(count ? { count } : {}),
       dryRun,

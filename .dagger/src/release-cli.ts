@@ -98,7 +98,11 @@ export function digestOf(published: string): string {
 
 export const MIGRATE_ACTIONS = ["status", "run", "revert"] as const;
 
-export type MigrateInput = { action: string; dataSource: string; to?: string; count?: number; dryRun?: boolean };
+/**
+ * `service` lets the CLI pick the DataSource: slipway.yaml `migrate.services.<service>` (path, transaction
+ * mode, lock timeout), else the service's dist/data-source.js. `dataSource` overrides the path.
+ */
+export type MigrateInput = { action: string; service: string; dataSource?: string; to?: string; count?: number; dryRun?: boolean };
 
 /** `slipway migrate <action>`; bad input is refused before any container starts, like the CLI would. */
 export function migrateCommand(source: string, input: MigrateInput): string[] {
@@ -111,8 +115,9 @@ export function migrateCommand(source: string, input: MigrateInput): string[] {
     "slipway",
     "migrate",
     input.action,
-    "--data-source",
-    input.dataSource,
+    "--service",
+    input.service,
+    ...optional("--data-source", input.dataSource),
     "--source",
     source,
     ...optional("--to", input.to),

@@ -137,9 +137,13 @@ export async function migrateService(
   installed: Container,
   service: PlannedService,
   databaseUrl: Secret,
-  input: MigrateInput,
+  input: Omit<MigrateInput, "service">,
 ): Promise<string> {
-  const command = migrateCommand(SRC, { ...input, dataSource: `${SRC}/${service.path}/${input.dataSource}` });
+  const command = migrateCommand(SRC, {
+    ...input,
+    service: service.name,
+    ...(input.dataSource ? { dataSource: `${SRC}/${service.path}/${input.dataSource}` } : {}),
+  });
   const built = service.scripts.build ? installed.withExec(["npm", "run", "build", "-w", service.path]) : installed;
   const ctr = fresh(
     built

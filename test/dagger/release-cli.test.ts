@@ -45,18 +45,19 @@ describe(".dagger/src/release-cli publish", () => {
 
 describe(".dagger/src/release-cli migrate", () => {
   it.each([
-    [{ action: "run", dataSource: "/src/services/api/dist/data-source.js" }, ["--json"]],
-    [{ action: "run", dataSource: "/d.js", to: "AddUsers1700000000000", dryRun: true }, ["--to", "AddUsers1700000000000", "--dry-run", "--json"]],
-    [{ action: "revert", dataSource: "/d.js", count: 2 }, ["--count", "2", "--json"]],
-  ])("%o ends with %o", (input, tail) => {
+    [{ action: "run", service: "api", dataSource: "/src/services/api/dist/data-source.js" }, ["--data-source", "/src/services/api/dist/data-source.js"], ["--json"]],
+    [{ action: "run", service: "api" }, [], ["--json"]],
+    [{ action: "run", service: "api", dataSource: "/d.js", to: "AddUsers1700000000000", dryRun: true }, ["--data-source", "/d.js"], ["--to", "AddUsers1700000000000", "--dry-run", "--json"]],
+    [{ action: "revert", service: "api", count: 2 }, [], ["--count", "2", "--json"]],
+  ])("%o", (input, dataSource, tail) => {
     const command = migrateCommand("/src", input);
-    expect(command.slice(0, 7)).toEqual(["slipway", "migrate", input.action, "--data-source", input.dataSource, "--source", "/src"]);
-    expect(command.slice(7)).toEqual(tail);
+    // The service always: slipway.yaml's migrate.services.<name> applies; --data-source only when given.
+    expect(command).toEqual(["slipway", "migrate", input.action, "--service", "api", ...dataSource, "--source", "/src", ...tail]);
   });
 
   it("refuses an unknown action and status with changing options before any container runs", () => {
-    expect(() => migrateCommand("/src", { action: "drop", dataSource: "/d.js" })).toThrow('SLIPWAY_USAGE: action "drop" is not one of status, run, revert');
-    expect(() => migrateCommand("/src", { action: "status", dataSource: "/d.js", to: "X" })).toThrow("status takes no to");
+    expect(() => migrateCommand("/src", { action: "drop", service: "api" })).toThrow('SLIPWAY_USAGE: action "drop" is not one of status, run, revert');
+    expect(() => migrateCommand("/src", { action: "status", service: "api", to: "X" })).toThrow("status takes no to");
   });
 });
 

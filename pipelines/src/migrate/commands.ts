@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { defineCommand, type Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
-import { EXIT, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, usageError, type ExitCode } from "../errors.js";
+import { EXIT, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, unknownServices, usageError, type ExitCode } from "../errors.js";
+import { discoverServices } from "../plan/services.js";
 import { run, revert, status, type RunReport } from "./engine.js";
 import { renderFinding, renderRun, renderStatus } from "./render.js";
 import { MIGRATE_DEFAULTS, TransactionMode } from "./schema.js";
@@ -53,16 +54,24 @@ function serviceSection(values: Flags, io: Io, usage: string) {
   return migrateConfig(values, io).migrate?.services?.[values.service] ?? {};
 }
 
+/** Where a service keeps its compiled DataSource unless slipway.yaml says otherwise (tsc's outDir `dist`). */
+export const DEFAULT_DATA_SOURCE = "dist/data-source.js";
+
 /**
  * --data-source (relative to the working directory), else `migrate.services.<--service>.dataSource`
- * (relative to the repository root, --source).
+ * (relative to the repository root, --source), else the service's own `dist/data-source.js` (the service
+ * found as `slipway plan` finds it).
  */
 function dataSourcePath(values: Flags, io: Io, usage: string): string {
   if (values["data-source"] !== undefined && values["data-source"] !== "") return resolve(io.cwd, values["data-source"]);
   const configured = serviceSection(values, io, usage).dataSource;
-  if (configured !== undefined) return resolve(io.cwd, values.source ?? ".", configured);
+  const root = resolve(io.cwd, values.source ?? ".");
+  if (configured !== undefined) return resolve(root, configured);
   if (values.service !== undefined) {
-    throw usageError(`--data-source is required: slipway.yaml has no migrate.services.${values.service}.dataSource`, usage);
+    const services = discoverServices(root, migrateConfig(values, io));
+    const service = services.find((s) => s.name === values.service);
+    if (!service) throw unknownServices([values.service], services.map((s) => s.name));
+    return resolve(root, service.path, DEFAULT_DATA_SOURCE);
   }
   throw usageError("--data-source or --service is required", usage);
 }

@@ -273,7 +273,7 @@ describe.skipIf(!server)("pipelines/src/migrate (PostgreSQL)", () => {
 
     it.each([
       [["migrate", "run"], "--data-source or --service is required"],
-      [["migrate", "run", "--service", "api"], "--data-source is required: slipway.yaml has no migrate.services.api.dataSource"],
+      [["migrate", "run", "--service", ""], "--service needs a service name"],
       [["migrate", "revert", "--data-source", SLOW], "revert needs --to NAME or --count N"],
       [["migrate", "run", "--data-source", SLOW, "--to", "a", "--count", "1"], "--to and --count cannot be used together"],
       [["migrate", "run", "--data-source", SLOW, "--count", "0"], `--count "0" is not a positive whole number`],

@@ -42,11 +42,15 @@ describe.skipIf(!server)("pipelines/src/migrate/commands: migrate.services in sl
     expect(JSON.parse(result.stdout) as RunReport).toMatchObject({ status: "applied", applied: ["CreateJob1700000000601"], transaction: mode });
   });
 
-  it("a service without an entry and no --data-source: a usage error naming the missing setting", async () => {
-    config("migrate:\n  services:\n    api:\n      dataSource: services/api/dist/data-source.js\n");
-    const result = await migrate(["migrate", "status", "--service", "jobs", "--source", repo.dir], await env());
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("SLIPWAY_USAGE: --data-source is required: slipway.yaml has no migrate.services.jobs.dataSource");
+  it("a service without an entry and no --data-source: the service's own dist/data-source.js (what the Dagger function relies on)", async () => {
+    writeFileSync(join(repo.dir, "Dockerfile"), "FROM node:20-bookworm-slim\n");
+    config("services: [{ name: jobs, path: . }]\nmigrate:\n  services:\n    api:\n      dataSource: services/api/dist/data-source.js\n");
+    const result = await migrate(["migrate", "run", "--service", "jobs", "--source", repo.dir, "--json"], await env());
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout) as RunReport).toMatchObject({ status: "applied", applied: ["CreateJob1700000000601"] });
+    const unknown = await migrate(["migrate", "status", "--service", "billing", "--source", repo.dir], await env());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('SLIPWAY_UNKNOWN_SERVICE: unknown service "billing"');
   });
 
   it("invalid entries are reported together, with their paths", async () => {
