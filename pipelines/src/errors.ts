@@ -105,6 +105,19 @@ export function unknownCommand(name: string, known: string[]): SlipwayError {
   });
 }
 
+/**
+ * A path flag that names the wrong kind of thing: a directory where a file is expected, a file where a
+ * directory is, a fifo or device (reading one blocks), a missing parent folder. Checked before anything is
+ * read or written.
+ */
+export function pathInvalid(flag: string, value: string, problem: string, hint: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_PATH_INVALID",
+    message: `${flag} ${quote(value)} ${problem}`,
+    details: [hint, "Nothing was read or written."],
+  });
+}
+
 // ---- config ----------------------------------------------------------------------------------------
 
 export function configNotFound(file: string): SlipwayError {

@@ -18,6 +18,7 @@ import type { PublishSettings } from "./schema.js";
 import { IDENTITY_MODES } from "./schema.js";
 import { computeTags, validateTag } from "./tags.js";
 import { checkDigest, preflight, verifyPublished } from "./verify.js";
+import { checkInputFile, checkOutputFile } from "../cli/paths.js";
 
 const identityOptions = {
   registry: { type: "string" },
@@ -53,6 +54,7 @@ function clientOptions(values: IdentityValues, io: Io, usage: string): ClientOpt
   if (file === undefined || file === "") return {};
   const path = resolve(io.cwd, file);
   if (!existsSync(path)) throw usageError(`--ca-file ${JSON.stringify(file)} does not exist`, usage);
+  checkInputFile("--ca-file", file, path);
   const pem = readFileSync(path, "utf8");
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw usageError(`--ca-file ${JSON.stringify(file)} holds no PEM certificate`, usage);
   return { tlsOptions: { ca: [...rootCertificates, pem] } };
@@ -98,6 +100,7 @@ export const acrLogin = defineCommand({
     const out = resolve(io.cwd, values.out ?? join(io.env.RUNNER_TEMP ?? io.env.AGENT_TEMPDIRECTORY ?? tmpdir(), `slipway-registry-${registry.replace(/[^a-z0-9.-]/g, "_")}.token`));
     // Checked before any token is requested, so a typo in --out costs no identity round trip.
     if (!existsSync(dirname(out))) throw usageError(`--out ${JSON.stringify(values.out ?? out)}: folder ${JSON.stringify(dirname(out))} does not exist`, loginUsage);
+    checkOutputFile("--out", values.out ?? out, out);
     let password: string;
     let username: string;
     let expiresOn: string | null = null;

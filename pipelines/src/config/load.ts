@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
+import { checkInputFile } from "../cli/paths.js";
 import { configInvalid, configNotFound, configUnreadableYaml } from "../errors.js";
 import { SlipwayConfig } from "./schema.js";
 
@@ -62,6 +63,9 @@ function expandUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
   });
 }
 
+/** Alias expansions allowed in slipway.yaml (the yaml library's default; a real config uses a handful). */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses and validates config text. Throws SlipwayError with every problem; never returns a partial config. */
 export function parseConfig(text: string, displayName: string): SlipwayConfig {
   const lineCounter = new LineCounter();
@@ -76,7 +80,14 @@ export function parseConfig(text: string, displayName: string): SlipwayConfig {
       }),
     );
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // An alias bomb ("billion laughs": aliases of aliases) expands to gigabytes; the yaml library refuses more
+    // than maxAliasCount alias expansions with a ReferenceError, which is bad input, not a crash.
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (error) {
+    throw configUnreadableYaml(displayName, [error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error)]);
+  }
   const result = SlipwayConfig.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
@@ -94,7 +105,8 @@ export function parseConfig(text: string, displayName: string): SlipwayConfig {
 export function loadConfig(sourceDir: string, file?: string): LoadedConfig {
   const path = file ?? findConfigFile(sourceDir);
   if (path === null) return { file: null, config: {} };
-  if (!existsSync(path) || !statSync(path).isFile()) throw configNotFound(file ?? path);
+  // A directory or fifo is not "missing" (and reading a fifo would block): SLIPWAY_PATH_INVALID.
+  checkInputFile("config file", file ?? path, path, () => configNotFound(file ?? path));
   const display = relative(process.cwd(), path) || path;
   return { file: path, config: parseConfig(readFileSync(path, "utf8"), display) };
 }

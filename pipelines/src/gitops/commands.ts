@@ -11,6 +11,12 @@ import type { CommitPushInput } from "./git.js";
 import { parseTargets } from "./input.js";
 import { renderRecord } from "./record.js";
 import type { FormatOptions } from "./types.js";
+import { checkInputFile, checkOutputDir } from "../cli/paths.js";
+
+function outputDir(flag: string, value: string, path: string): string {
+  checkOutputDir(flag, value, path);
+  return path;
+}
 
 const bumpUsage =
   "slipway gitops bump --repo DIR [--path SUBDIR] [--set IMAGE=TAG[@sha256:DIGEST]]... [--policy NS:NAME=IMAGE:TAG[@sha256:DIGEST]]... [--allow-missing] [--allow-unedited] [--dry-run] [--json] [--config FILE]";
@@ -129,7 +135,7 @@ export function pushTarget(values: PushFlags, io: Io, usage: string): { target: 
     },
     author,
     maxAttempts,
-    workdir: values.workdir === undefined ? undefined : resolve(io.cwd, values.workdir),
+    workdir: values.workdir === undefined ? undefined : outputDir("--workdir", values.workdir, resolve(io.cwd, values.workdir)),
     log: (line) => io.stderr(`${line}\n`),
   };
   return { target, gitops };
@@ -157,6 +163,7 @@ export const gitopsCommitPush = defineCommand({
     if (values["message-from"] !== undefined) {
       const file = resolve(io.cwd, values["message-from"]);
       if (!existsSync(file)) throw usageError(`--message-from ${JSON.stringify(values["message-from"])} does not exist`, pushUsage);
+      checkInputFile("--message-from", values["message-from"], file);
       messageTemplate = readFileSync(file, "utf8");
     }
     const targets = requireTargets(values.set, values.policy, pushUsage);

@@ -11,6 +11,7 @@ import { renderRecord } from "../gitops/record.js";
 import { changeLedger, readLedger } from "./git.js";
 import { appendEntry, applyRollback, DEFAULT_KEEP, ledgerPath, planRollback, renderEntries, setStatus } from "./ledger.js";
 import type { LedgerEntry, LedgerImage, MigrationsSummary, ScanSummary } from "./schema.js";
+import { checkInputFile } from "../cli/paths.js";
 
 const COMMON = "--repo URL|DIR --branch B --env ENV";
 const PUSH_FLAGS = "[--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--json] [--config FILE]";
@@ -33,6 +34,7 @@ function keep(io: Io, config: string | undefined): number {
 function readJson(io: Io, flag: string, path: string): unknown {
   const file = resolve(io.cwd, path);
   if (!existsSync(file)) throw ledgerInputInvalid(flag, path, ["the file does not exist"]);
+  checkInputFile(flag, path, file);
   try {
     return JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {

@@ -15,6 +15,7 @@ import {
 import { maskSecrets, registerSecret, registerUrlCredentials } from "../cli/secrets.js";
 import { checkDatabaseUrl } from "./url.js";
 import type { DataSource, DataSourceOptions, MigrationInstance, TypeormModule } from "./typeorm.js";
+import { checkInputFile } from "../cli/paths.js";
 
 export interface LoadedDataSource {
   dataSource: DataSource;
@@ -150,7 +151,7 @@ function targetOf(options: DataSourceOptions): { target: DatabaseTarget; secrets
  */
 export async function loadDataSource(path: string, databaseUrl: string | undefined): Promise<LoadedDataSource> {
   const file = resolve(path);
-  if (!existsSync(file) || !statSync(file).isFile()) throw migrateDataSourceNotFound(path);
+  checkInputFile("DataSource file", path, file, () => migrateDataSourceNotFound(path));
   const typeorm = serviceTypeorm(file);
   // Known before the module runs: a module that throws (or logs) with the URL in its text is masked too.
   registerUrlCredentials(databaseUrl);

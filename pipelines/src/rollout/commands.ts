@@ -14,6 +14,7 @@ import { kubeClients, loadKubeConfig } from "./kube.js";
 import { OBJECT_REF_PATTERN } from "./schema.js";
 import type { VerifyResult } from "./verify.js";
 import { verifyRollout } from "./verify.js";
+import { checkOutputDir } from "../cli/paths.js";
 
 const usage = [
   "slipway rollout verify --kubeconfig FILE [--context C] --namespace NS (--deployment NAME... | --selector LABELS)",
@@ -94,6 +95,7 @@ export const rolloutVerify = defineCommand({
     if (values.revision !== undefined && !gitops) problems.push("--revision needs --flux-kustomization or --argocd-app (or rollout.flux / rollout.argocd in slipway.yaml)");
     if (values.reconcile && gitops?.kind !== "flux") problems.push("--reconcile works with a Flux Kustomization only");
     if (problems.length > 0) throw rolloutBadInput(problems);
+    if (values.diagnostics !== undefined) checkOutputDir("--diagnostics", values.diagnostics, resolve(io.cwd, values.diagnostics));
 
     const timeoutText = values.timeout ?? settings.timeout ?? DEFAULT_TIMEOUT;
     const kc = loadKubeConfig(resolve(io.cwd, values.kubeconfig as string), values.context);
@@ -116,6 +118,7 @@ export const rolloutVerify = defineCommand({
         thresholds: {
           oomKilledRestarts: settings.failOn?.oomKilledRestarts ?? DEFAULT_THRESHOLDS.oomKilledRestarts,
           crashLoopRestarts: settings.failOn?.crashLoopRestarts ?? DEFAULT_THRESHOLDS.crashLoopRestarts,
+          unschedulableGraceMs: settings.failOn?.unschedulableGrace === undefined ? DEFAULT_THRESHOLDS.unschedulableGraceMs : (parseDuration(settings.failOn.unschedulableGrace) as number),
         },
       },
       { progress: (line) => io.stderr(`${line}\n`) },

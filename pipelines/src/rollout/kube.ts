@@ -1,12 +1,12 @@
-import { existsSync, statSync } from "node:fs";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { SlipwayError } from "../errors.js";
 import { registerKubeUsers } from "../cli/secrets.js";
 import { kubeconfigInvalid, kubeconfigNotFound, kubeContextNotFound, kubeForbidden, kubeServerError, kubeUnreachable } from "../errors.js";
+import { checkInputFile } from "../cli/paths.js";
 
 /** Loads a kubeconfig file and selects the context; every problem is bad input (exit 2). */
 export function loadKubeConfig(file: string, context?: string): KubeConfig {
-  if (!existsSync(file) || !statSync(file).isFile()) throw kubeconfigNotFound(file);
+  checkInputFile("--kubeconfig", file, file, () => kubeconfigNotFound(file));
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(file);

@@ -1,13 +1,14 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { commandConfig, printJson, printResult } from "../cli/output.js";
-import { EXIT, scanGateFailed, scanNoReports, scanUnknownScanner, usageError } from "../errors.js";
+import { EXIT, scanGateFailed, scanNoReports, scanReportNotFound, scanUnknownScanner, usageError } from "../errors.js";
 import { checkScannerPaths, DEFAULT_SOURCE, SCANNERS, scannerRun } from "./argv.js";
 import type { Scanner } from "./argv.js";
 import type { ReportFile } from "./gate.js";
 import { gateJson, gateText, runGate, writeReports } from "./gate.js";
 import type { Tool } from "./model.js";
 import { assertFullHistory, resolveSinceCommit } from "./since.js";
+import { checkInputFile, checkOutputFile } from "../cli/paths.js";
 
 const gateUsage =
   "slipway scan gate [--trivy F]... [--trufflehog F]... [--npm-audit F]... [--osv F]... [--config slipway.yaml] [--sarif OUT] [--junit OUT] [--markdown OUT] [--json]";
@@ -37,6 +38,12 @@ export const scanGate = defineCommand({
     add("npm-audit", values["npm-audit"]);
     add("osv-scanner", values.osv);
     if (reports.length === 0) throw scanNoReports(gateUsage);
+    // Every path checked before anything is read or written: a directory as --sarif left a stray .tmp file.
+    for (const r of reports) checkInputFile(`--${r.tool === "osv-scanner" ? "osv" : r.tool}`, r.file, r.path, () => scanReportNotFound(r.tool, r.file));
+    for (const flag of ["sarif", "junit", "markdown"] as const) {
+      const value = values[flag];
+      if (value !== undefined) checkOutputFile(`--${flag}`, value, resolve(io.cwd, value));
+    }
     const { config } = commandConfig(io, values.config);
     const run = runGate(reports, config.scan, new Date());
     writeReports(run, {
