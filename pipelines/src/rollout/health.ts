@@ -8,9 +8,38 @@ export interface FailFastThresholds {
   oomKilledRestarts: number;
   /** restartCount at which a container in CrashLoopBackOff fails the rollout. */
   crashLoopRestarts: number;
+  /**
+   * How long a pod may stay unschedulable, or the ReplicaSet unable to create pods (ReplicaFailure, e.g. a
+   * ResourceQuota), before the rollout fails. Both can clear by themselves (the cluster autoscaler adds a
+   * node, old pods leave and free quota), so they fail after a grace, not at once.
+   */
+  unschedulableGraceMs: number;
 }
 
-export const DEFAULT_THRESHOLDS: FailFastThresholds = { oomKilledRestarts: 2, crashLoopRestarts: 1 };
+/**
+ * 5 minutes: a cluster autoscaler scale-up (AKS node provisioning) usually completes within it, and it is
+ * still half the default progress deadline (600 s) that `kubectl rollout status` waits for.
+ */
+export const DEFAULT_THRESHOLDS: FailFastThresholds = { oomKilledRestarts: 2, crashLoopRestarts: 1, unschedulableGraceMs: 300_000 };
+
+/**
+ * How long a state has been seen, counted by the verifier from the first evaluation that saw it (our own
+ * clock: the API server's timestamps may be skewed from ours). `seenFor` registers the key on first call.
+ */
+export interface GraceClock {
+  seenFor: (key: string) => number;
+}
+
+/** A clock for one-shot evaluations: every state has just been seen. */
+export const NO_GRACE_CLOCK: GraceClock = { seenFor: () => 0 };
+
+/** A state that fails the rollout if it lasts: what it is and when it will fail. */
+export interface Pending {
+  object: string;
+  reason: string;
+  message: string;
+  failInMs: number;
+}
 
 /** Waiting reasons that never fix themselves without a change to the manifest, the image or a Secret. */
 const FAIL_AT_ONCE = new Set(["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"]);
@@ -38,6 +67,8 @@ export interface DeploymentVerdict {
   /** What a user reads in the progress line: kubectl's wording where kubectl has one. */
   message: string;
   problems: Problem[];
+  /** States that fail the rollout if they last (Unschedulable, ReplicaFailure); empty otherwise. */
+  pending: Pending[];
 }
 
 const REVISION = "deployment.kubernetes.io/revision";
@@ -109,11 +140,32 @@ function crashedAgain(cs: V1ContainerStatus): boolean {
   return (waiting === undefined || waiting === "ContainerCreating" || waiting === "PodInitializing") && (cs.lastState?.terminated?.exitCode ?? 0) !== 0;
 }
 
-/** Fail-fast reasons visible on one pod (init containers included). */
-export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFastThresholds): Problem[] {
+/**
+ * A state that fails once it lasted `graceMs`: a problem then, else one more pending state (with the time
+ * left, so the verifier can look again without waiting for an event).
+ */
+function afterGrace(problem: Problem, key: string, graceMs: number, clock: GraceClock, problems: Problem[], pending: Pending[]): void {
+  const seen = clock.seenFor(key);
+  if (seen >= graceMs) problems.push(problem);
+  else pending.push({ object: problem.object, reason: problem.reason, message: problem.message, failInMs: graceMs - seen });
+}
+
+/**
+ * Fail-fast reasons visible on one pod (init containers included). `pending` collects states that fail
+ * after the grace (`failOn.unschedulableGrace`), with the time left.
+ */
+export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFastThresholds, clock: GraceClock = NO_GRACE_CLOCK, pending: Pending[] = []): Problem[] {
   const object = `pod/${pod.metadata?.name ?? ""}`;
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const problems: Problem[] = [];
+  // The scheduler writes PodScheduled=False, reason Unschedulable, with its FitError as the message
+  // ("0/3 nodes are available: 3 Insufficient cpu.") when no node fits (kubernetes
+  // pkg/scheduler/schedule_one.go, handleSchedulingFailure -> updatePod). It is retried on every cluster
+  // change, so it may clear: it fails after the grace.
+  const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+  if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
+    afterGrace({ deployment, object, reason: "Unschedulable", message: scheduled.message ?? "" }, `${object} Unschedulable`, thresholds.unschedulableGraceMs, clock, problems, pending);
+  }
   for (const cs of statuses) {
     const waiting = cs.state?.waiting?.reason;
     const base = { deployment, object, container: cs.name };
@@ -142,6 +194,8 @@ export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFast
 /** A short, stable description of a pod for progress lines: changes only when something a user cares about changes. */
 export function podState(pod: V1Pod): string {
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+  if (statuses.length === 0 && scheduled?.status === "False") return `${pod.status?.phase ?? "Pending"}: ${scheduled.reason ?? "not scheduled"}${scheduled.message ? ` (${scheduled.message})` : ""}`;
   if (statuses.length === 0) return pod.status?.phase ?? "Pending";
   return statuses
     .map((cs) => {
@@ -171,6 +225,7 @@ export function evaluateDeployment(
   pods: readonly V1Pod[],
   expectations: ImageExpectation[],
   thresholds: FailFastThresholds,
+  clock: GraceClock = NO_GRACE_CLOCK,
 ): DeploymentVerdict {
   const name = d.metadata?.name ?? "";
   const status = kubectlRolloutStatus(d);
@@ -179,24 +234,38 @@ export function evaluateDeployment(
   const observed = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
   const rs = observed ? currentReplicaSet(d, replicaSets) : undefined;
   const current = rs ? podsOf(rs, pods) : [];
-  const problems = current.flatMap((p) => podProblems(name, p, thresholds));
+  const pending: Pending[] = [];
+  const problems = current.flatMap((p) => podProblems(name, p, thresholds, clock, pending));
+  // ReplicaFailure=True (reason FailedCreate, e.g. "exceeded quota: ..."): the ReplicaSet controller could
+  // not create pods (pkg/controller/replicaset/replica_set_utils.go, calculateStatus) and the deployment
+  // controller copies the condition onto the Deployment (pkg/controller/deployment/progress.go,
+  // getReplicaFailures). Quota freed by old pods leaving can clear it: it fails after the grace.
+  if (observed) {
+    const failure = d.status?.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True") ?? rs?.status?.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
+    if (failure) {
+      const message = `${failure.reason ?? "ReplicaFailure"}${failure.message ? `: ${failure.message}` : ""}`;
+      afterGrace({ deployment: name, object: `deployment/${name}`, reason: "ReplicaFailure", message }, `deployment/${name} ReplicaFailure`, thresholds.unschedulableGraceMs, clock, problems, pending);
+    }
+  }
   if (status.deadlineExceeded) {
     const cond = d.status?.conditions?.find((c) => c.type === "Progressing");
     problems.unshift({ deployment: name, object: `deployment/${name}`, reason: "ProgressDeadlineExceeded", message: cond?.message ?? "" });
   }
   if (problems.length > 0) {
     const what = problems.map((p) => `${p.reason} in ${p.object}${p.container ? ` container ${p.container}` : ""}`);
-    return { name, state: "failed", message: `failed: ${what.join("; ")}`, problems };
+    return { name, state: "failed", message: `failed: ${what.join("; ")}`, problems, pending };
   }
   const templateWrong = imageMismatches(templateImages(d), expectations);
-  if (templateWrong.length > 0) return { name, state: "waiting", message: `template ${templateWrong.join("; ")} (GitOps change not applied yet?)`, problems };
+  if (templateWrong.length > 0) return { name, state: "waiting", message: `template ${templateWrong.join("; ")} (GitOps change not applied yet?)`, problems, pending };
   if (!status.done) {
     // spec.paused: the deployment controller stops rolling out (it still observes the generation), so
     // waiting longer cannot help. kubectl's DeploymentStatusViewer does not look at it and waits.
-    if (d.spec?.paused) return { name, state: "paused", message: `paused (spec.paused: true): ${status.message}`, problems };
-    return { name, state: "waiting", message: status.message, problems };
+    if (d.spec?.paused) return { name, state: "paused", message: `paused (spec.paused: true): ${status.message}`, problems, pending };
+    // The grace's end is not in the line: it would change the line on every evaluation.
+    const also = pending.map((p) => `; ${p.reason} in ${p.object}${p.message ? ` (${p.message})` : ""}, fails if it lasts`).join("");
+    return { name, state: "waiting", message: `${status.message}${also}`, problems, pending };
   }
   const podWrong = current.flatMap((p) => imageMismatches(podImages(p), expectations).map((m) => `pod/${p.metadata?.name ?? ""} ${m}`));
-  if (podWrong.length > 0) return { name, state: "waiting", message: podWrong.join("; "), problems };
-  return { name, state: "healthy", message: status.message, problems };
+  if (podWrong.length > 0) return { name, state: "waiting", message: podWrong.join("; "), problems, pending };
+  return { name, state: "healthy", message: status.message, problems, pending: [] };
 }

@@ -27,6 +27,10 @@ export const RolloutSettings = z
           .min(1)
           .optional()
           .meta({ description: "A container in CrashLoopBackOff, or terminated with an error and restarting before the kubelet says so, with at least this many restarts fails the rollout at once. Default 1 (the first back-off)." }),
+        unschedulableGrace: Duration.optional().meta({
+          description:
+            "A pod unschedulable this long (PodScheduled=False, reason Unschedulable), or a ReplicaSet unable to create pods this long (ReplicaFailure, e.g. a ResourceQuota), fails the rollout with the scheduler's (controller's) message. Default 5m (room for a cluster autoscaler scale-up).",
+        }),
       })
       .optional()
       .meta({ description: "Fail-fast thresholds. ImagePullBackOff, ErrImagePull, CreateContainerConfigError and ProgressDeadlineExceeded always fail at once." }),

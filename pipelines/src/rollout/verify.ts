@@ -5,7 +5,7 @@ import { isSlipwayError, kubeServerError } from "../errors.js";
 import { formatDuration } from "./duration.js";
 import type { GitopsTarget, GitopsVerdict } from "./gitops.js";
 import { argoApplied, fluxApplied, GITOPS_API, gitopsLabel } from "./gitops.js";
-import type { DeploymentVerdict, FailFastThresholds, Problem } from "./health.js";
+import type { DeploymentVerdict, FailFastThresholds, GraceClock, Problem } from "./health.js";
 import { currentReplicaSet, evaluateDeployment, podsOf, podState, renderProblem } from "./health.js";
 import type { ImageExpectation } from "./images.js";
 import type { KubeClients } from "./kube.js";
@@ -140,6 +140,20 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     let verdicts: VerifyResult["deployments"] = [];
     let problems: Problem[] = [];
     const timers = new Set<NodeJS.Timeout>();
+    // States that fail after a grace (Unschedulable, ReplicaFailure): when each was first seen, kept while
+    // each evaluation still sees it; and one timer to evaluate again when the nearest grace ends, so the
+    // verdict does not wait for an unrelated event.
+    const firstSeen = new Map<string, number>();
+    let seenNow = new Set<string>();
+    const clock: GraceClock = {
+      seenFor: (key) => {
+        seenNow.add(key);
+        const at = firstSeen.get(key) ?? now();
+        firstSeen.set(key, at);
+        return now() - at;
+      },
+    };
+    let recheck: NodeJS.Timeout | undefined;
 
     const snapshot = (): Snapshot => {
       const selected = selectedDeployments().filter((d): d is V1Deployment => d !== undefined);
@@ -175,6 +189,13 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
 
     const evaluate = (): void => {
       if (finished || !ready) return;
+      for (const key of firstSeen.keys()) if (!seenNow.has(key)) firstSeen.delete(key);
+      seenNow = new Set();
+      if (recheck) {
+        clearTimeout(recheck);
+        timers.delete(recheck);
+        recheck = undefined;
+      }
       if (req.gitops && req.revision) {
         const t = req.gitops;
         const obj = gitopsInformer?.get(t.name, t.namespace);
@@ -189,6 +210,7 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
       const selected = selectedDeployments();
       problems = [];
       verdicts = [];
+      let nearest = Infinity;
       if (req.selector && selected.length === 0) {
         verdicts.push({ name: `(selector ${req.selector})`, state: "missing", message: "no deployment matches the selector yet" });
         say(`selector ${req.selector}`, "no deployment matches yet");
@@ -201,7 +223,8 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
           say(`deployment/${name}`, "not found (yet)");
           return;
         }
-        const v = evaluateDeployment(d, rsList, podList, req.images, req.thresholds);
+        const v = evaluateDeployment(d, rsList, podList, req.images, req.thresholds, clock);
+        for (const p of v.pending) nearest = Math.min(nearest, p.failInMs);
         verdicts.push({ name, state: v.state, message: v.message });
         problems.push(...v.problems);
         say(`deployment/${name}`, v.message);
@@ -211,6 +234,15 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         for (const pod of rs ? podsOf(rs, podList) : []) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod));
       });
       if (problems.length > 0) return finish("failed", problems.map(renderProblem));
+      if (nearest !== Infinity) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (recheck === timer) recheck = undefined;
+          evaluate();
+        }, nearest + 5);
+        recheck = timer;
+        timers.add(timer);
+      }
       const paused = verdicts.filter((v) => v.state === "paused");
       if (paused.length > 0) return finish("paused", paused.map((v) => `deployment/${v.name}: ${v.message}`));
       if (verdicts.every((v) => v.state === "healthy")) finish("healthy");

@@ -136,6 +136,40 @@ describe("pipelines/src/rollout/health: evaluateDeployment", () => {
     expect(v).toMatchObject({ state: "waiting", message: "pod/api-2-x runs acr.io/shop/api:v1, expected api at v2" });
   });
 
+  // Issue 14: Unschedulable and ReplicaFailure fail after failOn.unschedulableGrace, counted on the verifier's clock.
+  const unschedulable = (): V1Pod => ({
+    metadata: { name: "api-2-x", ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "api-2", uid: "rs-2" }] },
+    spec: { containers: [{ name: "app", image: "acr.io/shop/api:v2" }] },
+    // As the scheduler writes it: no container statuses, no optional fields beyond the condition.
+    status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu." }] },
+  });
+  const seen = (ms: number) => ({ seenFor: () => ms });
+  const grace = { ...DEFAULT_THRESHOLDS, unschedulableGraceMs: 60_000 };
+
+  it.each([
+    ["within the grace: waiting, with the time left", 20_000, "waiting", 40_000],
+    ["at the grace: failed with the scheduler's message", 60_000, "failed", undefined],
+  ])("an unschedulable pod %s", (_name, ms, state, failInMs) => {
+    const v = evaluateDeployment(deployment({ updated: 1, available: 1 }), [current], [unschedulable()], [], grace, seen(ms));
+    expect(v.state).toBe(state);
+    if (failInMs !== undefined) {
+      expect(v.pending).toEqual([{ object: "pod/api-2-x", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu.", failInMs }]);
+      expect(v.message).toContain("Unschedulable in pod/api-2-x (0/3 nodes are available: 3 Insufficient cpu.), fails if it lasts");
+    } else expect(v.problems).toEqual([{ deployment: "api", object: "pod/api-2-x", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu." }]);
+  });
+
+  it("fails on ReplicaFailure (quota) after the grace, from the Deployment's condition or the ReplicaSet's", () => {
+    const cond = { type: "ReplicaFailure", status: "True", reason: "FailedCreate", message: 'pods "api-2-abcde" is forbidden: exceeded quota: compute' };
+    const d = deployment({ updated: 0, available: 2 });
+    d.status!.conditions = [cond];
+    expect(evaluateDeployment(d, [current], [], [], grace, seen(60_000)).problems).toEqual([
+      { deployment: "api", object: "deployment/api", reason: "ReplicaFailure", message: 'FailedCreate: pods "api-2-abcde" is forbidden: exceeded quota: compute' },
+    ]);
+    const onRs = { ...current, status: { replicas: 0, conditions: [cond] } };
+    expect(evaluateDeployment(deployment({ updated: 0 }), [onRs], [], [], grace, seen(60_000)).state).toBe("failed");
+    expect(evaluateDeployment(d, [current], [], [], grace, seen(1000)).state).toBe("waiting");
+  });
+
   it("is healthy when rolled out and every pod runs the expected image", () => {
     const v = evaluateDeployment(deployment(), [old, current], [pod(current, { ready: true, state: { running: {} } })], [{ image: "api", tag: "v2" }], DEFAULT_THRESHOLDS);
     expect(v).toMatchObject({ state: "healthy", message: 'deployment "api" successfully rolled out' });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli } from "../../helpers/cli.js";
@@ -24,7 +24,9 @@ describe("pipelines/src/rollout: scenarios on the Kubernetes stand-in, cross-che
     const prepared = await prepare(s);
     try {
       const diagnostics = join(prepared.dir, "diagnostics");
-      const argv = ["rollout", "verify", "--kubeconfig", prepared.kubeconfig, "--namespace", "shop", "--deployment", s.deployment, ...s.flags, "--diagnostics", diagnostics];
+      const config = join(prepared.dir, "slipway.yaml");
+      if (s.config !== undefined) writeFileSync(config, s.config);
+      const argv = ["rollout", "verify", "--kubeconfig", prepared.kubeconfig, "--namespace", "shop", "--deployment", s.deployment, ...s.flags, ...(s.config !== undefined ? ["--config", config] : []), "--diagnostics", diagnostics];
       const oursPromise = cli(argv).then((r) => ({ ...r, endedAt: Date.now() }));
       const kubectlTimeout = s.kubectl.verdict === "timeout" ? "1s" : "30s";
       const kubectlPromise: Promise<ProcessResult | null> = HAS_KUBECTL ? runKubectl(prepared.kubeconfig, prepared.dir, "shop", s.deployment, kubectlTimeout) : Promise.resolve(null);
@@ -75,5 +77,5 @@ describe("pipelines/src/rollout: scenarios on the Kubernetes stand-in, cross-che
     } finally {
       await prepared.cleanup();
     }
-  });
+  }, 90_000);
 });

@@ -191,6 +191,34 @@ export class FakeCluster {
     });
   }
 
+  /**
+   * The scheduler finds no node (pkg/scheduler/schedule_one.go, handleSchedulingFailure): the pod stays
+   * Pending with PodScheduled=False, reason Unschedulable, the FitError as message; no container statuses.
+   */
+  unschedulable(pod: string, message: string): void {
+    this.store.update("pods", this.namespace, pod, (p) => {
+      p.status = { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: now() }] };
+    });
+  }
+
+  /**
+   * The ReplicaSet controller cannot create pods (a ResourceQuota): ReplicaFailure=True, reason FailedCreate,
+   * the API server's refusal as message, on the ReplicaSet (pkg/controller/replicaset/replica_set_utils.go)
+   * and copied onto the Deployment by the deployment controller (pkg/controller/deployment/progress.go).
+   */
+  replicaFailure(name: string, message: string): void {
+    const condition = { type: "ReplicaFailure", status: "True", reason: "FailedCreate", message, lastTransitionTime: now() };
+    const rs = this.currentReplicaSet(name);
+    this.store.update("replicasets", this.namespace, rs.metadata.name, (o) => {
+      const status = o.status as { conditions?: Record<string, unknown>[] };
+      status.conditions = [{ ...condition }];
+    });
+    this.store.update("deployments", this.namespace, name, (d) => {
+      const status = d.status as { conditions?: Record<string, unknown>[] };
+      status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== "ReplicaFailure"), { ...condition, lastUpdateTime: now() }];
+    });
+  }
+
   /** Deployment status counters, as the deployment controller recomputes them. */
   setStatus(name: string, counts: { replicas: number; updatedReplicas: number; readyReplicas: number; availableReplicas: number }, reason = "ReplicaSetUpdated"): void {
     this.store.update("deployments", this.namespace, name, (d) => {

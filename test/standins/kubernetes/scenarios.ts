@@ -39,6 +39,8 @@ export interface Scenario {
   run: (c: FakeCluster, t: Timing, marks: Marks) => Promise<void>;
   /** Extra flags for `slipway rollout verify`. */
   flags: string[];
+  /** slipway.yaml for the run (passed with --config), when the scenario needs settings. */
+  config?: string;
   /** `verdict` when it is not the one the exit code implies (1 = failed, 3 = timeout). */
   ours: { exit: 0 | 1 | 3; reason?: RegExp; verdict?: string };
   /** kubectl's verdict; `decides: false` where kubectl cannot see the question (GitOps revision). */
@@ -214,6 +216,75 @@ export const SCENARIOS: Scenario[] = [
       }),
     flags: IMAGE_FLAG,
     ours: { exit: 1, reason: /deployment\/api: ProgressDeadlineExceeded \(ReplicaSet "api-\w+" has timed out progressing.\)/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    // Issue 14: the scheduler finds no node for the new pod. kubectl waits for the progress deadline; ours
+    // fails once failOn.unschedulableGrace (500ms here) has passed, with the scheduler's message.
+    name: "unschedulable pod past failOn.unschedulableGrace",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs);
+      const rs = c.observe("api");
+      c.setStatus("api", { replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2 });
+      const pod = c.createPod(rs, 0, { state: { waiting: "ContainerCreating" } });
+      c.unschedulable(pod, "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.");
+      c.event("Pod", pod, "Warning", "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu.");
+      marks.failureVisible = Date.now() + 500;
+      await sleep(t.deadlineMs);
+      c.exceedProgressDeadline("api");
+    },
+    flags: IMAGE_FLAG,
+    config: "rollout:\n  failOn:\n    unschedulableGrace: 500ms\n",
+    ours: { exit: 1, reason: /deployment\/api pod\/api-\w+-\w+: Unschedulable \(0\/3 nodes are available: 3 Insufficient cpu\. preemption/ },
+    kubectl: { verdict: "deadline", decides: true },
+  },
+  {
+    // Issue 14: unschedulable for a moment (a node being added), then scheduled: within the grace, tolerated.
+    name: "unschedulable within the grace, then scheduled",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: async (c, t) => {
+      await sleep(t.stepMs);
+      const rs = c.observe("api");
+      c.setStatus("api", { replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2 });
+      const pod = c.createPod(rs, 0, { state: { waiting: "ContainerCreating" } });
+      c.unschedulable(pod, "0/3 nodes are available: 3 Insufficient memory.");
+      await sleep(t.stepMs * 3);
+      c.setPod(pod, { state: { running: true, ready: true } });
+      c.setStatus("api", { replicas: 3, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3 });
+      await sleep(t.stepMs);
+      c.createPod(rs, 1, { state: { running: true, ready: true } });
+      c.retireOldReplicaSets("api");
+      c.setStatus("api", { replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }, "NewReplicaSetAvailable");
+    },
+    flags: IMAGE_FLAG,
+    config: "rollout:\n  failOn:\n    unschedulableGrace: 5s\n",
+    ours: { exit: 0 },
+    kubectl: { verdict: "success", decides: true },
+  },
+  {
+    // Issue 14: a ResourceQuota refuses the new pods; the ReplicaSet controller reports ReplicaFailure
+    // (FailedCreate) and the deployment controller copies it onto the Deployment. kubectl waits for the deadline.
+    name: "ReplicaFailure (quota) past failOn.unschedulableGrace",
+    deployment: "api",
+    setup: (c) => startRollout(c),
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs);
+      const rs = c.observe("api");
+      c.replicaFailure(
+        "api",
+        `pods "${rs.metadata.name}-x7k2p" is forbidden: exceeded quota: compute-resources, requested: limits.cpu=2, used: limits.cpu=4, limited: limits.cpu=4`,
+      );
+      c.event("ReplicaSet", rs.metadata.name, "Warning", "FailedCreate", "Error creating: pods is forbidden: exceeded quota: compute-resources");
+      marks.failureVisible = Date.now() + 500;
+      await sleep(t.deadlineMs);
+      c.exceedProgressDeadline("api");
+    },
+    flags: IMAGE_FLAG,
+    config: "rollout:\n  failOn:\n    unschedulableGrace: 500ms\n",
+    ours: { exit: 1, reason: /deployment\/api: ReplicaFailure \(FailedCreate: pods "api-\w+-x7k2p" is forbidden: exceeded quota: compute-resources/ },
     kubectl: { verdict: "deadline", decides: true },
   },
   {
