@@ -75,7 +75,8 @@ describe("slipway scan gate", () => {
     const dir = workdir();
     const result = await cli(["scan", "gate", "--osv", `${F}/osv.json`, "--sarif", "out.sarif", "--junit", "missing-dir/junit.xml"], dir);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^SLIPWAY_SCAN_OUTPUT: cannot write report .*missing-dir\/junit.xml/);
+    // Checked before anything is written (pipelines/src/cli/paths.ts); writeReports' own clean-up stays behind it.
+    expect(result.stderr).toMatch(/^SLIPWAY_PATH_INVALID: --junit "missing-dir\/junit.xml" is in a folder that does not exist/);
     expect(existsSync(join(dir, "out.sarif"))).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
   });
