@@ -41,28 +41,92 @@ interface Condition {
   message?: string;
 }
 
-/** Ready=False reasons after which Flux will not apply this revision without a new commit or a retry interval. */
-const FLUX_FAILED_REASONS = new Set(["BuildFailed", "ReconciliationFailed", "HealthCheckFailed", "PruneFailed", "ArtifactFailed"]);
+/**
+ * Ready=False reasons the kustomize-controller sets after it recorded `lastAttemptedRevision` (it fetched
+ * the artifact and tried it): a failure of our commit when that revision is ours (fluxcd/kustomize-controller
+ * internal/controller/kustomization_controller.go, reconcile(): BuildFailed, ReconciliationFailed,
+ * PruneFailed, HealthCheckFailed). Of an older revision they say nothing about ours: Flux retries with
+ * the new artifact.
+ */
+const FLUX_FAILED_AFTER_ATTEMPT = new Set(["BuildFailed", "ReconciliationFailed", "HealthCheckFailed", "PruneFailed"]);
 
-type FluxKustomization = KubernetesObject & {
-  spec?: { suspend?: boolean };
+/**
+ * ArtifactFailed is set before `lastAttemptedRevision` is (the download failed, or `spec.path` is not in the
+ * artifact), so no attempt with our revision can exist: it fails whatever revision is recorded. Two of its
+ * messages are the controller waiting for source-controller and requeueing ("Source artifact not found,
+ * retrying in 30s", "Source is not ready, artifact not found, retrying in 30s"): those wait.
+ */
+const FLUX_ARTIFACT_WAITING = /artifact not found, retrying in /i;
+
+export type FluxKustomization = KubernetesObject & {
+  spec?: { suspend?: boolean; dependsOn?: { name: string; namespace?: string }[] };
   status?: { observedGeneration?: number; lastAppliedRevision?: string; lastAttemptedRevision?: string; conditions?: Condition[] };
 };
 
-/** Flux: applied when Ready=True for this generation and lastAppliedRevision is the commit. */
-export function fluxApplied(obj: FluxKustomization | undefined, sha: string): GitopsVerdict {
+/** Finds another Kustomization (a dependency) among those the verifier watches; undefined when not seen. */
+export type FluxLookup = (namespace: string, name: string) => FluxKustomization | undefined;
+
+/**
+ * kstatus (sigs.k8s.io/cli-utils pkg/kstatus/status/generic.go, checkGeneration): a status without
+ * `observedGeneration` skips the generation check ("Resource does not have this field, so we can't do
+ * this check"); present and different from metadata.generation is in progress.
+ */
+export function generationObserved(obj: { metadata?: { generation?: number }; status?: { observedGeneration?: number } }): boolean {
+  const generation = obj.metadata?.generation;
+  const observed = obj.status?.observedGeneration;
+  return generation === undefined || observed === undefined || observed === generation;
+}
+
+/**
+ * Why a Kustomization cannot become Ready without a change, whatever revision it tried: suspended, kstatus
+ * Stalled=True (generic.go: FailedStatus), ArtifactFailed (not the requeue-while-source-is-not-ready
+ * messages), or DependencyNotReady because a dependency itself failed (followed through `lookup`).
+ */
+function fluxBlocked(obj: FluxKustomization, lookup: FluxLookup | undefined, depth: number): string | undefined {
+  const conditions = obj.status?.conditions ?? [];
+  if (obj.spec?.suspend) return "is suspended, so Flux will never apply the commit (flux resume kustomization)";
+  const stalled = conditions.find((c) => c.type === "Stalled" && c.status === "True");
+  if (stalled) return `is stalled: ${stalled.reason ?? ""}: ${stalled.message ?? ""}`.trim();
+  const ready = conditions.find((c) => c.type === "Ready");
+  if (ready?.status !== "False") return undefined;
+  if (ready.reason === "ArtifactFailed" && !FLUX_ARTIFACT_WAITING.test(ready.message ?? "")) return `cannot use the source artifact: ArtifactFailed: ${ready.message ?? ""}`.trim();
+  // checkDependencies: "dependency 'NS/NAME' is not ready" (kustomization_controller.go); a dependency
+  // that is only slow is waited for, one that failed fails us with its own message.
+  if (ready.reason === "DependencyNotReady" && lookup && depth < 8) {
+    const deps = obj.spec?.dependsOn ?? [];
+    const named = /dependency '([^/']+)\/([^']+)'/.exec(ready.message ?? "");
+    const candidates = named ? [{ namespace: named[1] as string, name: named[2] as string }] : deps.map((d) => ({ namespace: d.namespace ?? obj.metadata?.namespace ?? "", name: d.name }));
+    for (const ref of candidates) {
+      const dep = lookup(ref.namespace, ref.name);
+      if (!dep) continue;
+      const depReady = dep.status?.conditions?.find((c) => c.type === "Ready");
+      const why =
+        fluxBlocked(dep, lookup, depth + 1) ??
+        (depReady?.status === "False" && FLUX_FAILED_AFTER_ATTEMPT.has(depReady.reason ?? "") ? `${depReady.reason}: ${depReady.message ?? ""}`.trim() : undefined);
+      if (why) return `waits for dependency ${ref.namespace}/${ref.name}, which failed: ${why}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Flux: applied when Ready=True for this generation and lastAppliedRevision is the commit; failed when the
+ * controller failed on our revision, or is blocked whatever revision it tried (fluxBlocked).
+ */
+export function fluxApplied(obj: FluxKustomization | undefined, sha: string, lookup?: FluxLookup): GitopsVerdict {
   if (!obj) return { state: "waiting", message: "not found yet" };
   const status = obj.status ?? {};
   const ready = status.conditions?.find((c) => c.type === "Ready");
   const observed = status.lastAppliedRevision;
-  if (obj.spec?.suspend) return { state: "failed", observed, message: "is suspended, so Flux will never apply the commit (flux resume kustomization)" };
-  const current = (status.observedGeneration ?? -1) >= (obj.metadata?.generation ?? 0);
+  const current = generationObserved(obj);
   if (revisionMatches(observed, sha) && ready?.status === "True" && current) return { state: "applied", observed, message: `applied ${observed}` };
-  if (ready?.status === "False" && revisionMatches(status.lastAttemptedRevision, sha) && FLUX_FAILED_REASONS.has(ready.reason ?? "")) {
+  const blocked = fluxBlocked(obj, lookup, 0);
+  if (blocked) return { state: "failed", observed, message: blocked };
+  if (ready?.status === "False" && revisionMatches(status.lastAttemptedRevision, sha) && FLUX_FAILED_AFTER_ATTEMPT.has(ready.reason ?? "")) {
     return { state: "failed", observed, message: `failed to apply ${status.lastAttemptedRevision}: ${ready.reason}: ${ready.message ?? ""}`.trim() };
   }
   const readiness = ready ? `Ready=${ready.status}${ready.reason ? ` ${ready.reason}` : ""}` : "no Ready condition";
-  return { state: "waiting", observed, message: `at ${observed ?? "(nothing applied)"}, ${readiness}, waiting for ${sha}` };
+  return { state: "waiting", observed, message: `at ${observed ?? "(nothing applied)"}, ${readiness}${current ? "" : ", new generation not observed yet"}, waiting for ${sha}` };
 }
 
 type ArgoApplication = KubernetesObject & {

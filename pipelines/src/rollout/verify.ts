@@ -118,7 +118,9 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
   if (req.gitops) {
     const t = req.gitops;
     const api = GITOPS_API[t.kind];
-    const fieldSelector = `metadata.name=${t.name}`;
+    // Flux: every Kustomization of the namespace, so a failed dependency (spec.dependsOn) is seen too;
+    // Argo CD: the one Application.
+    const fieldSelector = t.kind === "flux" ? undefined : `metadata.name=${t.name}`;
     gitopsInformer = add(
       gitopsLabel(t),
       `${api.plural}.${api.group}`,
@@ -199,7 +201,7 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
       if (req.gitops && req.revision) {
         const t = req.gitops;
         const obj = gitopsInformer?.get(t.name, t.namespace);
-        gitopsVerdict = t.kind === "flux" ? fluxApplied(obj, req.revision) : argoApplied(obj, req.revision);
+        gitopsVerdict = t.kind === "flux" ? fluxApplied(obj, req.revision, (ns, name) => gitopsInformer?.get(name, ns)) : argoApplied(obj, req.revision);
         say(gitopsLabel(t), gitopsVerdict.message);
         if (gitopsVerdict.state === "failed") return finish("failed", [`${gitopsLabel(t)}: ${gitopsVerdict.message}`]);
         // Deployments are judged only once our commit is applied: before that they run the previous release.

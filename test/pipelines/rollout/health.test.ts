@@ -230,8 +230,28 @@ describe("pipelines/src/rollout/gitops", () => {
     ["failure of an older revision", ks({ lastAttemptedRevision: "main@sha1:ffffffffffffffffffffffffffffffffffffffff", conditions: ready("False", "BuildFailed") }), "waiting"],
     ["suspended", ks({}, { spec: { suspend: true } }), "failed"],
     ["missing", undefined, "waiting"],
+    // Issue 14, item 5 (fluxcd/kustomize-controller kustomization_controller.go; kstatus generic.go).
+    ["no observedGeneration (kstatus skips the check), applied", { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name: "apps", generation: 2 }, status: { lastAppliedRevision: `main@sha1:${SHA}`, conditions: ready("True", "ReconciliationSucceeded") } }, "applied"],
+    ["no status at all", { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name: "apps", generation: 1 } }, "waiting"],
+    ["ArtifactFailed before any attempt with our revision", ks({ lastAttemptedRevision: "main@sha1:ffffffffffffffffffffffffffffffffffffffff", conditions: ready("False", "ArtifactFailed", "kustomization path not found: stat /tmp/kustomization-1/apps/prod: no such file or directory") }), "failed"],
+    ["ArtifactFailed while source-controller has no artifact yet (the controller requeues)", ks({ conditions: ready("False", "ArtifactFailed", "Source artifact not found, retrying in 30s") }), "waiting"],
+    ["HealthCheckFailed for our revision", ks({ lastAttemptedRevision: `main@sha1:${SHA}`, conditions: ready("False", "HealthCheckFailed", "health check failed after 5m0s: timeout waiting for: [Deployment/shop/api status: 'InProgress']") }), "failed"],
+    ["ReconciliationFailed for our revision", ks({ lastAttemptedRevision: `main@sha1:${SHA}`, conditions: ready("False", "ReconciliationFailed", "Deployment/shop/api dry-run failed: spec.replicas: Invalid value") }), "failed"],
+    ["Stalled=True (kstatus: Failed)", ks({ conditions: [...ready("False", "InvalidCELExpression", "terminal error"), { type: "Stalled", status: "True", reason: "InvalidCELExpression", message: "terminal error" }] }), "failed"],
+    ["DependencyNotReady, dependency not seen", ks({ conditions: ready("False", "DependencyNotReady", "dependency 'flux-system/infra' is not ready") }), "waiting"],
   ])("fluxApplied: %s", (_name, obj, state) => {
     expect(fluxApplied(obj, SHA).state).toBe(state);
+  });
+
+  it("fluxApplied: DependencyNotReady fails when the dependency failed, naming it and its message; waits when it is only slow", () => {
+    const apps = { ...ks({ conditions: ready("False", "DependencyNotReady", "dependency 'flux-system/infra' is not ready") }), spec: { dependsOn: [{ name: "infra" }] } };
+    const failedInfra = ks({ lastAttemptedRevision: `main@sha1:${SHA}`, conditions: ready("False", "BuildFailed", "kustomize build failed: missing Resource metadata") });
+    const slowInfra = ks({ conditions: ready("Unknown", "Progressing", "Reconciliation in progress") });
+    expect(fluxApplied(apps, SHA, (ns, name) => (ns === "flux-system" && name === "infra" ? failedInfra : undefined))).toMatchObject({
+      state: "failed",
+      message: "waits for dependency flux-system/infra, which failed: BuildFailed: kustomize build failed: missing Resource metadata",
+    });
+    expect(fluxApplied(apps, SHA, () => slowInfra).state).toBe("waiting");
   });
 
   const app = (status: Record<string, unknown>) => ({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "shop" }, status });

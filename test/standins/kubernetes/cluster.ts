@@ -281,15 +281,27 @@ export class FakeCluster {
   }
 
   /** A Flux Kustomization as kustomize-controller reports it. */
-  kustomization(name: string, ns: string, status: { applied?: string; attempted?: string; ready: "True" | "False" | "Unknown"; reason: string; message?: string; suspend?: boolean }): void {
+  kustomization(
+    name: string,
+    ns: string,
+    status: { applied?: string; attempted?: string; ready: "True" | "False" | "Unknown"; reason: string; message?: string; suspend?: boolean; dependsOn?: string[]; withoutObservedGeneration?: boolean },
+  ): void {
     const existing = this.store.get("kustomizations", ns, name);
     this.store.put("kustomizations", {
       apiVersion: "kustomize.toolkit.fluxcd.io/v1",
       kind: "Kustomization",
       metadata: { name, namespace: ns, generation: 1, annotations: existing?.metadata.annotations },
-      spec: { interval: "10m", path: "./apps/prod", prune: true, sourceRef: { kind: "GitRepository", name: "gitops" }, suspend: status.suspend ?? false },
+      spec: {
+        interval: "10m",
+        path: "./apps/prod",
+        prune: true,
+        sourceRef: { kind: "GitRepository", name: "gitops" },
+        suspend: status.suspend ?? false,
+        ...(status.dependsOn ? { dependsOn: status.dependsOn.map((d) => ({ name: d })) } : {}),
+      },
       status: {
-        observedGeneration: 1,
+        // `observedGeneration,omitempty` in the API types: absent until the controller first finished.
+        ...(status.withoutObservedGeneration ? {} : { observedGeneration: 1 }),
         lastAppliedRevision: status.applied,
         lastAttemptedRevision: status.attempted ?? status.applied,
         conditions: [{ type: "Ready", status: status.ready, reason: status.reason, message: status.message ?? "", lastTransitionTime: now(), observedGeneration: 1 }],

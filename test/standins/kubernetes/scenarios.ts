@@ -353,6 +353,54 @@ export const SCENARIOS: Scenario[] = [
     kubectl: { verdict: "success", decides: false },
   },
   {
+    // Issue 14, item 5: the kustomize-controller cannot use the artifact (spec.path missing from our
+    // commit) and says so before it records lastAttemptedRevision: no attempt with our revision exists.
+    name: "Flux ArtifactFailed before any attempt with our revision",
+    deployment: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs);
+      c.kustomization("apps", "flux-system", {
+        applied: `main@sha1:${OLD_SHA}`,
+        ready: "False",
+        reason: "ArtifactFailed",
+        message: "kustomization path not found: stat /tmp/kustomization-2749031285/apps/prod: no such file or directory",
+      });
+      marks.failureVisible = Date.now();
+    },
+    // A bounded wait: without the rule, ours would wait for the commit until the timeout (exit 3).
+    flags: [...IMAGE_FLAG, "--flux-kustomization", "flux-system/apps", "--revision", NEW_SHA, "--timeout", "20s"],
+    ours: { exit: 1, reason: /kustomization\/flux-system\/apps: cannot use the source artifact: ArtifactFailed: kustomization path not found/ },
+    kubectl: { verdict: "success", decides: false },
+  },
+  {
+    // Issue 14, item 5: our Kustomization waits for `infra` (DependencyNotReady), and `infra` failed to
+    // build: Flux will not apply ours until someone fixes infra. Fresh objects without observedGeneration.
+    name: "Flux DependencyNotReady on a failed dependency",
+    deployment: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.kustomization("infra", "flux-system", { ready: "Unknown", reason: "Progressing", message: "Reconciliation in progress", withoutObservedGeneration: true });
+      c.kustomization("apps", "flux-system", { ready: "False", reason: "DependencyNotReady", message: "dependency 'flux-system/infra' is not ready", dependsOn: ["infra"], withoutObservedGeneration: true });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs * 2);
+      c.kustomization("infra", "flux-system", {
+        attempted: `main@sha1:${NEW_SHA}`,
+        ready: "False",
+        reason: "BuildFailed",
+        message: "kustomize build failed: accumulating resources from 'cert-manager.yaml': no such file",
+      });
+      marks.failureVisible = Date.now();
+    },
+    flags: [...IMAGE_FLAG, "--flux-kustomization", "flux-system/apps", "--revision", NEW_SHA, "--timeout", "20s"],
+    ours: { exit: 1, reason: /kustomization\/flux-system\/apps: waits for dependency flux-system\/infra, which failed: BuildFailed: kustomize build failed/ },
+    kubectl: { verdict: "success", decides: false },
+  },
+  {
     name: "Argo CD sync lagging, then Synced and Healthy",
     deployment: "api",
     setup: (c) => {
