@@ -129,29 +129,55 @@ export function fluxApplied(obj: FluxKustomization | undefined, sha: string, loo
   return { state: "waiting", observed, message: `at ${observed ?? "(nothing applied)"}, ${readiness}${current ? "" : ", new generation not observed yet"}, waiting for ${sha}` };
 }
 
+/**
+ * As the Argo CD application controller writes it (argo-cd pkg/apis/application/v1alpha1/types.go:
+ * SyncStatus.revision / revisions, SyncOperationResult.revision / revisions, SyncOperation.revision /
+ * revisions); `revisions` instead of `revision` for multi-source applications (spec.sources). Health
+ * statuses are gitops-engine pkg/health/health.go's: Healthy, Progressing, Degraded, Suspended, Missing, Unknown.
+ */
 type ArgoApplication = KubernetesObject & {
   status?: {
-    sync?: { status?: string; revision?: string };
+    sync?: { status?: string; revision?: string; revisions?: string[] };
     health?: { status?: string; message?: string };
-    operationState?: { phase?: string; message?: string; syncResult?: { revision?: string }; operation?: { sync?: { revision?: string } } };
+    operationState?: {
+      phase?: string;
+      message?: string;
+      syncResult?: { revision?: string; revisions?: string[] };
+      operation?: { sync?: { revision?: string; revisions?: string[] } };
+    };
   };
 };
 
-/** Argo CD: applied when status.sync.revision is the commit, sync Synced and health Healthy. */
+/** One source's revision, or a multi-source application's list: is our commit among them? */
+function anyRevisionMatches(revision: string | undefined, revisions: string[] | undefined, sha: string): string | undefined {
+  return [revision, ...(revisions ?? [])].find((r) => revisionMatches(r, sha));
+}
+
+/**
+ * Argo CD: applied when the synced revision (or one of a multi-source application's revisions) is the commit,
+ * sync Synced and health Healthy. Fails at once on a sync operation Failed/Error for our revision, and, at
+ * our revision, on health Degraded, Suspended (a paused resource: resume it) or Missing (synced, yet a
+ * resource is not there).
+ */
 export function argoApplied(obj: ArgoApplication | undefined, sha: string): GitopsVerdict {
   if (!obj) return { state: "waiting", message: "not found yet" };
   const sync = obj.status?.sync ?? {};
   const health = obj.status?.health ?? {};
   const op = obj.status?.operationState;
-  const observed = sync.revision;
-  const opRevision = op?.syncResult?.revision ?? op?.operation?.sync?.revision;
-  if ((op?.phase === "Failed" || op?.phase === "Error") && revisionMatches(opRevision, sha)) {
+  const observed = sync.revision ?? (sync.revisions && sync.revisions.length > 0 ? sync.revisions.join(",") : undefined);
+  const opRevision = anyRevisionMatches(op?.syncResult?.revision, op?.syncResult?.revisions, sha) ?? anyRevisionMatches(op?.operation?.sync?.revision, op?.operation?.sync?.revisions, sha);
+  if ((op?.phase === "Failed" || op?.phase === "Error") && opRevision) {
     return { state: "failed", observed, message: `sync of ${opRevision} ${op.phase}: ${op.message ?? ""}`.trim() };
   }
-  if (revisionMatches(observed, sha)) {
-    if (sync.status === "Synced" && health.status === "Healthy") return { state: "applied", observed, message: `synced ${observed}, Healthy` };
-    if (sync.status === "Synced" && health.status === "Degraded") {
-      return { state: "failed", observed, message: `synced ${observed} but health is Degraded${health.message ? `: ${health.message}` : ""}` };
+  const ours = anyRevisionMatches(sync.revision, sync.revisions, sha);
+  const detail = health.message ? `: ${health.message}` : "";
+  if (ours) {
+    const synced = sync.status === "Synced";
+    if (synced && health.status === "Healthy") return { state: "applied", observed, message: `synced ${ours}, Healthy` };
+    if (synced && health.status === "Degraded") return { state: "failed", observed, message: `synced ${ours} but health is Degraded${detail}` };
+    if (synced && health.status === "Suspended") return { state: "failed", observed, message: `synced ${ours} but health is Suspended (a resource is paused or suspended; resume it)${detail}` };
+    if (health.status === "Missing" && (synced || (op?.phase === "Succeeded" && opRevision))) {
+      return { state: "failed", observed, message: `synced ${ours} but health is Missing (a resource of the application does not exist)${detail}` };
     }
   }
   return { state: "waiting", observed, message: `at ${observed ?? "(no revision)"}, sync ${sync.status ?? "Unknown"}, health ${health.status ?? "Unknown"}, waiting for ${sha}` };

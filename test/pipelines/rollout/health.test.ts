@@ -261,6 +261,17 @@ describe("pipelines/src/rollout/gitops", () => {
     ["out of sync at an older revision", app({ sync: { status: "OutOfSync", revision: "f".repeat(40) }, health: { status: "Healthy" } }), "waiting"],
     ["sync operation failed for our revision", app({ sync: { status: "OutOfSync" }, operationState: { phase: "Failed", message: "one or more objects failed to apply", syncResult: { revision: SHA } } }), "failed"],
     ["synced but Degraded", app({ sync: { status: "Synced", revision: SHA }, health: { status: "Degraded", message: "Deployment exceeded its progress deadline" } }), "failed"],
+    // Issue 14, item 6 (argo-cd types.go; gitops-engine pkg/health/health.go).
+    ["synced but Suspended", app({ sync: { status: "Synced", revision: SHA }, health: { status: "Suspended" } }), "failed"],
+    ["synced but Missing", app({ sync: { status: "Synced", revision: SHA }, health: { status: "Missing" } }), "failed"],
+    ["Missing before the sync (OutOfSync, no operation yet)", app({ sync: { status: "OutOfSync", revision: SHA }, health: { status: "Missing" } }), "waiting"],
+    ["Missing after a succeeded sync of our revision", app({ sync: { status: "OutOfSync", revision: SHA }, health: { status: "Missing" }, operationState: { phase: "Succeeded", syncResult: { revision: SHA } } }), "failed"],
+    ["sync operation Error for our revision, only in operation.sync", app({ sync: { status: "OutOfSync" }, operationState: { phase: "Error", message: "ComparisonError", operation: { sync: { revision: SHA } } } }), "failed"],
+    ["operation Failed for an older revision", app({ sync: { status: "Synced", revision: "f".repeat(40) }, health: { status: "Healthy" }, operationState: { phase: "Failed", syncResult: { revision: "f".repeat(40) } } }), "waiting"],
+    ["multi-source: synced, one of status.sync.revisions is ours", app({ sync: { status: "Synced", revisions: ["v1.4.2", SHA] }, health: { status: "Healthy" } }), "applied"],
+    ["multi-source: sync Failed with ours in syncResult.revisions", app({ sync: { status: "OutOfSync", revisions: ["v1.4.2", "f".repeat(40)] }, operationState: { phase: "Failed", message: "one or more objects failed to apply", syncResult: { revisions: ["v1.4.2", SHA] } } }), "failed"],
+    ["multi-source: at older revisions", app({ sync: { status: "Synced", revisions: ["v1.4.2", "f".repeat(40)] }, health: { status: "Healthy" } }), "waiting"],
+    ["no status at all", app({}), "waiting"],
   ])("argoApplied: %s", (_name, obj, state) => {
     expect(argoApplied(obj, SHA).state).toBe(state);
   });

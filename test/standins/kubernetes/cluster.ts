@@ -310,15 +310,30 @@ export class FakeCluster {
   }
 
   /** An Argo CD Application as the application controller reports it. */
-  application(name: string, ns: string, status: { revision: string; sync: string; health: string; operation?: { phase: string; message: string; revision: string } }): void {
+  application(
+    name: string,
+    ns: string,
+    status: { revision: string; sync: string; health: string; healthMessage?: string; operation?: { phase: string; message: string; revision: string }; helmChartRevision?: string },
+  ): void {
+    // With helmChartRevision: a multi-source application (spec.sources: a Helm chart and the GitOps repo),
+    // whose status has `revisions` (one per source) and no `revision`.
+    const multi = status.helmChartRevision !== undefined;
     this.store.put("applications", {
       apiVersion: "argoproj.io/v1alpha1",
       kind: "Application",
       metadata: { name, namespace: ns },
-      spec: { project: "default", source: { repoURL: "https://example.invalid/gitops.git", path: "apps/prod", targetRevision: "main" } },
+      spec: multi
+        ? {
+            project: "default",
+            sources: [
+              { repoURL: "https://charts.example.invalid", chart: "api", targetRevision: status.helmChartRevision, helm: { valueFiles: ["$values/apps/prod/values.yaml"] } },
+              { repoURL: "https://example.invalid/gitops.git", targetRevision: "main", ref: "values" },
+            ],
+          }
+        : { project: "default", source: { repoURL: "https://example.invalid/gitops.git", path: "apps/prod", targetRevision: "main" } },
       status: {
-        sync: { status: status.sync, revision: status.revision },
-        health: { status: status.health },
+        sync: multi ? { status: status.sync, revisions: [status.helmChartRevision, status.revision] } : { status: status.sync, revision: status.revision },
+        health: status.healthMessage ? { status: status.health, message: status.healthMessage } : { status: status.health },
         operationState: status.operation
           ? { phase: status.operation.phase, message: status.operation.message, syncResult: { revision: status.operation.revision } }
           : undefined,

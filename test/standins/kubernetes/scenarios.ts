@@ -421,6 +421,24 @@ export const SCENARIOS: Scenario[] = [
     ours: { exit: 0 },
     kubectl: { verdict: "success", decides: false },
   },
+  {
+    // Issue 14, item 6: a multi-source application (status.sync.revisions, no revision) synced to our
+    // commit, whose resource is suspended (health Suspended): fails at once with a hint, kubectl cannot see it.
+    name: "Argo CD multi-source application Suspended at our revision",
+    deployment: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.application("shop", "argocd", { revision: OLD_SHA, sync: "Synced", health: "Healthy", helmChartRevision: "1.4.2" });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs * 2);
+      c.application("shop", "argocd", { revision: NEW_SHA, sync: "Synced", health: "Suspended", healthMessage: "CronJob is suspended", helmChartRevision: "1.4.2" });
+      marks.failureVisible = Date.now();
+    },
+    flags: [...IMAGE_FLAG, "--argocd-app", "argocd/shop", "--revision", NEW_SHA.slice(0, 12), "--timeout", "20s"],
+    ours: { exit: 1, reason: /application\/argocd\/shop: synced 2{40} but health is Suspended \(a resource is paused or suspended; resume it\): CronJob is suspended/ },
+    kubectl: { verdict: "success", decides: false },
+  },
 ];
 
 export function scenario(name: string): Scenario {
