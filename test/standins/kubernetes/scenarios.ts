@@ -28,6 +28,8 @@ export interface Marks {
   tolerated?: number;
   /** When the GitOps object reported our commit as applied. */
   applied?: number;
+  /** When the Deployment became available with the new release (the controller's last status write). */
+  available?: number;
 }
 
 export type KubectlVerdict = "success" | "deadline" | "timeout";
@@ -89,7 +91,10 @@ export const SCENARIOS: Scenario[] = [
     name: "healthy rollout",
     deployment: "api",
     setup: (c) => startRollout(c),
-    run: (c, t) => rollWell(c, t),
+    run: async (c, t, marks) => {
+      await rollWell(c, t);
+      marks.available = Date.now();
+    },
     flags: IMAGE_FLAG,
     ours: { exit: 0 },
     kubectl: { verdict: "success", decides: true },
