@@ -302,10 +302,10 @@ export function baseRefNotFound(ref: string): SlipwayError {
 export function gitTimedOut(command: string, repo: string, ms: number): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_GIT_TIMEOUT",
-    message: `git ${command} with ${quote(redactUserinfo(repo))} made no progress for ${Math.round(ms / 1000)} s and was stopped`,
+    message: `git ${command} with ${quote(redactUserinfo(repo))} did not finish within ${Math.round(ms / 1000)} s and was stopped`,
     details: [
       "The server accepted the connection but did not answer: check the URL, a proxy or firewall in between, and the server's status.",
-      "Set SLIPWAY_GIT_TIMEOUT (e.g. 5m) to wait longer for a slow server.",
+      "Set SLIPWAY_GIT_TIMEOUT (default 5m, e.g. 15m) to wait longer for a slow server or a large repository.",
     ],
     exitCode: 3,
     terminal: false,
@@ -1056,9 +1056,6 @@ export function gitopsBranchNotFound(repo: string, branch: string, stderr: strin
     details: [
       // git's reason (ssh: connect..., fatal: ...) comes before its generic advice: keep enough lines for both.
       ...stderr.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== "").slice(-8),
-      ...(/certificate/i.test(stderr)
-        ? ["The server's TLS certificate is not trusted here: give its CA (the Dagger module's caCertificates argument; GIT_SSL_CAINFO for the CLI)."]
-        : []),
       ...(/certificate/i.test(stderr)
         ? ["The server's TLS certificate is not trusted here: give its CA (the Dagger module's caCertificates argument; GIT_SSL_CAINFO for the CLI)."]
         : []),

@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SimpleGit } from "simple-git";
 import { simpleGit } from "simple-git";
-import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsPushRejected, gitopsVerifyFailed, gitTimedOut, gitopsBadUrl, hasCredentialUserinfo, redactUserinfo } from "../errors.js";
+import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsPushRejected, gitopsVerifyFailed, gitTimedOut, gitopsBadUrl, isSlipwayError, hasCredentialUserinfo, redactUserinfo } from "../errors.js";
 import { parseDuration } from "../rollout/duration.js";
 import type { BumpInput } from "./bump.js";
 import { bump } from "./bump.js";
@@ -158,34 +158,57 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-/** How long one git process may print nothing before it is killed (SLIPWAY_GIT_TIMEOUT, e.g. `2m`). */
+/** How long one network git command (clone, fetch, push) may take (SLIPWAY_GIT_TIMEOUT, e.g. `10m`). */
 export const GIT_TIMEOUT_ENV = "SLIPWAY_GIT_TIMEOUT";
-const DEFAULT_GIT_TIMEOUT_MS = 120_000;
+const DEFAULT_GIT_TIMEOUT_MS = 300_000;
 
-/** The git inactivity limit in ms, or null when SLIPWAY_GIT_TIMEOUT is set to something else than a duration. */
+/** The limit in ms, or null when SLIPWAY_GIT_TIMEOUT is set to something else than a duration. */
 export function gitTimeoutMs(env: NodeJS.ProcessEnv = process.env): number | null {
   const text = env[GIT_TIMEOUT_ENV];
   if (text === undefined || text === "") return DEFAULT_GIT_TIMEOUT_MS;
   return parseDuration(text);
 }
 
-/** simple-git's timeout plugin killed the process: it printed nothing for the whole limit. */
-export function isGitTimeout(error: unknown): boolean {
-  return error instanceof Error && /block timeout reached/.test(error.message);
+/**
+ * Runs one network git command under a deadline. A server that accepts the connection and never answers
+ * would hold git, and us, forever: git has no overall timeout of its own (http.lowSpeedTime only covers a
+ * transfer that has started). The deadline aborts the command's own simple-git client, which kills its
+ * process. (Not simple-git's `timeout.block` option: its output listeners switched git's streams to flowing
+ * before simple-git read them, so under load stderr was lost and failed pushes read as successes.)
+ */
+export async function withGitDeadline<T>(command: string, repo: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ms = gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS;
+  const signal = AbortSignal.timeout(ms);
+  try {
+    return await run(signal);
+  } catch (error) {
+    if (signal.aborted) throw gitTimedOut(command, repo, ms);
+    throw error;
+  }
 }
 
-export function client(baseDir: string, env: Record<string, string>, allow: string[], author?: { name: string; email: string }): SimpleGit {
+export function client(baseDir: string, env: Record<string, string>, allow: string[], author?: { name: string; email: string }, deadline?: AbortSignal): SimpleGit {
   return simpleGit({
     baseDir,
-    // A server that accepts the connection and never answers would hold git, and us, forever: git has no
-    // overall timeout of its own (http.lowSpeedTime only covers a transfer that has started).
-    timeout: { block: gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS },
     allowEnvironment: allow,
     // Empty credential.helper: a global `store` helper would otherwise save the token to ~/.git-credentials.
     config: ["credential.helper=", ...(author ? [`user.name=${author.name}`, `user.email=${author.email}`] : [])],
     unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeCredentialHelper: true },
     // SIGINT/SIGTERM stop our git processes too (scratch.ts), before their folder is removed.
-    abort: gitAbortSignal(),
+    abort: deadline ? AbortSignal.any([gitAbortSignal(), deadline]) : gitAbortSignal(),
+    // simple-git's defaults finish a command 50 ms after the process exits even if its output is still in the
+    // pipes, and count a non-zero exit as success when no stderr arrived: on a loaded machine a rejected push
+    // then read as `pushed` and `rev-parse HEAD` as "". Wait for the streams to close, and fail on any exit != 0.
+    // (Up to 5 s after the exit, not forever: a killed clone's git-remote-https child can hold the pipes open.)
+    completion: { onClose: true, onExit: 5_000 },
+    errors: (error, result) => {
+      if (error) return error;
+      if (result.exitCode !== 0) {
+        const said = Buffer.concat(result.stdErr).toString("utf8").trim() || Buffer.concat(result.stdOut).toString("utf8").trim();
+        return new Error(said || `git exited with code ${result.exitCode} and printed nothing`);
+      }
+      return undefined;
+    },
   }).env(env);
 }
 
@@ -217,9 +240,11 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
   const mask = (text: string): string => maskSecrets(text, secrets);
   try {
     try {
-      await client(scratch, env, allow).clone(source, dir, ["--depth", "1", "--branch", input.branch, "--single-branch", "--no-tags"]);
+      await withGitDeadline("clone", input.repo, (deadline) =>
+        client(scratch, env, allow, undefined, deadline).clone(source, dir, ["--depth", "1", "--branch", input.branch, "--single-branch", "--no-tags"]),
+      );
     } catch (error) {
-      if (isGitTimeout(error)) throw gitTimedOut("clone", input.repo, gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS);
+      if (isSlipwayError(error)) throw error;
       throw gitopsBranchNotFound(input.repo, input.branch, mask(message(error)));
     }
     const git = client(dir, env, allow, input.author);
@@ -238,10 +263,12 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       const remote = `origin/${input.branch}`;
       try {
         // raw: git's own stderr (" ! [rejected] ... (fetch first)") becomes the error message.
-        await git.raw(["push", "origin", `HEAD:refs/heads/${input.branch}`]);
+        await withGitDeadline("push", input.repo, (deadline) =>
+          client(dir, env, allow, input.author, deadline).raw(["push", "origin", `HEAD:refs/heads/${input.branch}`]),
+        );
         return { commit: (await git.revparse(["HEAD"])).trim(), pushed: true, attempts: attempt, record };
       } catch (error) {
-        if (isGitTimeout(error)) throw gitTimedOut("push", input.repo, gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS);
+        if (isSlipwayError(error)) throw error;
         lastError = mask(message(error));
       }
       const failure = classifyPushFailure(lastError);
@@ -250,9 +277,9 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       const cap = Math.min(2000, (input.backoffMs ?? 100) * 2 ** (attempt - 1));
       await sleep(Math.floor(Math.random() * cap));
       try {
-        await git.fetch("origin", input.branch);
+        await withGitDeadline("fetch", input.repo, (deadline) => client(dir, env, allow, input.author, deadline).fetch("origin", input.branch));
       } catch (error) {
-        if (isGitTimeout(error)) throw gitTimedOut("fetch", input.repo, gitTimeoutMs() ?? DEFAULT_GIT_TIMEOUT_MS);
+        if (isSlipwayError(error)) throw error;
         throw gitFailed("fetch", mask(message(error)));
       }
       // Transient only when the branch really moved (or git says so): a refused token, a protected
@@ -300,8 +327,13 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
  */
 async function commitChecked(git: SimpleGit, commitMessage: string, files: string[]): Promise<void> {
   await git.add(["--", ...files]);
-  // simple-git reports no commit (rather than failing) when git found nothing to commit.
-  const { commit } = await git.commit(commitMessage);
+  // git exits 1 with "nothing to commit" on stdout when the staged files hold no change: no commit.
+  let commit = "";
+  try {
+    ({ commit } = await git.commit(commitMessage));
+  } catch (error) {
+    if (!/nothing to commit|nothing added to commit|no changes added to commit/.test(message(error))) throw error;
+  }
   const changed = commit ? (await git.raw(["diff-tree", "-r", "-z", "--name-only", "--no-commit-id", "--no-renames", "HEAD"])).split("\0") : [];
   const missing = [...new Set(files)].filter((f) => !changed.includes(f));
   if (missing.length > 0) throw gitopsCommitIncomplete(missing, commit ? (await git.revparse(["HEAD"])).trim() : "");

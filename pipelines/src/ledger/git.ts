@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { gitopsBranchNotFound } from "../errors.js";
+import { gitopsBranchNotFound, isSlipwayError } from "../errors.js";
 import type { CommitPushInput, CommitPushResult } from "../gitops/git.js";
-import { client, cloneSource, commitPush, gitEnvironment, maskSecrets } from "../gitops/git.js";
+import { client, cloneSource, commitPush, gitEnvironment, maskSecrets, withGitDeadline } from "../gitops/git.js";
 import type { PushTarget } from "../gitops/commands.js";
 import { realInside } from "../gitops/paths.js";
 import { makeScratch, releaseScratch } from "../gitops/scratch.js";
@@ -29,8 +29,12 @@ export async function readLedger(target: PushTarget, file: string, environment: 
   try {
     const { env, allow } = gitEnvironment(target.auth, scratch);
     try {
-      await client(scratch, env, allow).clone(cloneSource(target.repo, process.cwd()), dir, ["--depth", "1", "--branch", target.branch, "--single-branch", "--no-tags"]);
+      const source = cloneSource(target.repo, process.cwd());
+      await withGitDeadline("clone", target.repo, (deadline) =>
+        client(scratch, env, allow, undefined, deadline).clone(source, dir, ["--depth", "1", "--branch", target.branch, "--single-branch", "--no-tags"]),
+      );
     } catch (error) {
+      if (isSlipwayError(error)) throw error;
       throw gitopsBranchNotFound(target.repo, target.branch, maskSecrets(error instanceof Error ? error.message : String(error), [target.auth.token]));
     }
     const head = (await client(dir, env, allow).revparse(["HEAD"])).trim();

@@ -128,6 +128,10 @@ describe("pipelines/src/gitops/git (commit-push against real bare remotes)", () 
     expect(results.every((r) => r.pushed)).toBe(true);
     const log = remoteLog(bare);
     expect(log).toHaveLength(21);
+    // Every writer's reported commit is a real commit of the remote's history (under load, output read too
+    // early once made a rejected push read as pushed, and rev-parse HEAD as "").
+    const shas = new Set(log.map((line) => line.split(" ")[0]));
+    for (const r of results) expect(shas.has(r.commit), `reported commit ${JSON.stringify(r.commit)}`).toBe(true);
     // Linear: every commit has exactly one parent (the root none), and no merge commits.
     expect(log.slice(0, -1).every((line) => line.split(" ").length === 2)).toBe(true);
     expect(remoteFile(bare, "clusters/prod/kustomization.yaml")).toBe(kustomization(names, "2.0.0"));
