@@ -558,6 +558,16 @@ export function acrAadUnavailable(mode: string, message: string, cause?: unknown
   });
 }
 
+export function acrAadTimedOut(mode: string, ms: number): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_AAD_TIMEOUT",
+    message: `Entra ID did not issue a token within ${Math.round(ms / 1000)} s (mode ${quote(mode)})`,
+    details: ["The authority host accepted the connection but did not answer: check --authority-host, a proxy in between, and Entra ID's status."],
+    exitCode: 3,
+    terminal: false,
+  });
+}
+
 export function acrExchangeDenied(registry: string, status: number, mode: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_ACR_EXCHANGE_DENIED",

@@ -1,7 +1,8 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { registerSecret } from "../cli/secrets.js";
-import { acrAadRejected, acrAadUnavailable, acrExchangeDenied, acrExchangeFailed, isSlipwayError } from "../errors.js";
+import { parseDuration } from "../rollout/duration.js";
+import { acrAadRejected, acrAadTimedOut, acrAadUnavailable, acrExchangeDenied, acrExchangeFailed, isSlipwayError } from "../errors.js";
 import type { ClientOptions } from "../azure/http.js";
 import { httpRequest, jwtClaims } from "../azure/http.js";
 import type { IdentityCredential } from "../azure/identity.js";
@@ -31,9 +32,20 @@ function errorText(error: unknown): string {
 }
 
 /** An Entra ID access token for ACR, with failures turned into catalog errors. */
+/**
+ * How long Entra ID may take to issue the token. @azure/identity has no deadline of its own: an authority
+ * host that accepts the connection and never answers held `acr login` forever (found by the canary sweep).
+ */
+const AAD_TIMEOUT_MS = 60_000;
+
 export async function aadTokenForAcr(id: ResolvedIdentity, identity: IdentityCredential): Promise<string> {
+  // SLIPWAY_AZURE_TIMEOUT (a duration such as 2m) for a slow sovereign cloud or proxy.
+  const limit = parseDuration(process.env.SLIPWAY_AZURE_TIMEOUT ?? "") ?? AAD_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(limit);
   try {
-    const token = await identity.credential.getToken(ACR_AAD_SCOPE);
+    // MSAL's own requests (authority discovery) do not honour the signal: race it as well.
+    const expired = new Promise<never>((_, reject) => deadline.addEventListener("abort", () => reject(new Error("deadline")), { once: true }));
+    const token = await Promise.race([identity.credential.getToken(ACR_AAD_SCOPE, { abortSignal: deadline }), expired]);
     if (!token) throw new Error("the credential returned no token");
     registerSecret(token.token);
     return token.token;
@@ -41,6 +53,7 @@ export async function aadTokenForAcr(id: ResolvedIdentity, identity: IdentityCre
     const own = identity.assertionError();
     if (isSlipwayError(own)) throw own;
     if (isSlipwayError(error)) throw error;
+    if (deadline.aborted) throw acrAadTimedOut(id.mode, limit);
     const text = errorText(error);
     const code = aadCodeOf(text);
     if (code) {
