@@ -1017,6 +1017,12 @@ export async function startDaggerStandin(options: StandinOptions): Promise<Dagge
   // Long execs (npm ci, builds) answer after minutes.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  // A query can take minutes (a build, npm ci) and the SDK reuses keep-alive sockets: Node's defaults
+  // (requestTimeout 300 s, keepAliveTimeout 5 s) reset connections under it (seen as ECONNRESET in CI).
+  // The engine's session server has no such limits.
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
 
