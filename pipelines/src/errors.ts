@@ -662,6 +662,19 @@ export function acrRegistryRequestFailed(registry: string, what: string, status:
   });
 }
 
+export function acrRegistryTimedOut(registry: string, what: string, ms: number): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_REGISTRY_TIMEOUT",
+    message: `${what} on ${registry} got no answer within ${Math.round(ms / 1000)} s and was stopped`,
+    details: [
+      "The registry (or a proxy in front of it) accepted the connection but did not answer: check the login server, the network path and the registry's status.",
+      "Set SLIPWAY_REGISTRY_TIMEOUT (default 60s, e.g. 3m) to wait longer. Nothing was changed by the request that timed out.",
+    ],
+    exitCode: 3,
+    terminal: false,
+  });
+}
+
 // ---- migrate (TypeORM migrations) ------------------------------------------------------------------
 
 export function migrateDataSourceNotFound(path: string): SlipwayError {
@@ -757,7 +770,8 @@ export function migrateDatabaseTimeout(target: string, reason: string): SlipwayE
     message: `the database at ${target} did not answer within the connect timeout: ${reason}`,
     details: [
       "The server (or something in between) took the connection but did not answer in time: check host and port,",
-      "the firewall or private endpoint, and the server's load; the DataSource's connectTimeoutMS sets the wait. Nothing was changed.",
+      "the firewall or private endpoint, and the server's load; the DataSource's connectTimeoutMS sets the wait",
+      "(SLIPWAY_DB_CONNECT_TIMEOUT, default 30s, when it sets none). Nothing was changed.",
     ],
     exitCode: 3,
     terminal: false,

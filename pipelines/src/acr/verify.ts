@@ -2,8 +2,9 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
 import type { TokenCredential } from "@azure/identity";
-import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrStaticCredentialsRejected, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
+import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrRegistryTimedOut, acrStaticCredentialsRejected, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
 import { isValidDigest } from "../image/reference.js";
+import { parseDuration } from "../rollout/duration.js";
 import { aadTokenForAcr } from "./exchange.js";
 import type { ClientOptions } from "../azure/http.js";
 import type { IdentityCredential } from "../azure/identity.js";
@@ -77,12 +78,31 @@ function identityOf(access: RegistryAccess): IdentityCredential {
   return access.credential ?? createCredential(access.identity, access.options);
 }
 
-/** Turns an SDK failure into a catalog error; a 404 means "no such tag". */
-async function guarded<T>(access: RegistryAccess, what: string, run: () => Promise<T>): Promise<T | null> {
+/**
+ * How long one registry request (with the SDK's retries) may take. The SDK has no deadline of its own: a
+ * registry that accepts the connection and never answers held `acr check` and `acr verify` forever.
+ */
+const REGISTRY_TIMEOUT_MS = 60_000;
+
+export function registryTimeoutMs(): number {
+  // SLIPWAY_REGISTRY_TIMEOUT (a duration such as 3m) for a slow registry or proxy.
+  return parseDuration(process.env.SLIPWAY_REGISTRY_TIMEOUT ?? "") ?? REGISTRY_TIMEOUT_MS;
+}
+
+/**
+ * Turns an SDK failure into a catalog error; a 404 means "no such tag". Each request runs under a deadline:
+ * the signal goes to the SDK (which aborts the socket) and is raced as well, since the bearer-challenge
+ * policy's own token requests are not all bound to it.
+ */
+async function guarded<T>(access: RegistryAccess, what: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T | null> {
+  const limit = registryTimeoutMs();
+  const deadline = AbortSignal.timeout(limit);
   try {
-    return await run();
+    const expired = new Promise<never>((_, reject) => deadline.addEventListener("abort", () => reject(new Error("deadline")), { once: true }));
+    return await Promise.race([run(deadline), expired]);
   } catch (error) {
     if (isSlipwayError(error)) throw error;
+    if (deadline.aborted) throw acrRegistryTimedOut(access.registry, what, limit);
     if (isRestError(error) && error.statusCode === 404) return null;
     const status = isRestError(error) ? (error.statusCode ?? error.code ?? "error") : "error";
     if (isAcrMode(access.identity.mode)) {
@@ -106,7 +126,7 @@ export async function resolveTags(access: RegistryAccess, repository: string, ta
     const artifact = client.getArtifact(repository, tags[0] ?? "latest");
     return Promise.all(
       tags.map(async (tag) => {
-        const props = await guarded(access, `reading tag ${repository}:${tag}`, () => artifact.getTagProperties(tag));
+        const props = await guarded(access, `reading tag ${repository}:${tag}`, (abortSignal) => artifact.getTagProperties(tag, { abortSignal }));
         return props ? { tag, digest: props.digest, canWrite: props.canWrite, canDelete: props.canDelete } : { tag, digest: null };
       }),
     );
@@ -115,7 +135,7 @@ export async function resolveTags(access: RegistryAccess, repository: string, ta
   const states: TagState[] = [];
   // One at a time: generic registries throttle anonymous pulls.
   for (const tag of tags) {
-    const manifest = await guarded(access, `reading manifest ${repository}:${tag}`, () => content.getManifest(tag));
+    const manifest = await guarded(access, `reading manifest ${repository}:${tag}`, (abortSignal) => content.getManifest(tag, { abortSignal }));
     states.push({ tag, digest: manifest ? manifest.digest : null });
   }
   return states;
@@ -172,10 +192,10 @@ export async function verifyPublished(
   const artifact = client.getArtifact(input.repository, input.digest);
   const lockTags = input.lockTags ?? input.tags;
   for (const tag of lockTags) {
-    await guarded(access, `locking tag ${input.repository}:${tag}`, () => artifact.updateTagProperties(tag, { canDelete: false, canWrite: false }));
+    await guarded(access, `locking tag ${input.repository}:${tag}`, (abortSignal) => artifact.updateTagProperties(tag, { canDelete: false, canWrite: false, abortSignal }));
   }
-  const manifest = await guarded(access, `locking manifest ${input.repository}@${input.digest}`, () =>
-    artifact.updateManifestProperties({ canDelete: false, canWrite: false }),
+  const manifest = await guarded(access, `locking manifest ${input.repository}@${input.digest}`, (abortSignal) =>
+    artifact.updateManifestProperties({ canDelete: false, canWrite: false, abortSignal }),
   );
   // Read back: a lock we cannot see is not a lock.
   const after = await resolveTags(access, input.repository, lockTags);

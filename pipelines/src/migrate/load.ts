@@ -16,6 +16,7 @@ import { maskSecrets, registerSecret, registerUrlCredentials } from "../cli/secr
 import { checkDatabaseUrl } from "./url.js";
 import type { DataSource, DataSourceOptions, MigrationInstance, TypeormModule } from "./typeorm.js";
 import { checkInputFile } from "../cli/paths.js";
+import { parseDuration } from "../rollout/duration.js";
 
 export interface LoadedDataSource {
   dataSource: DataSource;
@@ -171,7 +172,13 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
     logging: false,
     // Names our session in pg_stat_activity (shown by `status` as the lock holder) unless the service names its own.
     ...(declared.options.type === "postgres" && declared.options.applicationName === undefined ? { applicationName: "slipway migrate" } : {}),
-  };
+    // node-postgres waits forever for a server that takes the connection and never answers (its
+    // connectionTimeoutMillis defaults to 0, and it ignores connect_timeout in a URL): bound it unless the
+    // DataSource sets its own. mysql2 (10 s) and tedious (15 s) have defaults already.
+    ...(isNodePostgres(declared.options.type) && (declared.options as { connectTimeoutMS?: number }).connectTimeoutMS === undefined
+      ? { connectTimeoutMS: defaultConnectTimeoutMs() }
+      : {}),
+  } as DataSourceOptions;
   if (databaseUrl) checkDatabaseUrl(databaseUrl, options.type, "DATABASE_URL");
   else if (typeof options.url === "string") checkDatabaseUrl(options.url, options.type, `the \`url\` of the DataSource in ${JSON.stringify(path)}`);
   const { target, secrets } = targetOf(options);
@@ -209,6 +216,17 @@ export async function loadDataSource(path: string, databaseUrl: string | undefin
     );
   }
   return { dataSource, typeorm, target, secrets, file: path };
+}
+
+const CONNECT_TIMEOUT_MS = 30_000;
+
+function isNodePostgres(type: unknown): boolean {
+  return type === "postgres";
+}
+
+/** SLIPWAY_DB_CONNECT_TIMEOUT (a duration such as 2m) for a DataSource that sets no connectTimeoutMS. */
+function defaultConnectTimeoutMs(): number {
+  return parseDuration(process.env.SLIPWAY_DB_CONNECT_TIMEOUT ?? "") ?? CONNECT_TIMEOUT_MS;
 }
 
 export interface MigrationProblem {

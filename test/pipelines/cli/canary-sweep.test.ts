@@ -83,6 +83,28 @@ const acr = (mode: Mode, authority: (p: Peers) => string, identity: string[], en
   env: () => env,
 });
 
+// After the push: `acr check` and `acr verify` against a registry that never answers or echoes the request;
+// ACR mode (Entra ID client secret) and static mode (basic auth with SLIPWAY_REGISTRY_PASSWORD).
+const registry = (command: "check" | "verify", mode: Mode, port: (p: Peers) => number, identity: "client-secret" | "static"): Path => ({
+  command: `acr ${command} (${identity})`,
+  mode,
+  argv: (_d, p) => [
+    "acr",
+    command,
+    "--registry",
+    identity === "static" ? `127.0.0.1:${port(p)}` : `canary.azurecr.io:${port(p)}`,
+    "--repository",
+    "shop/api",
+    "--tag",
+    "sha-0123456789ab",
+    ...(command === "verify" ? ["--digest", `sha256:${"b".repeat(64)}`] : []),
+    ...(identity === "static"
+      ? ["--mode", "static", "--username", "bot"]
+      : ["--mode", "client-secret", "--tenant-id", "11111111-1111-1111-1111-111111111111", "--client-id", "22222222-2222-2222-2222-222222222222", "--authority-host", `https://127.0.0.1:${p.echo}`]),
+  ],
+  env: () => ({ SLIPWAY_REGISTRY_TIMEOUT: "3s" }),
+});
+
 const API_DATA_SOURCE = join(REPO_ROOT, "services", "api", "dist", "data-source.js");
 const migrate = (mode: Mode, url: (p: Peers) => string): Path => ({
   command: "migrate status",
@@ -104,7 +126,13 @@ const PATHS: Path[] = [
   acr("echo", (p) => `https://127.0.0.1:${p.echo}`, ["--mode", "client-secret"]),
   acr("wrong-credential", (p) => `https://127.0.0.1:${p.echo}`, ["--mode", "github-oidc"], {}),
   acr("echo", (p) => `https://127.0.0.1:${p.echo}`, ["--mode", "azure-pipelines"], {}),
+  registry("check", "hung", (p) => p.hung, "static"),
+  registry("check", "hung", (p) => p.hung, "client-secret"),
+  registry("verify", "hung", (p) => p.hung, "static"),
+  registry("check", "echo", (p) => p.echo, "static"),
+  registry("verify", "echo", (p) => p.echo, "client-secret"),
   migrate("refused", (p) => `postgres://app:${CANARY.dbPassword}@127.0.0.1:${p.refused}/shop`),
+  migrate("hung", (p) => `postgres://app:${CANARY.dbPassword}@127.0.0.1:${p.hung}/shop`),
   migrate("malformed", () => `postgres://app:${CANARY.dbPassword}#x@db.internal:5432/shop`),
   migrate("malformed", () => `postgres://app:${CANARY.dbPassword}@db.internal:99999/shop`),
 ];
@@ -172,7 +200,7 @@ describe("canary sweep: no credential in any output of any failure path", () => 
         const written = filesUnder(dir).filter((f) => !Object.keys(inputs).some((name) => f === join(dir, name)));
         const texts = [result.stdout, result.stderr, ...written.map((f) => readFileSync(f, "utf8"))].join("\n");
         const leaks = Object.entries(CANARY).flatMap(([name, value]) => (forms(value).some((form) => texts.includes(form)) ? [name] : []));
-        return { path: `${path.command} [${path.mode}]`, code: result.code, leaks, tail: result.stderr.split("\n")[0] ?? "" };
+        return { path: `${path.command} [${path.mode}]`, mode: path.mode, code: result.code, leaks, tail: result.stderr.split("\n")[0] ?? "" };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -183,6 +211,8 @@ describe("canary sweep: no credential in any output of any failure path", () => 
     for (const r of results) console.log(`  ${r.path}: exit ${r.code} ${r.tail.slice(0, 110)}`);
     console.log(`canary sweep: ${results.length} command x failure paths, ${Object.keys(CANARY).length} canaries, ${results.filter((r) => r.leaks.length > 0).length} leaking`);
     expect(results.filter((r) => r.code === 0 || r.code === -1).map((r) => `${r.path}: exit ${r.code} ${r.tail}`)).toEqual([]);
+    // A peer that never answers is "could not tell" (3: timed out, 4: rollout unknown), never a plain failure.
+    expect(results.filter((r) => r.mode === "hung" && r.code !== 3 && r.code !== 4).map((r) => `${r.path}: exit ${r.code} ${r.tail}`)).toEqual([]);
     expect(results.filter((r) => r.leaks.length > 0).map((r) => `${r.path} leaked ${r.leaks.join(", ")}: ${r.tail}`)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileService } from "./compile.js";
-import { migrate, REPO } from "./harness.js";
+import { migrate, migrateProcess, REPO } from "./harness.js";
 import { freePort } from "./postgres.js";
 
 const SLOW = join(REPO, "test", "fixtures", "migrate", "slow", "data-source.mjs");
@@ -58,10 +58,16 @@ describe("pipelines/src/migrate/load: connect timeout", () => {
     "src/data-source.ts": `import { DataSource } from "typeorm";
 export const AppDataSource = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, connectTimeoutMS: 500, migrations: [] });\n`,
   });
+  // No connectTimeoutMS, as TypeORM's docs and most projects write it: node-postgres would wait forever.
+  const unbounded = compileService("commonjs", {
+    "src/data-source.ts": `import { DataSource } from "typeorm";
+export const AppDataSource = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, migrations: [] });\n`,
+  });
   afterAll(() => {
     for (const s of sockets) s.destroy();
     silent.close();
     service.remove();
+    unbounded.remove();
   });
 
   it("is SLIPWAY_MIGRATE_DB_TIMEOUT (exit 3), naming host and port, never the password", async () => {
@@ -71,6 +77,20 @@ export const AppDataSource = new DataSource({ type: "postgres", url: process.env
       ...process.env,
       DATABASE_URL: `postgres://deploy:${CANARY}@127.0.0.1:${port}/app`,
     });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`SLIPWAY_MIGRATE_DB_TIMEOUT: the database at postgres 127.0.0.1:${port}/app did not answer within the connect timeout`);
+    expect(result.stderr + result.stdout).not.toContain(CANARY);
+  });
+
+  it("a DataSource without connectTimeoutMS still ends: SLIPWAY_DB_CONNECT_TIMEOUT bounds the wait (default 30s)", async () => {
+    if (!silent.listening) await new Promise<void>((ok) => silent.listen(0, "127.0.0.1", ok));
+    const port = (silent.address() as { port: number }).port;
+    // A real process: the variable is read from the process environment.
+    const result = await migrateProcess(["migrate", "status", "--data-source", unbounded.out("src/data-source.ts")], {
+      ...process.env,
+      DATABASE_URL: `postgres://deploy:${CANARY}@127.0.0.1:${port}/app`,
+      SLIPWAY_DB_CONNECT_TIMEOUT: "1s",
+    }).done;
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`SLIPWAY_MIGRATE_DB_TIMEOUT: the database at postgres 127.0.0.1:${port}/app did not answer within the connect timeout`);
     expect(result.stderr + result.stdout).not.toContain(CANARY);
