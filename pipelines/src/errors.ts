@@ -390,8 +390,9 @@ export function kubeForbidden(verb: string, resource: string, namespace: string,
     message: `the Kubernetes API refused to ${verb} ${resource} in namespace ${quote(namespace)}`,
     details: [
       message,
-      "The identity needs read-only access: get, list, watch on deployments and replicasets (apps), pods, events,",
-      "get on pods/log, and get, list, watch on the Flux Kustomization or Argo CD Application (patch only with --reconcile).",
+      "The identity needs read-only access: get, list, watch on deployments and replicasets (apps), and on statefulsets",
+      "and daemonsets when they are verified (--statefulset, --daemonset, --selector), pods, events, get on pods/log, and",
+      "get, list, watch on the Flux Kustomization or Argo CD Application (patch only with --reconcile).",
     ],
     exitCode: 1,
   });
@@ -458,6 +459,24 @@ export function rolloutPaused(namespace: string, deployments: string[], reasons:
     details: [
       ...reasons.map((r) => `- ${r}`),
       `Resume with \`kubectl -n ${namespace} rollout resume ${deployments.map((d) => `deployment/${d}`).join(" ")}\` (or remove spec.paused in Git), then verify again.`,
+    ],
+    exitCode: EXIT.failed,
+  });
+}
+
+/**
+ * kubectl's answer for a StatefulSet or DaemonSet whose updateStrategy is OnDelete: the controller replaces a
+ * pod only when someone deletes it, so no status tells when the rollout is done. Not a failed rollout: the
+ * wrappers do not roll back on it.
+ */
+export function rolloutUnverifiable(namespace: string, reasons: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ROLLOUT_UNVERIFIABLE",
+    message: `rollout in namespace ${quote(namespace)} cannot be verified: ${reasons.length === 1 ? "a workload uses" : `${reasons.length} workloads use`} the OnDelete update strategy`,
+    details: [
+      ...reasons.map((r) => `- ${r}`),
+      "Like `kubectl rollout status`, Slipway can follow only the RollingUpdate strategy. Set spec.updateStrategy.type: RollingUpdate",
+      "in Git (with rollingUpdate.partition for a staged StatefulSet update), or leave the workload out of --statefulset/--daemonset/--selector.",
     ],
     exitCode: EXIT.failed,
   });

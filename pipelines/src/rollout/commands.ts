@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { commandConfig, printJson } from "../cli/output.js";
-import { EXIT, rolloutBadInput, rolloutFailed, rolloutPaused, rolloutTimedOut, rolloutUnknown } from "../errors.js";
+import type { SlipwayError } from "../errors.js";
+import { EXIT, rolloutBadInput, rolloutFailed, rolloutPaused, rolloutTimedOut, rolloutUnknown, rolloutUnverifiable } from "../errors.js";
 import { parseMode } from "../azure/identity.js";
 import { credentialFor, IDENTITY_MODES, injectAksToken, kubeloginServerId, selectIdentityMode } from "./aks.js";
 import { collectDiagnostics, writeDiagnostics } from "./diagnostics.js";
@@ -17,7 +18,8 @@ import { verifyRollout } from "./verify.js";
 import { checkOutputDir } from "../cli/paths.js";
 
 const usage = [
-  "slipway rollout verify --kubeconfig FILE [--context C] --namespace NS (--deployment NAME... | --selector LABELS)",
+  "slipway rollout verify --kubeconfig FILE [--context C] --namespace NS",
+  "    ([--deployment NAME...] [--statefulset NAME...] [--daemonset NAME...] | --selector LABELS)",
   "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--reconcile] | --argocd-app NS/NAME] [--revision SHA]",
   "    [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
 ].join("\n");
@@ -37,13 +39,15 @@ function splitRef(ref: string): { namespace: string; name: string } {
 
 export const rolloutVerify = defineCommand({
   path: ["rollout", "verify"],
-  summary: "Wait for the GitOps commit to be applied, then prove the Deployments healthy, failing fast",
+  summary: "Wait for the GitOps commit to be applied, then prove the Deployments, StatefulSets and DaemonSets healthy, failing fast",
   usage,
   options: {
     kubeconfig: { type: "string" },
     context: { type: "string" },
     namespace: { type: "string", short: "n" },
     deployment: { type: "string", multiple: true },
+    statefulset: { type: "string", multiple: true },
+    daemonset: { type: "string", multiple: true },
     selector: { type: "string", short: "l" },
     image: { type: "string", multiple: true },
     "flux-kustomization": { type: "string" },
@@ -65,9 +69,12 @@ export const rolloutVerify = defineCommand({
     if (values.namespace === undefined) problems.push("--namespace NS is required");
     else if (!DNS_LABEL.test(values.namespace)) bad("--namespace", values.namespace, "a namespace name (lowercase letters, digits, '-')");
     const names = values.deployment;
-    if (names === undefined && values.selector === undefined) problems.push("give the Deployments: --deployment NAME (repeatable) or --selector LABELS");
-    if (names !== undefined && values.selector !== undefined) problems.push("give either --deployment or --selector, not both");
+    const named = names !== undefined || values.statefulset !== undefined || values.daemonset !== undefined;
+    if (!named && values.selector === undefined) problems.push("give the workloads: --deployment, --statefulset, --daemonset NAME (each repeatable) or --selector LABELS");
+    if (named && values.selector !== undefined) problems.push("give either names (--deployment, --statefulset, --daemonset) or --selector, not both");
     for (const n of names ?? []) if (!DNS_SUBDOMAIN.test(n)) bad("--deployment", n, "a Deployment name");
+    for (const n of values.statefulset ?? []) if (!DNS_LABEL.test(n)) bad("--statefulset", n, "a StatefulSet name (a DNS label: its pods are named NAME-0, NAME-1...)");
+    for (const n of values.daemonset ?? []) if (!DNS_SUBDOMAIN.test(n)) bad("--daemonset", n, "a DaemonSet name");
     if (values.selector !== undefined && (!values.selector.trim() || !SELECTOR.test(values.selector))) bad("--selector", values.selector, "a label selector such as `app=api,tier!=batch`");
     const images: ImageExpectation[] = [];
     for (const spec of values.image ?? []) {
@@ -108,7 +115,10 @@ export const rolloutVerify = defineCommand({
       clients,
       {
         namespace,
+        // With names, only the kinds named are watched; `[]` for the others would watch them for nothing.
         deployments: names,
+        statefulSets: values.statefulset,
+        daemonSets: values.daemonset,
         selector: values.selector,
         images,
         gitops,
@@ -133,17 +143,17 @@ export const rolloutVerify = defineCommand({
     }
     if (values.json) printJson(io, report(result, written));
     if (result.verdict === "healthy") {
-      if (!values.json) io.stdout(`rollout healthy in ${formatDuration(result.elapsedMs)}: ${result.deployments.map((d) => `deployment/${d.name}`).join(", ")}\n`);
+      if (!values.json) io.stdout(`rollout healthy in ${formatDuration(result.elapsedMs)}: ${result.workloads.map((w) => `${w.kind}/${w.name}`).join(", ")}\n`);
       return EXIT.ok;
     }
-    const error =
-      result.verdict === "failed"
-        ? rolloutFailed(namespace, result.reasons)
-        : result.verdict === "paused"
-          ? rolloutPaused(namespace, result.deployments.filter((d) => d.state === "paused").map((d) => d.name), result.reasons)
-          : result.verdict === "unknown"
-            ? rolloutUnknown(namespace, timeoutText, result.reasons)
-            : rolloutTimedOut(namespace, timeoutText, result.reasons);
+    const errors: Record<Exclude<VerifyResult["verdict"], "healthy">, () => SlipwayError> = {
+      failed: () => rolloutFailed(namespace, result.reasons),
+      paused: () => rolloutPaused(namespace, result.workloads.filter((w) => w.state === "paused").map((w) => w.name), result.reasons),
+      unverifiable: () => rolloutUnverifiable(namespace, result.reasons),
+      unknown: () => rolloutUnknown(namespace, timeoutText, result.reasons),
+      timeout: () => rolloutTimedOut(namespace, timeoutText, result.reasons),
+    };
+    const error = errors[result.verdict]();
     io.stderr(`${error.render()}\n`);
     return error.exitCode;
   },
@@ -156,7 +166,9 @@ function report(result: VerifyResult, diagnostics?: { json: string; text: string
     namespace: result.namespace,
     elapsedMs: result.elapsedMs,
     gitops: result.gitops,
-    deployments: result.deployments,
+    workloads: result.workloads,
+    // The shape before StatefulSets and DaemonSets were verified, kept for readers of `deployments`.
+    deployments: result.workloads.filter((w) => w.kind === "deployment").map(({ name, state, message }) => ({ name, state, message })),
     problems: result.problems,
     reasons: result.reasons,
     diagnostics,

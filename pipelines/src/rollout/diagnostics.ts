@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { CoreV1Event, V1ContainerState, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { CoreV1Event, V1ContainerState, V1DaemonSet, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import type { Problem } from "./health.js";
 import type { KubeClients } from "./kube.js";
 import type { VerifyResult } from "./verify.js";
@@ -25,6 +25,26 @@ export interface Diagnostics {
     images: { container: string; image: string }[];
   }[];
   replicaSets: { name: string; revision?: string; desired?: number; ready?: number; available?: number; images: string[] }[];
+  /** StatefulSets and DaemonSets: their strategy, revisions and counters as their controllers report them. */
+  statefulSets: {
+    name: string;
+    generation?: number;
+    observedGeneration?: number;
+    strategy?: string;
+    partition?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+    replicas: { desired?: number; current?: number; updated?: number; ready?: number; available?: number };
+    images: { container: string; image: string }[];
+  }[];
+  daemonSets: {
+    name: string;
+    generation?: number;
+    observedGeneration?: number;
+    strategy?: string;
+    nodes: { desired?: number; current?: number; updated?: number; ready?: number; available?: number; misscheduled?: number };
+    images: { container: string; image: string }[];
+  }[];
   pods: {
     name: string;
     phase?: string;
@@ -59,6 +79,37 @@ function summarizeDeployment(d: V1Deployment): Diagnostics["deployments"][number
     },
     conditions: (d.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
     images: [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => ({ container: c.name, image: c.image ?? "" })),
+  };
+}
+
+function containerImages(o: V1Deployment | V1StatefulSet | V1DaemonSet): { container: string; image: string }[] {
+  const spec = o.spec?.template?.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => ({ container: c.name, image: c.image ?? "" }));
+}
+
+function summarizeStatefulSet(s: V1StatefulSet): Diagnostics["statefulSets"][number] {
+  return {
+    name: s.metadata?.name ?? "",
+    generation: s.metadata?.generation,
+    observedGeneration: s.status?.observedGeneration,
+    strategy: s.spec?.updateStrategy?.type,
+    partition: s.spec?.updateStrategy?.rollingUpdate?.partition,
+    currentRevision: s.status?.currentRevision,
+    updateRevision: s.status?.updateRevision,
+    replicas: { desired: s.spec?.replicas, current: s.status?.currentReplicas, updated: s.status?.updatedReplicas, ready: s.status?.readyReplicas, available: s.status?.availableReplicas },
+    images: containerImages(s),
+  };
+}
+
+function summarizeDaemonSet(d: V1DaemonSet): Diagnostics["daemonSets"][number] {
+  const st = d.status;
+  return {
+    name: d.metadata?.name ?? "",
+    generation: d.metadata?.generation,
+    observedGeneration: st?.observedGeneration,
+    strategy: d.spec?.updateStrategy?.type,
+    nodes: { desired: st?.desiredNumberScheduled, current: st?.currentNumberScheduled, updated: st?.updatedNumberScheduled, ready: st?.numberReady, available: st?.numberAvailable, misscheduled: st?.numberMisscheduled },
+    images: containerImages(d),
   };
 }
 
@@ -104,7 +155,7 @@ const MAX_EVENTS = 50;
 /** Lists Events and fetches the failing containers' logs; a failure to read either is recorded, not thrown. */
 export async function collectDiagnostics(clients: KubeClients, result: VerifyResult, logLines: number): Promise<Diagnostics> {
   const { namespace, snapshot } = result;
-  const names = new Set([...snapshot.deployments, ...snapshot.replicaSets, ...snapshot.pods].map((o) => o.metadata?.name ?? ""));
+  const names = new Set([...snapshot.deployments, ...snapshot.replicaSets, ...snapshot.statefulSets, ...snapshot.daemonSets, ...snapshot.pods].map((o) => o.metadata?.name ?? ""));
   let events: Diagnostics["events"] = [];
   try {
     const list = await clients.core.listNamespacedEvent({ namespace });
@@ -130,6 +181,8 @@ export async function collectDiagnostics(clients: KubeClients, result: VerifyRes
     reasons: result.reasons,
     deployments: snapshot.deployments.map(summarizeDeployment),
     replicaSets: snapshot.replicaSets.map(summarizeReplicaSet),
+    statefulSets: snapshot.statefulSets.map(summarizeStatefulSet),
+    daemonSets: snapshot.daemonSets.map(summarizeDaemonSet),
     pods: snapshot.pods.map(summarizePod),
     events,
     logs,
@@ -183,6 +236,21 @@ export function renderDiagnosticsText(d: Diagnostics): string {
   }
   out.push("", "ReplicaSets:");
   for (const rs of d.replicaSets) out.push(`  ${rs.name} (revision ${rs.revision ?? "?"}): desired ${rs.desired ?? 0}, ready ${rs.ready ?? 0}, available ${rs.available ?? 0}; ${rs.images.join(", ")}`);
+  if (d.statefulSets.length > 0) out.push("", "StatefulSets:");
+  for (const s of d.statefulSets) {
+    const r = s.replicas;
+    out.push(`  ${s.name} (${s.strategy ?? "?"}${s.partition ? ` partition ${s.partition}` : ""}, generation ${s.generation ?? "?"}/${s.observedGeneration ?? "?"} observed)`);
+    out.push(`    revisions current ${s.currentRevision ?? "?"}, update ${s.updateRevision ?? "?"}`);
+    out.push(`    replicas desired ${r.desired ?? "?"}, current ${r.current ?? 0}, updated ${r.updated ?? 0}, ready ${r.ready ?? 0}, available ${r.available ?? 0}`);
+    for (const i of s.images) out.push(`    container ${i.container}: ${i.image}`);
+  }
+  if (d.daemonSets.length > 0) out.push("", "DaemonSets:");
+  for (const ds of d.daemonSets) {
+    const n = ds.nodes;
+    out.push(`  ${ds.name} (${ds.strategy ?? "?"}, generation ${ds.generation ?? "?"}/${ds.observedGeneration ?? "?"} observed)`);
+    out.push(`    nodes desired ${n.desired ?? 0}, current ${n.current ?? 0}, updated ${n.updated ?? 0}, ready ${n.ready ?? 0}, available ${n.available ?? 0}, misscheduled ${n.misscheduled ?? 0}`);
+    for (const i of ds.images) out.push(`    container ${i.container}: ${i.image}`);
+  }
   out.push("", "Pods:");
   for (const p of d.pods) {
     out.push(`  ${p.name} ${p.phase ?? ""}${p.node ? ` on ${p.node}` : ""}`);

@@ -1,4 +1,4 @@
-import type { V1ContainerStatus, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { V1ContainerStatus, V1Deployment, V1Pod, V1PodTemplateSpec, V1ReplicaSet } from "@kubernetes/client-node";
 import type { ImageExpectation } from "./images.js";
 import { imageMismatches } from "./images.js";
 
@@ -46,8 +46,9 @@ const FAIL_AT_ONCE = new Set(["ImagePullBackOff", "ErrImagePull", "InvalidImageN
 
 /** One reason the rollout failed, named with its object and container. */
 export interface Problem {
-  deployment: string;
-  /** `deployment/NAME` or `pod/NAME`. */
+  /** The workload it belongs to: `deployment/NAME`, `statefulset/NAME` or `daemonset/NAME`. */
+  workload: string;
+  /** The workload itself or `pod/NAME`. */
   object: string;
   container?: string;
   reason: string;
@@ -55,7 +56,7 @@ export interface Problem {
 }
 
 export function renderProblem(p: Problem): string {
-  const where = p.object === `deployment/${p.deployment}` ? p.object : `deployment/${p.deployment} ${p.object}`;
+  const where = p.object === p.workload ? p.object : `${p.workload} ${p.object}`;
   return `${where}${p.container ? ` container ${p.container}` : ""}: ${p.reason}${p.message ? ` (${p.message})` : ""}`;
 }
 
@@ -105,7 +106,7 @@ export function kubectlRolloutStatus(d: V1Deployment): { done: boolean; message:
   return { done: true, deadlineExceeded: false, message: `deployment "${name}" successfully rolled out` };
 }
 
-function ownedBy(owner: { metadata?: { uid?: string; name?: string } }, kind: string, obj: { metadata?: { ownerReferences?: { kind: string; name: string; uid: string }[] } }): boolean {
+export function ownedBy(owner: { metadata?: { uid?: string; name?: string } }, kind: string, obj: { metadata?: { ownerReferences?: { kind: string; name: string; uid: string }[] } }): boolean {
   return (obj.metadata?.ownerReferences ?? []).some(
     (ref) => ref.kind === kind && (owner.metadata?.uid ? ref.uid === owner.metadata.uid : ref.name === owner.metadata?.name),
   );
@@ -144,7 +145,7 @@ function crashedAgain(cs: V1ContainerStatus): boolean {
  * A state that fails once it lasted `graceMs`: a problem then, else one more pending state (with the time
  * left, so the verifier can look again without waiting for an event).
  */
-function afterGrace(problem: Problem, key: string, graceMs: number, clock: GraceClock, problems: Problem[], pending: Pending[]): void {
+export function afterGrace(problem: Problem, key: string, graceMs: number, clock: GraceClock, problems: Problem[], pending: Pending[]): void {
   const seen = clock.seenFor(key);
   if (seen >= graceMs) problems.push(problem);
   else pending.push({ object: problem.object, reason: problem.reason, message: problem.message, failInMs: graceMs - seen });
@@ -154,7 +155,7 @@ function afterGrace(problem: Problem, key: string, graceMs: number, clock: Grace
  * Fail-fast reasons visible on one pod (init containers included). `pending` collects states that fail
  * after the grace (`failOn.unschedulableGrace`), with the time left.
  */
-export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFastThresholds, clock: GraceClock = NO_GRACE_CLOCK, pending: Pending[] = []): Problem[] {
+export function podProblems(workload: string, pod: V1Pod, thresholds: FailFastThresholds, clock: GraceClock = NO_GRACE_CLOCK, pending: Pending[] = []): Problem[] {
   const object = `pod/${pod.metadata?.name ?? ""}`;
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const problems: Problem[] = [];
@@ -164,11 +165,11 @@ export function podProblems(deployment: string, pod: V1Pod, thresholds: FailFast
   // change, so it may clear: it fails after the grace.
   const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
   if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
-    afterGrace({ deployment, object, reason: "Unschedulable", message: scheduled.message ?? "" }, `${object} Unschedulable`, thresholds.unschedulableGraceMs, clock, problems, pending);
+    afterGrace({ workload, object, reason: "Unschedulable", message: scheduled.message ?? "" }, `${object} Unschedulable`, thresholds.unschedulableGraceMs, clock, problems, pending);
   }
   for (const cs of statuses) {
     const waiting = cs.state?.waiting?.reason;
-    const base = { deployment, object, container: cs.name };
+    const base = { workload, object, container: cs.name };
     const oom = cs.lastState?.terminated?.reason === "OOMKilled" || cs.state?.terminated?.reason === "OOMKilled";
     if (waiting && FAIL_AT_ONCE.has(waiting)) {
       problems.push({ ...base, reason: waiting, message: cs.state?.waiting?.message ?? "" });
@@ -205,12 +206,12 @@ export function podState(pod: V1Pod): string {
     .join(", ");
 }
 
-function templateImages(d: V1Deployment): string[] {
+export function templateImages(d: { spec?: { template?: V1PodTemplateSpec } }): string[] {
   const spec = d.spec?.template?.spec;
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => c.image ?? "");
 }
 
-function podImages(p: V1Pod): string[] {
+export function podImages(p: V1Pod): string[] {
   return [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c) => c.image ?? "");
 }
 
@@ -235,7 +236,8 @@ export function evaluateDeployment(
   const rs = observed ? currentReplicaSet(d, replicaSets) : undefined;
   const current = rs ? podsOf(rs, pods) : [];
   const pending: Pending[] = [];
-  const problems = current.flatMap((p) => podProblems(name, p, thresholds, clock, pending));
+  const workload = `deployment/${name}`;
+  const problems = current.flatMap((p) => podProblems(workload, p, thresholds, clock, pending));
   // ReplicaFailure=True (reason FailedCreate, e.g. "exceeded quota: ..."): the ReplicaSet controller could
   // not create pods (pkg/controller/replicaset/replica_set_utils.go, calculateStatus) and the deployment
   // controller copies the condition onto the Deployment (pkg/controller/deployment/progress.go,
@@ -244,28 +246,33 @@ export function evaluateDeployment(
     const failure = d.status?.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True") ?? rs?.status?.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
     if (failure) {
       const message = `${failure.reason ?? "ReplicaFailure"}${failure.message ? `: ${failure.message}` : ""}`;
-      afterGrace({ deployment: name, object: `deployment/${name}`, reason: "ReplicaFailure", message }, `deployment/${name} ReplicaFailure`, thresholds.unschedulableGraceMs, clock, problems, pending);
+      afterGrace({ workload, object: workload, reason: "ReplicaFailure", message }, `${workload} ReplicaFailure`, thresholds.unschedulableGraceMs, clock, problems, pending);
     }
   }
   if (status.deadlineExceeded) {
     const cond = d.status?.conditions?.find((c) => c.type === "Progressing");
-    problems.unshift({ deployment: name, object: `deployment/${name}`, reason: "ProgressDeadlineExceeded", message: cond?.message ?? "" });
+    problems.unshift({ workload, object: workload, reason: "ProgressDeadlineExceeded", message: cond?.message ?? "" });
   }
-  if (problems.length > 0) {
-    const what = problems.map((p) => `${p.reason} in ${p.object}${p.container ? ` container ${p.container}` : ""}`);
-    return { name, state: "failed", message: `failed: ${what.join("; ")}`, problems, pending };
-  }
+  if (problems.length > 0) return { name, state: "failed", message: failedMessage(problems), problems, pending };
   const templateWrong = imageMismatches(templateImages(d), expectations);
   if (templateWrong.length > 0) return { name, state: "waiting", message: `template ${templateWrong.join("; ")} (GitOps change not applied yet?)`, problems, pending };
   if (!status.done) {
     // spec.paused: the deployment controller stops rolling out (it still observes the generation), so
     // waiting longer cannot help. kubectl's DeploymentStatusViewer does not look at it and waits.
     if (d.spec?.paused) return { name, state: "paused", message: `paused (spec.paused: true): ${status.message}`, problems, pending };
-    // The grace's end is not in the line: it would change the line on every evaluation.
-    const also = pending.map((p) => `; ${p.reason} in ${p.object}${p.message ? ` (${p.message})` : ""}, fails if it lasts`).join("");
-    return { name, state: "waiting", message: `${status.message}${also}`, problems, pending };
+    return { name, state: "waiting", message: `${status.message}${pendingNote(pending)}`, problems, pending };
   }
   const podWrong = current.flatMap((p) => imageMismatches(podImages(p), expectations).map((m) => `pod/${p.metadata?.name ?? ""} ${m}`));
   if (podWrong.length > 0) return { name, state: "waiting", message: podWrong.join("; "), problems, pending };
   return { name, state: "healthy", message: status.message, problems, pending: [] };
+}
+
+/** The progress line of a failed workload: each reason with its object. */
+export function failedMessage(problems: Problem[]): string {
+  return `failed: ${problems.map((p) => `${p.reason} in ${p.object}${p.container ? ` container ${p.container}` : ""}`).join("; ")}`;
+}
+
+/** States that fail if they last, appended to a waiting line (without the grace's end: it would change the line on every evaluation). */
+export function pendingNote(pending: Pending[]): string {
+  return pending.map((p) => `; ${p.reason} in ${p.object}${p.message ? ` (${p.message})` : ""}, fails if it lasts`).join("");
 }

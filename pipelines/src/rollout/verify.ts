@@ -1,20 +1,30 @@
-import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { KubernetesObject, V1DaemonSet, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from "@kubernetes/client-node";
 import { ListWatch, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
 import type { SlipwayError } from "../errors.js";
 import { isSlipwayError, kubeServerError } from "../errors.js";
 import { formatDuration } from "./duration.js";
 import type { GitopsTarget, GitopsVerdict } from "./gitops.js";
 import { argoApplied, fluxApplied, GITOPS_API, gitopsLabel } from "./gitops.js";
-import type { DeploymentVerdict, FailFastThresholds, GraceClock, Problem } from "./health.js";
+import type { FailFastThresholds, GraceClock, Pending, Problem } from "./health.js";
 import { currentReplicaSet, evaluateDeployment, podsOf, podState, renderProblem } from "./health.js";
 import type { ImageExpectation } from "./images.js";
 import type { KubeClients } from "./kube.js";
 import { classifyKubeError, httpStatus, isUnavailable } from "./kube.js";
+import type { WorkloadState } from "./workloads.js";
+import { daemonSetPods, evaluateDaemonSet, evaluateStatefulSet, statefulSetPods } from "./workloads.js";
+
+/** The kinds `rollout verify` follows; each is judged as `kubectl rollout status KIND/NAME` judges it. */
+export type WorkloadKind = "deployment" | "statefulset" | "daemonset";
 
 export interface VerifyRequest {
   namespace: string;
-  /** Deployment names, or a label selector: exactly one of the two. */
+  /**
+   * Workload names by kind, or a label selector (which selects Deployments, StatefulSets and DaemonSets
+   * alike): exactly one of the two. Only the kinds named (all three with a selector) are watched.
+   */
   deployments?: string[];
+  statefulSets?: string[];
+  daemonSets?: string[];
   selector?: string;
   images: ImageExpectation[];
   gitops?: GitopsTarget;
@@ -26,15 +36,26 @@ export interface VerifyRequest {
 }
 
 /**
- * healthy (exit 0); failed (1: a reason seen, roll back); paused (1: spec.paused, resume it); timeout (3:
- * still waiting); unknown (4: the API could not be read until the timeout — never a reason to roll back).
+ * healthy (exit 0); failed (1: a reason seen, roll back); paused (1: spec.paused, resume it); unverifiable
+ * (1: a StatefulSet or DaemonSet with the OnDelete strategy, whose rollout no status can follow, as kubectl
+ * says); timeout (3: still waiting); unknown (4: the API could not be read until the timeout — never a reason
+ * to roll back).
  */
-export type Verdict = "healthy" | "failed" | "paused" | "timeout" | "unknown";
+export type Verdict = "healthy" | "failed" | "paused" | "unverifiable" | "timeout" | "unknown";
 
 export interface Snapshot {
   deployments: V1Deployment[];
   replicaSets: V1ReplicaSet[];
+  statefulSets: V1StatefulSet[];
+  daemonSets: V1DaemonSet[];
   pods: V1Pod[];
+}
+
+export interface WorkloadResult {
+  kind: WorkloadKind;
+  name: string;
+  state: WorkloadState | "paused" | "missing";
+  message: string;
 }
 
 export interface VerifyResult {
@@ -42,11 +63,11 @@ export interface VerifyResult {
   namespace: string;
   elapsedMs: number;
   gitops?: { target: string; state: GitopsVerdict["state"]; message: string; observed?: string };
-  deployments: { name: string; state: DeploymentVerdict["state"] | "missing"; message: string }[];
+  workloads: WorkloadResult[];
   problems: Problem[];
   /** Human-readable reasons: failures for `failed`, what was still pending for `timeout`. */
   reasons: string[];
-  /** The objects of the selected Deployments at the verdict, for diagnostics. */
+  /** The objects of the selected workloads at the verdict, for diagnostics. */
   snapshot: Snapshot;
 }
 
@@ -97,22 +118,36 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     informers.push({ label, resource, informer: lw as unknown as Informer<KubernetesObject> });
     return lw;
   };
-  const deployments = add(
-    "deployments",
-    "deployments.apps",
-    new ListWatch<V1Deployment>(
-      `/apis/apps/v1/namespaces/${ns}/deployments`,
-      watch,
-      () => clients.apps.listNamespacedDeployment({ namespace, labelSelector: req.selector }),
-      false,
-      req.selector,
-    ),
-  );
-  const replicaSets = add(
-    "replicasets",
-    "replicasets.apps",
-    new ListWatch<V1ReplicaSet>(`/apis/apps/v1/namespaces/${ns}/replicasets`, watch, () => clients.apps.listNamespacedReplicaSet({ namespace }), false),
-  );
+  // Only the kinds asked for are watched: each needs its own `list, watch` RBAC rule.
+  const all = req.selector !== undefined;
+  const labelSelector = req.selector;
+  const deployments =
+    all || req.deployments
+      ? add(
+          "deployments",
+          "deployments.apps",
+          new ListWatch<V1Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments`, watch, () => clients.apps.listNamespacedDeployment({ namespace, labelSelector }), false, labelSelector),
+        )
+      : undefined;
+  const replicaSets = deployments
+    ? add("replicasets", "replicasets.apps", new ListWatch<V1ReplicaSet>(`/apis/apps/v1/namespaces/${ns}/replicasets`, watch, () => clients.apps.listNamespacedReplicaSet({ namespace }), false))
+    : undefined;
+  const statefulSets =
+    all || req.statefulSets
+      ? add(
+          "statefulsets",
+          "statefulsets.apps",
+          new ListWatch<V1StatefulSet>(`/apis/apps/v1/namespaces/${ns}/statefulsets`, watch, () => clients.apps.listNamespacedStatefulSet({ namespace, labelSelector }), false, labelSelector),
+        )
+      : undefined;
+  const daemonSets =
+    all || req.daemonSets
+      ? add(
+          "daemonsets",
+          "daemonsets.apps",
+          new ListWatch<V1DaemonSet>(`/apis/apps/v1/namespaces/${ns}/daemonsets`, watch, () => clients.apps.listNamespacedDaemonSet({ namespace, labelSelector }), false, labelSelector),
+        )
+      : undefined;
   const pods = add("pods", "pods", new ListWatch<V1Pod>(`/api/v1/namespaces/${ns}/pods`, watch, () => clients.core.listNamespacedPod({ namespace }), false));
   let gitopsInformer: Informer<KubernetesObject> | undefined;
   if (req.gitops) {
@@ -139,7 +174,7 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     let finished = false;
     let ready = false;
     let gitopsVerdict: GitopsVerdict | undefined;
-    let verdicts: VerifyResult["deployments"] = [];
+    let verdicts: WorkloadResult[] = [];
     let problems: Problem[] = [];
     const timers = new Set<NodeJS.Timeout>();
     // States that fail after a grace (Unschedulable, ReplicaFailure): when each was first seen, kept while
@@ -158,11 +193,20 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     let recheck: NodeJS.Timeout | undefined;
 
     const snapshot = (): Snapshot => {
-      const selected = selectedDeployments().filter((d): d is V1Deployment => d !== undefined);
-      const uids = new Set(selected.map((d) => d.metadata?.uid ?? d.metadata?.name));
-      const rsList = replicaSets.list(namespace).filter((rs) => (rs.metadata?.ownerReferences ?? []).some((o) => o.kind === "Deployment" && uids.has(o.uid)));
-      const podList = rsList.flatMap((rs) => podsOf(rs, pods.list(namespace)));
-      return { deployments: selected, replicaSets: rsList, pods: podList };
+      const selected = select();
+      const found = <T>(list: (T | undefined)[]): T[] => list.filter((o): o is T => o !== undefined);
+      const deploymentList = found(selected.deployments);
+      const statefulSetList = found(selected.statefulSets);
+      const daemonSetList = found(selected.daemonSets);
+      const uids = new Set(deploymentList.map((d) => d.metadata?.uid ?? d.metadata?.name));
+      const rsList = (replicaSets?.list(namespace) ?? []).filter((rs) => (rs.metadata?.ownerReferences ?? []).some((o) => o.kind === "Deployment" && uids.has(o.uid)));
+      const all = pods.list(namespace);
+      const podList = [
+        ...rsList.flatMap((rs) => podsOf(rs, all)),
+        ...statefulSetList.flatMap((sts) => statefulSetPods(sts, all)),
+        ...daemonSetList.flatMap((ds) => daemonSetPods(ds, all)),
+      ];
+      return { deployments: deploymentList, replicaSets: rsList, statefulSets: statefulSetList, daemonSets: daemonSetList, pods: podList };
     };
 
     const finish = (verdict: Verdict | Error, reasons: string[] = []): void => {
@@ -177,16 +221,21 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         namespace,
         elapsedMs: now() - started,
         gitops: t && gitopsVerdict ? { target: gitopsLabel(t), state: gitopsVerdict.state, message: gitopsVerdict.message, observed: gitopsVerdict.observed } : undefined,
-        deployments: verdicts,
+        workloads: verdicts,
         problems,
         reasons,
         snapshot: snapshot(),
       });
     };
 
-    function selectedDeployments(): (V1Deployment | undefined)[] {
-      if (req.deployments) return req.deployments.map((name) => deployments.get(name, namespace));
-      return [...deployments.list(namespace)].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+    /** The selected workloads by kind; a named one not seen (yet) is undefined, in the order named. */
+    function select(): { deployments: (V1Deployment | undefined)[]; statefulSets: (V1StatefulSet | undefined)[]; daemonSets: (V1DaemonSet | undefined)[] } {
+      const pick = <T extends KubernetesObject>(informer: Informer<T> | undefined, names: string[] | undefined): (T | undefined)[] => {
+        if (!informer) return [];
+        if (names) return names.map((name) => informer.get(name, namespace));
+        return [...informer.list(namespace)].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+      };
+      return { deployments: pick(deployments, req.deployments), statefulSets: pick(statefulSets, req.statefulSets), daemonSets: pick(daemonSets, req.daemonSets) };
     }
 
     const evaluate = (): void => {
@@ -207,34 +256,54 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         // Deployments are judged only once our commit is applied: before that they run the previous release.
         if (gitopsVerdict.state !== "applied") return;
       }
-      const rsList = [...replicaSets.list(namespace)];
+      const rsList = [...(replicaSets?.list(namespace) ?? [])];
       const podList = [...pods.list(namespace)];
-      const selected = selectedDeployments();
+      const selected = select();
       problems = [];
       verdicts = [];
       let nearest = Infinity;
-      if (req.selector && selected.length === 0) {
-        verdicts.push({ name: `(selector ${req.selector})`, state: "missing", message: "no deployment matches the selector yet" });
-        say(`selector ${req.selector}`, "no deployment matches yet");
+      if (req.selector && selected.deployments.length + selected.statefulSets.length + selected.daemonSets.length === 0) {
+        verdicts.push({ kind: "deployment", name: `(selector ${req.selector})`, state: "missing", message: "no Deployment, StatefulSet or DaemonSet matches the selector yet" });
+        say(`selector ${req.selector}`, "no workload matches yet");
         return;
       }
-      selected.forEach((d, i) => {
-        const name = d?.metadata?.name ?? req.deployments?.[i] ?? "";
-        if (!d) {
-          verdicts.push({ name, state: "missing", message: "not found" });
-          say(`deployment/${name}`, "not found (yet)");
-          return;
-        }
-        const v = evaluateDeployment(d, rsList, podList, req.images, req.thresholds, clock);
-        for (const p of v.pending) nearest = Math.min(nearest, p.failInMs);
-        verdicts.push({ name, state: v.state, message: v.message });
-        problems.push(...v.problems);
-        say(`deployment/${name}`, v.message);
-        // Pods of the new ReplicaSet only, once the controller has observed the new spec.
-        const observed = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-        const rs = observed ? currentReplicaSet(d, rsList) : undefined;
-        for (const pod of rs ? podsOf(rs, podList) : []) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod));
-      });
+      /** Records one workload's verdict and its new pods' states; `judge` runs only for an object that exists. */
+      const record = <T extends KubernetesObject>(
+        kind: WorkloadKind,
+        list: (T | undefined)[],
+        names: string[] | undefined,
+        judge: (obj: T) => { state: WorkloadResult["state"]; message: string; problems: Problem[]; pending: Pending[] },
+        newPods: (obj: T) => V1Pod[],
+      ): void => {
+        list.forEach((obj, i) => {
+          const name = obj?.metadata?.name ?? names?.[i] ?? "";
+          if (!obj) {
+            verdicts.push({ kind, name, state: "missing", message: "not found" });
+            say(`${kind}/${name}`, "not found (yet)");
+            return;
+          }
+          const v = judge(obj);
+          for (const p of v.pending) nearest = Math.min(nearest, p.failInMs);
+          verdicts.push({ kind, name, state: v.state, message: v.message });
+          problems.push(...v.problems);
+          say(`${kind}/${name}`, v.message);
+          for (const pod of newPods(obj)) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod));
+        });
+      };
+      record(
+        "deployment",
+        selected.deployments,
+        req.deployments,
+        (d) => evaluateDeployment(d, rsList, podList, req.images, req.thresholds, clock),
+        (d) => {
+          // Pods of the new ReplicaSet only, once the controller has observed the new spec.
+          const observed = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+          const rs = observed ? currentReplicaSet(d, rsList) : undefined;
+          return rs ? podsOf(rs, podList) : [];
+        },
+      );
+      record("statefulset", selected.statefulSets, req.statefulSets, (s) => evaluateStatefulSet(s, podList, req.images, req.thresholds, clock), (s) => statefulSetPods(s, podList));
+      record("daemonset", selected.daemonSets, req.daemonSets, (d) => evaluateDaemonSet(d, podList, req.images, req.thresholds, clock), (d) => daemonSetPods(d, podList));
       if (problems.length > 0) return finish("failed", problems.map(renderProblem));
       if (nearest !== Infinity) {
         const timer = setTimeout(() => {
@@ -245,8 +314,10 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         recheck = timer;
         timers.add(timer);
       }
+      const unverifiable = verdicts.filter((v) => v.state === "unverifiable");
+      if (unverifiable.length > 0) return finish("unverifiable", unverifiable.map((v) => `${v.kind}/${v.name}: ${v.message}`));
       const paused = verdicts.filter((v) => v.state === "paused");
-      if (paused.length > 0) return finish("paused", paused.map((v) => `deployment/${v.name}: ${v.message}`));
+      if (paused.length > 0) return finish("paused", paused.map((v) => `${v.kind}/${v.name}: ${v.message}`));
       if (verdicts.every((v) => v.state === "healthy")) finish("healthy");
     };
 
@@ -260,7 +331,7 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
       }
       const pending = [
         ...(req.gitops && gitopsVerdict?.state !== "applied" ? [`${gitopsLabel(req.gitops)}: ${gitopsVerdict?.message ?? "not read yet"}`] : []),
-        ...verdicts.filter((v) => v.state !== "healthy").map((v) => `deployment/${v.name}: ${v.message}`),
+        ...verdicts.filter((v) => v.state !== "healthy").map((v) => `${v.kind}/${v.name}: ${v.message}`),
       ];
       finish("timeout", pending.length > 0 ? pending : ["the first list of objects did not complete"]);
     }, req.timeoutMs);

@@ -39,18 +39,20 @@ describe("pipelines/src/rollout/commands: bad input (exit 2, every problem at on
     const r = await cli(["rollout", "verify"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("SLIPWAY_ROLLOUT_INPUT: rollout verify: 3 problems with the flags");
-    expect(r.stderr).toContain("- --kubeconfig FILE is required\n  - --namespace NS is required\n  - give the Deployments: --deployment NAME (repeatable) or --selector LABELS");
+    expect(r.stderr).toContain("- --kubeconfig FILE is required\n  - --namespace NS is required\n  - give the workloads: --deployment, --statefulset, --daemonset NAME (each repeatable) or --selector LABELS");
   });
 
   it("names each malformed value and the expected form", async () => {
     const r = await cli([
-      "rollout", "verify", "--kubeconfig", "k", "--namespace", "Shop", "--deployment", "api", "--selector", "app=api",
+      "rollout", "verify", "--kubeconfig", "k", "--namespace", "Shop", "--deployment", "api", "--statefulset", "Cache", "--daemonset", "a_b", "--selector", "app=api",
       "--image", "api", "--timeout", "10", "--revision", "main", "--azure-identity", "kubelogin",
     ]);
     expect(r.code).toBe(2);
     for (const line of [
       '- --namespace "Shop": expected a namespace name',
-      "- give either --deployment or --selector, not both",
+      "- give either names (--deployment, --statefulset, --daemonset) or --selector, not both",
+      '- --statefulset "Cache": expected a StatefulSet name',
+      '- --daemonset "a_b": expected a DaemonSet name',
       '- --image "api": expected IMAGE=TAG',
       '- --revision "main": expected a git commit SHA',
       '- --azure-identity "kubelogin": expected none | auto | azure-cli',
@@ -105,6 +107,31 @@ describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () =
       ],
       problems: [],
     });
+  });
+
+  it("a selector selects StatefulSets and DaemonSets too; names watch only the kinds named (RBAC unchanged for Deployments)", async () => {
+    const { api, c, kubeconfig } = await cluster();
+    c.createRolledOut("api", `${REGISTRY}:${NEW_TAG}`);
+    c.createStatefulSet("cache", `${REGISTRY}:${NEW_TAG}`);
+    c.createDaemonSet("agent", `${REGISTRY}:${NEW_TAG}`);
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--selector", "app.kubernetes.io/part-of=shop", "--image", `${REGISTRY}=${NEW_TAG}`, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      verdict: "healthy",
+      workloads: [
+        { kind: "deployment", name: "api", state: "healthy", message: 'deployment "api" successfully rolled out' },
+        { kind: "statefulset", name: "cache", state: "healthy", message: "partitioned roll out complete: 3 new pods have been updated..." },
+        { kind: "daemonset", name: "agent", state: "healthy", message: 'daemon set "agent" successfully rolled out' },
+      ],
+      deployments: [{ name: "api", state: "healthy" }],
+    });
+
+    api.requests.length = 0;
+    const named = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api"]);
+    expect([named.code, named.stdout]).toEqual([0, expect.stringMatching(/: deployment\/api\n$/)]);
+    expect(new Set(api.requests.map((q) => q.path.split("/").at(-1)))).toEqual(new Set(["deployments", "replicasets", "pods"]));
+    const sts = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--statefulset", "cache", "--daemonset", "agent"]);
+    expect([sts.code, sts.stdout]).toEqual([0, expect.stringMatching(/: statefulset\/cache, daemonset\/agent\n$/)]);
   });
 
   it("only reads (get, list, watch) unless asked to reconcile; --reconcile sets Flux's requestedAt annotation", async () => {
@@ -186,7 +213,7 @@ describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () =
     const report = JSON.parse(r.stdout) as { verdict: string; problems: unknown[]; diagnostics: { json: string; text: string } };
     expect(report).toMatchObject({
       verdict: "failed",
-      problems: [{ deployment: "api", container: "app", reason: "ImagePullBackOff", message: `Back-off pulling image "${REGISTRY}:${NEW_TAG}"` }],
+      problems: [{ workload: "deployment/api", container: "app", reason: "ImagePullBackOff", message: `Back-off pulling image "${REGISTRY}:${NEW_TAG}"` }],
       diagnostics: { json: join(diagnostics, "rollout-diagnostics.json"), text: join(diagnostics, "rollout-diagnostics.txt") },
     });
     const { readFileSync } = await import("node:fs");

@@ -89,14 +89,14 @@ describe("pipelines/src/rollout/health: podProblems (fail-fast reasons)", () => 
     ["ContainerCreating is not a failure", waiting("ContainerCreating"), DEFAULT_THRESHOLDS, null],
     ["running is not a failure", { state: { running: {} }, ready: true }, DEFAULT_THRESHOLDS, null],
   ])("%s", (_name, cs, thresholds, expected) => {
-    const problems = podProblems("api", pod(current, cs as Partial<V1ContainerStatus>), thresholds);
+    const problems = podProblems("deployment/api", pod(current, cs as Partial<V1ContainerStatus>), thresholds);
     expect(problems.map((p) => `${p.reason}${p.message ? ` (${p.message})` : ""}`)).toEqual(expected ? [expected] : []);
-    if (expected) expect(problems[0]).toMatchObject({ deployment: "api", object: "pod/api-2-x", container: "app" });
+    if (expected) expect(problems[0]).toMatchObject({ workload: "deployment/api", object: "pod/api-2-x", container: "app" });
   });
 
   it("names the init container that fails", () => {
-    const problems = podProblems("api", pod(current, { state: { waiting: { reason: "CreateContainerConfigError" } } }, undefined, true), DEFAULT_THRESHOLDS);
-    expect(problems).toEqual([{ deployment: "api", object: "pod/api-2-x", container: "migrate", reason: "CreateContainerConfigError", message: "" }]);
+    const problems = podProblems("deployment/api", pod(current, { state: { waiting: { reason: "CreateContainerConfigError" } } }, undefined, true), DEFAULT_THRESHOLDS);
+    expect(problems).toEqual([{ workload: "deployment/api", object: "pod/api-2-x", container: "migrate", reason: "CreateContainerConfigError", message: "" }]);
   });
 });
 
@@ -123,7 +123,7 @@ describe("pipelines/src/rollout/health: evaluateDeployment", () => {
 
   it("fails on ProgressDeadlineExceeded with the controller's message", () => {
     const v = evaluateDeployment(deployment({ updated: 1, deadline: true }), [current], [], [], DEFAULT_THRESHOLDS);
-    expect(v.problems).toEqual([{ deployment: "api", object: "deployment/api", reason: "ProgressDeadlineExceeded", message: 'ReplicaSet "api-2" has timed out progressing.' }]);
+    expect(v.problems).toEqual([{ workload: "deployment/api", object: "deployment/api", reason: "ProgressDeadlineExceeded", message: 'ReplicaSet "api-2" has timed out progressing.' }]);
   });
 
   it("waits while the template runs another tag than --image, even when kubectl would call it rolled out", () => {
@@ -155,7 +155,7 @@ describe("pipelines/src/rollout/health: evaluateDeployment", () => {
     if (failInMs !== undefined) {
       expect(v.pending).toEqual([{ object: "pod/api-2-x", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu.", failInMs }]);
       expect(v.message).toContain("Unschedulable in pod/api-2-x (0/3 nodes are available: 3 Insufficient cpu.), fails if it lasts");
-    } else expect(v.problems).toEqual([{ deployment: "api", object: "pod/api-2-x", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu." }]);
+    } else expect(v.problems).toEqual([{ workload: "deployment/api", object: "pod/api-2-x", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu." }]);
   });
 
   it("fails on ReplicaFailure (quota) after the grace, from the Deployment's condition or the ReplicaSet's", () => {
@@ -163,7 +163,7 @@ describe("pipelines/src/rollout/health: evaluateDeployment", () => {
     const d = deployment({ updated: 0, available: 2 });
     d.status!.conditions = [cond];
     expect(evaluateDeployment(d, [current], [], [], grace, seen(60_000)).problems).toEqual([
-      { deployment: "api", object: "deployment/api", reason: "ReplicaFailure", message: 'FailedCreate: pods "api-2-abcde" is forbidden: exceeded quota: compute' },
+      { workload: "deployment/api", object: "deployment/api", reason: "ReplicaFailure", message: 'FailedCreate: pods "api-2-abcde" is forbidden: exceeded quota: compute' },
     ]);
     const onRs = { ...current, status: { replicas: 0, conditions: [cond] } };
     expect(evaluateDeployment(deployment({ updated: 0 }), [onRs], [], [], grace, seen(60_000)).state).toBe("failed");

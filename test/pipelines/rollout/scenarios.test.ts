@@ -15,9 +15,16 @@ const KUBECTL_SAYS: Record<KubectlVerdict, { code: number; output: RegExp }> = {
   success: { code: 0, output: /deployment "api" successfully rolled out/ },
   deadline: { code: 1, output: /error: deployment "api" exceeded its progress deadline/ },
   timeout: { code: 1, output: /error: timed out waiting for the condition/ },
+  unsupported: { code: 1, output: /error: rollout status is only available for RollingUpdate strategy type/ },
 };
 /** Our exit code for the same verdict. */
-const OURS_FOR: Record<KubectlVerdict, number> = { success: 0, deadline: 1, timeout: 3 };
+const OURS_FOR: Record<KubectlVerdict, number> = { success: 0, deadline: 1, timeout: 3, unsupported: 1 };
+/** The flag that names the workload, and the heading of its section in the diagnostics text. */
+const KIND = {
+  deployment: { flag: "--deployment", section: "Deployments" },
+  statefulset: { flag: "--statefulset", section: "StatefulSets" },
+  daemonset: { flag: "--daemonset", section: "DaemonSets" },
+} as const;
 
 describe("pipelines/src/rollout: scenarios on the Kubernetes stand-in, cross-checked with kubectl rollout status", () => {
   it.each(SCENARIOS)("$name", async (s) => {
@@ -26,23 +33,29 @@ describe("pipelines/src/rollout: scenarios on the Kubernetes stand-in, cross-che
       const diagnostics = join(prepared.dir, "diagnostics");
       const config = join(prepared.dir, "slipway.yaml");
       if (s.config !== undefined) writeFileSync(config, s.config);
-      const argv = ["rollout", "verify", "--kubeconfig", prepared.kubeconfig, "--namespace", "shop", "--deployment", s.deployment, ...s.flags, ...(s.config !== undefined ? ["--config", config] : []), "--diagnostics", diagnostics];
-      const oursPromise = cli(argv).then((r) => ({ ...r, endedAt: Date.now() }));
+      const kind = s.kind ?? "deployment";
+      const argv = ["rollout", "verify", "--kubeconfig", prepared.kubeconfig, "--namespace", "shop", KIND[kind].flag, s.workload, ...s.flags, ...(s.config !== undefined ? ["--config", config] : []), "--diagnostics", diagnostics];
+      let oursEnded = false;
+      const oursPromise = cli(argv).then((r) => {
+        oursEnded = true;
+        return { ...r, endedAt: Date.now() };
+      });
       const kubectlTimeout = s.kubectl.verdict === "timeout" ? "1s" : "30s";
-      const kubectlPromise: Promise<ProcessResult | null> = HAS_KUBECTL ? runKubectl(prepared.kubeconfig, prepared.dir, "shop", s.deployment, kubectlTimeout) : Promise.resolve(null);
+      const kubectlPromise: Promise<ProcessResult | null> = HAS_KUBECTL ? runKubectl(prepared.kubeconfig, prepared.dir, "shop", `${kind}/${s.workload}`, kubectlTimeout) : Promise.resolve(null);
       let kubectlEnded = false;
       void kubectlPromise.then(() => (kubectlEnded = true));
-      const run = await startTimeline(prepared, s, TIMING, () => (HAS_KUBECTL && !kubectlEnded ? 2 : 1));
+      // A client that already answered (both do at once on an OnDelete StatefulSet) is not waited for.
+      const run = await startTimeline(prepared, s, TIMING, () => (HAS_KUBECTL && !kubectlEnded ? 1 : 0) + (oursEnded ? 0 : 1));
       const [ours, kubectl] = await Promise.all([oursPromise, kubectlPromise]);
       await run.timeline;
 
       expect(`${ours.code}\n${ours.stderr}`).toMatch(new RegExp(`^${s.ours.exit}\\n`));
       if (s.ours.reason) expect(ours.stderr).toMatch(s.ours.reason);
-      if (s.ours.exit === 0) expect(ours.stdout).toMatch(/^rollout healthy in [\d.]+m?s: deployment\/api\n$/);
+      if (s.ours.exit === 0) expect(ours.stdout).toMatch(new RegExp(`^rollout healthy in [\\d.]+m?s: ${kind}/${s.workload}\\n$`));
 
       if (kubectl) {
         const says = KUBECTL_SAYS[s.kubectl.verdict];
-        expect({ code: kubectl.code, output: kubectl.stdout + kubectl.stderr }).toMatchObject({ code: says.code, output: expect.stringMatching(says.output) });
+        expect({ code: kubectl.code, output: kubectl.stdout + kubectl.stderr }).toMatchObject({ code: says.code, output: expect.stringMatching(s.kubectl.output ?? says.output) });
         // Where kubectl decides, ours reaches the same verdict.
         if (s.kubectl.decides) expect(ours.code).toBe(OURS_FOR[s.kubectl.verdict]);
         // Fail fast: where kubectl waits for the progress deadline, ours answers well before it.
@@ -70,7 +83,7 @@ describe("pipelines/src/rollout: scenarios on the Kubernetes stand-in, cross-che
       const json = existsSync(join(diagnostics, "rollout-diagnostics.json")) ? readFileSync(join(diagnostics, "rollout-diagnostics.json"), "utf8") : "";
       if (s.ours.exit === 0) expect(text).toBe("");
       else {
-        expect(text).toContain("Deployments:\n  api (revision");
+        expect(text).toContain(kind === "deployment" ? "Deployments:\n  api (revision" : `${KIND[kind].section}:\n  ${s.workload} (`);
         expect(JSON.parse(json)).toMatchObject({ namespace: "shop", verdict: s.ours.verdict ?? (s.ours.exit === 1 ? "failed" : "timeout") });
       }
       for (const out of [ours.stdout, ours.stderr, text, json]) expect(out).not.toContain(SECRET_ENV_VALUE);

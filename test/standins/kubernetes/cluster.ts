@@ -149,21 +149,172 @@ export class FakeCluster {
   /** The ReplicaSet controller creates pod `i` of a ReplicaSet; the kubelet reports `status`. */
   createPod(rs: KObject, i: number, status: ContainerStatusInput): string {
     const name = `${rs.metadata.name}-${hash(`${rs.metadata.name}-${i}`).slice(0, 5)}`;
-    const template = structuredClone((rs.spec as { template: { spec: Record<string, unknown>; metadata: { labels: Record<string, string> } } }).template);
+    return this.putPod(name, rs, { "pod-template-hash": rs.metadata.labels?.["pod-template-hash"] ?? "" }, "aks-nodepool1-0", status);
+  }
+
+  /** A pod created by `owner`'s controller from its template, with the controller's own labels; the kubelet reports `status`. */
+  private putPod(name: string, owner: KObject, labels: Record<string, string>, node: string, status: ContainerStatusInput): string {
+    const template = structuredClone((owner.spec as { template: { spec: Record<string, unknown>; metadata: { labels: Record<string, string> } } }).template);
     this.store.put("pods", {
       apiVersion: "v1",
       kind: "Pod",
       metadata: {
         name,
         namespace: this.namespace,
-        labels: { ...template.metadata.labels, "pod-template-hash": rs.metadata.labels?.["pod-template-hash"] ?? "" },
-        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid ?? "", controller: true }],
+        labels: { ...template.metadata.labels, ...labels },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid ?? "", controller: true }],
       },
-      spec: { ...template.spec, nodeName: "aks-nodepool1-0" },
+      spec: { ...template.spec, nodeName: node },
       status: {},
     });
     this.setPod(name, status);
     return name;
+  }
+
+  // ---- StatefulSets (pkg/controller/statefulset): pods NAME-<ordinal>, owned by the StatefulSet, labelled
+  // controller-revision-hash with the ControllerRevision they were made from; status.updateRevision names
+  // the newest, status.currentRevision the one all pods ran before the update.
+
+  statefulSet(name: string): KObject {
+    const o = this.store.get("statefulsets", this.namespace, name);
+    if (!o) throw new Error(`no statefulset ${name}`);
+    return o;
+  }
+
+  /** A StatefulSet rolled out at `image`: every pod at one revision, ready. `partition` or `onDelete` set the update strategy. */
+  createStatefulSet(name: string, image: string, opts: { replicas?: number; partition?: number; onDelete?: boolean } = {}): void {
+    const replicas = opts.replicas ?? 3;
+    const sts = this.store.put("statefulsets", {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name, namespace: this.namespace, generation: 1, labels: { app: name, "app.kubernetes.io/part-of": "shop" } },
+      spec: {
+        replicas,
+        serviceName: name,
+        selector: { matchLabels: { app: name } },
+        // The API server defaults RollingUpdate to `rollingUpdate: {partition: 0}` (apps/v1 SetDefaults_StatefulSet).
+        updateStrategy: opts.onDelete ? { type: "OnDelete" } : { type: "RollingUpdate", rollingUpdate: { partition: opts.partition ?? 0 } },
+        podManagementPolicy: "OrderedReady",
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image }] } },
+      },
+      status: {},
+    });
+    const revision = `${name}-${hash(`${name}:${image}`)}`;
+    for (let i = 0; i < replicas; i++) this.putPod(`${name}-${i}`, sts, { "controller-revision-hash": revision, "statefulset.kubernetes.io/pod-name": `${name}-${i}` }, `aks-nodepool1-${i}`, { state: { running: true, ready: true } });
+    this.setStatefulSetStatus(name, { ready: replicas, current: replicas, updated: replicas, currentRevision: revision, updateRevision: revision });
+  }
+
+  applyStatefulSetImage(name: string, image: string): void {
+    this.store.update("statefulsets", this.namespace, name, (o) => {
+      (o.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image = image;
+      o.metadata.generation = (o.metadata.generation ?? 1) + 1;
+    });
+  }
+
+  /** The controller observes the new template: a new ControllerRevision becomes status.updateRevision. */
+  observeStatefulSet(name: string): string {
+    const sts = this.statefulSet(name);
+    const revision = `${name}-${hash(`${name}:${this.image(sts)}`)}`;
+    this.store.update("statefulsets", this.namespace, name, (o) => {
+      Object.assign(o.status as Record<string, unknown>, { observedGeneration: o.metadata.generation, updateRevision: revision, updatedReplicas: 0 });
+    });
+    return revision;
+  }
+
+  /** The controller deletes pod `ordinal` and creates it again at the update revision. */
+  replaceStatefulSetPod(name: string, ordinal: number, status: ContainerStatusInput): string {
+    const sts = this.statefulSet(name);
+    const pod = `${name}-${ordinal}`;
+    this.store.delete("pods", this.namespace, pod);
+    const revision = (sts.status as { updateRevision: string }).updateRevision;
+    return this.putPod(pod, sts, { "controller-revision-hash": revision, "statefulset.kubernetes.io/pod-name": pod }, `aks-nodepool1-${ordinal}`, status);
+  }
+
+  setStatefulSetStatus(name: string, c: { ready: number; current: number; updated: number; currentRevision?: string; updateRevision?: string }): void {
+    this.store.update("statefulsets", this.namespace, name, (o) => {
+      const status = o.status as Record<string, unknown>;
+      Object.assign(status, {
+        observedGeneration: o.metadata.generation,
+        replicas: (o.spec as { replicas: number }).replicas,
+        readyReplicas: c.ready,
+        availableReplicas: c.ready,
+        currentReplicas: c.current,
+        updatedReplicas: c.updated,
+        collisionCount: 0,
+        ...(c.currentRevision ? { currentRevision: c.currentRevision } : {}),
+        ...(c.updateRevision ? { updateRevision: c.updateRevision } : {}),
+      });
+    });
+  }
+
+  // ---- DaemonSets (pkg/controller/daemon): one pod per node, owned by the DaemonSet, labelled
+  // pod-template-generation (the template generation the API server keeps in the
+  // deprecated.daemonset.template.generation annotation) and controller-revision-hash.
+
+  daemonSet(name: string): KObject {
+    const o = this.store.get("daemonsets", this.namespace, name);
+    if (!o) throw new Error(`no daemonset ${name}`);
+    return o;
+  }
+
+  private daemonPodName(name: string, node: number, generation: string): string {
+    return `${name}-${hash(`${name}-${node}-${generation}`).slice(0, 5)}`;
+  }
+
+  /** A DaemonSet rolled out at `image` on `nodes` nodes. */
+  createDaemonSet(name: string, image: string, opts: { nodes?: number; onDelete?: boolean } = {}): void {
+    const nodes = opts.nodes ?? 3;
+    const ds = this.store.put("daemonsets", {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name, namespace: this.namespace, generation: 1, labels: { app: name, "app.kubernetes.io/part-of": "shop" }, annotations: { "deprecated.daemonset.template.generation": "1" } },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        updateStrategy: opts.onDelete ? { type: "OnDelete" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image }] } },
+      },
+      status: {},
+    });
+    for (let i = 0; i < nodes; i++) {
+      this.putPod(this.daemonPodName(name, i, "1"), ds, { "pod-template-generation": "1", "controller-revision-hash": hash(`${name}:${image}`) }, `aks-nodepool1-${i}`, { state: { running: true, ready: true } });
+    }
+    this.setDaemonSetStatus(name, { desired: nodes, updated: nodes, available: nodes });
+  }
+
+  /** A new template: generation and the template generation go up (pkg/registry/apps/daemonset/strategy.go, PrepareForUpdate). */
+  applyDaemonSetImage(name: string, image: string): void {
+    this.store.update("daemonsets", this.namespace, name, (o) => {
+      (o.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image = image;
+      o.metadata.generation = (o.metadata.generation ?? 1) + 1;
+      const annotations = o.metadata.annotations ?? {};
+      annotations["deprecated.daemonset.template.generation"] = String(Number(annotations["deprecated.daemonset.template.generation"] ?? "1") + 1);
+      o.metadata.annotations = annotations;
+    });
+  }
+
+  /** The controller replaces the pod on node `node` with one of the current template. */
+  replaceDaemonSetPod(name: string, node: number, status: ContainerStatusInput): string {
+    const ds = this.daemonSet(name);
+    const generation = ds.metadata.annotations?.["deprecated.daemonset.template.generation"] ?? "1";
+    for (const p of this.store.list("pods", this.namespace)) {
+      if (p.metadata.ownerReferences?.[0]?.uid === ds.metadata.uid && (p.spec as { nodeName?: string }).nodeName === `aks-nodepool1-${node}`) this.store.delete("pods", this.namespace, p.metadata.name);
+    }
+    return this.putPod(this.daemonPodName(name, node, generation), ds, { "pod-template-generation": generation, "controller-revision-hash": hash(`${name}:${this.image(ds)}`) }, `aks-nodepool1-${node}`, status);
+  }
+
+  setDaemonSetStatus(name: string, c: { desired: number; updated: number; available: number }): void {
+    this.store.update("daemonsets", this.namespace, name, (o) => {
+      Object.assign(o.status as Record<string, unknown>, {
+        observedGeneration: o.metadata.generation,
+        desiredNumberScheduled: c.desired,
+        currentNumberScheduled: c.desired,
+        numberMisscheduled: 0,
+        numberReady: c.available,
+        numberAvailable: c.available,
+        updatedNumberScheduled: c.updated,
+        ...(c.available < c.desired ? { numberUnavailable: c.desired - c.available } : {}),
+      });
+    });
   }
 
   /** The kubelet's view of the pod's one container `app`. */

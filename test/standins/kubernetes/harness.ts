@@ -26,11 +26,12 @@ export interface ProcessResult {
   endedAt: number;
 }
 
-export function runKubectl(kubeconfig: string, cacheDir: string, namespace: string, deployment: string, timeout: string): Promise<ProcessResult> {
+/** `kubectl rollout status` of `workload`: `KIND/NAME`, or a Deployment's bare name. */
+export function runKubectl(kubeconfig: string, cacheDir: string, namespace: string, workload: string, timeout: string): Promise<ProcessResult> {
   return new Promise((resolve) => {
     execFile(
       KUBECTL,
-      ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, "-n", namespace, "rollout", "status", `deployment/${deployment}`, `--timeout=${timeout}`],
+      ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, "-n", namespace, "rollout", "status", workload.includes("/") ? workload : `deployment/${workload}`, `--timeout=${timeout}`],
       { env: { PATH: process.env.PATH ?? "", HOME: cacheDir } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
@@ -73,12 +74,13 @@ export async function prepare(s: Scenario): Promise<Omit<ScenarioRun, "timeline"
 }
 
 /**
- * Starts the scripted timeline once `watchers()` clients are watching Deployments, so no client misses
+ * Starts the scripted timeline once `watchers()` clients are watching the scenario's kind, so no client misses
  * the decisive event by starting late. `watchers` is re-read: a client that already answered stops counting.
  */
 export async function startTimeline(run: Omit<ScenarioRun, "timeline" | "startedAt">, s: Scenario, t: Timing, watchers: () => number): Promise<ScenarioRun> {
   const until = Date.now() + 15_000;
-  const watching = (): number => [...run.api.store.watchers].filter((w) => w.plural === "deployments").length;
+  const plural = `${s.kind ?? "deployment"}s`;
+  const watching = (): number => [...run.api.store.watchers].filter((w) => w.plural === plural).length;
   while (watching() < watchers() && Date.now() < until) await sleep(20);
   const startedAt = Date.now();
   return { ...run, startedAt, timeline: s.run(run.cluster, t, run.marks) };

@@ -32,11 +32,14 @@ export interface Marks {
   available?: number;
 }
 
-export type KubectlVerdict = "success" | "deadline" | "timeout";
+/** `unsupported`: kubectl refuses to follow the workload (an OnDelete update strategy), exit 1. */
+export type KubectlVerdict = "success" | "deadline" | "timeout" | "unsupported";
 
 export interface Scenario {
   name: string;
-  deployment: string;
+  /** The workload's kind (default deployment) and name. */
+  kind?: "deployment" | "statefulset" | "daemonset";
+  workload: string;
   setup: (c: FakeCluster) => void;
   run: (c: FakeCluster, t: Timing, marks: Marks) => Promise<void>;
   /** Extra flags for `slipway rollout verify`. */
@@ -45,8 +48,11 @@ export interface Scenario {
   config?: string;
   /** `verdict` when it is not the one the exit code implies (1 = failed, 3 = timeout). */
   ours: { exit: 0 | 1 | 3; reason?: RegExp; verdict?: string };
-  /** kubectl's verdict; `decides: false` where kubectl cannot see the question (GitOps revision). */
-  kubectl: { verdict: KubectlVerdict; decides: boolean };
+  /**
+   * kubectl's verdict; `decides: false` where kubectl cannot see the question (GitOps revision) or only
+   * waits (a StatefulSet has no progress deadline). `output` when it is not the Deployment's wording.
+   */
+  kubectl: { verdict: KubectlVerdict; decides: boolean; output?: RegExp };
 }
 
 const IMAGE_FLAG = ["--image", `${REGISTRY}=${NEW_TAG}`];
@@ -89,7 +95,7 @@ async function failingPod(c: FakeCluster, t: Timing, marks: Marks, kubelet: (pod
 export const SCENARIOS: Scenario[] = [
   {
     name: "healthy rollout",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: async (c, t, marks) => {
       await rollWell(c, t);
@@ -101,7 +107,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "slow rollout (past the timeout)",
-    deployment: "api",
+    workload: "api",
     // The first new replica is already up when the verifiers start, and the rest waits far past their
     // timeout: the state they time out in does not depend on how loaded the machine is.
     setup: (c) => {
@@ -123,7 +129,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "crash loop",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: (c, t, marks) =>
       failingPod(c, t, marks, async (pod) => {
@@ -141,7 +147,7 @@ export const SCENARIOS: Scenario[] = [
     // Issue 14: the container exits with an error and is restarted; the kubelet has not said CrashLoopBackOff
     // yet (it shows Terminated between starts). failOn.crashLoopRestarts (1) decides, as for CrashLoopBackOff.
     name: "restarting after an error, before CrashLoopBackOff",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: (c, t, marks) =>
       failingPod(c, t, marks, async (pod) => {
@@ -159,7 +165,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "image pull error",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: (c, t, marks) =>
       failingPod(c, t, marks, async (pod) => {
@@ -176,7 +182,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "repeated OOMKilled",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: (c, t, marks) =>
       failingPod(c, t, marks, async (pod) => {
@@ -196,7 +202,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "config error",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: (c, t, marks) =>
       failingPod(c, t, marks, async (pod) => {
@@ -209,7 +215,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "progress deadline (unschedulable pod)",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: (c, t, marks) =>
       failingPod(c, t, marks, async (pod) => {
@@ -227,7 +233,7 @@ export const SCENARIOS: Scenario[] = [
     // Issue 14: the scheduler finds no node for the new pod. kubectl waits for the progress deadline; ours
     // fails once failOn.unschedulableGrace (500ms here) has passed, with the scheduler's message.
     name: "unschedulable pod past failOn.unschedulableGrace",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: async (c, t, marks) => {
       await sleep(t.stepMs);
@@ -248,7 +254,7 @@ export const SCENARIOS: Scenario[] = [
   {
     // Issue 14: unschedulable for a moment (a node being added), then scheduled: within the grace, tolerated.
     name: "unschedulable within the grace, then scheduled",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: async (c, t) => {
       await sleep(t.stepMs);
@@ -273,7 +279,7 @@ export const SCENARIOS: Scenario[] = [
     // Issue 14: a ResourceQuota refuses the new pods; the ReplicaSet controller reports ReplicaFailure
     // (FailedCreate) and the deployment controller copies it onto the Deployment. kubectl waits for the deadline.
     name: "ReplicaFailure (quota) past failOn.unschedulableGrace",
-    deployment: "api",
+    workload: "api",
     setup: (c) => startRollout(c),
     run: async (c, t, marks) => {
       await sleep(t.stepMs);
@@ -296,7 +302,7 @@ export const SCENARIOS: Scenario[] = [
     // Issue 14: `kubectl rollout pause` left on (or spec.paused in Git): the controller never rolls out the
     // new template. kubectl's DeploymentStatusViewer does not look at spec.paused and waits; ours answers.
     name: "paused Deployment",
-    deployment: "api",
+    workload: "api",
     setup: (c) => {
       startRollout(c);
       c.pause("api");
@@ -315,7 +321,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "Flux revision lagging, then applied",
-    deployment: "api",
+    workload: "api",
     setup: (c) => {
       c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
       c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
@@ -337,7 +343,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "Flux failed to apply the commit",
-    deployment: "api",
+    workload: "api",
     setup: (c) => {
       c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
       c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
@@ -361,7 +367,7 @@ export const SCENARIOS: Scenario[] = [
     // Issue 14, item 5: the kustomize-controller cannot use the artifact (spec.path missing from our
     // commit) and says so before it records lastAttemptedRevision: no attempt with our revision exists.
     name: "Flux ArtifactFailed before any attempt with our revision",
-    deployment: "api",
+    workload: "api",
     setup: (c) => {
       c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
       c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
@@ -385,7 +391,7 @@ export const SCENARIOS: Scenario[] = [
     // Issue 14, item 5: our Kustomization waits for `infra` (DependencyNotReady), and `infra` failed to
     // build: Flux will not apply ours until someone fixes infra. Fresh objects without observedGeneration.
     name: "Flux DependencyNotReady on a failed dependency",
-    deployment: "api",
+    workload: "api",
     setup: (c) => {
       c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
       c.kustomization("infra", "flux-system", { ready: "Unknown", reason: "Progressing", message: "Reconciliation in progress", withoutObservedGeneration: true });
@@ -407,7 +413,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "Argo CD sync lagging, then Synced and Healthy",
-    deployment: "api",
+    workload: "api",
     setup: (c) => {
       c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
       c.application("shop", "argocd", { revision: OLD_SHA, sync: "Synced", health: "Healthy" });
@@ -430,7 +436,7 @@ export const SCENARIOS: Scenario[] = [
     // Issue 14, item 6: a multi-source application (status.sync.revisions, no revision) synced to our
     // commit, whose resource is suspended (health Suspended): fails at once with a hint, kubectl cannot see it.
     name: "Argo CD multi-source application Suspended at our revision",
-    deployment: "api",
+    workload: "api",
     setup: (c) => {
       c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
       c.application("shop", "argocd", { revision: OLD_SHA, sync: "Synced", health: "Healthy", helmChartRevision: "1.4.2" });
@@ -443,6 +449,148 @@ export const SCENARIOS: Scenario[] = [
     flags: [...IMAGE_FLAG, "--argocd-app", "argocd/shop", "--revision", NEW_SHA.slice(0, 12), "--timeout", "20s"],
     ours: { exit: 1, reason: /application\/argocd\/shop: synced 2{40} but health is Suspended \(a resource is paused or suspended; resume it\): CronJob is suspended/ },
     kubectl: { verdict: "success", decides: false },
+  },
+  // ---- Issue 14: StatefulSets and DaemonSets, judged by kubectl's StatefulSetStatusViewer / DaemonSetStatusViewer.
+  {
+    // Ordinals are replaced from the highest down (pkg/controller/statefulset, updateStatefulSet), each
+    // once the one before is ready. rollingUpdate {partition: 0} (the API default): kubectl's partition wording.
+    name: "StatefulSet healthy rollout",
+    kind: "statefulset",
+    workload: "cache",
+    setup: (c) => {
+      c.createStatefulSet("cache", `${REGISTRY}:${OLD_TAG}`);
+      c.applyStatefulSetImage("cache", `${REGISTRY}:${NEW_TAG}`);
+    },
+    run: async (c, t) => {
+      await sleep(t.stepMs);
+      const revision = c.observeStatefulSet("cache");
+      for (const [i, ordinal] of [2, 1, 0].entries()) {
+        const pod = c.replaceStatefulSetPod("cache", ordinal, { state: { waiting: "ContainerCreating" } });
+        c.setStatefulSetStatus("cache", { ready: 2, current: 2 - i, updated: i });
+        await sleep(t.stepMs);
+        c.setPod(pod, { state: { running: true, ready: true } });
+        c.setStatefulSetStatus("cache", { ready: 3, current: 2 - i, updated: i + 1 });
+        await sleep(t.stepMs);
+      }
+      c.setStatefulSetStatus("cache", { ready: 3, current: 3, updated: 3, currentRevision: revision });
+    },
+    flags: IMAGE_FLAG,
+    ours: { exit: 0 },
+    kubectl: { verdict: "success", decides: true, output: /partitioned roll out complete: 3 new pods have been updated\.\.\./ },
+  },
+  {
+    // partition 2 of 3: only ordinal 2 moves to the new revision (a canary); kubectl is done once it has.
+    name: "StatefulSet partitioned update",
+    kind: "statefulset",
+    workload: "cache",
+    setup: (c) => {
+      c.createStatefulSet("cache", `${REGISTRY}:${OLD_TAG}`, { partition: 2 });
+      c.applyStatefulSetImage("cache", `${REGISTRY}:${NEW_TAG}`);
+    },
+    run: async (c, t) => {
+      await sleep(t.stepMs);
+      c.observeStatefulSet("cache");
+      const pod = c.replaceStatefulSetPod("cache", 2, { state: { waiting: "ContainerCreating" } });
+      c.setStatefulSetStatus("cache", { ready: 2, current: 2, updated: 0 });
+      await sleep(t.stepMs);
+      c.setPod(pod, { state: { running: true, ready: true } });
+      c.setStatefulSetStatus("cache", { ready: 3, current: 2, updated: 1 });
+    },
+    flags: IMAGE_FLAG,
+    ours: { exit: 0 },
+    kubectl: { verdict: "success", decides: true, output: /partitioned roll out complete: 1 new pods have been updated\.\.\./ },
+  },
+  {
+    // updateStrategy OnDelete: the controller replaces a pod only when someone deletes it. kubectl refuses
+    // at once; so do we, saying why (verdict unverifiable, not a failed release: no rollback).
+    name: "StatefulSet with the OnDelete strategy",
+    kind: "statefulset",
+    workload: "cache",
+    setup: (c) => {
+      c.createStatefulSet("cache", `${REGISTRY}:${OLD_TAG}`, { onDelete: true });
+      c.applyStatefulSetImage("cache", `${REGISTRY}:${NEW_TAG}`);
+    },
+    run: async (c, t, marks) => {
+      marks.failureVisible = Date.now();
+      await sleep(t.stepMs);
+      c.observeStatefulSet("cache");
+    },
+    flags: IMAGE_FLAG,
+    ours: {
+      exit: 1,
+      verdict: "unverifiable",
+      reason: /SLIPWAY_ROLLOUT_UNVERIFIABLE: rollout in namespace "shop" cannot be verified: a workload uses the OnDelete update strategy\n {2}- statefulset\/cache: rollout status is only available for RollingUpdate strategy type \(updateStrategy OnDelete: /,
+    },
+    kubectl: { verdict: "unsupported", decides: true, output: /error: rollout status is only available for RollingUpdate strategy type/ },
+  },
+  {
+    // A StatefulSet has no progress deadline: kubectl waits for ever on a crash loop; ours fails at once.
+    name: "StatefulSet pod crash-looping",
+    kind: "statefulset",
+    workload: "cache",
+    setup: (c) => {
+      c.createStatefulSet("cache", `${REGISTRY}:${OLD_TAG}`);
+      c.applyStatefulSetImage("cache", `${REGISTRY}:${NEW_TAG}`);
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs);
+      c.observeStatefulSet("cache");
+      const pod = c.replaceStatefulSetPod("cache", 2, { state: { running: true, ready: false } });
+      c.setStatefulSetStatus("cache", { ready: 2, current: 2, updated: 1 });
+      await sleep(t.stepMs);
+      c.log(pod, ["redis: loading RDB", "FATAL: Can't handle RDB format version 12"], true);
+      c.setPod(pod, { state: { waiting: "CrashLoopBackOff", message: `back-off 10s restarting failed container=app pod=${pod}` }, restartCount: 1, lastTerminated: { reason: "Error", exitCode: 1 } });
+      marks.failureVisible = Date.now();
+    },
+    flags: IMAGE_FLAG,
+    ours: { exit: 1, reason: /statefulset\/cache pod\/cache-2 container app: CrashLoopBackOff \(restarts 1, last exit 1 Error\)/ },
+    kubectl: { verdict: "timeout", decides: false },
+  },
+  {
+    name: "DaemonSet healthy rollout",
+    kind: "daemonset",
+    workload: "agent",
+    setup: (c) => {
+      c.createDaemonSet("agent", `${REGISTRY}:${OLD_TAG}`);
+      c.applyDaemonSetImage("agent", `${REGISTRY}:${NEW_TAG}`);
+    },
+    run: async (c, t) => {
+      await sleep(t.stepMs);
+      c.setDaemonSetStatus("agent", { desired: 3, updated: 0, available: 3 });
+      for (const node of [0, 1, 2]) {
+        const pod = c.replaceDaemonSetPod("agent", node, { state: { waiting: "ContainerCreating" } });
+        c.setDaemonSetStatus("agent", { desired: 3, updated: node + 1, available: 2 });
+        await sleep(t.stepMs);
+        c.setPod(pod, { state: { running: true, ready: true } });
+        c.setDaemonSetStatus("agent", { desired: 3, updated: node + 1, available: 3 });
+        await sleep(t.stepMs);
+      }
+    },
+    flags: IMAGE_FLAG,
+    ours: { exit: 0 },
+    kubectl: { verdict: "success", decides: true, output: /daemon set "agent" successfully rolled out/ },
+  },
+  {
+    // Two nodes run the new template, the third not yet (maxUnavailable 1, its old pod still terminating):
+    // both time out, naming it. The third node is updated only long after both gave up.
+    name: "DaemonSet with a node not yet updated",
+    kind: "daemonset",
+    workload: "agent",
+    setup: (c) => {
+      c.createDaemonSet("agent", `${REGISTRY}:${OLD_TAG}`);
+      c.applyDaemonSetImage("agent", `${REGISTRY}:${NEW_TAG}`);
+      c.replaceDaemonSetPod("agent", 0, { state: { running: true, ready: true } });
+      c.replaceDaemonSetPod("agent", 1, { state: { running: true, ready: true } });
+      c.setDaemonSetStatus("agent", { desired: 3, updated: 2, available: 3 });
+    },
+    run: async (c, t) => {
+      await sleep(t.deadlineMs * 2);
+      c.replaceDaemonSetPod("agent", 2, { state: { running: true, ready: true } });
+      c.setDaemonSetStatus("agent", { desired: 3, updated: 3, available: 3 });
+    },
+    flags: [...IMAGE_FLAG, "--timeout", "1s"],
+    ours: { exit: 3, reason: /not done after 1s\n {2}- still waiting: daemonset\/agent: Waiting for daemon set "agent" rollout to finish: 2 out of 3 new pods have been updated\.\.\./ },
+    kubectl: { verdict: "timeout", decides: true },
   },
 ];
 
