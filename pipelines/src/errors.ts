@@ -1252,3 +1252,54 @@ export function ledgerInputInvalid(flag: string, file: string, problems: string[
     details: [...problems.map((p) => `- ${p}`), "Pass the --json output of the matching slipway command."],
   });
 }
+
+// ---- environments and releases (slipway.yaml `environments:`, `slipway release`) ---------------------
+
+export function envUnknown(name: string, known: string[], configFile: string | null): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ENV_UNKNOWN",
+    message: `environment ${quote(name)} is not in ${configFile ? "slipway.yaml" : "the configuration (no slipway.yaml was found)"}`,
+    details: [
+      known.length > 0 ? `Environments: ${known.join(", ")}.` : "slipway.yaml declares no `environments:`.",
+      "Add it under `environments:` (README \"Environments and releases\"), or correct the name. Nothing was changed.",
+    ],
+  });
+}
+
+export function envIncomplete(name: string, missing: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ENV_INCOMPLETE",
+    message: `environment ${quote(name)} lacks what a release needs`,
+    details: [...missing.map((m) => `- set ${m}`), "Nothing was changed."],
+  });
+}
+
+export function envPathOutside(name: string, path: string, own: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ENV_PATH_OUTSIDE",
+    message: `--path ${quote(path)} is outside environment ${quote(name)}'s folder ${quote(own || ".")}`,
+    details: ["An environment's commands edit only its own folder of the GitOps repository (environments.<name>.gitops.path).", "Leave out --path, or give a folder inside it. Nothing was changed."],
+  });
+}
+
+export function releaseGateFailed(environment: string, id: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_RELEASE_GATE_FAILED",
+    message: `release ${quote(id)} of ${environment} failed its security gate: it can never be verified`,
+    details: ["A release whose gate failed is recorded as such and stays unverified. Fix the findings and release again. Nothing was changed."],
+  });
+}
+
+export function releaseInProgress(environment: string, id: string, sourceSha: string, since: string, waitedMs: number): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_RELEASE_IN_PROGRESS",
+    message: `another release of ${environment} is in progress: release ${quote(id)} (source ${sourceSha.slice(0, 12)}) has been pending since ${since}`,
+    details: [
+      `Waited ${Math.round(waitedMs / 1000)} s (--wait) for it to be verified or failed. Nothing was changed.`,
+      "Rerun when it has finished. If that pipeline died, end its release first:",
+      `slipway ledger mark --env ${environment} --id ${id} --status failed`,
+    ],
+    exitCode: 3,
+    terminal: false,
+  });
+}

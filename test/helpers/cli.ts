@@ -25,7 +25,8 @@ export function cliProcess(argv: string[], cwd = REPO_ROOT, env: NodeJS.ProcessE
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", CLI, ...argv],
+      // tsx resolved from here, not from `cwd` (a temporary folder has no node_modules).
+      ["--import", import.meta.resolve("tsx"), CLI, ...argv],
       { cwd, env: { ...env, NODE_NO_WARNINGS: "1" }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;

@@ -15,6 +15,7 @@ export const AREAS: { words: string[]; load: () => Promise<Command[]> }[] = [
   { words: ["scan"], load: async () => (await import("../scan/commands.js")).SCAN_COMMANDS },
   { words: ["gitops"], load: async () => (await import("../gitops/commands.js")).GITOPS_COMMANDS },
   { words: ["ledger", "rollback"], load: async () => (await import("../ledger/commands.js")).LEDGER_COMMANDS },
+  { words: ["env", "release"], load: async () => (await import("../release/commands.js")).RELEASE_COMMANDS },
 ];
 
 /** The commands that can answer `argv`: one area's when the first word names it, else all (help, typos). */

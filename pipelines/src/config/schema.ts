@@ -5,6 +5,7 @@ import { MigrateSettings } from "../migrate/schema.js";
 import { RolloutSettings } from "../rollout/schema.js";
 import { GitopsSettings } from "../gitops/schema.js";
 import { LedgerSettings } from "../ledger/schema.js";
+import { EnvironmentsSettings } from "./environments.js";
 
 /**
  * slipway.yaml, the one config file at the root of the repository being built.
@@ -84,6 +85,7 @@ export const SlipwayConfig = z
     rollout: RolloutSettings.optional(),
     gitops: GitopsSettings.optional(),
     ledger: LedgerSettings.optional(),
+    environments: EnvironmentsSettings.optional(),
   })
   .meta({ title: "slipway.yaml", description: "Slipway pipeline configuration." });
 export type SlipwayConfig = z.infer<typeof SlipwayConfig>;

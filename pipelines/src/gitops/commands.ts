@@ -12,6 +12,8 @@ import { parseTargets } from "./input.js";
 import { renderRecord } from "./record.js";
 import type { FormatOptions } from "./types.js";
 import { checkInputFile, checkOutputDir } from "../cli/paths.js";
+import { environmentIfDeclared } from "../release/environment.js";
+import type { ResolvedEnvironment } from "../release/environment.js";
 
 function outputDir(flag: string, value: string, path: string): string {
   checkOutputDir(flag, value, path);
@@ -106,11 +108,22 @@ function isFile(path: string): boolean {
  * from SLIPWAY_GIT_TOKEN in the environment.
  */
 
-export function pushTarget(values: PushFlags, io: Io, usage: string): { target: PushTarget; gitops: NonNullable<SlipwayConfig["gitops"]> } {
-  const gitops = gitopsConfig(io, values.config);
-  const repo = values.repo ?? gitops.repository;
+/**
+ * Where and how to push. With `envName` and `environments:` in slipway.yaml, the environment's repository
+ * and branch are the defaults (flags still win) and `environment` says which folder is its own.
+ */
+export function pushTarget(
+  values: PushFlags,
+  io: Io,
+  usage: string,
+  envName?: string,
+): { target: PushTarget; gitops: NonNullable<SlipwayConfig["gitops"]>; environment: ResolvedEnvironment | null } {
+  const loaded = commandConfig(io, values.config);
+  const gitops = loaded.config.gitops ?? {};
+  const environment = environmentIfDeclared(loaded.config, envName, loaded.file);
+  const repo = values.repo ?? environment?.gitops.repository ?? gitops.repository;
   if (repo === undefined) throw usageError("--repo is required (or set gitops.repository in slipway.yaml)", usage);
-  const branch = values.branch ?? gitops.branch;
+  const branch = values.branch ?? environment?.gitops.branch ?? gitops.branch;
   if (branch === undefined) throw usageError("--branch is required (or set gitops.branch in slipway.yaml)", usage);
   // A branch or SHA starting with '-' would be read by git as an option.
   if (branch === "" || branch.startsWith("-") || /[\s~^:?*[\\]/.test(branch)) throw usageError(`--branch ${JSON.stringify(branch)} is not a branch name`, usage);
@@ -138,7 +151,7 @@ export function pushTarget(values: PushFlags, io: Io, usage: string): { target: 
     workdir: values.workdir === undefined ? undefined : outputDir("--workdir", values.workdir, resolve(io.cwd, values.workdir)),
     log: (line) => io.stderr(`${line}\n`),
   };
-  return { target, gitops };
+  return { target, gitops, environment };
 }
 
 export const gitopsCommitPush = defineCommand({

@@ -12,6 +12,7 @@ import { changeLedger, readLedger } from "./git.js";
 import { appendEntry, applyRollback, DEFAULT_KEEP, ledgerPath, planRollback, renderEntries, setStatus } from "./ledger.js";
 import type { LedgerEntry, LedgerImage, MigrationsSummary, ScanSummary } from "./schema.js";
 import { checkInputFile } from "../cli/paths.js";
+import { folderWithin } from "../release/environment.js";
 
 const COMMON = "--repo URL|DIR --branch B --env ENV";
 const PUSH_FLAGS = "[--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--json] [--config FILE]";
@@ -105,7 +106,7 @@ export const ledgerRecord = defineCommand({
     status: { type: "string" },
   },
   async run({ values, io }) {
-    const { target } = pushTarget(values, io, recordUsage);
+    const { target, environment: declared } = pushTarget(values, io, recordUsage, values.env);
     const { env, file } = environment(values.env, recordUsage);
     const sourceSha = values["source-sha"];
     if (sourceSha === undefined || !SHA.test(sourceSha)) throw usageError(`--source-sha ${sourceSha === undefined ? "is required" : `${JSON.stringify(sourceSha)} is not a commit SHA`}`, recordUsage);
@@ -121,7 +122,12 @@ export const ledgerRecord = defineCommand({
       file,
       env,
       (ledger) => {
-        const added = appendEntry(ledger, { sourceSha, images, ...(gitopsCommit ? { gitopsCommit } : {}), ...(migrations ? { migrations } : {}), ...(scan ? { scan } : {}), status }, max, new Date());
+        const added = appendEntry(
+          ledger,
+          { sourceSha, images, ...(declared ? { path: declared.gitops.path } : {}), ...(gitopsCommit ? { gitopsCommit } : {}), ...(migrations ? { migrations } : {}), ...(scan ? { scan } : {}), status },
+          max,
+          new Date(),
+        );
         return { ledger: added.ledger, result: added.entry };
       },
     );
@@ -136,7 +142,7 @@ export const ledgerMark = defineCommand({
   usage: markUsage,
   options: { ...PUSH_OPTIONS, env: { type: "string" }, id: { type: "string" }, status: { type: "string" } },
   async run({ values, io }) {
-    const { target } = pushTarget(values, io, markUsage);
+    const { target } = pushTarget(values, io, markUsage, values.env);
     const { env, file } = environment(values.env, markUsage);
     const id = values.id;
     if (id === undefined) throw usageError("--id is required", markUsage);
@@ -161,7 +167,7 @@ export const ledgerShow = defineCommand({
   usage: showUsage,
   options: { ...PUSH_OPTIONS, env: { type: "string" } },
   async run({ values, io }) {
-    const { target } = pushTarget(values, io, showUsage);
+    const { target } = pushTarget(values, io, showUsage, values.env);
     const { env, file } = environment(values.env, showUsage);
     const { ledger, head } = await readLedger(target, file, env);
     printResult(io, values.json, { ...ledger, commit: head }, () => renderEntries(ledger));
@@ -179,7 +185,7 @@ export const rollbackCommand = defineCommand({
   usage: rollbackUsage,
   options: { ...PUSH_OPTIONS, env: { type: "string" }, to: { type: "string" }, path: { type: "string" } },
   async run({ values, io }) {
-    const { target, gitops } = pushTarget(values, io, rollbackUsage);
+    const { target, gitops, environment: declared } = pushTarget(values, io, rollbackUsage, values.env);
     const { env, file } = environment(values.env, rollbackUsage);
     const max = keep(io, values.config);
     const { ledger, head } = await readLedger(target, file, env);
@@ -198,7 +204,8 @@ export const rollbackCommand = defineCommand({
     const { push, result } = await changeLedger(
       {
         ...target,
-        path: values.path ?? gitops.path,
+        // An environment of slipway.yaml edits only its own folder (a prod rollback never rewrites dev).
+        path: declared ? folderWithin(declared, values.path) : (values.path ?? gitops.path),
         images: plan.target.images.map((i) => ({ ...i })),
         policies: [],
         options: formatOptions(gitops),

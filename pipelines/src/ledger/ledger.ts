@@ -1,4 +1,4 @@
-import { ledgerEntryNotFound, ledgerEnvironmentInvalid, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified, ledgerTransitionInvalid } from "../errors.js";
+import { ledgerEntryNotFound, ledgerEnvironmentInvalid, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified, ledgerTransitionInvalid, releaseGateFailed } from "../errors.js";
 import type { LedgerEntry, LedgerFile, LedgerImage, LedgerStatus } from "./schema.js";
 import { LedgerFile as LedgerFileSchema } from "./schema.js";
 
@@ -50,7 +50,8 @@ export type NewEntry = Omit<LedgerEntry, "id" | "at">;
 export function appendEntry(ledger: LedgerFile, entry: NewEntry, keep: number, now: Date): { ledger: LedgerFile; entry: LedgerEntry } {
   const last = ledger.entries.at(-1);
   const id = String(last ? Number(last.id) + 1 : 1);
-  const added: LedgerEntry = { id, ...entry, at: now.toISOString() };
+  const at = now.toISOString();
+  const added: LedgerEntry = { id, ...entry, at, history: [{ status: entry.status, at }] };
   return { ledger: { ...ledger, entries: [...ledger.entries, added].slice(-keep) }, entry: added };
 }
 
@@ -74,12 +75,19 @@ export const TRANSITIONS: Readonly<Record<LedgerStatus, readonly LedgerStatus[]>
   "rolled-back": [],
 };
 
-/** Sets a release's status along TRANSITIONS; the status it already has is a no-op (a retried `mark`). */
-export function setStatus(ledger: LedgerFile, id: string, status: LedgerStatus): LedgerFile {
-  const current = findEntry(ledger, id).status;
+/**
+ * Sets a release's status along TRANSITIONS, adding the change to its history; the status it already has
+ * is a no-op (a retried `mark`). A release whose security gate failed never becomes verified.
+ */
+export function setStatus(ledger: LedgerFile, id: string, status: LedgerStatus, now: Date = new Date()): LedgerFile {
+  const entry = findEntry(ledger, id);
+  const current = entry.status;
   if (current === status) return ledger;
   if (!TRANSITIONS[current].includes(status)) throw ledgerTransitionInvalid(ledger.environment, id, current, status, TRANSITIONS[current]);
-  return { ...ledger, entries: ledger.entries.map((e) => (e.id === id ? { ...e, status } : e)) };
+  if (status === "verified" && entry.scan?.passed === false) throw releaseGateFailed(ledger.environment, id);
+  // An entry of an old ledger has no history: start it with the status it had when it was recorded.
+  const history = [...(entry.history ?? [{ status: current, at: entry.at }]), { status, at: now.toISOString() }];
+  return { ...ledger, entries: ledger.entries.map((e) => (e.id === id ? { ...e, status, history } : e)) };
 }
 
 function imageKey(images: LedgerImage[]): string {
@@ -121,13 +129,14 @@ export function planRollback(ledger: LedgerFile, to?: string): RollbackPlan {
 export function applyRollback(ledger: LedgerFile, plan: RollbackPlan, keep: number, now: Date): { ledger: LedgerFile; entry: LedgerEntry } {
   const newest = ledger.entries.at(-1);
   if (newest?.id !== plan.abandoned.id) throw ledgerMoved(ledger.environment, plan.abandoned.id, newest?.id ?? "(none)");
-  const marked = setStatus(ledger, plan.abandoned.id, "rolled-back");
+  const marked = setStatus(ledger, plan.abandoned.id, "rolled-back", now);
   const { target } = plan;
   return appendEntry(
     marked,
     {
       sourceSha: target.sourceSha,
       images: target.images,
+      ...(target.path !== undefined ? { path: target.path } : {}),
       ...(target.scan ? { scan: target.scan } : {}),
       status: "pending",
       restoredFrom: target.id,

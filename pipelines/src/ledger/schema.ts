@@ -35,17 +35,38 @@ export const ScanSummary = z.strictObject({
 });
 export type ScanSummary = z.infer<typeof ScanSummary>;
 
+/**
+ * The migrations one service applied in a release (`slipway migrate run --json`), with the image whose
+ * code carries their `down()`: a rollback reverts them with that image, never with older code.
+ */
+export const ServiceMigrations = MigrationsSummary.extend({
+  service: z.string().min(1),
+  image: z.string().min(1).optional(),
+});
+export type ServiceMigrations = z.infer<typeof ServiceMigrations>;
+
+/** One status change of a release, with its time: the ledger's own audit trail besides git's. */
+export const StatusChange = z.strictObject({ status: z.enum(LEDGER_STATUSES), at: z.iso.datetime() });
+
 export const LedgerEntry = z.strictObject({
   id: EntryId,
   sourceSha: Sha,
   images: z.array(LedgerImage).min(1),
+  /** The environment's folder in the GitOps repository that this release edited (absent in old ledgers). */
+  path: z.string().optional(),
   gitopsCommit: Sha.optional(),
+  /** Old single-service form; new releases record `migrated`. */
   migrations: MigrationsSummary.optional(),
+  migrated: z.array(ServiceMigrations).optional(),
   scan: ScanSummary.optional(),
   status: z.enum(LEDGER_STATUSES),
   at: z.iso.datetime(),
+  /** Every status the release went through, oldest first (absent in old ledgers). */
+  history: z.array(StatusChange).optional(),
   /** Set on the entry a rollback adds: the id of the release it restored. */
   restoredFrom: EntryId.optional(),
+  /** Set on a promoted release: the environment and release whose verified images it took. */
+  promotedFrom: z.strictObject({ environment: z.string().min(1), id: EntryId }).optional(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
 

@@ -75,7 +75,9 @@ describe("pipelines/src/ledger/ledger", () => {
     const plan = planRollback(l);
     const { ledger: after, entry: added } = applyRollback(l, plan, 50, NOW);
     expect(after.entries.map((e) => [e.id, e.status])).toEqual([["1", "verified"], ["2", "verified"], ["3", "rolled-back"], ["4", "pending"]]);
-    expect(added).toEqual({ id: "4", sourceSha: plan.target.sourceSha, images: plan.target.images, status: "pending", restoredFrom: "2", at: NOW.toISOString() });
+    expect(added).toEqual({ id: "4", sourceSha: plan.target.sourceSha, images: plan.target.images, status: "pending", restoredFrom: "2", at: NOW.toISOString(), history: [{ status: "pending", at: NOW.toISOString() }] });
+    // The abandoned release's history: its status when recorded (old ledgers have none), then rolled-back.
+    expect(after.entries[2]?.history).toEqual([{ status: "failed", at: l.entries[2]?.at }, { status: "rolled-back", at: NOW.toISOString() }]);
     const moved = ledger(...l.entries, entry("4", "4", "pending"));
     expect(thrown(() => applyRollback(moved, plan, 50, NOW)).code).toBe("SLIPWAY_LEDGER_MOVED");
   });

@@ -1,0 +1,290 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { defineCommand } from "../cli/command.js";
+import type { Io } from "../cli/command.js";
+import { commandConfig, printResult } from "../cli/output.js";
+import { checkInputFile } from "../cli/paths.js";
+import { EXIT, isSlipwayError, ledgerInputInvalid, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, usageError } from "../errors.js";
+import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
+import { parseSet } from "../gitops/input.js";
+import { renderRecord } from "../gitops/record.js";
+import { changeLedger, readLedger } from "../ledger/git.js";
+import { appendEntry, DEFAULT_KEEP, findEntry, ledgerPath } from "../ledger/ledger.js";
+import type { LedgerEntry, LedgerImage, ScanSummary, ServiceMigrations } from "../ledger/schema.js";
+import { parseDuration } from "../rollout/duration.js";
+import { resolveEnvironment } from "./environment.js";
+import type { ResolvedEnvironment } from "./environment.js";
+
+const PUSH_FLAGS = "[--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--json] [--config FILE]";
+const showUsage = "slipway env show --env ENV [--json] [--config FILE]";
+const listUsage = "slipway env list [--json] [--config FILE]";
+const beginUsage =
+  "slipway release begin --env ENV --source-sha SHA --set IMAGE=TAG@sha256:DIGEST... [--migrated SERVICE=REPORT.json]... [--scan GATE.json] " +
+  `[--promoted-from ENV:ID] [--wait 10m] [--stale-after 1h] ${PUSH_FLAGS}`;
+const candidateUsage = `slipway release candidate --env ENV [--from ENV] [--id ID] ${PUSH_FLAGS}`;
+
+const SHA = /^[0-9a-f]{7,64}$/;
+/** How long `begin` waits by default for a release of the same environment that is still pending. */
+const DEFAULT_WAIT_MS = 10 * 60_000;
+/**
+ * A pending release older than this is taken as abandoned (its pipeline died) and no longer blocks the
+ * next one. Default above a rollout's default timeout (10m) with the steps around it.
+ */
+const DEFAULT_STALE_MS = 60 * 60_000;
+const POLL_MS = 5_000;
+
+function environmentOf(io: Io, name: string | undefined, config: string | undefined, usage: string): ResolvedEnvironment {
+  if (name === undefined) throw usageError("--env is required", usage);
+  ledgerPath(name);
+  const loaded = commandConfig(io, config);
+  return resolveEnvironment(loaded.config, name, loaded.file);
+}
+
+function durationFlag(flag: string, value: string | undefined, fallback: number, usage: string): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === null) throw usageError(`${flag} ${JSON.stringify(value)} is not a duration such as 30s, 10m or 1h (at most 24h)`, usage);
+  return ms;
+}
+
+export const envShow = defineCommand({
+  path: ["env", "show"],
+  summary: "Print one environment of slipway.yaml with every default applied (GitOps folder, registry, identity ids, Kubernetes target, migrations)",
+  usage: showUsage,
+  options: { env: { type: "string" }, json: { type: "boolean" }, config: { type: "string" } },
+  async run({ values, io }) {
+    const env = environmentOf(io, values.env, values.config, showUsage);
+    printResult(io, values.json, env, () => {
+      const k = env.kubernetes;
+      const target = k.argocdApplication ? `Argo CD ${k.argocdApplication}` : [k.fluxKustomization && `Flux Kustomization ${k.fluxKustomization}`, k.fluxHelmRelease && `Flux HelmRelease ${k.fluxHelmRelease}`].filter(Boolean).join(", ") || "no GitOps controller check";
+      return [
+        `environment ${env.name}`,
+        `  gitops:     ${env.gitops.repository} ${env.gitops.branch} ${env.gitops.path || "."}`,
+        `  ledger:     ${env.ledger}`,
+        `  registry:   ${env.registry ?? "(publish.registry unset)"}${env.identity.mode ? ` (identity ${env.identity.mode})` : ""}`,
+        `  kubernetes: namespace ${k.namespace}, ${k.selector ? `selector ${k.selector}` : `deployments ${k.deployments.join(", ")}`}; ${target}`,
+        `  migrate:    ${env.migrate.length > 0 ? env.migrate.map((m) => m.service).join(", ") : "(none)"}`,
+        `  promotes from: ${env.promoteFrom ?? "(nothing: releases enter here)"}`,
+        "",
+      ].join("\n");
+    });
+    return EXIT.ok;
+  },
+});
+
+export const envList = defineCommand({
+  path: ["env", "list"],
+  summary: "List the environments of slipway.yaml and where each promotes from",
+  usage: listUsage,
+  options: { json: { type: "boolean" }, config: { type: "string" } },
+  async run({ values, io }) {
+    const loaded = commandConfig(io, values.config);
+    const envs = Object.keys(loaded.config.environments ?? {}).map((name) => resolveEnvironment(loaded.config, name, loaded.file));
+    printResult(io, values.json, envs, () =>
+      envs.length === 0 ? "slipway.yaml declares no environments\n" : `${envs.map((e) => `${e.name}${e.promoteFrom ? ` <- ${e.promoteFrom}` : ""}  ${e.gitops.path || "."}`).join("\n")}\n`,
+    );
+    return EXIT.ok;
+  },
+});
+
+function readJson(io: Io, flag: string, path: string): unknown {
+  const file = resolve(io.cwd, path);
+  if (!existsSync(file)) throw ledgerInputInvalid(flag, path, ["the file does not exist"]);
+  checkInputFile(flag, path, file);
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw ledgerInputInvalid(flag, path, [`not JSON: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+}
+
+const problems = (error: z.ZodError) => error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+
+// What we keep of `slipway migrate run --json` and `slipway scan gate --json` (the rest stays in artifacts).
+const MigrateReport = z.object({
+  status: z.string().min(1),
+  applied: z.array(z.string()),
+  final: z.object({ applied: z.array(z.object({ name: z.string().min(1) })) }),
+});
+const GateReport = z.object({
+  passed: z.boolean(),
+  counts: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
+  failing: z.array(z.unknown()),
+});
+
+function migratedFrom(io: Io, values: string[], images: LedgerImage[], usage: string): ServiceMigrations[] {
+  return values.map((value) => {
+    const at = value.indexOf("=");
+    const service = value.slice(0, at);
+    const path = value.slice(at + 1);
+    if (at <= 0 || path === "") throw usageError(`--migrated ${JSON.stringify(value)} must be SERVICE=FILE (the service's \`slipway migrate run --json\` report)`, usage);
+    const parsed = MigrateReport.safeParse(readJson(io, "--migrated", path));
+    if (!parsed.success) throw ledgerInputInvalid("--migrated", path, problems(parsed.error));
+    // The image whose code carries these migrations' down(): the released image of the same service.
+    const image = images.find((i) => i.image === service || i.image.endsWith(`/${service}`));
+    return {
+      service,
+      status: parsed.data.status,
+      applied: parsed.data.applied,
+      head: parsed.data.final.applied.at(-1)?.name ?? null,
+      ...(image ? { image: `${image.image}@${image.digest}` } : {}),
+    };
+  });
+}
+
+function scanFrom(io: Io, path: string): ScanSummary {
+  const parsed = GateReport.safeParse(readJson(io, "--scan", path));
+  if (!parsed.success) throw ledgerInputInvalid("--scan", path, problems(parsed.error));
+  return { passed: parsed.data.passed, counts: parsed.data.counts, failing: parsed.data.failing.length };
+}
+
+function imagesFrom(sets: string[] | undefined, usage: string): LedgerImage[] {
+  if (!sets || sets.length === 0) throw usageError("give at least one --set IMAGE=TAG@sha256:DIGEST", usage);
+  return sets.map((value) => {
+    const target = parseSet(value);
+    if (!target.digest) throw usageError(`--set ${JSON.stringify(value)} has no digest: a release records IMAGE=TAG@sha256:DIGEST`, usage);
+    return { image: target.image, tag: target.tag, digest: target.digest };
+  });
+}
+
+/** When a pending release last changed: a release in flight keeps the environment until it ends or goes stale. */
+function lastChange(entry: LedgerEntry): number {
+  return Date.parse(entry.history?.at(-1)?.at ?? entry.at);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const releaseBegin = defineCommand({
+  path: ["release", "begin"],
+  summary: "Start a release of an environment: bump its GitOps folder and record the release pending in its ledger, in ONE commit",
+  usage: beginUsage,
+  options: {
+    ...PUSH_OPTIONS,
+    env: { type: "string" },
+    "source-sha": { type: "string" },
+    set: { type: "string", multiple: true },
+    migrated: { type: "string", multiple: true },
+    scan: { type: "string" },
+    "promoted-from": { type: "string" },
+    wait: { type: "string" },
+    "stale-after": { type: "string" },
+  },
+  async run({ values, io }) {
+    const env = environmentOf(io, values.env, values.config, beginUsage);
+    const { target, gitops } = pushTarget(values, io, beginUsage, env.name);
+    const sourceSha = values["source-sha"];
+    if (sourceSha === undefined || !SHA.test(sourceSha)) throw usageError(`--source-sha ${sourceSha === undefined ? "is required" : `${JSON.stringify(sourceSha)} is not a commit SHA`}`, beginUsage);
+    const images = imagesFrom(values.set, beginUsage);
+    const migrated = migratedFrom(io, values.migrated ?? [], images, beginUsage);
+    const scan = values.scan === undefined ? undefined : scanFrom(io, values.scan);
+    if (scan && !scan.passed) throw releaseGateFailed(env.name, "(new)");
+    let promotedFrom: { environment: string; id: string } | undefined;
+    if (values["promoted-from"] !== undefined) {
+      const match = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?):([1-9][0-9]{0,9})$/.exec(values["promoted-from"]);
+      if (!match) throw usageError(`--promoted-from ${JSON.stringify(values["promoted-from"])} must be ENV:ID, e.g. staging:12`, beginUsage);
+      promotedFrom = { environment: match[1] as string, id: match[2] as string };
+    }
+    const waitMs = durationFlag("--wait", values.wait, DEFAULT_WAIT_MS, beginUsage);
+    const staleMs = durationFlag("--stale-after", values["stale-after"], DEFAULT_STALE_MS, beginUsage);
+    const keep = commandConfig(io, values.config).config.ledger?.keep ?? DEFAULT_KEEP;
+    const started = Date.now();
+    const blockedBy = (newest: LedgerEntry) => releaseInProgress(env.name, newest.id, newest.sourceSha, newest.history?.at(-1)?.at ?? newest.at, Date.now() - started);
+    for (;;) {
+      try {
+        const { push, result } = await changeLedger(
+          {
+            ...target,
+            path: env.gitops.path,
+            images: images.map((i) => ({ ...i })),
+            policies: [],
+            options: formatOptions(gitops),
+            allowMissing: false,
+            sourceSha,
+            messageTemplate: `release(${env.name}): ${sourceSha.slice(0, 12)}${promotedFrom ? ` promoted from ${promotedFrom.environment} release ${promotedFrom.id}` : ""}\n\n{{changes}}`,
+          },
+          env.ledger,
+          env.name,
+          (ledger) => {
+            // Decided on the ledger at the branch tip, again after every lost race: two releases of one
+            // environment never interleave, since the second sees the first one's pending entry.
+            const newest = ledger.entries.at(-1);
+            if (newest?.status === "pending" && Date.now() - lastChange(newest) < staleMs) throw blockedBy(newest);
+            const added = appendEntry(
+              ledger,
+              {
+                sourceSha,
+                images,
+                path: env.gitops.path,
+                ...(migrated.length > 0 ? { migrated } : {}),
+                ...(scan ? { scan } : {}),
+                ...(promotedFrom ? { promotedFrom } : {}),
+                status: "pending",
+              },
+              keep,
+              new Date(),
+            );
+            return { ledger: added.ledger, result: added.entry };
+          },
+        );
+        const entry = { ...result, gitopsCommit: push.commit };
+        printResult(io, values.json, { environment: env.name, path: env.gitops.path, entry, ...push }, () =>
+          [renderRecord(push.record, false).trimEnd(), `release ${entry.id} of ${env.name} recorded pending in ${env.ledger}`, `pushed ${push.commit} to ${target.branch} (attempt ${push.attempts})`, ""].join("\n"),
+        );
+        return EXIT.ok;
+      } catch (caught) {
+        let error = caught;
+        if (isSlipwayError(error) && error.code === "SLIPWAY_GITOPS_CONFLICT") {
+          // Another writer changed the same image lines between our clone and our push. When that writer
+          // was a release of this environment, its pending entry is now on the tip: wait for it like any
+          // release in progress. Anyone else's edit is a real conflict, reported as such.
+          const { ledger } = await readLedger(target, env.ledger, env.name);
+          const newest = ledger.entries.at(-1);
+          if (newest?.status !== "pending" || Date.now() - lastChange(newest) >= staleMs) throw error;
+          error = blockedBy(newest);
+        }
+        if (!isSlipwayError(error) || error.code !== "SLIPWAY_RELEASE_IN_PROGRESS") throw error;
+        if (Date.now() - started >= waitMs) throw error;
+        io.stderr(`${error.message}; waiting (up to ${Math.round(waitMs / 1000)} s)\n`);
+        await sleep(Math.min(POLL_MS, Math.max(0, waitMs - (Date.now() - started))));
+      }
+    }
+  },
+});
+
+/**
+ * What `promote` takes: the newest release verified in the source environment (or `--id`, which must be
+ * verified), read from its ledger. Nothing is written.
+ */
+export const releaseCandidate = defineCommand({
+  path: ["release", "candidate"],
+  summary: "Name the verified release an environment would promote: images by digest from its promoteFrom environment's ledger",
+  usage: candidateUsage,
+  options: { ...PUSH_OPTIONS, env: { type: "string" }, from: { type: "string" }, id: { type: "string" } },
+  async run({ values, io }) {
+    const env = environmentOf(io, values.env, values.config, candidateUsage);
+    const fromName = values.from ?? env.promoteFrom;
+    if (fromName === null || fromName === undefined) {
+      throw usageError(`environment ${JSON.stringify(env.name)} has no promoteFrom in slipway.yaml: give --from ENV`, candidateUsage);
+    }
+    const from = environmentOf(io, fromName, values.config, candidateUsage);
+    const { target } = pushTarget(values, io, candidateUsage, from.name);
+    const { ledger, head } = await readLedger(target, from.ledger, from.name);
+    let entry: LedgerEntry | undefined;
+    if (values.id !== undefined) {
+      entry = findEntry(ledger, values.id);
+      if (entry.status !== "verified") throw ledgerNotVerified(from.name, values.id, entry.status);
+    } else {
+      entry = ledger.entries.findLast((e) => e.status === "verified");
+      if (!entry) throw ledgerNothingVerified(from.name, ledger.entries.length);
+    }
+    const chosen = entry;
+    const sets = chosen.images.map((i) => `${i.image}=${i.tag}@${i.digest}`);
+    printResult(io, values.json, { environment: env.name, from: from.name, entry: chosen, sets, ledgerCommit: head }, () =>
+      `${env.name} would promote ${from.name} release ${chosen.id} (source ${chosen.sourceSha.slice(0, 12)}, verified):\n${sets.map((s) => `  ${s}`).join("\n")}\n`,
+    );
+    return EXIT.ok;
+  },
+});
+
+export const RELEASE_COMMANDS = [envShow, envList, releaseBegin, releaseCandidate];
