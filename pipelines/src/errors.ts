@@ -783,6 +783,17 @@ export function migrateDatabaseUrlInvalid(where: string, problem: string): Slipw
   });
 }
 
+export function migrateDatabaseUrlMissing(service: string, known: string[], why: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_DATABASE_URL_MISSING",
+    message: `no database URL for service ${quote(service)}: SLIPWAY_DATABASE_URLS_FILE ${why}`,
+    details: [
+      known.length > 0 ? `It has lines for: ${known.join(", ")}.` : "It has no SERVICE=URL line.",
+      "Give one line SERVICE=postgres://... per service that migrates (the Dagger `databaseUrls` Secret), or set DATABASE_URL. Nothing was changed.",
+    ],
+  });
+}
+
 export function migrateDatabaseTimeout(target: string, reason: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_MIGRATE_DB_TIMEOUT",

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { registerSecret, registerUrlCredentials } from "../cli/secrets.js";
 import { defineCommand, type Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
-import { EXIT, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, unknownServices, usageError, type ExitCode } from "../errors.js";
+import { EXIT, migrateDatabaseUrlMissing, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, unknownServices, usageError, type ExitCode } from "../errors.js";
 import { discoverServices } from "../plan/services.js";
 import { run, revert, status, type RunReport } from "./engine.js";
 import { renderFinding, renderRun, renderStatus } from "./render.js";
@@ -139,6 +141,36 @@ function emit(report: RunReport, json: boolean | undefined, io: Io): ExitCode {
   return EXIT.ok;
 }
 
+/**
+ * The database URL: DATABASE_URL, else the `--service`'s line of SLIPWAY_DATABASE_URLS_FILE. A release
+ * passes one Secret for every service that migrates (lines `SERVICE=URL`, `#` comments), mounted as a file,
+ * instead of a flag per service. Every URL in the file is masked, whichever one is used.
+ */
+function databaseUrl(values: Flags, io: Io): string | undefined {
+  if (io.env.DATABASE_URL) return io.env.DATABASE_URL;
+  const file = io.env.SLIPWAY_DATABASE_URLS_FILE;
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw migrateDatabaseUrlMissing(values.service ?? "(no --service)", [], "SLIPWAY_DATABASE_URLS_FILE cannot be read");
+  }
+  const urls = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.indexOf("=");
+    const url = line.slice(at + 1).trim();
+    registerUrlCredentials(url);
+    registerSecret(url);
+    if (at > 0) urls.set(line.slice(0, at).trim(), url);
+  }
+  const url = values.service === undefined ? undefined : urls.get(values.service);
+  if (url === undefined) throw migrateDatabaseUrlMissing(values.service ?? "(no --service)", [...urls.keys()], "it has no line for this service");
+  return url;
+}
+
 export const migrateStatus = defineCommand({
   path: ["migrate", "status"],
   summary: "Show applied and pending TypeORM migrations, unknown ones, the lock and interrupted runs",
@@ -148,7 +180,7 @@ export const migrateStatus = defineCommand({
     const path = dataSourcePath(values, io, statusUsage);
     // A broken slipway.yaml fails status as it fails run and revert.
     migrateConfig(values, io);
-    const report = await status(path, io.env.DATABASE_URL || undefined);
+    const report = await status(path, databaseUrl(values, io));
     printResult(io, values.json, report, () => renderStatus(report));
     return EXIT.ok;
   },
@@ -162,7 +194,7 @@ export const migrateRun = defineCommand({
   async run({ values, io }) {
     const path = dataSourcePath(values, io, runUsage);
     const options = settings(values, io, runUsage);
-    const report = await run(path, io.env.DATABASE_URL || undefined, options);
+    const report = await run(path, databaseUrl(values, io), options);
     return emit(report, values.json, io);
   },
 });
@@ -176,7 +208,7 @@ export const migrateRevert = defineCommand({
     const path = dataSourcePath(values, io, revertUsage);
     const options = settings(values, io, revertUsage);
     if (options.to === undefined && options.count === undefined) throw usageError("revert needs --to NAME or --count N", revertUsage);
-    const report = await revert(path, io.env.DATABASE_URL || undefined, options);
+    const report = await revert(path, databaseUrl(values, io), options);
     return emit(report, values.json, io);
   },
 });

@@ -1,4 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileService } from "./compile.js";
@@ -46,6 +48,28 @@ describe("pipelines/src/migrate/url: DATABASE_URL", () => {
     expect(result.stderr).toContain(`SLIPWAY_MIGRATE_DB_UNREACHABLE: cannot connect to the database at postgres `);
     expect(result.stderr).toContain(`:${port}/app: connect ECONNREFUSED`);
     for (const piece of [CANARY, "ary-S3cret", "ary%2FS3cret"]) expect(result.stderr + result.stdout).not.toContain(piece);
+  });
+});
+
+describe("pipelines/src/migrate/commands: SLIPWAY_DATABASE_URLS_FILE (one Secret for every service of a release)", () => {
+  it("picks the --service's line; a service without one is SLIPWAY_MIGRATE_DATABASE_URL_MISSING naming the services it has; no URL is ever shown", async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "slipway-urls-"));
+    const file = join(dir, "database-urls");
+    writeFileSync(file, `# per service\napi=postgres://api:${CANARY}@127.0.0.1:${port}/api\nworker = postgres://worker:Other-${CANARY}@127.0.0.1:${port}/worker\n`);
+    try {
+      const env = { ...process.env, DATABASE_URL: "", SLIPWAY_DATABASE_URLS_FILE: file };
+      const api = await migrate(["migrate", "status", "--data-source", SLOW, "--service", "api"], env);
+      expect(api.code).toBe(2);
+      expect(api.stderr).toContain(`SLIPWAY_MIGRATE_DB_UNREACHABLE: cannot connect to the database at postgres 127.0.0.1:${port}/api`);
+      const missing = await migrate(["migrate", "status", "--data-source", SLOW, "--service", "billing"], env);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`SLIPWAY_MIGRATE_DATABASE_URL_MISSING: no database URL for service "billing": SLIPWAY_DATABASE_URLS_FILE it has no line for this service`);
+      expect(missing.stderr).toContain("It has lines for: api, worker.");
+      for (const r of [api, missing]) expect(r.stderr + r.stdout).not.toContain(CANARY);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
