@@ -20,8 +20,8 @@ import { checkOutputDir } from "../cli/paths.js";
 const usage = [
   "slipway rollout verify --kubeconfig FILE [--context C] --namespace NS",
   "    ([--deployment NAME...] [--statefulset NAME...] [--daemonset NAME...] | --selector LABELS)",
-  "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--reconcile] | --argocd-app NS/NAME] [--revision SHA]",
-  "    [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
+  "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] [--reconcile] | --argocd-app NS/NAME]",
+  "    [--revision SHA] [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
 ].join("\n");
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -51,6 +51,7 @@ export const rolloutVerify = defineCommand({
     selector: { type: "string", short: "l" },
     image: { type: "string", multiple: true },
     "flux-kustomization": { type: "string" },
+    "flux-helmrelease": { type: "string" },
     "argocd-app": { type: "string" },
     revision: { type: "string" },
     reconcile: { type: "boolean" },
@@ -85,6 +86,7 @@ export const rolloutVerify = defineCommand({
     if (values.revision !== undefined && !SHA.test(values.revision)) bad("--revision", values.revision, "a git commit SHA (7 to 64 hex digits)");
     if (values["flux-kustomization"] !== undefined && !OBJECT_REF_PATTERN.test(values["flux-kustomization"])) bad("--flux-kustomization", values["flux-kustomization"], "NAMESPACE/NAME");
     if (values["argocd-app"] !== undefined && !OBJECT_REF_PATTERN.test(values["argocd-app"])) bad("--argocd-app", values["argocd-app"], "NAMESPACE/NAME");
+    if (values["flux-helmrelease"] !== undefined && !OBJECT_REF_PATTERN.test(values["flux-helmrelease"])) bad("--flux-helmrelease", values["flux-helmrelease"], "NAMESPACE/NAME");
     if (values["flux-kustomization"] !== undefined && values["argocd-app"] !== undefined) problems.push("give either --flux-kustomization or --argocd-app, not both");
     const identityText = values["azure-identity"];
     const identity = identityText === undefined ? undefined : parseMode(identityText, IDENTITY_MODES);
@@ -101,6 +103,11 @@ export const rolloutVerify = defineCommand({
     if (gitops && values.revision === undefined) problems.push(`--revision SHA is required to check that ${gitops.kind === "flux" ? "Flux" : "Argo CD"} applied the commit`);
     if (values.revision !== undefined && !gitops) problems.push("--revision needs --flux-kustomization or --argocd-app (or rollout.flux / rollout.argocd in slipway.yaml)");
     if (values.reconcile && gitops?.kind !== "flux") problems.push("--reconcile works with a Flux Kustomization only");
+    const helmRef = values["flux-helmrelease"] ?? (values["argocd-app"] === undefined ? settings.flux?.helmRelease : undefined);
+    // A HelmRelease's revisions are chart versions, not our SHA: the Kustomization that applies it says when
+    // our commit reached it (see helmReleaseApplied).
+    if (helmRef !== undefined && gitops?.kind !== "flux") problems.push("--flux-helmrelease needs the Flux Kustomization that applies it: --flux-kustomization NS/NAME (or rollout.flux.kustomization in slipway.yaml)");
+    const helmRelease = helmRef !== undefined && OBJECT_REF_PATTERN.test(helmRef) ? splitRef(helmRef) : undefined;
     if (problems.length > 0) throw rolloutBadInput(problems);
     if (values.diagnostics !== undefined) checkOutputDir("--diagnostics", values.diagnostics, resolve(io.cwd, values.diagnostics));
 
@@ -122,6 +129,7 @@ export const rolloutVerify = defineCommand({
         selector: values.selector,
         images,
         gitops,
+        helmRelease,
         revision: values.revision,
         reconcile: values.reconcile ?? settings.flux?.reconcile ?? false,
         timeoutMs: parseDuration(timeoutText) as number,
@@ -166,6 +174,7 @@ function report(result: VerifyResult, diagnostics?: { json: string; text: string
     namespace: result.namespace,
     elapsedMs: result.elapsedMs,
     gitops: result.gitops,
+    helmRelease: result.helmRelease,
     workloads: result.workloads,
     // The shape before StatefulSets and DaemonSets were verified, kept for readers of `deployments`.
     deployments: result.workloads.filter((w) => w.kind === "deployment").map(({ name, state, message }) => ({ name, state, message })),

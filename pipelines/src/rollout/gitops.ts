@@ -182,3 +182,109 @@ export function argoApplied(obj: ArgoApplication | undefined, sha: string): Gito
   }
   return { state: "waiting", observed, message: `at ${observed ?? "(no revision)"}, sync ${sync.status ?? "Unknown"}, health ${health.status ?? "Unknown"}, waiting for ${sha}` };
 }
+
+/** `namespace/name` of one object. */
+export interface ObjectRef {
+  namespace: string;
+  name: string;
+}
+
+/** Flux helm-controller's API (helm.toolkit.fluxcd.io/v2). */
+export const HELM_RELEASE_API = { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", kind: "HelmRelease" } as const;
+
+export function helmReleaseLabel(r: ObjectRef): string {
+  return `helmrelease/${r.namespace}/${r.name}`;
+}
+
+/** metav1.Condition: `observedGeneration` is the generation the controller set the condition against. */
+interface HelmCondition extends Condition {
+  observedGeneration?: number;
+}
+
+/**
+ * A HelmRelease as helm-controller writes it (fluxcd/helm-controller api/v2/helmrelease_types.go,
+ * HelmReleaseStatus; snapshot_types.go, Snapshot). Every status field is optional (`omitempty`);
+ * `observedGeneration` defaults to -1 (`+kubebuilder:default`) until the first reconciliation.
+ */
+export type FluxHelmRelease = KubernetesObject & {
+  spec?: { suspend?: boolean };
+  status?: {
+    observedGeneration?: number;
+    lastAttemptedGeneration?: number;
+    lastAttemptedRevision?: string;
+    lastAttemptedConfigDigest?: string;
+    conditions?: HelmCondition[];
+    history?: { version?: number; status?: string; chartName?: string; chartVersion?: string; configDigest?: string }[];
+  };
+};
+
+/**
+ * Ready=False reasons that end an attempt at a release (api/v2/condition_types.go): the install, upgrade
+ * or test failed, or the failure was remediated (rolled back, uninstalled) or its remediation failed.
+ * ArtifactFailed (the chart cannot be fetched) and InitFailed (the Helm configuration, e.g. valuesFrom, cannot
+ * be built) stop the release before any Helm action.
+ */
+const HELM_FAILED = new Set(["InstallFailed", "UpgradeFailed", "TestFailed", "RollbackSucceeded", "RollbackFailed", "UninstallSucceeded", "UninstallFailed", "ArtifactFailed", "InitFailed"]);
+
+/**
+ * Has helm-controller released the HelmRelease generation that carries our commit?
+ *
+ * Our GitOps commit changes the HelmRelease's values in Git; the Kustomization applies it, and the API server
+ * raises metadata.generation. A HelmRelease's revisions are chart versions, never our Git SHA, so the link is
+ * the generation: `generation` is the HelmRelease's metadata.generation read (a fresh GET) after the
+ * Kustomization reported our revision applied, so it is that generation or a later one.
+ *
+ * - applied: status.observedGeneration >= generation, Ready=True (set against that generation or later),
+ *   Released not False, and the latest history entry `deployed` with the config (values) digest the
+ *   controller last attempted, when both digests are there (after a rollback the latest release carries
+ *   the previous values).
+ * - failed, for a condition set against our generation or later (its observedGeneration, else
+ *   lastAttemptedGeneration, else status.observedGeneration): Remediated=True (the controller rolled back or
+ *   uninstalled our release; Ready then mirrors the remediation, so Released's message, Helm's error, is
+ *   quoted too), Stalled=True (RetriesExceeded: no attempts left), Ready=False with a reason of HELM_FAILED,
+ *   Released=False (InstallFailed, UpgradeFailed). A suspended HelmRelease fails whatever the generation.
+ * - waiting otherwise: a failure of an older generation says nothing of ours (the controller resets its
+ *   failure counts for a new generation and tries again).
+ * Reasons and conditions: fluxcd/helm-controller api/v2/condition_types.go; Stalled RetriesExceeded and the
+ * Ready summary: internal/reconcile/atomic_release.go.
+ */
+export function helmReleaseApplied(obj: FluxHelmRelease | undefined, generation: number): GitopsVerdict {
+  if (!obj) return { state: "waiting", message: "not found yet" };
+  if (obj.spec?.suspend) return { state: "failed", message: "is suspended, so helm-controller will never release the commit (flux resume helmrelease)" };
+  const status = obj.status ?? {};
+  const observed = status.observedGeneration ?? -1;
+  const attempted = status.lastAttemptedGeneration ?? observed;
+  const conditions = status.conditions ?? [];
+  const find = (type: string): HelmCondition | undefined => conditions.find((c) => c.type === type);
+  const ours = (c: HelmCondition | undefined): c is HelmCondition => c !== undefined && (c.observedGeneration ?? attempted) >= generation;
+  const latest = [...(status.history ?? [])].sort((a, b) => (b.version ?? 0) - (a.version ?? 0))[0];
+  const chart = latest ? `${latest.chartName ?? "chart"}@${latest.chartVersion ?? "?"}` : undefined;
+  const observedText = latest ? `release v${latest.version ?? "?"} ${chart} ${latest.status ?? ""}`.trim() : undefined;
+  const text = (c: HelmCondition): string => `${c.reason ?? c.type ?? ""}: ${c.message ?? ""}`.trim();
+  const ready = find("Ready");
+  const released = find("Released");
+  const releaseError = released?.status === "False" && ours(released) ? `; ${text(released)}` : "";
+
+  const remediated = find("Remediated");
+  if (remediated?.status === "True" && ours(remediated)) {
+    return { state: "failed", observed: observedText, message: `release of generation ${generation} failed and was remediated (${text(remediated)})${releaseError}` };
+  }
+  const stalled = find("Stalled");
+  if (stalled?.status === "True" && ours(stalled)) return { state: "failed", observed: observedText, message: `is stalled (${text(stalled)})${releaseError}` };
+  if (ready?.status === "False" && ours(ready) && HELM_FAILED.has(ready.reason ?? "")) {
+    const also = released && released !== ready && released.message !== ready.message ? releaseError : "";
+    return { state: "failed", observed: observedText, message: `failed for generation ${generation}: ${text(ready)}${also}` };
+  }
+  if (released?.status === "False" && ours(released) && (released.reason === "InstallFailed" || released.reason === "UpgradeFailed")) {
+    return { state: "failed", observed: observedText, message: `failed for generation ${generation}: ${text(released)}` };
+  }
+
+  const digestsAgree = !latest?.configDigest || !status.lastAttemptedConfigDigest || latest.configDigest === status.lastAttemptedConfigDigest;
+  const deployed = latest === undefined || latest.status === "deployed";
+  if (observed >= generation && ready?.status === "True" && ours(ready) && released?.status !== "False" && deployed && digestsAgree) {
+    return { state: "applied", observed: observedText, message: `released generation ${generation}${observedText ? ` (${observedText})` : ""}` };
+  }
+  const readiness = ready ? `Ready=${ready.status}${ready.reason ? ` ${ready.reason}` : ""}` : "no Ready condition";
+  const at = observed >= 0 ? `observed generation ${observed}` : "no generation observed yet";
+  return { state: "waiting", observed: observedText, message: `${at}, ${readiness}${observedText ? `, ${observedText}` : ""}, waiting for generation ${generation} to be released` };
+}

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DURATION_PATTERN, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
 
-/** `namespace/name` of a Flux Kustomization or an Argo CD Application. */
+/** `namespace/name` of a Flux Kustomization or HelmRelease, or an Argo CD Application. */
 export const OBJECT_REF_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 const Duration = z
@@ -37,6 +37,10 @@ export const RolloutSettings = z
     flux: z
       .strictObject({
         kustomization: ObjectRef.meta({ description: "The Flux Kustomization that applies the GitOps commit, `namespace/name`." }),
+        helmRelease: ObjectRef.optional().meta({
+          description:
+            "A Flux HelmRelease (helm.toolkit.fluxcd.io/v2) that the Kustomization applies and whose values the commit changes, `namespace/name`: after the Kustomization applied the commit, helm-controller must release that generation (Ready and Released); a failed install, upgrade or test, or a remediation, fails the rollout.",
+        }),
         reconcile: z.boolean().optional().meta({ description: "Ask Flux to reconcile now (reconcile.fluxcd.io/requestedAt); needs `patch` on kustomizations. Default false." }),
       })
       .optional(),

@@ -3,8 +3,8 @@ import { ListWatch, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/c
 import type { SlipwayError } from "../errors.js";
 import { isSlipwayError, kubeServerError } from "../errors.js";
 import { formatDuration } from "./duration.js";
-import type { GitopsTarget, GitopsVerdict } from "./gitops.js";
-import { argoApplied, fluxApplied, GITOPS_API, gitopsLabel } from "./gitops.js";
+import type { FluxHelmRelease, GitopsTarget, GitopsVerdict, ObjectRef } from "./gitops.js";
+import { argoApplied, fluxApplied, GITOPS_API, gitopsLabel, HELM_RELEASE_API, helmReleaseApplied, helmReleaseLabel } from "./gitops.js";
 import type { FailFastThresholds, GraceClock, Pending, Problem } from "./health.js";
 import { currentReplicaSet, evaluateDeployment, podsOf, podState, renderProblem } from "./health.js";
 import type { ImageExpectation } from "./images.js";
@@ -28,6 +28,11 @@ export interface VerifyRequest {
   selector?: string;
   images: ImageExpectation[];
   gitops?: GitopsTarget;
+  /**
+   * A Flux HelmRelease that the Kustomization (`gitops`) applies and whose values our commit changes: after
+   * the Kustomization applied the commit, helm-controller must release it (helmReleaseApplied).
+   */
+  helmRelease?: ObjectRef;
   revision?: string;
   /** Ask Flux to reconcile now (reconcile.fluxcd.io/requestedAt). */
   reconcile: boolean;
@@ -63,6 +68,7 @@ export interface VerifyResult {
   namespace: string;
   elapsedMs: number;
   gitops?: { target: string; state: GitopsVerdict["state"]; message: string; observed?: string };
+  helmRelease?: { target: string; state: GitopsVerdict["state"]; message: string; observed?: string; generation?: number };
   workloads: WorkloadResult[];
   problems: Problem[];
   /** Human-readable reasons: failures for `failed`, what was still pending for `timeout`. */
@@ -170,10 +176,34 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     );
   }
 
+  let helmInformer: Informer<KubernetesObject> | undefined;
+  if (req.helmRelease) {
+    const r = req.helmRelease;
+    const api = HELM_RELEASE_API;
+    const fieldSelector = `metadata.name=${r.name}`;
+    helmInformer = add(
+      helmReleaseLabel(r),
+      `${api.plural}.${api.group}`,
+      new ListWatch<KubernetesObject>(
+        `/apis/${api.group}/${api.version}/namespaces/${encodeURIComponent(r.namespace)}/${api.plural}`,
+        watch,
+        () => clients.custom.listNamespacedCustomObject({ group: api.group, version: api.version, namespace: r.namespace, plural: api.plural, fieldSelector }),
+        false,
+        undefined,
+        fieldSelector,
+      ),
+    );
+  }
+
   return await new Promise<VerifyResult>((resolve, reject) => {
     let finished = false;
     let ready = false;
     let gitopsVerdict: GitopsVerdict | undefined;
+    let helmVerdict: GitopsVerdict | undefined;
+    // The HelmRelease generation that carries our commit: read once the Kustomization applied it (helmBaseline()).
+    let helmGeneration: number | undefined;
+    let helmReading = false;
+    let helmAttempts = 0;
     let verdicts: WorkloadResult[] = [];
     let problems: Problem[] = [];
     const timers = new Set<NodeJS.Timeout>();
@@ -221,6 +251,10 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         namespace,
         elapsedMs: now() - started,
         gitops: t && gitopsVerdict ? { target: gitopsLabel(t), state: gitopsVerdict.state, message: gitopsVerdict.message, observed: gitopsVerdict.observed } : undefined,
+        helmRelease:
+          req.helmRelease && helmVerdict
+            ? { target: helmReleaseLabel(req.helmRelease), state: helmVerdict.state, message: helmVerdict.message, observed: helmVerdict.observed, generation: helmGeneration }
+            : undefined,
         workloads: verdicts,
         problems,
         reasons,
@@ -255,6 +289,20 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         if (gitopsVerdict.state === "failed") return finish("failed", [`${gitopsLabel(t)}: ${gitopsVerdict.message}`]);
         // Deployments are judged only once our commit is applied: before that they run the previous release.
         if (gitopsVerdict.state !== "applied") return;
+      }
+      if (req.helmRelease) {
+        const label = helmReleaseLabel(req.helmRelease);
+        if (helmGeneration === undefined) {
+          helmVerdict = { state: "waiting", message: "reading the generation that carries the commit" };
+          say(label, helmVerdict.message);
+          helmBaseline(req.helmRelease);
+          return;
+        }
+        helmVerdict = helmReleaseApplied(helmInformer?.get(req.helmRelease.name, req.helmRelease.namespace) as FluxHelmRelease | undefined, helmGeneration);
+        say(label, helmVerdict.message);
+        if (helmVerdict.state === "failed") return finish("failed", [`${label}: ${helmVerdict.message}`]);
+        // Helm creates the new pods: the workloads are judged once helm-controller released our values.
+        if (helmVerdict.state !== "applied") return;
       }
       const rsList = [...(replicaSets?.list(namespace) ?? [])];
       const podList = [...pods.list(namespace)];
@@ -331,6 +379,7 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
       }
       const pending = [
         ...(req.gitops && gitopsVerdict?.state !== "applied" ? [`${gitopsLabel(req.gitops)}: ${gitopsVerdict?.message ?? "not read yet"}`] : []),
+        ...(req.helmRelease && gitopsVerdict?.state === "applied" && helmVerdict?.state !== "applied" ? [`${helmReleaseLabel(req.helmRelease)}: ${helmVerdict?.message ?? "not read yet"}`] : []),
         ...verdicts.filter((v) => v.state !== "healthy").map((v) => `${v.kind}/${v.name}: ${v.message}`),
       ];
       finish("timeout", pending.length > 0 ? pending : ["the first list of objects did not complete"]);
@@ -376,6 +425,35 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
       if (!ready && feeds.every((f) => f.connected)) ready = true;
       evaluate();
     };
+
+    /**
+     * A fresh GET (a quorum read, after the Kustomization's status said our revision is applied) gives a
+     * generation at least the one the apply produced; the watch cache of the HelmRelease may lag behind the
+     * Kustomization's. Not found yet, or the API failing: tried again with backoff.
+     */
+    function helmBaseline(r: ObjectRef): void {
+      if (helmReading || finished) return;
+      helmReading = true;
+      const api = HELM_RELEASE_API;
+      clients.custom.getNamespacedCustomObject({ group: api.group, version: api.version, namespace: r.namespace, plural: api.plural, name: r.name }).then(
+        (obj: unknown) => {
+          helmReading = false;
+          helmGeneration = (obj as FluxHelmRelease).metadata?.generation ?? 1;
+          helmAttempts = 0;
+          evaluate();
+        },
+        (error: unknown) => {
+          helmReading = false;
+          if (finished) return;
+          const status = httpStatus(error);
+          if (status !== 404 && !isUnavailable(error)) {
+            return finish(classifyKubeError(error, "get", `${api.plural}.${api.group}`, r.namespace, clients.server) ?? (error instanceof Error ? error : new Error(String(error))));
+          }
+          say(helmReleaseLabel(r), status === 404 ? "not found yet" : `could not read it (${describeKubeError(classifyKubeError(error, "get", `${api.plural}.${api.group}`, r.namespace, clients.server) ?? error)}), retrying`);
+          later(backoffMs(helmAttempts++), evaluate);
+        },
+      );
+    }
 
     const feeds: Feed[] = informers.map(({ label, resource, informer }) => ({ label, resource, informer, connected: false, failedThisAttempt: false, attempts: 0 }));
     for (const feed of feeds) {

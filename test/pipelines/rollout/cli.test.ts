@@ -70,6 +70,14 @@ describe("pipelines/src/rollout/commands: bad input (exit 2, every problem at on
     expect(r.stderr).toContain("- --revision SHA is required to check that Flux applied the commit");
   });
 
+  it("--flux-helmrelease needs the Kustomization that applies it, and NAMESPACE/NAME", async () => {
+    const r = await cli(["rollout", "verify", "--kubeconfig", "k", "-n", "shop", "--deployment", "api", "--argocd-app", "argocd/shop", "--flux-helmrelease", "shop/api", "--revision", NEW_SHA]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("- --flux-helmrelease needs the Flux Kustomization that applies it: --flux-kustomization NS/NAME (or rollout.flux.kustomization in slipway.yaml)");
+    const bad = await cli(["rollout", "verify", "--kubeconfig", "k", "-n", "shop", "--deployment", "api", "--flux-kustomization", "flux-system/apps", "--flux-helmrelease", "api", "--revision", NEW_SHA]);
+    expect(bad.stderr).toContain('- --flux-helmrelease "api": expected NAMESPACE/NAME');
+  });
+
   it("a missing kubeconfig or unknown context is bad input", async () => {
     const missing = await cli(["rollout", "verify", "--kubeconfig", "/nonexistent/kubeconfig", "-n", "shop", "--deployment", "api"]);
     expect([missing.code, missing.stderr.split("\n")[0]]).toEqual([2, 'SLIPWAY_KUBECONFIG_NOT_FOUND: kubeconfig "/nonexistent/kubeconfig" does not exist or is not a file']);
@@ -132,6 +140,29 @@ describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () =
     expect(new Set(api.requests.map((q) => q.path.split("/").at(-1)))).toEqual(new Set(["deployments", "replicasets", "pods"]));
     const sts = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--statefulset", "cache", "--daemonset", "agent"]);
     expect([sts.code, sts.stdout]).toEqual([0, expect.stringMatching(/: statefulset\/cache, daemonset\/agent\n$/)]);
+  });
+
+  it("takes the HelmRelease from slipway.yaml (rollout.flux.helmRelease) and fails with Helm's message when no retries are left", async () => {
+    const { c, kubeconfig, dir } = await cluster();
+    c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+    c.kustomization("apps", "flux-system", { applied: `main@sha1:${NEW_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+    const failed = "Helm upgrade failed for release shop/api with chart api@1.4.2: Deployment.apps \"api\" is invalid";
+    c.helmRelease("api", "shop", {
+      generation: 3,
+      conditions: [
+        { type: "Stalled", status: "True", reason: "RetriesExceeded", message: "Failed to upgrade after 1 attempt(s)" },
+        { type: "Ready", status: "False", reason: "UpgradeFailed", message: failed },
+        { type: "Released", status: "False", reason: "UpgradeFailed", message: failed },
+      ],
+    });
+    writeFileSync(join(dir, "slipway.yaml"), "rollout:\n  flux:\n    kustomization: flux-system/apps\n    helmRelease: shop/api\n");
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--revision", NEW_SHA, "--json"], dir);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      verdict: "failed",
+      helmRelease: { target: "helmrelease/shop/api", state: "failed", generation: 3 },
+      reasons: [`helmrelease/shop/api: is stalled (RetriesExceeded: Failed to upgrade after 1 attempt(s)); UpgradeFailed: ${failed}`],
+    });
   });
 
   it("only reads (get, list, watch) unless asked to reconcile; --reconcile sets Flux's requestedAt annotation", async () => {

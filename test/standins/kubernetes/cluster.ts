@@ -460,6 +460,71 @@ export class FakeCluster {
     });
   }
 
+  /**
+   * A Flux HelmRelease as helm-controller v2 writes it (api/v2 HelmReleaseStatus, Snapshot): `generation` is
+   * what the API server counts (raised by the Kustomization's apply of new values); the status is the
+   * controller's last write. Conditions carry the generation they were set against (metav1.Condition).
+   * `bare`: a HelmRelease the controller never reconciled (status `{observedGeneration: -1}`, the CRD default).
+   */
+  helmRelease(
+    name: string,
+    ns: string,
+    s: {
+      generation: number;
+      observed?: number;
+      attempted?: number;
+      conditions?: { type: string; status: "True" | "False" | "Unknown"; reason: string; message: string; generation?: number }[];
+      history?: { version: number; status: string; values: string }[];
+      attemptedValues?: string;
+      bare?: boolean;
+    },
+  ): void {
+    const digest = (values: string): string => `sha256:${createHash("sha256").update(values).digest("hex")}`;
+    const stamp = now();
+    this.store.put("helmreleases", {
+      apiVersion: "helm.toolkit.fluxcd.io/v2",
+      kind: "HelmRelease",
+      metadata: { name, namespace: ns, generation: s.generation, labels: { "kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system" } },
+      spec: {
+        interval: "10m",
+        chart: { spec: { chart: "api", version: "1.4.x", sourceRef: { kind: "HelmRepository", name: "shop-charts" } } },
+        upgrade: { remediation: { retries: 1, strategy: "rollback" } },
+        values: { image: { repository: "acr.example.io/shop/api", tag: `generation-${s.generation}` } },
+      },
+      status: s.bare
+        ? { observedGeneration: -1 }
+        : {
+            observedGeneration: s.observed ?? s.generation,
+            lastAttemptedGeneration: s.attempted ?? s.observed ?? s.generation,
+            lastAttemptedReleaseAction: "upgrade",
+            lastAttemptedRevision: "1.4.2",
+            ...(s.attemptedValues ? { lastAttemptedConfigDigest: digest(s.attemptedValues) } : {}),
+            helmChart: `${ns}-${name}`,
+            storageNamespace: this.namespace,
+            conditions: (s.conditions ?? []).map((c) => ({
+              type: c.type,
+              status: c.status,
+              reason: c.reason,
+              message: c.message,
+              lastTransitionTime: stamp,
+              observedGeneration: c.generation ?? s.attempted ?? s.generation,
+            })),
+            history: (s.history ?? []).map((h) => ({
+              digest: digest(`${name}.v${h.version}`),
+              name,
+              namespace: this.namespace,
+              version: h.version,
+              status: h.status,
+              chartName: "api",
+              chartVersion: "1.4.2",
+              configDigest: digest(h.values),
+              firstDeployed: stamp,
+              lastDeployed: stamp,
+            })),
+          },
+    });
+  }
+
   /** An Argo CD Application as the application controller reports it. */
   application(
     name: string,

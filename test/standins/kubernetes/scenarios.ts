@@ -92,6 +92,23 @@ async function failingPod(c: FakeCluster, t: Timing, marks: Marks, kubelet: (pod
   c.exceedProgressDeadline("api");
 }
 
+/** A HelmRelease whose generation `generation` helm-controller released as Helm release v`version`. */
+function released(generation: number, version: number): { attempted: number; attemptedValues: string; conditions: { type: string; status: "True"; reason: string; message: string }[]; history: { version: number; status: string; values: string }[] } {
+  const message = `Helm upgrade succeeded for release shop/api.v${version} with chart api@1.4.2`;
+  return {
+    attempted: generation,
+    attemptedValues: `values-${generation}`,
+    conditions: [
+      { type: "Ready", status: "True", reason: "UpgradeSucceeded", message },
+      { type: "Released", status: "True", reason: "UpgradeSucceeded", message },
+    ],
+    history: [
+      { version, status: "deployed", values: `values-${generation}` },
+      ...(version > 1 ? [{ version: version - 1, status: "superseded", values: `values-${generation - 1}` }] : []),
+    ],
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: "healthy rollout",
@@ -448,6 +465,86 @@ export const SCENARIOS: Scenario[] = [
     },
     flags: [...IMAGE_FLAG, "--argocd-app", "argocd/shop", "--revision", NEW_SHA.slice(0, 12), "--timeout", "20s"],
     ours: { exit: 1, reason: /application\/argocd\/shop: synced 2{40} but health is Suspended \(a resource is paused or suspended; resume it\): CronJob is suspended/ },
+    kubectl: { verdict: "success", decides: false },
+  },
+  // ---- Issue 14: a Flux HelmRelease whose values our commit changes, applied by the Kustomization.
+  {
+    name: "Flux HelmRelease released by helm-controller, then healthy",
+    workload: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+      c.helmRelease("api", "shop", { generation: 2, ...released(2, 2) });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs * 2);
+      // The kustomize-controller applies the new values (generation 3), then records the revision.
+      c.helmRelease("api", "shop", { generation: 3, observed: 2, ...released(2, 2) });
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${NEW_SHA}`, ready: "True", reason: "ReconciliationSucceeded", message: `Applied revision: main@sha1:${NEW_SHA}` });
+      await sleep(t.stepMs * 2);
+      c.helmRelease("api", "shop", {
+        generation: 3,
+        observed: 2,
+        attempted: 3,
+        attemptedValues: "values-3",
+        conditions: [
+          { type: "Reconciling", status: "True", reason: "Progressing", message: "Running 'upgrade' action with timeout of 5m0s" },
+          { type: "Ready", status: "Unknown", reason: "Progressing", message: "Running 'upgrade' action with timeout of 5m0s" },
+          { type: "Released", status: "True", reason: "UpgradeSucceeded", message: "Helm upgrade succeeded for release shop/api.v2 with chart api@1.4.2", generation: 2 },
+        ],
+        history: [{ version: 2, status: "deployed", values: "values-2" }],
+      });
+      c.applyImage("api", `${REGISTRY}:${NEW_TAG}`);
+      await rollWell(c, t);
+      c.helmRelease("api", "shop", { generation: 3, ...released(3, 3) });
+      marks.applied = Date.now();
+    },
+    flags: [...IMAGE_FLAG, "--flux-kustomization", "flux-system/apps", "--flux-helmrelease", "shop/api", "--revision", NEW_SHA],
+    ours: { exit: 0 },
+    kubectl: { verdict: "success", decides: false },
+  },
+  {
+    // The upgrade of our values fails (a hook times out); helm-controller rolls back (upgrade.remediation)
+    // and Ready mirrors the rollback: ours fails at once with Helm's own error, kubectl sees a healthy
+    // Deployment at the previous release.
+    name: "Flux HelmRelease upgrade failed and rolled back",
+    workload: "api",
+    setup: (c) => {
+      c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
+      c.helmRelease("api", "shop", { generation: 2, ...released(2, 2) });
+    },
+    run: async (c, t, marks) => {
+      await sleep(t.stepMs * 2);
+      c.helmRelease("api", "shop", { generation: 3, observed: 2, ...released(2, 2) });
+      c.kustomization("apps", "flux-system", { applied: `main@sha1:${NEW_SHA}`, ready: "True", reason: "ReconciliationSucceeded", message: `Applied revision: main@sha1:${NEW_SHA}` });
+      await sleep(t.stepMs * 2);
+      const failed = "Helm upgrade failed for release shop/api with chart api@1.4.2: failed pre-upgrade: timed out waiting for the condition";
+      const rolledBack = "Helm rollback to previous release shop/api.v2 with chart api@1.4.2 succeeded";
+      c.helmRelease("api", "shop", {
+        generation: 3,
+        observed: 3,
+        attemptedValues: "values-3",
+        conditions: [
+          { type: "Reconciling", status: "True", reason: "ProgressingWithRetry", message: rolledBack },
+          { type: "Ready", status: "False", reason: "RollbackSucceeded", message: rolledBack },
+          { type: "Released", status: "False", reason: "UpgradeFailed", message: failed },
+          { type: "Remediated", status: "True", reason: "RollbackSucceeded", message: rolledBack },
+        ],
+        history: [
+          { version: 4, status: "deployed", values: "values-2" },
+          { version: 3, status: "failed", values: "values-3" },
+          { version: 2, status: "superseded", values: "values-2" },
+        ],
+      });
+      marks.failureVisible = Date.now();
+    },
+    flags: [...IMAGE_FLAG, "--flux-kustomization", "flux-system/apps", "--flux-helmrelease", "shop/api", "--revision", NEW_SHA, "--timeout", "20s"],
+    ours: {
+      exit: 1,
+      reason:
+        /helmrelease\/shop\/api: release of generation 3 failed and was remediated \(RollbackSucceeded: Helm rollback to previous release shop\/api\.v2 with chart api@1\.4\.2 succeeded\); UpgradeFailed: Helm upgrade failed for release shop\/api with chart api@1\.4\.2: failed pre-upgrade: timed out waiting for the condition/,
+    },
     kubectl: { verdict: "success", decides: false },
   },
   // ---- Issue 14: StatefulSets and DaemonSets, judged by kubectl's StatefulSetStatusViewer / DaemonSetStatusViewer.

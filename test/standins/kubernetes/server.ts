@@ -46,6 +46,7 @@ export const RESOURCES: ResourceDef[] = [
     verbs: [...READ, "patch"],
     subresources: ["status"],
   },
+  { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", singular: "helmrelease", kind: "HelmRelease", namespaced: true, shortNames: ["hr"], verbs: READ, subresources: ["status"] },
   { group: "argoproj.io", version: "v1alpha1", plural: "applications", singular: "application", kind: "Application", namespaced: true, shortNames: ["app", "apps"], verbs: READ },
 ];
 
