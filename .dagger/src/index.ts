@@ -9,8 +9,13 @@ import { argument, check, dag, func, object } from "@dagger.io/dagger";
 import type { Container, Directory, File, Platform, Secret } from "@dagger.io/dagger";
 
 import { isApiError, isExecError } from "./errors.js";
-import { SRC, TOOLKIT_USER } from "./exec.js";
+import { cliStdout, fresh, SRC, TOOLKIT_USER } from "./exec.js";
 import { bump, markRelease, migrateService, publishServices, recordRelease, rollback, verify, withIdentity } from "./release.js";
+import type { IdentitySecrets } from "./release.js";
+import { runRelease } from "./release-run.js";
+import type { ReleaseOutcome } from "./release-run.js";
+import { candidateCommand, envShowCommand, missingSecrets, parseCandidate, parseEnvironment, renderReleaseReport, renderReleaseSummary } from "./release-flow.js";
+import type { ReleaseData, ResolvedEnvironment, StepRow } from "./release-flow.js";
 import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
 
 import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs } from "./plan.js";
@@ -253,6 +258,129 @@ export class CiRun {
       gates: this.gates.map((g): GateRow => ({ name: g.name, status: g.status, failure: g.failure })),
     };
   }
+}
+
+/** One step of a release: publish, migrate, bump + ledger, verify, mark, rollback. */
+@object()
+export class ReleaseStep {
+  /** The step's name. */
+  @func()
+  step!: string;
+
+  /** passed, failed or skipped. */
+  @func()
+  status!: string;
+
+  /** What it did, or why it failed. */
+  @func()
+  detail!: string;
+}
+
+/** The outcome of `release` or `promote`: what reached the environment, the ledger entry, and what was rolled back. */
+@object()
+export class Release {
+  /** release or promote. */
+  @func()
+  kind!: string;
+
+  /** The environment, as named in slipway.yaml. */
+  @func()
+  environment!: string;
+
+  /** verified (the only success), rolled-back (it failed and the previous release is back and verified), failed, or unknown (the rollout could not be proven either way; nothing rolled back). */
+  @func()
+  status!: string;
+
+  /** The source commit the images were built from. */
+  @func()
+  sourceSha!: string;
+
+  /** The release's id in the environment's ledger; empty when it failed before the GitOps commit. */
+  @func()
+  ledgerId!: string;
+
+  /** The GitOps commit that rolled it out; empty when it failed before. */
+  @func()
+  gitopsCommit!: string;
+
+  /** The images released, each IMAGE=TAG@sha256:DIGEST. */
+  @func()
+  images!: string[];
+
+  /** promote: ENV:ID of the verified release whose images were promoted. */
+  @func()
+  promotedFrom!: string;
+
+  /** The steps in order, with what each did. */
+  @func()
+  steps!: ReleaseStep[];
+
+  /** Why it did not verify: the failed step's error, or the rollout verdict with its diagnostics. */
+  @func()
+  failure!: string;
+
+  /** What the automatic rollback did (Git, ledger, migrations, the restored release's verification). */
+  @func()
+  rollback!: string;
+
+  /** Images pushed to the registry that no GitOps commit references (the release failed before the bump). */
+  @func()
+  unreleasedImages!: string[];
+
+  /** The rollout diagnostics bundle (events, pod logs, conditions) when verification failed (private state behind diagnostics()). */
+  diagnosticsDir!: Directory;
+
+  /** What a person reads: the verdict, the steps, the failure and the rollback. */
+  @func()
+  summary(): string {
+    return renderReleaseSummary(this.data());
+  }
+
+  /** The summary, or an error carrying it unless the release was verified: the call for CI (`dagger call release ... verdict`). */
+  @func()
+  verdict(): string {
+    const text = renderReleaseSummary(this.data());
+    if (this.status !== "verified") throw new Error(text);
+    return text;
+  }
+
+  /** The release as JSON (release-report.json). */
+  @func()
+  report(): File {
+    return dag.directory().withNewFile("release-report.json", renderReleaseReport(this.data())).file("release-report.json");
+  }
+
+  /** The rollout diagnostics bundle when verification failed; an empty directory otherwise. */
+  @func()
+  diagnostics(): Directory {
+    return this.diagnosticsDir;
+  }
+
+  private data(): ReleaseData {
+    return {
+      kind: this.kind as ReleaseData["kind"],
+      environment: this.environment,
+      status: this.status as ReleaseData["status"],
+      sourceSha: this.sourceSha,
+      ledgerId: this.ledgerId,
+      gitopsCommit: this.gitopsCommit,
+      images: [...this.images],
+      promotedFrom: this.promotedFrom,
+      steps: this.steps.map((s) => ({ step: s.step, status: s.status as StepRow["status"], detail: s.detail })),
+      failure: this.failure,
+      rollback: this.rollback,
+      unreleasedImages: [...this.unreleasedImages],
+    };
+  }
+}
+
+function toRelease(outcome: ReleaseOutcome): Release {
+  const release = new Release();
+  const { diagnostics, steps, ...rest } = outcome;
+  Object.assign(release, rest);
+  release.steps = steps.map((s) => Object.assign(new ReleaseStep(), s));
+  release.diagnosticsDir = diagnostics;
+  return release;
 }
 
 /**
@@ -741,6 +869,176 @@ export class Slipway {
   }
 
   /**
+   * Release a commit to an environment of slipway.yaml, the whole path as one call: plan → lint, test, build,
+   * image and the security gates → publish to the environment's registry → the environment's migrations →
+   * ONE GitOps commit bumping its folder and recording the release pending in its ledger → verify the
+   * rollout → mark it verified. When the rollout fails it rolls back by itself (previous verified release
+   * in Git and ledger, this release's migrations reverted, the restored release verified) and says so.
+   * A second release of the same environment waits for the first (bounded) or fails. Returns the Release:
+   * `verdict` fails unless it was verified.
+   */
+  @func({ cache: "never" })
+  async release(
+    /** The repository to release, including .git (its HEAD is released; slipway.yaml describes the environments). */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
+    source: Directory,
+    /** The environment, as named under `environments:` in slipway.yaml, e.g. dev. */
+    environment: string,
+    /** Token with write access to the environment's GitOps repository; reaches git only through GIT_ASKPASS. */
+    gitToken: Secret,
+    /** Kubeconfig of the environment's cluster; mounted as a secret file. */
+    kubeconfig: Secret,
+    /** Database URLs of the services that migrate here: one line SERVICE=postgres://... each. Needed when the environment migrates a service. */
+    databaseUrls?: Secret,
+    /** Git ref to compute the affected services against; without it every service is released. */
+    base?: string,
+    /** Release only these services (names as in the plan). */
+    services?: string[],
+    /** Run the security gates (secrets, dependencies, image scan) before publishing. Default true. */
+    scan = true,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL (identity ids come from slipway.yaml). */
+    oidcRequestUrl?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+    oidcRequestToken?: Secret,
+    /** azure-pipelines: the `idToken` that AzureCLI@2 exposes with addSpnToEnvironment: true. */
+    idToken?: Secret,
+    /** azure-pipelines: $(System.OidcRequestUri). */
+    oidcRequestUri?: string,
+    /** azure-pipelines: $(System.AccessToken). */
+    systemAccessToken?: Secret,
+    /** workload-identity: the projected service-account token. */
+    federatedToken?: Secret,
+    /** client-secret: the app registration's secret. */
+    clientSecret?: Secret,
+    /** static: the registry password (registries other than ACR). */
+    registryPassword?: Secret,
+  ): Promise<Release> {
+    const secrets: IdentitySecrets = { oidcRequestToken, idToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
+    const { env, cli, toolkit } = await this.environmentOf(source, environment, gitToken, databaseUrls !== undefined);
+    const plan = await this.plan(source, base, services);
+    const selection = selectServices(plan, "affected", services);
+    const steps: StepRow[] = [];
+    const checked = await checkServices(source, plan, selection, { build: true, image: true, ...(scan ? { scan: { toolkit, ...(base ? { since: base } : {}) } } : {}) });
+    const sourceSha = plan.revision?.sha ?? "";
+    if (!checked.passed) {
+      return toRelease({
+        kind: "release", environment, status: "failed", sourceSha, ledgerId: "", gitopsCommit: "", images: [], promotedFrom: "",
+        steps: [{ step: "ci", status: "failed", detail: "lint, test, build, image or a security gate failed" }],
+        failure: checked.summary(), rollback: "", unreleasedImages: [], diagnostics: dag.directory(),
+      });
+    }
+    steps.push({ step: "ci", status: "passed", detail: `${selection.selected.map((s) => s.name).join(", ")}: lint, test, build, image${scan ? ", gates" : ""}` });
+    const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
+    return toRelease(
+      await runRelease({
+        kind: "release",
+        env,
+        sourceSha,
+        cli,
+        toolkit,
+        source,
+        installed: installed(source),
+        services: selection.selected,
+        publish: {
+          identity: withIdentity(toolkit, ids, secrets),
+          image: (service, platform) => serviceImage(source, plan, service, platform),
+          options: { ...(env.registry ? { registry: env.registry } : {}), ...(env.identity.mode ? { mode: env.identity.mode } : {}) },
+        },
+        kubeconfig,
+        kubeIdentity: (ctr) => withIdentity(ctr, ids, secrets),
+        ...(databaseUrls ? { databaseUrls } : {}),
+        steps,
+      }),
+    );
+  }
+
+  /**
+   * Promote to an environment exactly what was verified in its `promoteFrom` environment (or `from`): the
+   * images of the newest verified release there, by digest, never rebuilt; then the environment's
+   * migrations, ONE GitOps commit with the pending ledger entry, verify and mark, with the same automatic
+   * rollback as `release`. Refuses a release that was not verified. `source` must be the released commit
+   * when the environment migrates (its migrations run from it).
+   */
+  @func({ cache: "never" })
+  async promote(
+    /** The repository at the promoted release's commit, including .git (slipway.yaml describes the environments). */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk"] })
+    source: Directory,
+    /** The environment to promote to, e.g. prod. */
+    environment: string,
+    /** Token with write access to the GitOps repositories; reaches git only through GIT_ASKPASS. */
+    gitToken: Secret,
+    /** Kubeconfig of the environment's cluster; mounted as a secret file. */
+    kubeconfig: Secret,
+    /** The environment to promote from. Default: environments.<environment>.promoteFrom. */
+    from?: string,
+    /** The ledger id of the release to promote. Default: the newest verified one. */
+    id?: string,
+    /** Database URLs of the services that migrate here: one line SERVICE=postgres://... each. */
+    databaseUrls?: Secret,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL (AKS identity ids come from slipway.yaml). */
+    oidcRequestUrl?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+    oidcRequestToken?: Secret,
+    /** azure-pipelines: the `idToken` that AzureCLI@2 exposes with addSpnToEnvironment: true. */
+    idToken?: Secret,
+    /** azure-pipelines: $(System.OidcRequestUri). */
+    oidcRequestUri?: string,
+    /** azure-pipelines: $(System.AccessToken). */
+    systemAccessToken?: Secret,
+    /** workload-identity: the projected service-account token. */
+    federatedToken?: Secret,
+    /** client-secret: the app registration's secret. */
+    clientSecret?: Secret,
+  ): Promise<Release> {
+    const secrets: IdentitySecrets = { oidcRequestToken, idToken, systemAccessToken, federatedToken, clientSecret };
+    const { env, cli, toolkit } = await this.environmentOf(source, environment, gitToken, databaseUrls !== undefined);
+    const command = candidateCommand(environment, from, id);
+    const candidate = parseCandidate(command, await cliStdout(fresh(cli), command));
+    const plan = await this.plan(source);
+    const head = plan.revision?.sha ?? "";
+    if (env.migrate.length > 0 && head !== candidate.entry.sourceSha) {
+      throw new Error(
+        `SLIPWAY_PROMOTE_SOURCE_MISMATCH: ${env.name} migrates ${env.migrate.map((m) => m.service).join(", ")}, whose migrations run from the source, but the source is at ${head.slice(0, 12) || "(no commit)"} and ${candidate.from} release ${candidate.entry.id} was built from ${candidate.entry.sourceSha.slice(0, 12)}: check out that commit. Nothing was changed.`,
+      );
+    }
+    const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
+    return toRelease(
+      await runRelease({
+        kind: "promote",
+        env,
+        sourceSha: candidate.entry.sourceSha,
+        cli,
+        toolkit,
+        source,
+        installed: installed(source),
+        services: plan.services,
+        promoted: { sets: candidate.sets, from: `${candidate.from}:${candidate.entry.id}` },
+        kubeconfig,
+        kubeIdentity: (ctr) => withIdentity(ctr, ids, secrets),
+        ...(databaseUrls ? { databaseUrls } : {}),
+        steps: [],
+      }),
+    );
+  }
+
+  /** The environment from slipway.yaml, and the toolkit that runs the release commands with the GitOps token; refuses a missing Secret before anything starts. */
+  private async environmentOf(
+    source: Directory,
+    environment: string,
+    gitToken: Secret,
+    hasDatabaseUrls: boolean,
+  ): Promise<{ env: ResolvedEnvironment; cli: Container; toolkit: Container }> {
+    const toolkit = this.toolkit();
+    const cli = toolkit.withMountedDirectory(SRC, source).withWorkdir(SRC).withSecretVariable("SLIPWAY_GIT_TOKEN", gitToken);
+    const command = envShowCommand(environment);
+    const env = parseEnvironment(command, await cliStdout(fresh(cli), command));
+    const missing = missingSecrets(env, { databaseUrls: hasDatabaseUrls });
+    if (missing.length > 0) throw new Error(`SLIPWAY_RELEASE_SECRET_MISSING: ${missing.join("; ")}. Nothing was changed.`);
+    return { env, cli, toolkit };
+  }
+
+  /**
    * Run `slipway plan --json` in the toolkit container on the whole source (.git included). The CLI
    * decides what is affected and rejects unknown service names (`--service`).
    */
@@ -877,4 +1175,16 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
   run.scans = [...gateOutcomes, ...results].flatMap((r) => (r.report ? [r.report] : []));
   run.passedImages = results.flatMap((r) => (r.container && servicePassed(r.row) && run.install !== STEP.failed ? [r.container] : []));
   return run;
+}
+
+/** The identity ids of an environment (never secrets) as the toolkit's env variables. */
+function identityValues(env: ResolvedEnvironment): { tenantId?: string; clientId?: string; authorityHost?: string; serviceConnectionId?: string; username?: string } {
+  const i = env.identity;
+  return {
+    ...(i.tenantId ? { tenantId: i.tenantId } : {}),
+    ...(i.clientId ? { clientId: i.clientId } : {}),
+    ...(i.authorityHost ? { authorityHost: i.authorityHost } : {}),
+    ...(i.serviceConnectionId ? { serviceConnectionId: i.serviceConnectionId } : {}),
+    ...(i.username ? { username: i.username } : {}),
+  };
 }

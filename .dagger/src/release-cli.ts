@@ -218,6 +218,7 @@ export type RolloutInput = {
   selector?: string;
   images?: string[];
   fluxKustomization?: string;
+  fluxHelmRelease?: string;
   argocdApp?: string;
   revision?: string;
   reconcile?: boolean;
@@ -240,6 +241,7 @@ export function rolloutCommand(input: RolloutInput): string[] {
     ...optional("--selector", input.selector),
     ...repeat("--image", input.images),
     ...optional("--flux-kustomization", input.fluxKustomization),
+    ...optional("--flux-helmrelease", input.fluxHelmRelease),
     ...(input.reconcile ? ["--reconcile"] : []),
     ...optional("--argocd-app", input.argocdApp),
     ...optional("--revision", input.revision),

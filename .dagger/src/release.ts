@@ -8,6 +8,7 @@ import { cliStdout, fresh, runCommand, SRC, TOOLKIT_USER } from "./exec.js";
 import type { PlannedService } from "./plan.js";
 import {
   bumpCommand,
+  DIAGNOSTICS,
   digestOf,
   FEDERATED_TOKEN_FILE,
   identityEnv,
@@ -30,6 +31,7 @@ import {
   rolloutCommand,
   SECRET_ENV,
 } from "./release-cli.js";
+import { DATABASE_URLS_FILE } from "./release-flow.js";
 import type { BumpInput, IdentityValues, MarkInput, MigrateInput, RecordInput, RollbackInput, RolloutInput } from "./release-cli.js";
 
 /** Secret identity inputs (see release-cli.ts SECRET_ENV). */
@@ -132,13 +134,17 @@ export async function publishServices(
  * The service's build container (npm ci, npm run build when it has a build script) with the toolkit's
  * CLI added, so `slipway migrate` loads the service's own TypeORM and driver from its node_modules.
  */
+/** How the database URL reaches `slipway migrate`: one URL (DATABASE_URL), or the per-service file of a release. */
+export type DatabaseSecret = { url: Secret } | { urls: Secret };
+
 export async function migrateService(
   toolkit: Container,
   installed: Container,
   service: PlannedService,
-  databaseUrl: Secret,
+  database: Secret | DatabaseSecret,
   input: Omit<MigrateInput, "service">,
 ): Promise<string> {
+  const secret: DatabaseSecret = "url" in database || "urls" in database ? (database as DatabaseSecret) : { url: database as Secret };
   const command = migrateCommand(SRC, {
     ...input,
     service: service.name,
@@ -149,7 +155,11 @@ export async function migrateService(
     built
       .withDirectory("/opt/slipway", toolkit.directory("/opt/slipway"))
       .withFile("/usr/local/bin/slipway", toolkit.file("/usr/local/bin/slipway"), { permissions: 0o755 })
-      .withSecretVariable("DATABASE_URL", databaseUrl),
+      .with((ctr) =>
+        "url" in secret
+          ? ctr.withSecretVariable("DATABASE_URL", secret.url)
+          : ctr.withMountedSecret(DATABASE_URLS_FILE, secret.urls, { owner: "node" }).withEnvVariable("SLIPWAY_DATABASE_URLS_FILE", DATABASE_URLS_FILE),
+      ),
   );
   const { run } = await runCommand(ctr, command);
   // The report is on stdout also when the run failed (what was applied and reverted): keep it in the error.
@@ -202,7 +212,28 @@ export function markRelease(toolkit: Container, token: Secret, input: MarkInput)
  * `slipway rollout verify` against the cluster of the kubeconfig. Returns the JSON verdict when healthy;
  * otherwise throws with the verdict, the CLI's log and the diagnostics text.
  */
-export async function verify(toolkit: Container, kubeconfig: Secret, identity: (ctr: Container) => Container, input: RolloutInput, source?: Directory): Promise<string> {
+/** How a rollout check ended: the verdict, whether it calls for a rollback, and the evidence. */
+export type RolloutOutcome = {
+  healthy: boolean;
+  verdict: string;
+  rollsBack: boolean;
+  /** The JSON report (healthy) or the error text with the verdict line and the diagnostics (otherwise). */
+  text: string;
+  /** The diagnostics bundle the CLI wrote (events, pod logs); empty when healthy. */
+  diagnostics: Directory;
+};
+
+/**
+ * `slipway rollout verify` against the cluster of the kubeconfig, answering with the verdict instead of
+ * throwing on an unhealthy one; an error before any verdict (bad input, the CLI's own failure) throws.
+ */
+export async function verifyOutcome(
+  toolkit: Container,
+  kubeconfig: Secret,
+  identity: (ctr: Container) => Container,
+  input: RolloutInput,
+  source?: Directory,
+): Promise<RolloutOutcome> {
   const command = rolloutCommand(input);
   let ctr = identity(fresh(toolkit).withMountedSecret(KUBECONFIG, kubeconfig, { owner: TOOLKIT_USER }));
   if (source) ctr = ctr.withMountedDirectory(SRC, source).withWorkdir(SRC);
@@ -212,16 +243,33 @@ export async function verify(toolkit: Container, kubeconfig: Secret, identity: (
   // coded error of exit 1): it prints no report then, and its own error is the answer, not "did not print JSON".
   if (!ROLLOUT_VERDICT_CODES.includes(run.exitCode) || run.stdout.trim() === "") throw cliFailure(command, run);
   const report = parseRollout(command, run.exitCode, run.stdout);
-  if (run.exitCode === 0) return run.stdout;
+  if (run.exitCode === 0) return { healthy: true, verdict: report.verdict, rollsBack: false, text: run.stdout, diagnostics: dag.directory() };
   let diagnostics = "";
+  let bundle = dag.directory();
   try {
-    diagnostics = await container.file("/tmp/slipway-rollout-diagnostics/rollout-diagnostics.txt").contents();
+    bundle = container.directory(DIAGNOSTICS);
+    diagnostics = await bundle.file("rollout-diagnostics.txt").contents();
   } catch {
     diagnostics = "(no diagnostics bundle was written)";
+    bundle = dag.directory();
   }
-  const rollback = rolloutRollsBack(run.exitCode, report.verdict) ? "roll back" : "do not roll back";
-  throw new Error(
-    `rollout ${report.verdict}: ${cliFailure(command, run, true).message}\n${rolloutVerdictLine(report.verdict)} (${rollback})\n--- diagnostics ---\n${diagnostics}`,
-  );
+  const rollsBack = rolloutRollsBack(run.exitCode, report.verdict);
+  return {
+    healthy: false,
+    verdict: report.verdict,
+    rollsBack,
+    text: `rollout ${report.verdict}: ${cliFailure(command, run, true).message}\n${rolloutVerdictLine(report.verdict)} (${rollsBack ? "roll back" : "do not roll back"})\n--- diagnostics ---\n${diagnostics}`,
+    diagnostics: bundle,
+  };
+}
+
+/**
+ * `slipway rollout verify` against the cluster of the kubeconfig. Returns the JSON verdict when healthy;
+ * otherwise throws with the verdict, the CLI's log and the diagnostics text.
+ */
+export async function verify(toolkit: Container, kubeconfig: Secret, identity: (ctr: Container) => Container, input: RolloutInput, source?: Directory): Promise<string> {
+  const outcome = await verifyOutcome(toolkit, kubeconfig, identity, input, source);
+  if (outcome.healthy) return outcome.text;
+  throw new Error(outcome.text);
 }
 

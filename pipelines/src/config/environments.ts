@@ -38,11 +38,10 @@ export const EnvironmentKubernetes = z
     deployments: z.array(ServiceName).optional().meta({ description: "Deployments to verify by name (instead of, or besides, `selector`)." }),
     flux: z
       .strictObject({
-        kustomization: ObjectRef.optional().meta({ description: "Flux Kustomization that applies the environment's folder, `namespace/name`." }),
-        helmRelease: ObjectRef.optional().meta({ description: "Flux HelmRelease whose values the bump changes, `namespace/name`." }),
+        kustomization: ObjectRef.meta({ description: "Flux Kustomization that applies the environment's folder, `namespace/name`." }),
+        helmRelease: ObjectRef.optional().meta({ description: "Flux HelmRelease (applied by that Kustomization) whose values the bump changes, `namespace/name`." }),
         reconcile: z.boolean().optional().meta({ description: "Ask Flux to reconcile at once (reconcile.fluxcd.io/requestedAt). Default false." }),
       })
-      .refine((f) => f.kustomization !== undefined || f.helmRelease !== undefined, { message: "give `kustomization`, `helmRelease` or both" })
       .optional(),
     argocd: z.strictObject({ application: ObjectRef.meta({ description: "Argo CD Application that syncs the environment's folder, `namespace/name`." }) }).optional(),
     timeout: Duration.optional().meta({ description: "How long verification waits. Default: rollout.timeout, else 10m." }),
