@@ -768,26 +768,36 @@ export class Slipway {
   /**
    * Roll an environment back to its previous verified release, from the release ledger in the GitOps
    * repository (.slipway/ledger/<environment>.json): write that release's tags and digests back to the
-   * manifests and record it (the abandoned release becomes rolled-back) in ONE new commit, pushed with
-   * fetch/retry, never force-pushed. Does not revert migrations: the CLI's JSON names the ones to revert.
-   * Returns the commit SHA (the current tip when the environment already runs that release).
+   * environment's folder and record it (the abandoned release becomes rolled-back) in ONE new commit,
+   * pushed with fetch/retry, never force-pushed. With `source` (a repository whose slipway.yaml declares the
+   * environment) repository, branch and folder come from there, and no other folder is ever edited. Does
+   * not revert migrations: the CLI's JSON names the ones to revert. Returns the commit SHA (the current tip
+   * when the environment already runs that release).
    */
   @func({ cache: "never" })
   async rollback(
-    /** HTTPS clone URL of the GitOps repository, without credentials. */
-    repository: string,
-    /** Branch that Flux or Argo CD reconciles, e.g. main. */
-    branch: string,
     /** Token with write access to the GitOps repository; reaches git only through GIT_ASKPASS. */
     token: Secret,
     /** Environment whose ledger picks the release, e.g. prod. */
     environment: string,
+    /** HTTPS clone URL of the GitOps repository, without credentials. Default: environments.<environment>.gitops.repository (or gitops.repository) in the source's slipway.yaml. */
+    repository?: string,
+    /** Branch that Flux or Argo CD reconciles. Default: from slipway.yaml, else main. */
+    branch?: string,
     /** Ledger id of the verified release to return to. Default: the newest verified release before the newest one. */
     to?: string,
-    /** Folder inside the GitOps repository holding the environment's manifests, e.g. clusters/prod. Defaults to gitops.path in slipway.yaml, else the whole repository. */
+    /** Folder inside the GitOps repository holding the environment's manifests. Default: the environment's folder in slipway.yaml (a folder outside it is refused), else gitops.path, else the whole repository. */
     path?: string,
+    /** A repository whose slipway.yaml declares the environment (environments:, gitops:, ledger:). */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source?: Directory,
   ): Promise<string> {
-    return rollback(this.toolkit(), token, { repository, branch, environment, ...(to ? { to } : {}), ...(path ? { path } : {}) });
+    return rollback(
+      this.toolkit(),
+      token,
+      { environment, ...(repository ? { repository } : {}), ...(branch ? { branch } : {}), ...(to ? { to } : {}), ...(path ? { path } : {}) },
+      source,
+    );
   }
 
   /**
@@ -804,7 +814,7 @@ export class Slipway {
     namespace: string,
     /** Deployments to verify (or give selector). */
     deployments: string[] = [],
-    /** Label selector of the Deployments to verify, e.g. app.kubernetes.io/part-of=shop. */
+    /** Label selector of the workloads to verify (Deployments, StatefulSets and DaemonSets), e.g. app.kubernetes.io/part-of=shop. */
     selector?: string,
     /** Images the Deployments must run, each IMAGE=TAG (or IMAGE=TAG@sha256:DIGEST). */
     images: string[] = [],
@@ -845,6 +855,12 @@ export class Slipway {
     /** A repository whose slipway.yaml `rollout:` section sets timeout and fail-fast thresholds. */
     @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
     source?: Directory,
+    /** StatefulSets to verify, by name (kubectl's rollout rules; OnDelete cannot be verified). */
+    statefulsets: string[] = [],
+    /** DaemonSets to verify, by name (kubectl's rollout rules; OnDelete cannot be verified). */
+    daemonsets: string[] = [],
+    /** Flux HelmRelease NS/NAME whose values the GitOps commit changes; checked after fluxKustomization applied the commit. */
+    fluxHelmRelease?: string,
   ): Promise<string> {
     const identity = (ctr: Container) =>
       withIdentity(
@@ -855,10 +871,13 @@ export class Slipway {
     const input = {
       namespace,
       deployments,
+      statefulsets,
+      daemonsets,
       images,
       reconcile,
       ...(selector ? { selector } : {}),
       ...(fluxKustomization ? { fluxKustomization } : {}),
+      ...(fluxHelmRelease ? { fluxHelmRelease } : {}),
       ...(argocdApp ? { argocdApp } : {}),
       ...(revision ? { revision } : {}),
       ...(timeout ? { timeout } : {}),

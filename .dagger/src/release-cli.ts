@@ -174,18 +174,19 @@ export function parseBump(command: string[], text: string): BumpResult {
   });
 }
 
-export type RollbackInput = { repository: string; branch: string; environment: string; to?: string; path?: string };
+export type RollbackInput = { repository?: string; branch?: string; environment: string; to?: string; path?: string };
 
-/** `slipway rollback`: the ledger picks the release; the token comes only as SLIPWAY_GIT_TOKEN. */
+/**
+ * `slipway rollback`: the ledger picks the release; the token comes only as SLIPWAY_GIT_TOKEN. Without
+ * repository and branch the CLI takes them from slipway.yaml (the environment's, else gitops:).
+ */
 export function rollbackCommand(input: RollbackInput): string[] {
-  refuseCredentialUrl(input.repository);
+  if (input.repository !== undefined) refuseCredentialUrl(input.repository);
   return [
     "slipway",
     "rollback",
-    "--repo",
-    input.repository,
-    "--branch",
-    input.branch,
+    ...optional("--repo", input.repository),
+    ...optional("--branch", input.branch),
     "--env",
     input.environment,
     ...optional("--to", input.to),
@@ -215,6 +216,8 @@ export const DIAGNOSTICS = "/tmp/slipway-rollout-diagnostics";
 export type RolloutInput = {
   namespace: string;
   deployments?: string[];
+  statefulsets?: string[];
+  daemonsets?: string[];
   selector?: string;
   images?: string[];
   fluxKustomization?: string;
@@ -238,6 +241,8 @@ export function rolloutCommand(input: RolloutInput): string[] {
     "--namespace",
     input.namespace,
     ...repeat("--deployment", input.deployments),
+    ...repeat("--statefulset", input.statefulsets),
+    ...repeat("--daemonset", input.daemonsets),
     ...optional("--selector", input.selector),
     ...repeat("--image", input.images),
     ...optional("--flux-kustomization", input.fluxKustomization),

@@ -170,7 +170,7 @@ export function gitopsSuite(e2e: E2E): void {
 
     it("rollback writes release 1 back in ONE new commit (no force-push) and marks release 2 rolled-back", async () => {
       const before = tip();
-      const commit = e2e.look(await inSession(() => trusting().rollback(repository, "main", secret(token), "prod", undefined, "clusters/prod")));
+      const commit = e2e.look(await inSession(() => trusting().rollback(secret(token), "prod", repository, "main", undefined, "clusters/prod")));
       expect(commit).toBe(tip());
       expect(log()[0]).toBe(`${commit} ${before}`);
       expect(git(bare, "diff", "--name-only", before, commit).trim().split("\n").sort()).toEqual([LEDGER, PROD]);
