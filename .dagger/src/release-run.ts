@@ -175,7 +175,8 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
         namespace: k.namespace,
         deployments: k.deployments,
         images,
-        revision,
+        // Our commit must be applied first when a GitOps controller is named; without one the workloads decide.
+        ...(k.fluxKustomization || k.argocdApplication ? { revision } : {}),
         reconcile: k.reconcile,
         ...(k.selector ? { selector: k.selector } : {}),
         ...(k.fluxKustomization ? { fluxKustomization: k.fluxKustomization } : {}),
