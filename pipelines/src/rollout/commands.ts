@@ -12,6 +12,7 @@ import { DEFAULT_THRESHOLDS } from "./health.js";
 import type { ImageExpectation } from "./images.js";
 import { parseImageExpectation } from "./images.js";
 import { kubeClients, loadKubeConfig } from "./kube.js";
+import { parseProgressSetting, PROGRESS_SETTINGS, progressDisplay } from "./progress.js";
 import { OBJECT_REF_PATTERN } from "./schema.js";
 import type { VerifyResult } from "./verify.js";
 import { verifyRollout } from "./verify.js";
@@ -91,6 +92,8 @@ export const rolloutVerify = defineCommand({
     const identityText = values["azure-identity"];
     const identity = identityText === undefined ? undefined : parseMode(identityText, IDENTITY_MODES);
     if (identityText !== undefined && identity === undefined) bad("--azure-identity", identityText, IDENTITY_MODES.join(" | "));
+    const progressSetting = parseProgressSetting(io.env.SLIPWAY_PROGRESS);
+    if (progressSetting === undefined) bad("SLIPWAY_PROGRESS", io.env.SLIPWAY_PROGRESS ?? "", PROGRESS_SETTINGS.join(" | "));
     if (values.timeout !== undefined && parseDuration(values.timeout) === null) bad("--timeout", values.timeout, `a duration such as \`90s\`, \`10m\` or \`1h30m\`, longer than zero and at most ${MAX_DURATION_TEXT}`);
 
     // slipway.yaml `rollout:` supplies defaults; flags win.
@@ -118,29 +121,47 @@ export const rolloutVerify = defineCommand({
     const clients = kubeClients(kc);
     const namespace = values.namespace as string;
 
-    const result = await verifyRollout(
-      clients,
+    // Every frame goes through io.stderr, the masked stream, like every other byte the CLI writes.
+    const display = progressDisplay(
       {
-        namespace,
-        // With names, only the kinds named are watched; `[]` for the others would watch them for nothing.
-        deployments: names,
-        statefulSets: values.statefulset,
-        daemonSets: values.daemonset,
-        selector: values.selector,
-        images,
-        gitops,
-        helmRelease,
-        revision: values.revision,
-        reconcile: values.reconcile ?? settings.flux?.reconcile ?? false,
-        timeoutMs: parseDuration(timeoutText) as number,
-        thresholds: {
-          oomKilledRestarts: settings.failOn?.oomKilledRestarts ?? DEFAULT_THRESHOLDS.oomKilledRestarts,
-          crashLoopRestarts: settings.failOn?.crashLoopRestarts ?? DEFAULT_THRESHOLDS.crashLoopRestarts,
-          unschedulableGraceMs: settings.failOn?.unschedulableGrace === undefined ? DEFAULT_THRESHOLDS.unschedulableGraceMs : (parseDuration(settings.failOn.unschedulableGrace) as number),
+        isTTY: process.stderr.isTTY,
+        get columns() {
+          return process.stderr.columns ?? (Number(io.env.COLUMNS) || undefined);
         },
+        write: io.stderr,
       },
-      { progress: (line) => io.stderr(`${line}\n`) },
+      io.env,
+      { setting: progressSetting },
     );
+    let result: VerifyResult;
+    try {
+      result = await verifyRollout(
+        clients,
+        {
+          namespace,
+          // With names, only the kinds named are watched; `[]` for the others would watch them for nothing.
+          deployments: names,
+          statefulSets: values.statefulset,
+          daemonSets: values.daemonset,
+          selector: values.selector,
+          images,
+          gitops,
+          helmRelease,
+          revision: values.revision,
+          reconcile: values.reconcile ?? settings.flux?.reconcile ?? false,
+          timeoutMs: parseDuration(timeoutText) as number,
+          thresholds: {
+            oomKilledRestarts: settings.failOn?.oomKilledRestarts ?? DEFAULT_THRESHOLDS.oomKilledRestarts,
+            crashLoopRestarts: settings.failOn?.crashLoopRestarts ?? DEFAULT_THRESHOLDS.crashLoopRestarts,
+            unschedulableGraceMs: settings.failOn?.unschedulableGrace === undefined ? DEFAULT_THRESHOLDS.unschedulableGraceMs : (parseDuration(settings.failOn.unschedulableGrace) as number),
+          },
+        },
+        { progress: display.line, update: display.update },
+      );
+    } finally {
+      // The last state of each line stays on screen; the verdict follows it.
+      display.end();
+    }
 
     let written: { json: string; text: string } | undefined;
     // `unknown`: the API could not be read, so neither can the diagnostics.

@@ -10,6 +10,8 @@ import { currentReplicaSet, evaluateDeployment, podsOf, podState, renderProblem 
 import type { ImageExpectation } from "./images.js";
 import type { KubeClients } from "./kube.js";
 import { classifyKubeError, httpStatus, isUnavailable } from "./kube.js";
+import type { ProgressUpdate } from "./progress.js";
+import { podReady, workloadCounts } from "./progress.js";
 import type { WorkloadState } from "./workloads.js";
 import { daemonSetPods, evaluateDaemonSet, evaluateStatefulSet, statefulSetPods } from "./workloads.js";
 
@@ -80,6 +82,11 @@ export interface VerifyResult {
 export interface VerifyHooks {
   /** One line per change of an object's state. */
   progress: (line: string) => void;
+  /**
+   * Every object's state at every evaluation, changed or not, with the counts, problems and pods a live
+   * display draws from (progress.ts). Pods are not sent on their own: they come with their workload.
+   */
+  update?: (update: ProgressUpdate) => void;
   now?: () => number;
 }
 
@@ -111,7 +118,9 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
   const { namespace } = req;
   const stamp = (): string => `[${formatDuration(now() - started).padStart(6)}]`;
   const lastLine = new Map<string, string>();
-  const say = (key: string, text: string): void => {
+  /** `detail` null: a line only (a pod's, which the live display shows with its workload). */
+  const say = (key: string, text: string, detail: Omit<ProgressUpdate, "key" | "text"> | null = {}): void => {
+    if (detail) hooks.update?.({ key, text, ...detail });
     if (lastLine.get(key) === text) return;
     lastLine.set(key, text);
     hooks.progress(`${stamp()} ${key}: ${text}`);
@@ -285,7 +294,7 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         const t = req.gitops;
         const obj = gitopsInformer?.get(t.name, t.namespace);
         gitopsVerdict = t.kind === "flux" ? fluxApplied(obj, req.revision, (ns, name) => gitopsInformer?.get(name, ns)) : argoApplied(obj, req.revision);
-        say(gitopsLabel(t), gitopsVerdict.message);
+        say(gitopsLabel(t), gitopsVerdict.message, { state: gitopsVerdict.state });
         if (gitopsVerdict.state === "failed") return finish("failed", [`${gitopsLabel(t)}: ${gitopsVerdict.message}`]);
         // Deployments are judged only once our commit is applied: before that they run the previous release.
         if (gitopsVerdict.state !== "applied") return;
@@ -294,12 +303,12 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
         const label = helmReleaseLabel(req.helmRelease);
         if (helmGeneration === undefined) {
           helmVerdict = { state: "waiting", message: "reading the generation that carries the commit" };
-          say(label, helmVerdict.message);
+          say(label, helmVerdict.message, { state: helmVerdict.state });
           helmBaseline(req.helmRelease);
           return;
         }
         helmVerdict = helmReleaseApplied(helmInformer?.get(req.helmRelease.name, req.helmRelease.namespace) as FluxHelmRelease | undefined, helmGeneration);
-        say(label, helmVerdict.message);
+        say(label, helmVerdict.message, { state: helmVerdict.state });
         if (helmVerdict.state === "failed") return finish("failed", [`${label}: ${helmVerdict.message}`]);
         // Helm creates the new pods: the workloads are judged once helm-controller released our values.
         if (helmVerdict.state !== "applied") return;
@@ -327,15 +336,22 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
           const name = obj?.metadata?.name ?? names?.[i] ?? "";
           if (!obj) {
             verdicts.push({ kind, name, state: "missing", message: "not found" });
-            say(`${kind}/${name}`, "not found (yet)");
+            say(`${kind}/${name}`, "not found (yet)", { state: "missing" });
             return;
           }
           const v = judge(obj);
           for (const p of v.pending) nearest = Math.min(nearest, p.failInMs);
           verdicts.push({ kind, name, state: v.state, message: v.message });
           problems.push(...v.problems);
-          say(`${kind}/${name}`, v.message);
-          for (const pod of newPods(obj)) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod));
+          const fresh = newPods(obj);
+          say(`${kind}/${name}`, v.message, {
+            state: v.state,
+            counts: workloadCounts(kind, obj),
+            problems: v.problems,
+            pending: v.pending,
+            pods: fresh.map((pod) => ({ name: pod.metadata?.name ?? "", ready: podReady(pod), state: podState(pod) })),
+          });
+          for (const pod of fresh) say(`pod/${pod.metadata?.name ?? ""}`, podState(pod), null);
         });
       };
       record(
