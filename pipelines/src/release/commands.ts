@@ -148,6 +148,11 @@ function imagesFrom(sets: string[] | undefined, usage: string): LedgerImage[] {
   });
 }
 
+function sameRelease(entry: LedgerEntry, sourceSha: string, images: LedgerImage[], path: string): boolean {
+  const key = (list: LedgerImage[]) => list.map((i) => `${i.image}=${i.tag}@${i.digest}`).sort().join("\n");
+  return entry.sourceSha === sourceSha && (entry.path ?? "") === path && key(entry.images) === key(images);
+}
+
 /** When a pending release last changed: a release in flight keeps the environment until it ends or goes stale. */
 function lastChange(entry: LedgerEntry): number {
   return Date.parse(entry.history?.at(-1)?.at ?? entry.at);
@@ -209,6 +214,9 @@ export const releaseBegin = defineCommand({
             // Decided on the ledger at the branch tip, again after every lost race: two releases of one
             // environment never interleave, since the second sees the first one's pending entry.
             const newest = ledger.entries.at(-1);
+            // Our own entry already on the tip (a push that landed although git reported it failed, then
+            // retried; or this step run again): the release is recorded, nothing more to write.
+            if (newest?.status === "pending" && sameRelease(newest, sourceSha, images, env.gitops.path)) return { ledger, result: newest };
             if (newest?.status === "pending" && Date.now() - lastChange(newest) < staleMs) throw blockedBy(newest);
             const added = appendEntry(
               ledger,

@@ -2,13 +2,14 @@
 // remotes: `release begin` (bump + pending entry in ONE commit), two releases of one environment at once,
 // a prod rollback that never touches dev's folder, promotion candidates, the gate rule, old ledgers.
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../pipelines/src/config/load.js";
 import { cli, cliProcess } from "../../helpers/cli.js";
 import { thrown } from "../../helpers/errors.js";
 import { remoteFile, remoteLog, remoteTip, useScratch } from "../../helpers/gitops-remote.js";
 import { git } from "../../helpers/repo.js";
+import { startGitHttpServer } from "../gitops/git-http.js";
 
 const { tmp, bareRemote } = useScratch();
 
@@ -193,6 +194,29 @@ describe("release begin: one commit for the bump and the pending ledger entry, i
       ["2", "rolled-back", "clusters/prod"],
       ["3", "pending", "clusters/prod"],
     ]);
+  });
+
+  it("over smart HTTP with a token: begin run twice records the release once (the second finds its own entry), no second commit", async () => {
+    const bare = bareRemote(gitopsFiles());
+    const server = await startGitHttpServer(dirname(bare), "x-access-token", "Tok3n-release");
+    try {
+      const cwd = tmp("slipway-env-");
+      writeFileSync(join(cwd, "slipway.yaml"), config(`${server.url}/${basename(bare)}`));
+      const env = { ...process.env, SLIPWAY_GIT_TOKEN: "Tok3n-release" };
+      const argv = ["release", "begin", "--env", "dev", "--source-sha", SHA("b"), ...sets("2.0.0", "b", "e"), "--json"];
+      const first = await cli(argv, cwd, env);
+      expect(first.code, first.stderr).toBe(0);
+      const tipAfterFirst = remoteTip(bare);
+      const second = await cli([...argv, "--wait", "1s"], cwd, env);
+      expect(second.code, second.stderr).toBe(0);
+      const [a, b] = [first, second].map((r) => JSON.parse(r.stdout) as { entry: { id: string }; commit: string; pushed: boolean });
+      expect(b).toMatchObject({ entry: { id: a?.entry.id }, commit: tipAfterFirst, pushed: false });
+      expect(remoteTip(bare)).toBe(tipAfterFirst);
+      expect(ledgerOf(bare, "dev").entries).toHaveLength(1);
+      expect(first.stderr + second.stderr).not.toContain("Tok3n-release");
+    } finally {
+      await server.close();
+    }
   });
 
   it("a second release while one is pending waits (--wait) and then fails SLIPWAY_RELEASE_IN_PROGRESS, exit 3, nothing written", async () => {
