@@ -919,8 +919,6 @@ export class Slipway {
     oidcRequestUrl?: string,
     /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
     oidcRequestToken?: Secret,
-    /** azure-pipelines: the `idToken` that AzureCLI@2 exposes with addSpnToEnvironment: true. */
-    idToken?: Secret,
     /** azure-pipelines: $(System.OidcRequestUri). */
     oidcRequestUri?: string,
     /** azure-pipelines: $(System.AccessToken). */
@@ -932,7 +930,8 @@ export class Slipway {
     /** static: the registry password (registries other than ACR). */
     registryPassword?: Secret,
   ): Promise<Release> {
-    const secrets: IdentitySecrets = { oidcRequestToken, idToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
+    // No idToken: AzureCLI@2's lasts about 10 minutes, less than a release; the service connection's OIDC token is requested when needed.
+    const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
     const { env, cli, toolkit } = await this.environmentOf(source, environment, gitToken, databaseUrls !== undefined);
     const plan = await this.plan(source, base, services);
     const selection = selectServices(plan, "affected", services);
@@ -991,16 +990,16 @@ export class Slipway {
     kubeconfig: Secret,
     /** The environment to promote from. Default: environments.<environment>.promoteFrom. */
     from?: string,
-    /** The ledger id of the release to promote. Default: the newest verified one. */
+    /** The ledger id of the release to promote. Default: the newest verified one (of sourceSha when given). */
     id?: string,
+    /** Promote the newest verified release built from this commit (e.g. the commit this pipeline run released), not just the newest. */
+    sourceSha?: string,
     /** Database URLs of the services that migrate here: one line SERVICE=postgres://... each. */
     databaseUrls?: Secret,
     /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL (AKS identity ids come from slipway.yaml). */
     oidcRequestUrl?: string,
     /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
     oidcRequestToken?: Secret,
-    /** azure-pipelines: the `idToken` that AzureCLI@2 exposes with addSpnToEnvironment: true. */
-    idToken?: Secret,
     /** azure-pipelines: $(System.OidcRequestUri). */
     oidcRequestUri?: string,
     /** azure-pipelines: $(System.AccessToken). */
@@ -1010,9 +1009,9 @@ export class Slipway {
     /** client-secret: the app registration's secret. */
     clientSecret?: Secret,
   ): Promise<Release> {
-    const secrets: IdentitySecrets = { oidcRequestToken, idToken, systemAccessToken, federatedToken, clientSecret };
+    const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret };
     const { env, cli, toolkit } = await this.environmentOf(source, environment, gitToken, databaseUrls !== undefined);
-    const command = candidateCommand(environment, from, id);
+    const command = candidateCommand(environment, from, id, sourceSha);
     const candidate = parseCandidate(command, await cliStdout(fresh(cli), command));
     const plan = await this.plan(source);
     const head = plan.revision?.sha ?? "";

@@ -80,8 +80,8 @@ export function parseBegin(command: string[], text: string): BeginResult {
   });
 }
 
-export function candidateCommand(environment: string, from?: string, id?: string): string[] {
-  return ["slipway", "release", "candidate", "--env", environment, ...optional("--from", from), ...optional("--id", id), "--json"];
+export function candidateCommand(environment: string, from?: string, id?: string, sourceSha?: string): string[] {
+  return ["slipway", "release", "candidate", "--env", environment, ...optional("--from", from), ...optional("--id", id), ...optional("--source-sha", sourceSha), "--json"];
 }
 
 export type Candidate = { environment: string; from: string; entry: { id: string; sourceSha: string }; sets: string[] };

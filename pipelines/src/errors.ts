@@ -1314,3 +1314,11 @@ export function releaseInProgress(environment: string, id: string, sourceSha: st
     terminal: false,
   });
 }
+
+export function releaseNotVerifiedFor(environment: string, sourceSha: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_PROMOTE_NOT_VERIFIED",
+    message: `no release of ${sourceSha.slice(0, 12)} is verified in ${environment}: refusing to promote it`,
+    details: ["Only what was verified where promotion requires it moves on. Run `slipway ledger show --env " + environment + "` to see what is. Nothing was changed."],
+  });
+}

@@ -340,8 +340,10 @@ const allJobs = (): Job[] => [...githubJobs(), ...adoJobs(ADO), ...adoJobs(ADO_R
 function stepEnv(job: Job, step: Step, context: Record<string, unknown>): Record<string, string> {
   const github = job.file === GITHUB;
   const provided: Record<string, string> = github
-    ? { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.githubusercontent.example/req", RUNNER_TEMP: "/tmp/runner", HOME: "/home/runner" }
-    : { SYSTEM_OIDCREQUESTURI: "https://dev.azure.example/oidc", AGENT_TEMPDIRECTORY: "/tmp/agent", BUILD_ARTIFACTSTAGINGDIRECTORY: "/a", HOME: "/home/vsts" };
+    ? // GITHUB_SHA: a default variable of every job (the commit the run is for).
+      { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.githubusercontent.example/req", RUNNER_TEMP: "/tmp/runner", HOME: "/home/runner", GITHUB_SHA: "a".repeat(40) }
+    : // BUILD_SOURCEVERSION: the predefined Build.SourceVersion, exported to every script.
+      { SYSTEM_OIDCREQUESTURI: "https://dev.azure.example/oidc", AGENT_TEMPDIRECTORY: "/tmp/agent", BUILD_ARTIFACTSTAGINGDIRECTORY: "/a", HOME: "/home/vsts", BUILD_SOURCEVERSION: "b".repeat(40) };
   const level = github ? ((load(GITHUB).env ?? {}) as Record<string, string>) : { SLIPWAY_MODULE: "github.com/acme/slipway@v0.1.0", DAGGER_VERSION: ENGINE_VERSION.slice(1) };
   const own = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, github ? interpolate(String(v), context) : String(v)]));
   return { ...provided, ...level, ...own };

@@ -5,7 +5,7 @@ import { defineCommand } from "../cli/command.js";
 import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
 import { checkInputFile } from "../cli/paths.js";
-import { EXIT, isSlipwayError, ledgerInputInvalid, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, usageError } from "../errors.js";
+import { EXIT, isSlipwayError, ledgerInputInvalid, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, releaseNotVerifiedFor, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
 import { parseSet } from "../gitops/input.js";
 import { renderRecord } from "../gitops/record.js";
@@ -22,7 +22,7 @@ const listUsage = "slipway env list [--json] [--config FILE]";
 const beginUsage =
   "slipway release begin --env ENV --source-sha SHA --set IMAGE=TAG@sha256:DIGEST... [--migrated SERVICE=REPORT.json]... [--scan GATE.json] " +
   `[--promoted-from ENV:ID] [--wait 10m] [--stale-after 1h] ${PUSH_FLAGS}`;
-const candidateUsage = `slipway release candidate --env ENV [--from ENV] [--id ID] ${PUSH_FLAGS}`;
+const candidateUsage = `slipway release candidate --env ENV [--from ENV] [--id ID | --source-sha SHA] ${PUSH_FLAGS}`;
 
 const SHA = /^[0-9a-f]{7,64}$/;
 /** How long `begin` waits by default for a release of the same environment that is still pending. */
@@ -268,7 +268,7 @@ export const releaseCandidate = defineCommand({
   path: ["release", "candidate"],
   summary: "Name the verified release an environment would promote: images by digest from its promoteFrom environment's ledger",
   usage: candidateUsage,
-  options: { ...PUSH_OPTIONS, env: { type: "string" }, from: { type: "string" }, id: { type: "string" } },
+  options: { ...PUSH_OPTIONS, env: { type: "string" }, from: { type: "string" }, id: { type: "string" }, "source-sha": { type: "string" } },
   async run({ values, io }) {
     const env = environmentOf(io, values.env, values.config, candidateUsage);
     const fromName = values.from ?? env.promoteFrom;
@@ -283,7 +283,11 @@ export const releaseCandidate = defineCommand({
       entry = findEntry(ledger, values.id);
       if (entry.status !== "verified") throw ledgerNotVerified(from.name, values.id, entry.status);
     } else {
-      entry = ledger.entries.findLast((e) => e.status === "verified");
+      const sha = values["source-sha"];
+      if (sha !== undefined && !SHA.test(sha)) throw usageError(`--source-sha ${JSON.stringify(sha)} is not a commit SHA`, candidateUsage);
+      // With --source-sha: the release this pipeline run made, not whatever was verified since.
+      entry = ledger.entries.findLast((e) => e.status === "verified" && (sha === undefined || e.sourceSha === sha || (sha.length < 40 && e.sourceSha.startsWith(sha))));
+      if (!entry && sha !== undefined) throw releaseNotVerifiedFor(from.name, sha);
       if (!entry) throw ledgerNothingVerified(from.name, ledger.entries.length);
     }
     const chosen = entry;

@@ -282,6 +282,11 @@ describe("release begin: one commit for the bump and the pending ledger entry, i
     const unverified = await cli(["release", "candidate", "--env", "prod", "--id", "2"], cwd);
     expect(unverified.code).toBe(2);
     expect(unverified.stderr).toContain(`SLIPWAY_LEDGER_NOT_VERIFIED: release "2" of staging is failed`);
+    // --source-sha: the release a pipeline run made, and only if it was verified.
+    expect((JSON.parse(await ok(["release", "candidate", "--env", "prod", "--source-sha", SHA("b"), "--json"], cwd)) as { entry: { id: string } }).entry.id).toBe("1");
+    const failedSha = await cli(["release", "candidate", "--env", "prod", "--source-sha", SHA("c")], cwd);
+    expect(failedSha.code).toBe(2);
+    expect(failedSha.stderr).toContain("SLIPWAY_PROMOTE_NOT_VERIFIED: no release of cccccccccccc is verified in staging: refusing to promote it");
     const noSource = await cli(["release", "candidate", "--env", "dev"], cwd);
     expect(noSource.code).toBe(2);
     expect(noSource.stderr).toContain(`environment "dev" has no promoteFrom in slipway.yaml: give --from ENV`);
