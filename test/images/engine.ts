@@ -29,6 +29,8 @@ export function missingRequirements(): string | undefined {
 }
 
 export interface DockerEngine {
+  /** Where the engine lives and its process: enough for another process to use it (attachEngine). */
+  info: EngineInfo;
   /** The environment every docker command of the tests runs with (DOCKER_HOST among others). */
   env: NodeJS.ProcessEnv;
   /** Runs the docker client against this engine; never rejects for a non-zero exit. */
@@ -38,6 +40,12 @@ export interface DockerEngine {
   /** The end of dockerd's own log, for failure messages. */
   logTail(lines?: number): string;
   stop(): Promise<void>;
+}
+
+/** A running engine: its directory (socket, data, log) and dockerd's pid. */
+export interface EngineInfo {
+  dir: string;
+  pid: number;
 }
 
 /**
@@ -84,19 +92,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<DockerEn
   const logFile = join(dir, "dockerd.log");
   for (const sub of ["data", "exec", "config"]) mkdirSync(join(dir, sub));
 
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DOCKER_HOST: `unix://${socket}`,
-    // An empty client config: no credential helpers or contexts from the user's ~/.docker.
-    DOCKER_CONFIG: join(dir, "config"),
-    // BuildKit, the builder of `docker build` since Docker 23 (and of Dagger): it runs independent
-    // stages in parallel and commits no intermediate layers (the toolkit built in 74 s here, against
-    // 157 s with the classic builder). Its Dockerfile frontend is built into the engine: nothing is
-    // pulled, as long as no Dockerfile names another one with a `# syntax=` line.
-    DOCKER_BUILDKIT: "1",
-    BUILDKIT_PROGRESS: "plain",
-    DOCKER_CLI_HINTS: "false",
-  };
+  const env = clientEnv(dir);
 
   const log = openSync(logFile, "a");
   const hosts = Object.entries(options.hosts ?? {});
@@ -133,7 +129,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<DockerEn
     });
   });
 
-  const logTail = (lines = 30) => (existsSync(logFile) ? tail(readFileSync(logFile, "utf8"), lines) : "(no dockerd log)");
+  const logTail = (lines = 30) => engineLogTail(dir, lines);
   const run = (args: readonly string[], options: Omit<ExecOptions, "env"> = {}) => exec(docker, args, { ...options, env });
 
   async function stop(): Promise<void> {
@@ -167,7 +163,14 @@ export async function startEngine(options: EngineOptions = {}): Promise<DockerEn
     await sleep(250);
   }
 
+  return engineAt({ dir, pid: child.pid ?? 0 }, docker, stop);
+}
+
+function engineAt(info: EngineInfo, docker: string, stop: () => Promise<void>): DockerEngine {
+  const env = clientEnv(info.dir);
+  const run = (args: readonly string[], options: Omit<ExecOptions, "env"> = {}) => exec(docker, args, { ...options, env });
   return {
+    info,
     env,
     docker: run,
     async dockerOk(args, options) {
@@ -175,13 +178,72 @@ export async function startEngine(options: EngineOptions = {}): Promise<DockerEn
       if (result.code !== 0) throw new Error(describeRun("docker", args, result));
       return result;
     },
-    logTail,
+    logTail: (lines) => engineLogTail(info.dir, lines),
     stop,
   };
 }
 
-/** Room for the engine's layers and build cache: about 2 GB after one run of test/images. */
-const TMPFS_SIZE = "6g";
+function engineLogTail(dir: string, lines = 30): string {
+  const logFile = join(dir, "dockerd.log");
+  return existsSync(logFile) ? tail(readFileSync(logFile, "utf8"), lines) : "(no dockerd log)";
+}
+
+/** Whether a process runs (a zombie has exited: its parent just has not reaped it yet). */
+export function processRuns(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An engine that another process of this machine started (see shared-engine.ts). Its stop() stops the
+ * engine by pid, as startEngine's does by its child handle, and removes its directory.
+ */
+export function attachEngine(info: EngineInfo): DockerEngine {
+  const dockerd = findExecutable("dockerd");
+  const docker = dockerd === undefined ? undefined : engineClient(dockerd);
+  if (docker === undefined) throw new Error(missingRequirements() ?? "docker not found");
+  return engineAt(info, docker, async () => {
+    if (processRuns(info.pid)) {
+      process.kill(info.pid, "SIGTERM");
+      const deadline = Date.now() + 30_000;
+      while (processRuns(info.pid) && Date.now() < deadline) await sleep(100);
+      if (processRuns(info.pid)) {
+        console.warn(`dockerd did not stop within 30 s of SIGTERM; killing it. End of its log:\n${engineLogTail(info.dir, 20)}`);
+        process.kill(info.pid, "SIGKILL");
+        while (processRuns(info.pid)) await sleep(100);
+      }
+    }
+    await removeEngineDir(info.dir);
+  });
+}
+
+/** The docker client's environment for the engine in `dir`. */
+function clientEnv(dir: string): NodeJS.ProcessEnv {
+  const socket = join(dir, "docker.sock");
+  return {
+    ...process.env,
+    DOCKER_HOST: `unix://${socket}`,
+    // An empty client config: no credential helpers or contexts from the user's ~/.docker.
+    DOCKER_CONFIG: join(dir, "config"),
+    // BuildKit, the builder of `docker build` since Docker 23 (and of Dagger): it runs independent
+    // stages in parallel and commits no intermediate layers (the toolkit built in 74 s here, against
+    // 157 s with the classic builder). Its Dockerfile frontend is built into the engine: nothing is
+    // pulled, as long as no Dockerfile names another one with a `# syntax=` line.
+    DOCKER_BUILDKIT: "1",
+    BUILDKIT_PROGRESS: "plain",
+    DOCKER_CLI_HINTS: "false",
+  };
+}
+
+/**
+ * Room for the engine's layers and build cache: about 2 GB after one run of test/images, and the e2e
+ * suite's containers besides when they share the engine (shared-engine.ts). A tmpfs takes memory only
+ * for what it holds.
+ */
+const TMPFS_SIZE = "10g";
 const TMPFS_MIN_AVAILABLE_KB = 8 * 1024 * 1024;
 
 /**

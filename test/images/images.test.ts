@@ -15,8 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startPostgres } from "../pipelines/migrate/postgres.js";
 import type { TestServer } from "../pipelines/migrate/postgres.js";
-import { BASE_IMAGE, ensureBaseImage } from "./base-image.js";
-import type { BaseImageResult } from "./base-image.js";
+import { BASE_IMAGE } from "./base-image.js";
 import {
   buildFailure,
   buildImage,
@@ -28,8 +27,9 @@ import {
   waitHealthy,
 } from "./docker.js";
 import type { BuildResult } from "./docker.js";
-import { missingRequirements, startEngine } from "./engine.js";
+import { missingRequirements } from "./engine.js";
 import type { DockerEngine } from "./engine.js";
+import { useSharedEngine } from "./shared-engine.js";
 import { describeRun } from "./exec.js";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -88,21 +88,25 @@ if (missing !== undefined && process.env.CI === "true") {
 describe.skipIf(missing !== undefined)(missing === undefined ? TITLE : `${TITLE} (skipped: ${missing})`, () => {
   let engine: DockerEngine;
   let postgres: TestServer;
-  let base: BaseImageResult;
   const builds = new Map<ImageName, Promise<BuildResult>>();
   const containers: string[] = [];
   const fileStarted = performance.now();
 
   beforeAll(async () => {
-    const [started, server] = await Promise.allSettled([startEngine(), startPostgres()]);
+    // The run's engine, shared with test/dagger/e2e so that BuildKit builds the toolkit and api once.
+    const [started, server] = await Promise.allSettled([useSharedEngine(CACHE_DIR), startPostgres()]);
     // Whatever did start is stopped in afterAll, even when the other failed.
-    if (started.status === "fulfilled") engine = started.value;
+    if (started.status === "fulfilled") engine = started.value.engine;
     if (server.status === "fulfilled") postgres = server.value;
     if (started.status === "rejected") throw started.reason;
     if (server.status === "rejected") throw server.reason;
-    console.log(`dockerd and PostgreSQL up: ${seconds(fileStarted)} s`);
-    base = await ensureBaseImage(engine, CACHE_DIR);
-    console.log(`base image ${BASE_IMAGE} (Node.js ${base.nodeVersion}): ${base.seconds.toFixed(1)} s${base.cached ? " (root filesystem from the cache)" : ""}`);
+    const base = started.value.base;
+    console.log(
+      `dockerd, ${BASE_IMAGE} and PostgreSQL up: ${seconds(fileStarted)} s; ` +
+        (base === undefined
+          ? "engine and base image from another file of this run"
+          : `base image (Node.js ${base.nodeVersion}) ${base.seconds.toFixed(1)} s${base.cached ? " (root filesystem from the cache)" : ""}`),
+    );
     // Two builds at a time on two cores. The toolkit first: its build is the longest.
     const slot = limiter(2);
     for (const name of Object.keys(IMAGES) as ImageName[]) {

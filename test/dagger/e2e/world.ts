@@ -1,13 +1,15 @@
-// One Docker engine, the local base image and one Dagger API stand-in for the e2e suite, and the SDK's
-// global client (`dag`) connected to it the way module code is connected to a real session: through
-// DAGGER_SESSION_PORT / DAGGER_SESSION_TOKEN (SDK common/graphql/connect.js) and `connection()`.
+// One Docker engine (the run's, shared with test/images), the local base image and one Dagger API
+// stand-in for the e2e suite, and the SDK's global client (`dag`) connected to it the way module code is
+// connected to a real session: through DAGGER_SESSION_PORT / DAGGER_SESSION_TOKEN (SDK
+// common/graphql/connect.js) and `connection()`.
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connection } from "@dagger.io/dagger";
-import { BASE_IMAGE, ensureBaseImage } from "../../images/base-image.js";
-import { missingRequirements, startEngine } from "../../images/engine.js";
+import { BASE_IMAGE } from "../../images/base-image.js";
+import { missingRequirements } from "../../images/engine.js";
 import type { DockerEngine } from "../../images/engine.js";
+import { SHARED_ENGINE_HOSTS, useSharedEngine } from "../../images/shared-engine.js";
 import { startDaggerStandin } from "../../standins/dagger/server.js";
 import type { DaggerStandin } from "../../standins/dagger/server.js";
 
@@ -32,12 +34,13 @@ export interface World {
  * engine pushes to it and the toolkit's execs reach it under its real-looking name, as a Dagger engine
  * container started with `--add-host` would (see EngineOptions.hosts in test/images/engine.ts).
  */
-export const ENGINE_HOSTS = { "slipwaytest.azurecr.io": "127.0.0.1" };
+export const ENGINE_HOSTS = SHARED_ENGINE_HOSTS;
 
 export async function startWorld(): Promise<World> {
-  const engine = await startEngine({ hosts: ENGINE_HOSTS });
+  // The run's engine, shared with test/images (test/images/shared-engine.ts): the toolkit and api images
+  // that the module builds are the ones test/images builds, so BuildKit builds them once for both.
+  const { engine } = await useSharedEngine(CACHE_DIR);
   try {
-    await ensureBaseImage(engine, CACHE_DIR);
     const dagger = await startDaggerStandin({ engine });
     Object.assign(process.env, dagger.env);
     return {
