@@ -126,6 +126,18 @@ export function setsOf(published: Array<{ refs: string[]; digest: string }>): st
   });
 }
 
+/**
+ * What `rollout verify --image` checks for each released image: IMAGE=sha256:DIGEST, the exact bytes (its
+ * `IMAGE=TAG` form would accept a moved tag; TAG@DIGEST is not one of its forms).
+ */
+export function expectationsOf(sets: string[]): string[] {
+  return sets.map((set) => {
+    const eq = set.lastIndexOf("=");
+    const at = set.lastIndexOf("@");
+    return at > eq ? `${set.slice(0, eq)}=${set.slice(at + 1)}` : set;
+  });
+}
+
 /** How a release ended. Only `verified` passes; `rolled-back` means it failed and the previous release is back. */
 export const RELEASE_STATUSES = ["verified", "rolled-back", "failed", "unknown"] as const;
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];

@@ -17,6 +17,7 @@ import {
   envMarkCommand,
   envRollbackCommand,
   parseBegin,
+  expectationsOf,
   parseEnvRollback,
   setsOf,
 } from "./release-flow.js";
@@ -174,7 +175,7 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
       {
         namespace: k.namespace,
         deployments: k.deployments,
-        images,
+        images: expectationsOf(images),
         // Our commit must be applied first when a GitOps controller is named; without one the workloads decide.
         ...(k.fluxKustomization || k.argocdApplication ? { revision } : {}),
         reconcile: k.reconcile,

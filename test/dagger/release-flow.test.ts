@@ -8,6 +8,7 @@ import {
   envMarkCommand,
   envRollbackCommand,
   envShowCommand,
+  expectationsOf,
   missingSecrets,
   parseBegin,
   parseEnvironment,
@@ -18,6 +19,7 @@ import {
 import type { ReleaseData, ResolvedEnvironment } from "../../.dagger/src/release-flow.js";
 import { parseFlags } from "../../pipelines/src/cli/command.js";
 import { loadCommands } from "../../pipelines/src/cli/commands.js";
+import { parseImageExpectation } from "../../pipelines/src/rollout/images.js";
 
 async function accepted(argv: string[]): Promise<Record<string, unknown>> {
   const words = argv.slice(1);
@@ -68,6 +70,10 @@ describe(".dagger/src/release-flow", () => {
       `slipwaytest.azurecr.io:5000/shop/api=sha-1a2b3c4d5e6f@${digest}`,
     ]);
     expect(() => setsOf([{ refs: ["slipwaytest.azurecr.io:5000/shop/api"], digest }])).toThrow(/has no tag/);
+    // rollout verify checks the digest itself, and accepts that form (parsed by its own parser).
+    const expected = expectationsOf([`slipwaytest.azurecr.io:5000/shop/api=sha-1a2b3c4d5e6f@${digest}`, "api=1.2.0"]);
+    expect(expected).toEqual([`slipwaytest.azurecr.io:5000/shop/api=${digest}`, "api=1.2.0"]);
+    expect(expected.map(parseImageExpectation)).toEqual([{ image: "slipwaytest.azurecr.io:5000/shop/api", tag: digest }, { image: "api", tag: "1.2.0" }]);
   });
 
   it("reads the environment and the begin output strictly; names a missing Secret", () => {
