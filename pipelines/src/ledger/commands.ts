@@ -1,17 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { z } from "zod";
 import { defineCommand } from "../cli/command.js";
 import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
-import { EXIT, ledgerInputInvalid, usageError } from "../errors.js";
+import { EXIT, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
-import { parseSet } from "../gitops/input.js";
 import { renderRecord } from "../gitops/record.js";
+import { imagesFrom, migrationsFrom, scanFrom } from "./input.js";
 import { changeLedger, readLedger } from "./git.js";
 import { appendEntry, applyRollback, DEFAULT_KEEP, ledgerPath, planRollback, renderEntries, setStatus } from "./ledger.js";
-import type { LedgerEntry, LedgerImage, MigrationsSummary, ScanSummary } from "./schema.js";
-import { checkInputFile } from "../cli/paths.js";
+import type { LedgerEntry } from "./schema.js";
 import { folderWithin } from "../release/environment.js";
 
 const COMMON = "--repo URL|DIR --branch B --env ENV";
@@ -30,54 +26,6 @@ function environment(value: string | undefined, usage: string): { env: string; f
 
 function keep(io: Io, config: string | undefined): number {
   return commandConfig(io, config).config.ledger?.keep ?? DEFAULT_KEEP;
-}
-
-function readJson(io: Io, flag: string, path: string): unknown {
-  const file = resolve(io.cwd, path);
-  if (!existsSync(file)) throw ledgerInputInvalid(flag, path, ["the file does not exist"]);
-  checkInputFile(flag, path, file);
-  try {
-    return JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw ledgerInputInvalid(flag, path, [`not JSON: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-}
-
-function problems(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-}
-
-// Only the fields we keep; the rest of the report stays in the pipeline's artifacts.
-const MigrateReport = z.object({
-  status: z.string().min(1),
-  applied: z.array(z.string()),
-  final: z.object({ applied: z.array(z.object({ name: z.string().min(1) })) }),
-});
-const GateReport = z.object({
-  passed: z.boolean(),
-  counts: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
-  failing: z.array(z.unknown()),
-});
-
-function migrationsFrom(io: Io, path: string): MigrationsSummary {
-  const parsed = MigrateReport.safeParse(readJson(io, "--migrations", path));
-  if (!parsed.success) throw ledgerInputInvalid("--migrations", path, problems(parsed.error));
-  return { status: parsed.data.status, applied: parsed.data.applied, head: parsed.data.final.applied.at(-1)?.name ?? null };
-}
-
-function scanFrom(io: Io, path: string): ScanSummary {
-  const parsed = GateReport.safeParse(readJson(io, "--scan", path));
-  if (!parsed.success) throw ledgerInputInvalid("--scan", path, problems(parsed.error));
-  return { passed: parsed.data.passed, counts: parsed.data.counts, failing: parsed.data.failing.length };
-}
-
-function imagesFrom(sets: string[] | undefined, usage: string): LedgerImage[] {
-  if (!sets || sets.length === 0) throw usageError("give at least one --set IMAGE=TAG@sha256:DIGEST", usage);
-  return sets.map((value) => {
-    const target = parseSet(value);
-    if (!target.digest) throw usageError(`--set ${JSON.stringify(value)} has no digest: the ledger records IMAGE=TAG@sha256:DIGEST`, usage);
-    return { image: target.image, tag: target.tag, digest: target.digest };
-  });
 }
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], usage: string): T {
@@ -114,7 +62,7 @@ export const ledgerRecord = defineCommand({
     if (gitopsCommit !== undefined && !SHA.test(gitopsCommit)) throw usageError(`--gitops-commit ${JSON.stringify(gitopsCommit)} is not a commit SHA`, recordUsage);
     const status = oneOf("--status", values.status, ["pending", "verified", "failed"] as const, recordUsage);
     const images = imagesFrom(values.set, recordUsage);
-    const migrations = values.migrations === undefined ? undefined : migrationsFrom(io, values.migrations);
+    const migrations = values.migrations === undefined ? undefined : migrationsFrom(io, "--migrations", values.migrations);
     const scan = values.scan === undefined ? undefined : scanFrom(io, values.scan);
     const max = keep(io, values.config);
     const { push, result } = await changeLedger(

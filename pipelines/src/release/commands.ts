@@ -1,17 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { z } from "zod";
 import { defineCommand } from "../cli/command.js";
 import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
-import { checkInputFile } from "../cli/paths.js";
-import { EXIT, isSlipwayError, ledgerInputInvalid, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, releaseNotVerifiedFor, usageError } from "../errors.js";
+import { EXIT, isSlipwayError, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, releaseNotVerifiedFor, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
-import { parseSet } from "../gitops/input.js";
 import { renderRecord } from "../gitops/record.js";
 import { changeLedger, readLedger } from "../ledger/git.js";
 import { appendEntry, DEFAULT_KEEP, findEntry, ledgerPath } from "../ledger/ledger.js";
-import type { LedgerEntry, LedgerImage, ScanSummary, ServiceMigrations } from "../ledger/schema.js";
+import { imagesFrom, migrationsFrom, scanFrom } from "../ledger/input.js";
+import type { LedgerEntry, LedgerImage, ServiceMigrations } from "../ledger/schema.js";
 import { parseDuration } from "../rollout/duration.js";
 import { resolveEnvironment } from "./environment.js";
 import type { ResolvedEnvironment } from "./environment.js";
@@ -88,63 +84,15 @@ export const envList = defineCommand({
   },
 });
 
-function readJson(io: Io, flag: string, path: string): unknown {
-  const file = resolve(io.cwd, path);
-  if (!existsSync(file)) throw ledgerInputInvalid(flag, path, ["the file does not exist"]);
-  checkInputFile(flag, path, file);
-  try {
-    return JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw ledgerInputInvalid(flag, path, [`not JSON: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-}
-
-const problems = (error: z.ZodError) => error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-
-// What we keep of `slipway migrate run --json` and `slipway scan gate --json` (the rest stays in artifacts).
-const MigrateReport = z.object({
-  status: z.string().min(1),
-  applied: z.array(z.string()),
-  final: z.object({ applied: z.array(z.object({ name: z.string().min(1) })) }),
-});
-const GateReport = z.object({
-  passed: z.boolean(),
-  counts: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
-  failing: z.array(z.unknown()),
-});
-
 function migratedFrom(io: Io, values: string[], images: LedgerImage[], usage: string): ServiceMigrations[] {
   return values.map((value) => {
     const at = value.indexOf("=");
     const service = value.slice(0, at);
     const path = value.slice(at + 1);
     if (at <= 0 || path === "") throw usageError(`--migrated ${JSON.stringify(value)} must be SERVICE=FILE (the service's \`slipway migrate run --json\` report)`, usage);
-    const parsed = MigrateReport.safeParse(readJson(io, "--migrated", path));
-    if (!parsed.success) throw ledgerInputInvalid("--migrated", path, problems(parsed.error));
     // The image whose code carries these migrations' down(): the released image of the same service.
     const image = images.find((i) => i.image === service || i.image.endsWith(`/${service}`));
-    return {
-      service,
-      status: parsed.data.status,
-      applied: parsed.data.applied,
-      head: parsed.data.final.applied.at(-1)?.name ?? null,
-      ...(image ? { image: `${image.image}@${image.digest}` } : {}),
-    };
-  });
-}
-
-function scanFrom(io: Io, path: string): ScanSummary {
-  const parsed = GateReport.safeParse(readJson(io, "--scan", path));
-  if (!parsed.success) throw ledgerInputInvalid("--scan", path, problems(parsed.error));
-  return { passed: parsed.data.passed, counts: parsed.data.counts, failing: parsed.data.failing.length };
-}
-
-function imagesFrom(sets: string[] | undefined, usage: string): LedgerImage[] {
-  if (!sets || sets.length === 0) throw usageError("give at least one --set IMAGE=TAG@sha256:DIGEST", usage);
-  return sets.map((value) => {
-    const target = parseSet(value);
-    if (!target.digest) throw usageError(`--set ${JSON.stringify(value)} has no digest: a release records IMAGE=TAG@sha256:DIGEST`, usage);
-    return { image: target.image, tag: target.tag, digest: target.digest };
+    return { service, ...migrationsFrom(io, "--migrated", path), ...(image ? { image: `${image.image}@${image.digest}` } : {}) };
   });
 }
 
