@@ -19,6 +19,7 @@ import { gitopsSuite } from "./gitops.e2e.js";
 import { buildSuite } from "./build.e2e.js";
 import { releaseStepsSuite } from "./release-steps.e2e.js";
 import { scanSuite } from "./scan.e2e.js";
+import { releaseSuite } from "./release.e2e.js";
 
 const repoHead = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 
@@ -297,4 +298,5 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
   buildSuite(e2e);
   releaseStepsSuite(e2e);
   scanSuite(e2e);
+  releaseSuite(e2e);
 });

@@ -1,0 +1,285 @@
+// `release` and `promote` end to end (issue 11): the module through the real SDK against the Dagger API
+// stand-in, with every component a release touches running for real or as a protocol stand-in:
+// - publish: the Entra ID and ACR stand-ins in front of the real Debian docker-registry (test/pipelines/acr world);
+// - GitOps: a real git server over HTTPS (git http-backend, Basic auth with a canary token) holding dev's
+//   and prod's folders and the ledgers;
+// - Kubernetes: the API stand-in over TLS with a canary bearer token; a small "GitOps controller" here
+//   applies whatever image the folder of an environment names to that environment's Deployment, as Flux
+//   would, and the kubelet runs it: healthy, or crash-looping for the image of the bad commit.
+// One application repository goes through a team's path: release 1 to dev (verified), release 2 to dev
+// (crash loop: rolled back by itself), promote dev's verified release to prod (by digest, not rebuilt).
+// Not covered here (tested on the host with real git and PostgreSQL instead): migrations inside a
+// release (SLIPWAY_DATABASE_URLS_FILE, migrate run/revert), two releases of one environment at once.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { dag } from "@dagger.io/dagger";
+import type { Secret } from "@dagger.io/dagger";
+import { git, removeTree, tempRepo, tempTree } from "../../helpers/repo.js";
+import { CLIENT, startWorld as startAcrWorld, TENANT } from "../../pipelines/acr/world.js";
+import type { World as AcrWorld } from "../../pipelines/acr/world.js";
+import { startGitHttpServer } from "../../pipelines/gitops/git-http.js";
+import type { GitHttpServer } from "../../pipelines/gitops/git-http.js";
+import { FakeCluster } from "../../standins/kubernetes/cluster.js";
+import { startKubeStandin } from "../../standins/kubernetes/server.js";
+import type { KubeStandin } from "../../standins/kubernetes/server.js";
+import type { Release } from "../../../.dagger/src/index.js";
+import type { E2E } from "./context.js";
+import { BASE_IMAGE, canary, inSession, rejection } from "./world.js";
+
+const ENVS = ["dev", "prod"] as const;
+type EnvName = (typeof ENVS)[number];
+
+function deployment(image: string): string {
+  return ["apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: svc", "spec:", "  template:", "    spec:", "      containers:", "        - name: app", `          image: ${image}`, ""].join("\n");
+}
+
+type Ledger = { entries: Array<{ id: string; status: string; path?: string; restoredFrom?: string; promotedFrom?: { environment: string; id: string }; images: Array<{ image: string; tag: string; digest: string }>; history?: Array<{ status: string }> }> };
+
+export function releaseSuite(e2e: E2E): void {
+  describe("release and promote through the stand-in", () => {
+    let acr: AcrWorld;
+    let server: GitHttpServer;
+    let gitopsDir: string;
+    let bare: string;
+    let app: string;
+    let kube: KubeStandin;
+    let kubeconfigText: string;
+    const clusters = new Map<EnvName, FakeCluster>();
+    const gitToken = canary("release-git-token");
+    const kubeToken = canary("release-kube-token");
+    const requestToken = canary("release-gh-request-token");
+    /** Images whose pods crash (the bad commit's). */
+    const crashing = new Set<string>();
+    let controller: NodeJS.Timeout | undefined;
+    let image = "";
+    const copies: string[] = [];
+
+    const secret = (name: string, value: string): Secret => dag.setSecret(name, value);
+    const ledger = (env: EnvName): Ledger => JSON.parse(git(bare, "show", `main:.slipway/ledger/${env}.json`)) as Ledger;
+    const manifest = (env: EnvName): string => git(bare, "show", `main:clusters/${env}/svc.yaml`);
+    const tip = (): string => git(bare, "rev-parse", "main").trim();
+
+    /**
+     * Flux and the kubelet, in small: every 200 ms, each environment's Deployment takes the image its folder
+     * names at the branch tip; a new image rolls out (new ReplicaSet, pods) healthy, or crash-looping.
+     */
+    function startController(): void {
+      const applied = new Map<EnvName, string>();
+      controller = setInterval(() => {
+        for (const env of ENVS) {
+          let wanted: string | undefined;
+          try {
+            wanted = /image: (\S+)/.exec(manifest(env))?.[1];
+          } catch {
+            continue;
+          }
+          const cluster = clusters.get(env);
+          if (!wanted || !cluster || applied.get(env) === wanted) continue;
+          applied.set(env, wanted);
+          cluster.applyImage("svc", wanted);
+          const rs = cluster.observe("svc");
+          if (crashing.has(wanted.split("@")[0] as string)) {
+            cluster.setStatus("svc", { replicas: 2, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+            const pod = cluster.createPod(rs, 0, { state: { running: true, ready: false } });
+            cluster.log(pod, ["listening on :8080", "Error: SVC_MODE is not set"], true);
+            cluster.setPod(pod, { state: { waiting: "CrashLoopBackOff", message: `back-off 10s restarting failed container=app pod=${pod}` }, restartCount: 1, lastTerminated: { reason: "Error", exitCode: 1 } });
+          } else {
+            cluster.createPod(rs, 0, { state: { running: true, ready: true } });
+            cluster.retireOldReplicaSets("svc");
+            cluster.setStatus("svc", { replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 }, "NewReplicaSetAvailable");
+          }
+        }
+      }, 200);
+    }
+
+    beforeAll(async () => {
+      acr = await startAcrWorld({ githubRequestToken: requestToken });
+      image = `${acr.azure.registry}/shop/svc`;
+      // The GitOps repository: dev's and prod's folders run the image of an older release.
+      const initial = `${image}:sha-000000000000@sha256:${"0".repeat(64)}`;
+      gitopsDir = tempTree({});
+      const work = tempRepo({ "clusters/dev/svc.yaml": deployment(initial), "clusters/prod/svc.yaml": deployment(initial) });
+      bare = join(gitopsDir, "gitops.git");
+      git(work, "clone", "-q", "--bare", work, bare);
+      removeTree(work);
+      server = await startGitHttpServer(dirname(bare), "x-access-token", gitToken, { tls: { cert: acr.tls.cert, key: acr.tls.key } });
+      kube = await startKubeStandin({ token: kubeToken, tls: { cert: acr.tls.cert, key: acr.tls.key, ca: acr.tls.ca } });
+      for (const env of ENVS) {
+        const cluster = new FakeCluster(kube, `shop-${env}`);
+        cluster.createRolledOut("svc", initial, { replicas: 1 });
+        clusters.set(env, cluster);
+      }
+      const kubeDir = tempTree({});
+      kubeconfigText = readFileSync(kube.writeKubeconfig(join(kubeDir, "kubeconfig"), { token: kubeToken }), "utf8");
+      rmSync(kubeDir, { recursive: true, force: true });
+      // The application: one service (no npm dependencies; its image is a layer on the base image) and
+      // slipway.yaml with dev and prod. Identity ids only: the job's OIDC request token is a Secret.
+      app = tempRepo({
+        "package.json": JSON.stringify({ name: "shop", private: true, workspaces: ["services/*"] }, null, 2),
+        "services/svc/package.json": JSON.stringify({ name: "svc", version: "1.0.0", private: true }, null, 2),
+        "services/svc/Dockerfile": `FROM ${BASE_IMAGE}\nWORKDIR /app\nCOPY services/svc/package.json .\nUSER 10001:10001\n`,
+        "slipway.yaml": [
+          "publish:",
+          `  registry: ${acr.azure.registry}`,
+          "  repositoryPrefix: shop",
+          `  identity: { mode: github-oidc, tenantId: "${TENANT}", clientId: "${CLIENT}", authorityHost: "${acr.azure.authorityHost}" }`,
+          "gitops:",
+          `  repository: ${server.url}/gitops.git`,
+          "  branch: main",
+          "environments:",
+          "  dev:",
+          "    gitops: { path: clusters/dev }",
+          "    kubernetes: { namespace: shop-dev, deployments: [svc], timeout: 2m }",
+          "  prod:",
+          "    gitops: { path: clusters/prod }",
+          "    kubernetes: { namespace: shop-prod, deployments: [svc], timeout: 2m }",
+          "    promoteFrom: dev",
+          "",
+        ].join("\n"),
+      });
+      execFileSync("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund", "--offline"], { cwd: app, stdio: "ignore" });
+      git(app, "add", "-A");
+      git(app, "commit", "-qm", "lockfile");
+      startController();
+    }, 120_000);
+
+    afterAll(async () => {
+      if (controller) clearInterval(controller);
+      await server?.close();
+      await kube?.close();
+      await acr?.stop();
+      for (const dir of [gitopsDir, app, ...copies]) if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const slipway = () => e2e.slipway({ caCertificates: dag.host().directory(acr.tls.dir, { include: ["ca.pem"] }).file("ca.pem") });
+    /** `release` as the GitHub Actions wrapper calls it: identity ids from slipway.yaml, the request token as a Secret. */
+    /**
+     * The application as a `dagger call` in a new session would see it now: the stand-in keeps one host
+     * snapshot per path for its whole run (one session), so each call gets a fresh copy of the checkout.
+     */
+    const checkout = () => {
+      const copy = tempTree({});
+      cpSync(app, copy, { recursive: true });
+      copies.push(copy);
+      return e2e.source(copy);
+    };
+    const release = (env: string, extra: { databaseUrls?: string } = {}) =>
+      inSession(async () => {
+        const r: Release = await slipway().release(
+          checkout(),
+          env,
+          secret("git-token", gitToken),
+          secret("kubeconfig", kubeconfigText),
+          extra.databaseUrls ? secret("database-urls", extra.databaseUrls) : undefined,
+          undefined,
+          undefined,
+          false,
+          acr.azure.githubRequestUrl,
+          secret("oidc-request-token", requestToken),
+        );
+        return { release: r, summary: e2e.look(r.summary()), report: e2e.look(await r.report().contents()) };
+      });
+    const headSha = () => git(app, "rev-parse", "HEAD").trim();
+
+    it("release to dev: published, one GitOps commit in clusters/dev with the pending entry, verified; prod untouched", async () => {
+      const before = tip();
+      const { release: r, summary, report } = await release("dev");
+      expect(r.status, summary).toBe("verified");
+      expect(summary).toMatch(/^release to dev: verified \(ledger release 1, GitOps commit [0-9a-f]{12}\)/);
+      const sha = headSha();
+      expect(r.sourceSha).toBe(sha);
+      expect(r.images).toHaveLength(1);
+      expect(r.images[0]).toMatch(new RegExp(`^${image.replace(/[.]/g, "\\.")}=sha-${sha.slice(0, 12)}@sha256:[0-9a-f]{64}$`));
+      // The GitOps commit: dev's folder and dev's ledger only, on top of the old tip.
+      expect(git(bare, "diff", "--name-only", before, r.gitopsCommit).trim().split("\n").sort()).toEqual([".slipway/ledger/dev.json", "clusters/dev/svc.yaml"]);
+      expect(manifest("dev")).toContain(r.images[0]?.replace("=", ":"));
+      expect(manifest("prod")).toContain("sha-000000000000");
+      const dev = ledger("dev");
+      expect(dev.entries.map((e) => [e.id, e.status, e.path])).toEqual([["1", "verified", "clusters/dev"]]);
+      expect(dev.entries[0]?.history?.map((h) => h.status)).toEqual(["pending", "verified"]);
+      // The ledger's digest is what the registry holds under the tag.
+      const digest = r.images[0]?.split("@")[1];
+      expect(dev.entries[0]?.images[0]?.digest).toBe(digest);
+      expect(JSON.parse(report)).toMatchObject({ version: 1, kind: "release", environment: "dev", status: "verified", ledgerId: "1" });
+      expect(r.steps.map((s) => `${s.step}:${s.status}`)).toEqual(["ci:passed", "publish:passed", "migrate:skipped", "bump + ledger:passed", "verify:passed", "mark:passed"]);
+    }, 20 * 60_000);
+
+    it("a release whose pods crash loop is rolled back by itself: dev runs release 1's image again, verified; the release says both", async () => {
+      const firstImage = /image: (\S+)/.exec(manifest("dev"))?.[1] as string;
+      // Release 2: a new commit whose image crash-loops in the cluster.
+      const pkg = join(app, "services/svc/package.json");
+      execFileSync("sed", ["-i", "s/1.0.0/2.0.0/", pkg]);
+      git(app, "commit", "-qam", "svc 2.0.0");
+      crashing.add(`${image}:sha-${headSha().slice(0, 12)}`);
+
+      const { release: r, summary } = await release("dev");
+      expect(r.status, summary).toBe("rolled-back");
+      expect(summary).toMatch(/^release to dev: ROLLED-BACK \(ledger release 2\)/);
+      expect(r.failure).toMatch(/CrashLoopBackOff/);
+      expect(r.failure).toContain("SLIPWAY_ROLLOUT_VERDICT=failed");
+      expect(r.rollback).toContain("rolled back to release 1");
+      expect(r.rollback).toContain("the restored release (3) is healthy and verified");
+      // Git: dev's folder holds release 1's image again; the ledger tells the story.
+      expect(/image: (\S+)/.exec(manifest("dev"))?.[1]).toBe(firstImage);
+      expect(ledger("dev").entries.map((e) => [e.id, e.status, e.restoredFrom])).toEqual([
+        ["1", "verified", undefined],
+        ["2", "rolled-back", undefined],
+        ["3", "verified", "1"],
+      ]);
+      expect(ledger("dev").entries[1]?.history?.map((h) => h.status)).toEqual(["pending", "failed", "rolled-back"]);
+      expect(manifest("prod")).toContain("sha-000000000000");
+      // The diagnostics bundle of the failed check, with the crashed container's log.
+      const diagnostics = e2e.look(await inSession(() => r.diagnostics().file("rollout-diagnostics.txt").contents()));
+      expect(diagnostics).toContain("Error: SVC_MODE is not set");
+      // `verdict` is the CI call: it fails, carrying the summary.
+      const error = await inSession(async () => rejection(Promise.resolve().then(() => r.verdict())));
+      expect(e2e.look(error).message).toContain("release to dev: ROLLED-BACK");
+    }, 20 * 60_000);
+
+    it("promote to prod takes dev's newest verified release by digest, never rebuilt; the ledger says where it came from", async () => {
+      const devVerified = ledger("dev").entries.findLast((e) => e.status === "verified");
+      const before = tip();
+      const r = await inSession(async () => {
+        const p: Release = await slipway().promote(
+          checkout(),
+          "prod",
+          secret("git-token", gitToken),
+          secret("kubeconfig", kubeconfigText),
+        );
+        e2e.look(p.summary());
+        return p;
+      });
+      expect(r.status, r.summary()).toBe("verified");
+      expect(r.promotedFrom).toBe(`dev:${devVerified?.id}`);
+      expect(r.steps.find((s) => s.step === "publish")).toMatchObject({ status: "skipped" });
+      const wanted = devVerified?.images.map((i) => `${i.image}=${i.tag}@${i.digest}`);
+      expect(r.images).toEqual(wanted);
+      expect(git(bare, "diff", "--name-only", before, "main").trim().split("\n").sort()).toEqual([".slipway/ledger/prod.json", "clusters/prod/svc.yaml"]);
+      expect(manifest("prod")).toContain(wanted?.[0]?.replace("=", ":"));
+      expect(ledger("prod").entries.map((e) => [e.id, e.status, e.promotedFrom])).toEqual([["1", "verified", { environment: "dev", id: devVerified?.id }]]);
+    }, 20 * 60_000);
+
+    it("bad input is refused before anything is written: an unknown environment, a missing Secret", async () => {
+      const before = tip();
+      const unknown = await rejection(release("qa"));
+      expect(e2e.look(unknown).message).toContain(`SLIPWAY_ENV_UNKNOWN: environment "qa" is not in slipway.yaml`);
+      expect(unknown.message).toContain("Environments: dev, prod.");
+      // An environment that migrates needs the databaseUrls Secret.
+      const migrating = tempRepo({
+        "slipway.yaml": ["gitops:", `  repository: ${server.url}/gitops.git`, "environments:", "  dev:", "    gitops: { path: clusters/dev }", "    kubernetes: { namespace: shop-dev, deployments: [svc] }", "    migrate: [svc]", ""].join("\n"),
+      });
+      try {
+        mkdirSync(join(migrating, "services"), { recursive: true });
+        const missing = await inSession(() =>
+          rejection(slipway().release(e2e.source(migrating), "dev", secret("git-token", gitToken), secret("kubeconfig", kubeconfigText))),
+        );
+        expect(e2e.look(missing).message).toContain("SLIPWAY_RELEASE_SECRET_MISSING: databaseUrls: environment dev migrates svc");
+      } finally {
+        rmSync(migrating, { recursive: true, force: true });
+      }
+      expect(tip()).toBe(before);
+    }, 10 * 60_000);
+  });
+}
