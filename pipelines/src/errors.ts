@@ -1217,11 +1217,14 @@ export function ledgerEntryNotFound(environment: string, id: string, known: stri
   });
 }
 
-export function ledgerNotVerified(environment: string, id: string, status: string): SlipwayError {
+export function ledgerNotVerified(environment: string, id: string, status: string, forceable = false): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_LEDGER_NOT_VERIFIED",
     message: `release ${quote(id)} of ${environment} is ${status}, not verified: refusing to roll back to it`,
-    details: ["Only a release whose rollout was verified is a safe place to return to. Pick another with --to."],
+    details: [
+      "Only a release whose rollout was verified is a safe place to return to. Pick another with --to (`slipway ledger show --env ENV` lists them).",
+      ...(forceable ? [`If you know release ${quote(id)} is good, add --force: the plan then warns that it was never verified. Try --dry-run first.`] : []),
+    ],
   });
 }
 

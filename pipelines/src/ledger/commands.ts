@@ -3,9 +3,10 @@ import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
 import { EXIT, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
-import { renderRecord } from "../gitops/record.js";
+import { bump } from "../gitops/bump.js";
 import { imagesFrom, migrationsFrom, scanFrom } from "./input.js";
-import { changeLedger, readLedger } from "./git.js";
+import { changeLedger, inLedgerClone, readLedger } from "./git.js";
+import { describeRollback, renderRollbackPlan } from "./rollback.js";
 import { appendEntry, applyRollback, DEFAULT_KEEP, ledgerPath, planRollback, renderEntries, setStatus } from "./ledger.js";
 import type { LedgerEntry } from "./schema.js";
 import { folderWithin } from "../release/environment.js";
@@ -15,7 +16,7 @@ const PUSH_FLAGS = "[--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--
 const recordUsage = `slipway ledger record ${COMMON} --source-sha SHA --set IMAGE=TAG@sha256:DIGEST... [--gitops-commit SHA] [--migrations FILE] [--scan FILE] --status pending|verified|failed ${PUSH_FLAGS}`;
 const markUsage = `slipway ledger mark ${COMMON} --id ID --status verified|failed ${PUSH_FLAGS}`;
 const showUsage = `slipway ledger show ${COMMON} [--json] [--config FILE]`;
-const rollbackUsage = `slipway rollback ${COMMON} [--to ID] [--path SUBDIR] ${PUSH_FLAGS}`;
+const rollbackUsage = `slipway rollback ${COMMON} [--dry-run] [--to ID [--force]] [--path SUBDIR] ${PUSH_FLAGS}`;
 
 const SHA = /^[0-9a-f]{7,64}$/;
 
@@ -123,43 +124,45 @@ export const ledgerShow = defineCommand({
   },
 });
 
-function describe(entry: LedgerEntry): string {
-  return `release ${entry.id} (source ${entry.sourceSha.slice(0, 12)}): ${entry.images.map((i) => `${i.image}:${i.tag}@${i.digest}`).join(", ")}`;
-}
-
 export const rollbackCommand = defineCommand({
   path: ["rollback"],
-  summary: "Return an environment to its previous verified release from the ledger: one new commit, never a force-push",
+  summary: "Return an environment to an earlier verified release from the ledger: prints the plan first (Git, migrations, registry), then one new commit, never a force-push",
   usage: rollbackUsage,
-  options: { ...PUSH_OPTIONS, env: { type: "string" }, to: { type: "string" }, path: { type: "string" } },
+  options: { ...PUSH_OPTIONS, env: { type: "string" }, to: { type: "string" }, path: { type: "string" }, "dry-run": { type: "boolean" }, force: { type: "boolean" } },
   async run({ values, io }) {
     const { target, gitops, environment: declared } = pushTarget(values, io, rollbackUsage, values.env);
     const { env, file } = environment(values.env, rollbackUsage);
+    if (values.force && values.to === undefined) throw usageError("--force needs --to ID: it only allows returning to a release that was never verified, named on purpose", rollbackUsage);
     const max = keep(io, values.config);
-    const { ledger, head } = await readLedger(target, file, env);
-    const plan = planRollback(ledger, values.to);
-    // Migrations are the caller's to revert (a separate step with the database Secret): we only say which.
-    const migrations = {
-      abandonedApplied: plan.abandoned.migrations?.applied ?? null,
-      revertTo: plan.target.migrations?.head ?? null,
-    };
-    if (plan.alreadyAt) {
-      printResult(io, values.json, { environment: env, alreadyAt: true, commit: head, pushed: false, restored: plan.target, abandoned: plan.abandoned, migrations }, () =>
-        `already at ${describe(plan.target)}: the newest ${env} release (${plan.abandoned.id}) runs these images; no commit\n`,
+    const dryRun = values["dry-run"] === true;
+    // An environment of slipway.yaml edits only its own folder (a prod rollback never rewrites dev).
+    const path = declared ? folderWithin(declared, values.path) : (values.path ?? gitops.path);
+    const bumpInput = { path, policies: [], options: formatOptions(gitops), allowMissing: false };
+
+    // 1. The plan, from the branch tip: the ledger, and the bump run in that scratch clone without a push.
+    const { ledger, head, plan, record } = await inLedgerClone(target, file, env, async ({ dir, ledger, head }) => {
+      const plan = planRollback(ledger, values.to, values.force === true);
+      const record = plan.alreadyAt ? null : (await bump({ ...bumpInput, root: dir, images: plan.target.images.map((i) => ({ ...i })), dryRun: true })).record;
+      return { ledger, head, plan, record };
+    });
+    const view = describeRollback({ environment: env, branch: target.branch, path: path ?? "", head, ledger, ledgerFile: file, plan, record });
+    if (dryRun || plan.alreadyAt) {
+      printResult(io, values.json, { environment: env, dryRun, alreadyAt: plan.alreadyAt, commit: head, pushed: false, restored: plan.target, abandoned: plan.abandoned, plan: view }, () =>
+        renderRollbackPlan(view, dryRun),
       );
       return EXIT.ok;
     }
+    if (!values.json) io.stdout(renderRollbackPlan(view, false));
+
+    // 2. The commit: the same bump and the ledger change, pushed with fetch/retry; refused if the ledger moved.
+    const abandonedIds = plan.abandoned.map((e) => e.id);
     const { push, result } = await changeLedger(
       {
         ...target,
-        // An environment of slipway.yaml edits only its own folder (a prod rollback never rewrites dev).
-        path: declared ? folderWithin(declared, values.path) : (values.path ?? gitops.path),
+        ...bumpInput,
         images: plan.target.images.map((i) => ({ ...i })),
-        policies: [],
-        options: formatOptions(gitops),
-        allowMissing: false,
         sourceSha: plan.target.sourceSha,
-        messageTemplate: `revert(${env}): roll back to release ${plan.target.id}, abandoning release ${plan.abandoned.id}\n\n{{changes}}`,
+        messageTemplate: `revert(${env}): roll back to release ${plan.target.id}${plan.forced ? ` (FORCED: it is ${plan.target.status})` : ""}, abandoning release${abandonedIds.length === 1 ? "" : "s"} ${abandonedIds.join(", ") || "none"}\n\n{{changes}}`,
       },
       file,
       env,
@@ -168,19 +171,15 @@ export const rollbackCommand = defineCommand({
         return { ledger: applied.ledger, result: applied.entry };
       },
     );
-    printResult(io, values.json, { environment: env, alreadyAt: false, ...push, restored: plan.target, entry: result, abandoned: plan.abandoned, migrations }, () => {
-      const lines = [renderRecord(push.record, false).trimEnd(), `restored ${describe(plan.target)} as release ${result.id} (pending until verified)`, `release ${plan.abandoned.id} is rolled-back`];
-      if (migrations.abandonedApplied === null) lines.push(`release ${plan.abandoned.id} recorded no migration report`);
-      else if (migrations.abandonedApplied.length === 0) lines.push(`release ${plan.abandoned.id} applied no migrations`);
-      else {
-        lines.push(`release ${plan.abandoned.id} applied migrations: ${migrations.abandonedApplied.join(", ")}`);
-        lines.push(
-          migrations.revertTo
-            ? `to revert them: slipway migrate revert --to ${migrations.revertTo}`
-            : `release ${plan.target.id} recorded no migration head: choose the migration to revert to yourself`,
-        );
-      }
-      lines.push(push.pushed ? `pushed ${push.commit} to ${target.branch} (attempt ${push.attempts})` : `no commit needed (${push.commit})`);
+    printResult(io, values.json, { environment: env, dryRun: false, alreadyAt: false, ...push, restored: plan.target, entry: result, abandoned: plan.abandoned, plan: view }, () => {
+      const lines = [
+        "",
+        "DONE:",
+        push.pushed ? `  pushed ${push.commit} to ${target.branch} (attempt ${push.attempts})` : `  no commit needed (${push.commit})`,
+        `  restored release ${plan.target.id} as release ${result.id} (pending until verified)`,
+        `  ${abandonedIds.length === 1 ? "release" : "releases"} ${abandonedIds.join(", ") || "(none)"} rolled-back`,
+        "  Steps 2 to 4 of the plan are yours to do.",
+      ];
       return `${lines.join("\n")}\n`;
     });
     return EXIT.ok;

@@ -22,8 +22,16 @@ function readAt(dir: string, file: string, environment: string): LedgerFile {
   return parseLedger(existsSync(path) ? readFileSync(path, "utf8") : null, file, environment);
 }
 
-/** Shallow-clones the branch (same credentials and environment as commit-push) and reads the ledger at its tip. */
-export async function readLedger(target: PushTarget, file: string, environment: string): Promise<{ ledger: LedgerFile; head: string }> {
+/**
+ * Shallow-clones the branch (same credentials and environment as commit-push), reads the ledger at its tip
+ * and hands the clone to `use` (e.g. a dry-run bump for a rollback plan); the clone is removed afterwards.
+ */
+export async function inLedgerClone<T>(
+  target: PushTarget,
+  file: string,
+  environment: string,
+  use: (clone: { dir: string; ledger: LedgerFile; head: string }) => Promise<T>,
+): Promise<T> {
   const scratch = makeScratch("slipway-ledger-");
   const dir = join(scratch, "repo");
   try {
@@ -38,10 +46,15 @@ export async function readLedger(target: PushTarget, file: string, environment: 
       throw gitopsBranchNotFound(target.repo, target.branch, maskSecrets(error instanceof Error ? error.message : String(error), [target.auth.token]));
     }
     const head = (await client(dir, env, allow).revparse(["HEAD"])).trim();
-    return { ledger: readAt(dir, file, environment), head };
+    return await use({ dir, ledger: readAt(dir, file, environment), head });
   } finally {
     releaseScratch(scratch);
   }
+}
+
+/** The ledger at the branch tip, and that commit. */
+export async function readLedger(target: PushTarget, file: string, environment: string): Promise<{ ledger: LedgerFile; head: string }> {
+  return inLedgerClone(target, file, environment, async ({ ledger, head }) => ({ ledger, head }));
 }
 
 export type LedgerChange<T> = (ledger: LedgerFile) => { ledger: LedgerFile; result: T };

@@ -100,36 +100,59 @@ function imageKey(images: LedgerImage[]): string {
 export interface RollbackPlan {
   /** The release to return to. */
   target: LedgerEntry;
-  /** The newest entry: the release being abandoned. */
-  abandoned: LedgerEntry;
+  /**
+   * Every release newer than the target that is not rolled-back already, newest first: each becomes
+   * rolled-back in the rollback's commit (a `--to` two releases back abandons both).
+   */
+  abandoned: LedgerEntry[];
+  /** The newest entry when the plan was made: the rollback is applied only while it still is the newest. */
+  newest: LedgerEntry;
   /** The newest entry already runs the target's images: nothing to do. */
   alreadyAt: boolean;
+  /** The target is not verified and `--force` allowed it anyway. */
+  forced: boolean;
 }
 
-/** Default: the newest verified entry older than the newest entry; `to` picks one (it must be verified). */
-export function planRollback(ledger: LedgerFile, to?: string): RollbackPlan {
-  const abandoned = ledger.entries.at(-1);
-  if (!abandoned) throw ledgerNothingVerified(ledger.environment, 0);
+/**
+ * Default: the newest verified entry older than the newest entry; `to` picks one, which must be verified
+ * unless `force` (an on-call decision the plan then states loudly).
+ */
+export function planRollback(ledger: LedgerFile, to?: string, force = false): RollbackPlan {
+  const newest = ledger.entries.at(-1);
+  if (!newest) throw ledgerNothingVerified(ledger.environment, 0);
   let target: LedgerEntry | undefined;
   if (to !== undefined) {
     target = findEntry(ledger, to);
-    if (target.status !== "verified") throw ledgerNotVerified(ledger.environment, to, target.status);
+    if (target.status !== "verified" && !force) throw ledgerNotVerified(ledger.environment, to, target.status, true);
   } else {
     target = ledger.entries.slice(0, -1).findLast((e) => e.status === "verified");
     if (!target) throw ledgerNothingVerified(ledger.environment, ledger.entries.length);
   }
-  return { target, abandoned, alreadyAt: imageKey(target.images) === imageKey(abandoned.images) };
+  // Already there (a repeated rollback): nothing is committed, so nothing is abandoned either.
+  const alreadyAt = imageKey(target.images) === imageKey(newest.images);
+  const abandoned = alreadyAt
+    ? []
+    : ledger.entries
+        .slice(ledger.entries.indexOf(target) + 1)
+        .filter((e) => e.status !== "rolled-back")
+        .reverse();
+  return { target, abandoned, newest, alreadyAt, forced: target.status !== "verified" };
 }
 
 /**
  * The ledger side of a rollback, applied to the ledger as it is on the branch tip (again after each
- * rejected push): the abandoned release becomes rolled-back and a new pending entry records the restored
+ * rejected push): every abandoned release becomes rolled-back and a new pending entry records the restored
  * images; pending until `rollout verify` passes and the caller marks it verified.
  */
 export function applyRollback(ledger: LedgerFile, plan: RollbackPlan, keep: number, now: Date): { ledger: LedgerFile; entry: LedgerEntry } {
   const newest = ledger.entries.at(-1);
-  if (newest?.id !== plan.abandoned.id) throw ledgerMoved(ledger.environment, plan.abandoned.id, newest?.id ?? "(none)");
-  const marked = setStatus(ledger, plan.abandoned.id, "rolled-back", now);
+  if (newest?.id !== plan.newest.id) throw ledgerMoved(ledger.environment, plan.newest.id, newest?.id ?? "(none)");
+  // Oldest first, so the history reads in the order the releases were made; a release a concurrent writer
+  // marked rolled-back meanwhile is a no-op, one trimmed out of the ledger (keep) is skipped.
+  const marked = [...plan.abandoned]
+    .reverse()
+    .filter((a) => ledger.entries.some((e) => e.id === a.id))
+    .reduce((l, a) => setStatus(l, a.id, "rolled-back", now), ledger);
   const { target } = plan;
   return appendEntry(
     marked,

@@ -70,6 +70,26 @@ describe("pipelines/src/ledger/ledger", () => {
     expect(error.exitCode).toBe(2);
   });
 
+  it.each([
+    ["default: the newest only", [entry("1", "1", "verified"), entry("2", "2", "verified"), entry("3", "3", "failed")], undefined, false, ["3"], false],
+    ["--to two back abandons both, newest first", [entry("1", "1", "verified"), entry("2", "2", "verified"), entry("3", "3", "pending")], "1", false, ["3", "2"], false],
+    ["rolled-back releases are not abandoned twice", [entry("1", "1", "verified"), entry("2", "2", "rolled-back"), entry("3", "3", "failed")], "1", false, ["3"], false],
+    ["--force returns to a failed release", [entry("1", "1", "verified"), entry("2", "2", "failed"), entry("3", "3", "failed")], "2", true, ["3"], true],
+  ])("planRollback abandons: %s", (_name, entries, to, force, abandoned, forced) => {
+    const plan = planRollback(ledger(...entries), to, force);
+    expect(plan.abandoned.map((e) => e.id)).toEqual(abandoned);
+    expect(plan.forced).toBe(forced);
+  });
+
+  it("without --force the refusal names --force; applyRollback marks every abandoned release in one change", () => {
+    const refused = thrown(() => planRollback(ledger(entry("1", "1", "failed"), entry("2", "2", "failed")), "1"));
+    expect(refused.render()).toContain("add --force");
+    const l = ledger(entry("1", "1", "verified"), entry("2", "2", "verified"), entry("3", "3", "pending"));
+    const { ledger: after, entry: added } = applyRollback(l, planRollback(l, "1"), 50, NOW);
+    expect(after.entries.map((e) => [e.id, e.status])).toEqual([["1", "verified"], ["2", "rolled-back"], ["3", "rolled-back"], ["4", "pending"]]);
+    expect(added.restoredFrom).toBe("1");
+  });
+
   it("applyRollback marks the abandoned release and adds a pending entry restoring the target; refuses when the ledger moved", () => {
     const l = ledger(entry("1", "1", "verified"), entry("2", "2", "verified"), entry("3", "3", "failed"));
     const plan = planRollback(l);

@@ -93,8 +93,9 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     expect(git(bare, "diff", "--name-only", before, "main").trim().split("\n").sort()).toEqual([".slipway/ledger/prod.json", "clusters/prod/api.yaml", "clusters/prod/worker.yaml"]);
     expect(git(bare, "log", "-1", "--format=%B", "main")).toContain("Slipway-Source-Commit: 2222222222222222222222222222222222222222");
     expect(out).toContain("restored release 2");
-    expect(out).toContain("release 3 applied migrations: M3a, M3b");
-    expect(out).toContain("slipway migrate revert --to M2");
+    // An old-form migration report names no service: the plan says so, newest first, and where to stop.
+    expect(out).toContain("(service not recorded): release 3 applied M3b, M3a");
+    expect(out).toContain("slipway migrate revert (--service NAME | --data-source PATH) --to M2");
 
     const ledger = JSON.parse(remoteFile(bare, ".slipway/ledger/prod.json")) as { entries: Array<Record<string, unknown>> };
     expect(ledger.entries.map((e) => [e.id, e.status, e.restoredFrom])).toEqual([["1", "verified", undefined], ["2", "verified", undefined], ["3", "rolled-back", undefined], ["4", "pending", "2"]]);
