@@ -6,18 +6,23 @@
 // - Kubernetes: the API stand-in over TLS with a canary bearer token; a small "GitOps controller" here
 //   applies whatever image the folder of an environment names to that environment's Deployment, as Flux
 //   would, and the kubelet runs it: healthy, or crash-looping for the image of the bad commit.
-// One application repository goes through a team's path: release 1 to dev (verified), release 2 to dev
-// (crash loop: rolled back by itself), promote dev's verified release to prod (by digest, not rebuilt).
-// Not covered here (tested on the host with real git and PostgreSQL instead): migrations inside a
-// release (SLIPWAY_DATABASE_URLS_FILE, migrate run/revert), two releases of one environment at once.
+// - the database: embedded PostgreSQL; dev migrates the service with its own TypeORM (CommonJS DataSource),
+//   the URL in the databaseUrls Secret (SERVICE=URL lines) whose password is a canary.
+// One application repository goes through a team's path: release 1 to dev (its migration applied,
+// verified), release 2 to dev (a new migration, pods crash loop: rolled back by itself, the new migration
+// reverted), promote dev's verified release to prod (by digest, not rebuilt; prod migrates nothing).
+// Not covered here (tested on the host with real git and processes instead): two releases of one
+// environment at once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { dag } from "@dagger.io/dagger";
 import type { Secret } from "@dagger.io/dagger";
 import { git, removeTree, tempRepo, tempTree } from "../../helpers/repo.js";
 import { CLIENT, startWorld as startAcrWorld, TENANT } from "../../pipelines/acr/world.js";
+import { migrationsRows, startPostgres } from "../../pipelines/migrate/postgres.js";
+import type { TestServer } from "../../pipelines/migrate/postgres.js";
 import type { World as AcrWorld } from "../../pipelines/acr/world.js";
 import { startGitHttpServer } from "../../pipelines/gitops/git-http.js";
 import type { GitHttpServer } from "../../pipelines/gitops/git-http.js";
@@ -26,16 +31,40 @@ import { startKubeStandin } from "../../standins/kubernetes/server.js";
 import type { KubeStandin } from "../../standins/kubernetes/server.js";
 import type { Release } from "../../../.dagger/src/index.js";
 import type { E2E } from "./context.js";
-import { BASE_IMAGE, canary, inSession, rejection } from "./world.js";
+import { BASE_IMAGE, canary, inSession, rejection, REPO_ROOT } from "./world.js";
 
 const ENVS = ["dev", "prod"] as const;
 type EnvName = (typeof ENVS)[number];
+
+/** The service's migrations, as CommonJS classes (what `tsc` emits for a CommonJS service). */
+function migrations(withNote: boolean): string {
+  const first = `class CreateItems1795305600000 {
+  constructor() { this.name = "CreateItems1795305600000"; }
+  async up(q) { await q.query("CREATE TABLE items (id serial PRIMARY KEY, label text NOT NULL)"); }
+  async down(q) { await q.query("DROP TABLE items"); }
+}`;
+  const second = `class AddItemNote1795309200000 {
+  constructor() { this.name = "AddItemNote1795309200000"; }
+  async up(q) { await q.query("ALTER TABLE items ADD COLUMN note text"); }
+  async down(q) { await q.query("ALTER TABLE items DROP COLUMN note"); }
+}`;
+  return `"use strict";\n${first}\n${withNote ? `${second}\n` : ""}module.exports = { migrations: [CreateItems1795305600000${withNote ? ", AddItemNote1795309200000" : ""}] };\n`;
+}
+
+const DATA_SOURCE = `"use strict";
+const { DataSource } = require("typeorm");
+const { migrations } = require("./migrations.cjs");
+exports.AppDataSource = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, migrations, migrationsTableName: "migrations", connectTimeoutMS: 10000 });
+`;
+
+/** The versions this repository already uses (its lockfile): the engine's npm cache volume has them. */
+const dependency = (name: string): string => (JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
 
 function deployment(image: string): string {
   return ["apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: svc", "spec:", "  template:", "    spec:", "      containers:", "        - name: app", `          image: ${image}`, ""].join("\n");
 }
 
-type Ledger = { entries: Array<{ id: string; status: string; path?: string; restoredFrom?: string; promotedFrom?: { environment: string; id: string }; images: Array<{ image: string; tag: string; digest: string }>; history?: Array<{ status: string }> }> };
+type Ledger = { entries: Array<{ id: string; status: string; path?: string; restoredFrom?: string; migrated?: unknown; promotedFrom?: { environment: string; id: string }; images: Array<{ image: string; tag: string; digest: string }>; history?: Array<{ status: string }> }> };
 
 export function releaseSuite(e2e: E2E): void {
   describe("release and promote through the stand-in", () => {
@@ -55,6 +84,13 @@ export function releaseSuite(e2e: E2E): void {
     let controller: NodeJS.Timeout | undefined;
     let image = "";
     const copies: string[] = [];
+    let pg: TestServer;
+    const dbPassword = canary("release-db-password");
+    let databaseUrls = "";
+    let admin = "";
+    const rows = async () => (await migrationsRows(pg, admin)).map((row) => row.split(" ")[2]);
+    const columns = async () =>
+      (await pg.query<{ c: string }>(admin, "SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'items' ORDER BY ordinal_position")).map((r) => r.c);
 
     const secret = (name: string, value: string): Secret => dag.setSecret(name, value);
     const ledger = (env: EnvName): Ledger => JSON.parse(git(bare, "show", `main:.slipway/ledger/${env}.json`)) as Ledger;
@@ -96,6 +132,12 @@ export function releaseSuite(e2e: E2E): void {
 
     beforeAll(async () => {
       acr = await startAcrWorld({ githubRequestToken: requestToken });
+      pg = await startPostgres();
+      const server0 = `postgres://postgres:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}`;
+      await pg.query(`${server0}/postgres`, `CREATE ROLE shop_svc LOGIN PASSWORD '${dbPassword}'`);
+      await pg.query(`${server0}/postgres`, "CREATE DATABASE shop_dev OWNER shop_svc");
+      admin = `${server0}/shop_dev`;
+      databaseUrls = `# dev\nsvc=postgres://shop_svc:${dbPassword}@127.0.0.1:${pg.port}/shop_dev\n`;
       image = `${acr.azure.registry}/shop/svc`;
       // The GitOps repository: dev's and prod's folders run the image of an older release.
       const initial = `${image}:sha-000000000000@sha256:${"0".repeat(64)}`;
@@ -118,7 +160,13 @@ export function releaseSuite(e2e: E2E): void {
       // slipway.yaml with dev and prod. Identity ids only: the job's OIDC request token is a Secret.
       app = tempRepo({
         "package.json": JSON.stringify({ name: "shop", private: true, workspaces: ["services/*"] }, null, 2),
-        "services/svc/package.json": JSON.stringify({ name: "svc", version: "1.0.0", private: true }, null, 2),
+        "services/svc/package.json": JSON.stringify(
+          { name: "svc", version: "1.0.0", private: true, dependencies: { pg: dependency("pg"), "reflect-metadata": dependency("reflect-metadata"), typeorm: dependency("typeorm") } },
+          null,
+          2,
+        ),
+        "services/svc/data-source.cjs": DATA_SOURCE,
+        "services/svc/migrations.cjs": migrations(false),
         "services/svc/Dockerfile": `FROM ${BASE_IMAGE}\nWORKDIR /app\nCOPY services/svc/package.json .\nUSER 10001:10001\n`,
         "slipway.yaml": [
           "publish:",
@@ -128,10 +176,14 @@ export function releaseSuite(e2e: E2E): void {
           "gitops:",
           `  repository: ${server.url}/gitops.git`,
           "  branch: main",
+          "migrate:",
+          "  services:",
+          "    svc: { dataSource: services/svc/data-source.cjs }",
           "environments:",
           "  dev:",
           "    gitops: { path: clusters/dev }",
           "    kubernetes: { namespace: shop-dev, deployments: [svc], timeout: 2m }",
+          "    migrate: [svc]",
           "  prod:",
           "    gitops: { path: clusters/prod }",
           "    kubernetes: { namespace: shop-prod, deployments: [svc], timeout: 2m }",
@@ -139,7 +191,7 @@ export function releaseSuite(e2e: E2E): void {
           "",
         ].join("\n"),
       });
-      execFileSync("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund", "--offline"], { cwd: app, stdio: "ignore" });
+      execFileSync("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: app, stdio: "ignore" });
       git(app, "add", "-A");
       git(app, "commit", "-qm", "lockfile");
       startController();
@@ -150,6 +202,7 @@ export function releaseSuite(e2e: E2E): void {
       await server?.close();
       await kube?.close();
       await acr?.stop();
+      await pg?.stop();
       for (const dir of [gitopsDir, app, ...copies]) if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -165,7 +218,7 @@ export function releaseSuite(e2e: E2E): void {
       copies.push(copy);
       return e2e.source(copy);
     };
-    const release = (env: string, extra: { databaseUrls?: string } = {}) =>
+    const release = (env: string, extra: { databaseUrls?: string } = { databaseUrls }) =>
       inSession(async () => {
         const r: Release = await slipway().release(
           checkout(),
@@ -203,15 +256,20 @@ export function releaseSuite(e2e: E2E): void {
       const digest = r.images[0]?.split("@")[1];
       expect(dev.entries[0]?.images[0]?.digest).toBe(digest);
       expect(JSON.parse(report)).toMatchObject({ version: 1, kind: "release", environment: "dev", status: "verified", ledgerId: "1" });
-      expect(r.steps.map((s) => `${s.step}:${s.status}`)).toEqual(["ci:passed", "publish:passed", "migrate:skipped", "bump + ledger:passed", "verify:passed", "mark:passed"]);
+      expect(r.steps.map((s) => `${s.step}:${s.status}`)).toEqual(["ci:passed", "publish:passed", "migrate:passed", "bump + ledger:passed", "verify:passed", "mark:passed"]);
+      // The database: the service's migration applied by its own TypeORM; the ledger knows which, and the image that carries its down().
+      expect(await rows()).toEqual(["CreateItems1795305600000"]);
+      expect(dev.entries[0]).toMatchObject({ migrated: [{ service: "svc", applied: ["CreateItems1795305600000"], head: "CreateItems1795305600000", image: `${image}@${digest}` }] });
+      for (const text of [summary, report]) expect(text).not.toContain(dbPassword);
     }, 20 * 60_000);
 
     it("a release whose pods crash loop is rolled back by itself: dev runs release 1's image again, verified; the release says both", async () => {
       const firstImage = /image: (\S+)/.exec(manifest("dev"))?.[1] as string;
       // Release 2: a new commit whose image crash-loops in the cluster.
       const pkg = join(app, "services/svc/package.json");
-      execFileSync("sed", ["-i", "s/1.0.0/2.0.0/", pkg]);
-      git(app, "commit", "-qam", "svc 2.0.0");
+      execFileSync("sed", ["-i", "s/\"version\": \"1.0.0\"/\"version\": \"2.0.0\"/", pkg]);
+      writeFileSync(join(app, "services/svc/migrations.cjs"), migrations(true));
+      git(app, "commit", "-qam", "svc 2.0.0: items.note");
       crashing.add(`${image}:sha-${headSha().slice(0, 12)}`);
 
       const { release: r, summary } = await release("dev");
@@ -221,6 +279,12 @@ export function releaseSuite(e2e: E2E): void {
       expect(r.failure).toContain("SLIPWAY_ROLLOUT_VERDICT=failed");
       expect(r.rollback).toContain("rolled back to release 1");
       expect(r.rollback).toContain("the restored release (3) is healthy and verified");
+      // The database as release 1 left it: the new migration reverted with release 2's own code.
+      expect(r.rollback).toContain("svc: reverted AddItemNote1795309200000");
+      expect(await rows()).toEqual(["CreateItems1795305600000"]);
+      expect(await columns()).toEqual(["id", "label"]);
+      expect(ledger("dev").entries[1]).toMatchObject({ migrated: [{ service: "svc", applied: ["AddItemNote1795309200000"] }] });
+      for (const text of [summary, r.failure, r.rollback]) expect(text).not.toContain(dbPassword);
       // Git: dev's folder holds release 1's image again; the ledger tells the story.
       expect(/image: (\S+)/.exec(manifest("dev"))?.[1]).toBe(firstImage);
       expect(ledger("dev").entries.map((e) => [e.id, e.status, e.restoredFrom])).toEqual([
