@@ -767,12 +767,13 @@ export class Slipway {
 
   /**
    * Roll an environment back to its previous verified release, from the release ledger in the GitOps
-   * repository (.slipway/ledger/<environment>.json): write that release's tags and digests back to the
-   * environment's folder and record it (the abandoned release becomes rolled-back) in ONE new commit,
-   * pushed with fetch/retry, never force-pushed. With `source` (a repository whose slipway.yaml declares the
+   * repository (.slipway/ledger/<environment>.json): plan first (target, abandoned releases, manifest lines,
+   * migrations to revert, registry tags to mark), then write the target's tags and digests back to the
+   * environment's folder and record it (every newer release becomes rolled-back) in ONE new commit, pushed
+   * with fetch/retry, never force-pushed. With `source` (a repository whose slipway.yaml declares the
    * environment) repository, branch and folder come from there, and no other folder is ever edited. Does
-   * not revert migrations: the CLI's JSON names the ones to revert. Returns the commit SHA (the current tip
-   * when the environment already runs that release).
+   * not revert migrations or mark registry tags: the plan names them. Returns the commit SHA (the current
+   * tip when the environment already runs that release), or with `dryRun` the plan, nothing pushed.
    */
   @func({ cache: "never" })
   async rollback(
@@ -791,11 +792,15 @@ export class Slipway {
     /** A repository whose slipway.yaml declares the environment (environments:, gitops:, ledger:). */
     @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
     source?: Directory,
+    /** Print the plan and stop: nothing is pushed. */
+    dryRun = false,
+    /** With `to`: allow a release that was never verified (the plan and the commit say so). */
+    force = false,
   ): Promise<string> {
     return rollback(
       this.toolkit(),
       token,
-      { environment, ...(repository ? { repository } : {}), ...(branch ? { branch } : {}), ...(to ? { to } : {}), ...(path ? { path } : {}) },
+      { environment, ...(repository ? { repository } : {}), ...(branch ? { branch } : {}), ...(to ? { to } : {}), ...(path ? { path } : {}), force, dryRun },
       source,
     );
   }

@@ -174,7 +174,7 @@ export function parseBump(command: string[], text: string): BumpResult {
   });
 }
 
-export type RollbackInput = { repository?: string; branch?: string; environment: string; to?: string; path?: string };
+export type RollbackInput = { repository?: string; branch?: string; environment: string; to?: string; path?: string; force?: boolean; dryRun?: boolean };
 
 /**
  * `slipway rollback`: the ledger picks the release; the token comes only as SLIPWAY_GIT_TOKEN. Without
@@ -191,7 +191,9 @@ export function rollbackCommand(input: RollbackInput): string[] {
     input.environment,
     ...optional("--to", input.to),
     ...optional("--path", input.path),
-    "--json",
+    ...(input.force ? ["--force"] : []),
+    // A dry run answers with the plan as a person reads it; a real run with JSON (the commit).
+    ...(input.dryRun ? ["--dry-run"] : ["--json"]),
   ];
 }
 

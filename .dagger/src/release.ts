@@ -188,7 +188,8 @@ export async function rollback(toolkit: Container, token: Secret, input: Rollbac
   // slipway.yaml `gitops:` (formats, path, author) and `ledger:` are read from the working directory.
   if (source) ctr = ctr.withMountedDirectory(SRC, source).withWorkdir(SRC);
   else ctr = ctr.withWorkdir("/tmp");
-  return parseRollback(command, await cliStdout(ctr, command)).commit;
+  const stdout = await cliStdout(ctr, command);
+  return input.dryRun ? stdout : parseRollback(command, stdout).commit;
 }
 
 /**

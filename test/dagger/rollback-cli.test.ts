@@ -10,6 +10,12 @@ describe(".dagger/src/release-cli (rollback)", () => {
     expect(parseFlags(cliRollback, argv.slice(2)).values).toMatchObject({ env: "prod", to: "7", json: true });
   });
 
+  it("dry run and force: the plan as text (no --json), --force passed; both accepted by the CLI", () => {
+    const argv = rollbackCommand({ environment: "prod", to: "3", force: true, dryRun: true });
+    expect(argv).toEqual(["slipway", "rollback", "--env", "prod", "--to", "3", "--force", "--dry-run"]);
+    expect(parseFlags(cliRollback, argv.slice(2)).values).toMatchObject({ env: "prod", to: "3", force: true, "dry-run": true });
+  });
+
   it("refuses a URL with credentials without echoing them", () => {
     expect(() => rollbackCommand({ repository: "https://x-access-token:ghp_SECRET@github.com/acme/gitops.git", branch: "main", environment: "prod" })).toThrow(/^(?!.*ghp_SECRET).*credentials/);
   });
