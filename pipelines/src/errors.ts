@@ -249,6 +249,87 @@ export function pathEscapesSource(name: string, field: string, value: string): S
   });
 }
 
+// ---- toolchain (package manager, lockfile, Node version) --------------------------------------------
+
+export function nodeVersionUnsupported(where: string, value: string, supported: readonly number[], service: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_NODE_VERSION_UNSUPPORTED",
+    message: `service ${quote(service)}: ${where} asks for Node.js ${quote(value)}, which no supported major (${supported.join(", ")}) satisfies`,
+    details: [
+      `Each service is built on node:<major>-bookworm-slim with a major in ${supported.join(", ")}.`,
+      `Fix ${where} (e.g. ">=20" or "22"), or set \`build.services.${service}.node\` in slipway.yaml.`,
+    ],
+  });
+}
+
+export function nodeVersionInvalid(where: string, value: string, service: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_NODE_VERSION_INVALID",
+    message: `service ${quote(service)}: ${where} holds ${quote(value)}, which is not a Node.js version or semver range`,
+    details: [
+      "Write a version or range (\"22\", \"v22.11.0\", \">=20 <23\"), an nvm alias (lts/*, lts/jod, node),",
+      `or set \`build.services.${service}.node\` in slipway.yaml.`,
+    ],
+  });
+}
+
+export function packageManagerInvalid(file: string, value: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_PACKAGE_MANAGER_INVALID",
+    message: `${file}: packageManager ${quote(value)} is not NAME@VERSION with NAME npm, pnpm or yarn`,
+    details: [
+      "corepack reads this field (nodejs.org/api/corepack.html): e.g. \"pnpm@9.15.9\" or \"yarn@4.9.1\", an exact version,",
+      "optionally followed by +sha512.<hash>. `corepack use pnpm@9` writes it for you.",
+    ],
+  });
+}
+
+export function lockfileMissing(lockfile: string, manager: string, installRoot: string, update: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LOCKFILE_MISSING",
+    message: `${lockfile} does not exist: ${manager} installs ${installRoot === "." ? "the repository root" : installRoot} only from a committed lockfile`,
+    details: [
+      `Run \`${update.join(" ")}\` in ${installRoot === "." ? "the repository root" : installRoot} and commit ${lockfile}.`,
+      "CI never creates or rewrites a lockfile: what it tests must be what the lockfile pins.",
+    ],
+  });
+}
+
+export function lockfileStale(lockfile: string, installRoot: string, update: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_LOCKFILE_STALE",
+    message: `${lockfile} is out of date with the package.json files it locks`,
+    details: [
+      `Run \`${update.join(" ")}\` in ${installRoot === "." ? "the repository root" : installRoot} and commit ${lockfile}.`,
+      "CI never rewrites a lockfile: the install ran in frozen/immutable mode and refused it.",
+    ],
+  });
+}
+
+export function yarnBerryUnpinned(file: string, lockfile: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_PACKAGE_MANAGER_UNPINNED",
+    message: `${lockfile} was written by Yarn 2+ (it has __metadata) but ${file} pins no Yarn version (no packageManager, no yarnPath)`,
+    details: ["Without a pin corepack would run Yarn 1 on it. Run `corepack use yarn@4` (adds packageManager) and commit package.json."],
+  });
+}
+
+export function workspaceMemberUnnamed(service: string, path: string, manager: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_SERVICE_INVALID",
+    message: `service ${quote(service)}: ${path}/package.json has no "name", which ${manager} needs to run its scripts in the workspace`,
+    details: [`Give the package a "name" (${manager} workspace NAME run SCRIPT selects it by name).`],
+  });
+}
+
+export function buildServicesUnknown(names: string[], known: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_UNKNOWN_SERVICE",
+    message: `slipway.yaml build.services names unknown service${names.length === 1 ? "" : "s"} ${names.map(quote).join(", ")}`,
+    details: [`Known services: ${known.join(", ") || "(none)"}.`],
+  });
+}
+
 // ---- git -------------------------------------------------------------------------------------------
 
 export function notAGitRepository(dir: string): SlipwayError {

@@ -66,6 +66,35 @@ export const PlanSettings = z.strictObject({
 });
 export type PlanSettings = z.infer<typeof PlanSettings>;
 
+/**
+ * The Node.js majors a service can be built on: each has an official node:<major>-bookworm-slim image.
+ * Ranges (engines.node, .nvmrc) resolve to the highest of these that satisfies them.
+ */
+export const NODE_MAJORS = [18, 20, 22, 24] as const;
+export type NodeMajor = (typeof NODE_MAJORS)[number];
+
+const NodeMajorSetting = z
+  .literal(NODE_MAJORS, { error: `expected one of the supported Node.js majors ${NODE_MAJORS.join(", ")}` })
+  .meta({ description: `Node.js major: the service is built on node:<major>-bookworm-slim. One of ${NODE_MAJORS.join(", ")}.` });
+
+export const BuildSettings = z
+  .strictObject({
+    node: NodeMajorSetting.optional().meta({
+      description: "Node.js major for services whose own files (engines.node, .nvmrc, .node-version, volta.node) name none. Default 20.",
+    }),
+    services: z
+      .record(
+        ServiceName,
+        z.strictObject({
+          node: NodeMajorSetting.optional().meta({ description: "Node.js major for this service, over anything its files say." }),
+        }),
+      )
+      .optional()
+      .meta({ description: "Per service (by name): overrides of what the service's files say." }),
+  })
+  .meta({ description: "How services are installed and checked by `ci`: the Node.js version per service." });
+export type BuildSettings = z.infer<typeof BuildSettings>;
+
 export const SlipwayConfig = z
   .strictObject({
     $schema: z.string().optional(),
@@ -79,6 +108,7 @@ export const SlipwayConfig = z
       .optional()
       .meta({ description: "Where the services are. Default: folders under services/ with a package.json and a Dockerfile." }),
     plan: PlanSettings.optional(),
+    build: BuildSettings.optional(),
     scan: ScanSettings.optional(),
     publish: PublishSettings.optional(),
     migrate: MigrateSettings.optional(),

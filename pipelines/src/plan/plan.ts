@@ -8,6 +8,8 @@ import { baseRefNotFound, gitFailed, notAGitRepository, sourceNotFound, unknownS
 import type { Service, WorkspacePackage } from "./services.js";
 import { dockerfileWarnings } from "./dockerfile.js";
 import { discoverServices, discoverWorkspacePackages, globMatcher } from "./services.js";
+import type { Toolchain } from "./toolchain.js";
+import { describeToolchain, resolveToolchains } from "./toolchain.js";
 
 /** Root files whose change affects every service: the dependency graph itself. */
 export const ROOT_FILES_AFFECTING_ALL = [
@@ -33,6 +35,8 @@ export interface Plan {
   changed: string[];
   /** Problems the build will likely hit, e.g. a Dockerfile copying a path its build context lacks. */
   warnings: string[];
+  /** How each service is installed and checked (by service name): manager, lockfile, Node major, commands. */
+  toolchains: Record<string, Toolchain>;
 }
 
 export interface PlanOptions {
@@ -115,6 +119,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
   const selected = (n: string): boolean => !options.only || options.only.length === 0 || options.only.includes(n);
   const revision = await currentRevision(source);
   const warnings = services.flatMap((s) => dockerfileWarnings(source, s));
+  const toolchains = resolveToolchains(source, services, config.build);
 
   if (options.base === undefined) {
     const affected = names.filter(selected);
@@ -127,6 +132,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
       reasons: Object.fromEntries(affected.map((n) => [n, ["no --base given: every service is built"]])),
       changed: [],
       warnings,
+      toolchains,
     };
   }
   const changed = await changedFilesSince(source, options.base);
@@ -142,6 +148,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
     reasons: Object.fromEntries(affected.map((n) => [n, result.reasons[n] ?? []])),
     changed,
     warnings,
+    toolchains,
   };
 }
 
@@ -150,11 +157,11 @@ export function renderPlan(p: Plan): string {
     p.affected.includes(s.name) ? "*" : " ",
     s.name,
     s.path,
-    s.packageManager,
+    p.toolchains[s.name] ? describeToolchain(p.toolchains[s.name] as Toolchain) : s.packageManager,
     (["lint", "test", "build"] as const).filter((k) => s.scripts[k]).join(",") || "-",
     s.dependsOn.join(",") || "-",
   ]);
-  const header = ["", "SERVICE", "PATH", "PM", "SCRIPTS", "DEPENDS ON"];
+  const header = ["", "SERVICE", "PATH", "TOOLCHAIN", "SCRIPTS", "DEPENDS ON"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   const out = [line(header), ...rows.map(line), ""];
@@ -164,6 +171,7 @@ export function renderPlan(p: Plan): string {
       : `${p.affected.length} of ${p.services.length} services affected since ${p.base} (${p.changed.length} files changed): ${p.affected.join(", ") || "none"}`,
   );
   for (const warning of p.warnings) out.push(`warning: ${warning}`);
+  for (const [name, t] of Object.entries(p.toolchains)) if (t.problem) out.push(`${name}: ${t.problem}`);
   return `${out.join("\n")}\n`;
 }
 

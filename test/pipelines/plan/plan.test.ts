@@ -367,8 +367,8 @@ describe("slipway plan", () => {
     const dir = repo(monorepo());
     const result = await cli(["plan", "--source", dir]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^\s+SERVICE\s+PATH\s+PM\s+SCRIPTS\s+DEPENDS ON$/m);
-    expect(result.stdout).toMatch(/^\*\s+api\s+services\/api\s+npm\s+lint,test,build\s+@acme\/logging,@acme\/shared$/m);
+    expect(result.stdout).toMatch(/^\s+SERVICE\s+PATH\s+TOOLCHAIN\s+SCRIPTS\s+DEPENDS ON$/m);
+    expect(result.stdout).toMatch(/^\*\s+api\s+services\/api\s+npm \(the image's\), Node 20 \(default\)\s+lint,test,build\s+@acme\/logging,@acme\/shared$/m);
     expect(result.stdout).toContain("all 2 services are affected");
   });
 
