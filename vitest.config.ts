@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
  * node_modules/.vite) orders files by size, and the e2e file, the longest by far, started only after
  * eleven larger files: the run then ended with it, on one worker, minutes after the other went idle.
  */
-const LONG_FILES = ["test/dagger/e2e/module.test.ts", "test/images/images.test.ts"];
+const LONG_FILES = ["test/dagger/e2e/module.test.ts", "test/dagger/e2e/release.test.ts", "test/images/images.test.ts"];
 
 class LongFilesFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -153,8 +153,10 @@ export async function migrateService(
   const built = service.scripts.build ? installed.withExec(["npm", "run", "build", "-w", service.path]) : installed;
   const ctr = fresh(
     built
-      .withDirectory("/opt/slipway", toolkit.directory("/opt/slipway"))
-      .withFile("/usr/local/bin/slipway", toolkit.file("/usr/local/bin/slipway"), { permissions: 0o755 })
+      // Mounted, not copied: the CLI is only read, and a copy of its node_modules into the service's
+      // container is a layer of its own for every migrate (the slowest part of it).
+      .withMountedDirectory("/opt/slipway", toolkit.directory("/opt/slipway"), { readOnly: true })
+      .withMountedFile("/usr/local/bin/slipway", toolkit.file("/usr/local/bin/slipway"))
       .with((ctr) =>
         "url" in secret
           ? ctr.withSecretVariable("DATABASE_URL", secret.url)

@@ -2,24 +2,20 @@
 // API stand-in (test/standins/dagger), backed by a real Docker engine. First the engine semantics the
 // module relies on (shared/DAGGER-0.21.md), then the module's own functions on this repository.
 //
-// One engine, one base image and one stand-in for the whole file (a single toolkit build serves every
-// function). The engine is the run's, shared with test/images (test/images/shared-engine.ts), so the
-// toolkit and api images are built once for both files. Needs what test/images needs (root, dockerd,
-// debootstrap): with CI=true a missing one fails the file; otherwise it is skipped with the reason.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// One stand-in for the whole file (a single toolkit build serves every function). The engine is the run's,
+// shared with test/images and release.test.ts (test/images/shared-engine.ts), so the toolkit and api images
+// are built once for all. Needs what test/images needs (root, dockerd, debootstrap): with CI=true a
+// missing one fails the file; otherwise it is skipped with the reason (context.ts e2eFile).
+import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { dag, ReturnType } from "@dagger.io/dagger";
 import { tempRepo, tempTree } from "../../helpers/repo.js";
-import { BASE_IMAGE, canary, e2eMissing, inSession, rejection, REPO_ROOT, startWorld } from "./world.js";
-import type { World } from "./world.js";
-import { moduleFactory } from "./context.js";
-import type { E2E } from "./context.js";
+import { BASE_IMAGE, canary, inSession, rejection, REPO_ROOT } from "./world.js";
+import { e2eFile } from "./context.js";
 import { publishSuite } from "./publish.e2e.js";
 import { gitopsSuite } from "./gitops.e2e.js";
 import { buildSuite } from "./build.e2e.js";
-import { releaseStepsSuite } from "./release-steps.e2e.js";
 import { scanSuite } from "./scan.e2e.js";
-import { releaseSuite } from "./release.e2e.js";
 
 const repoHead = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 
@@ -52,40 +48,8 @@ function failingWorkerRepo(): string {
   });
 }
 
-const missing = e2eMissing();
-const TITLE = "the Dagger module through the real SDK against the Dagger API stand-in";
-if (missing !== undefined && process.env.CI === "true") {
-  describe("test/dagger/e2e requirements", () => {
-    it("has root, dockerd, docker and debootstrap (CI=true never skips)", () => {
-      expect.fail(`the Dagger e2e tests cannot run: ${missing}`);
-    });
-  });
-} else if (missing !== undefined) {
-  console.warn(`SKIPPED test/dagger/e2e (${TITLE}): ${missing}`);
-}
-
-describe.skipIf(missing !== undefined)(TITLE, () => {
-  let world: World;
-  const started = performance.now();
-  /** Every text the tests saw (outputs, errors, files): no canary may appear in any. */
-  const seen: string[] = [];
-  const look = <T>(value: T): T => {
-    seen.push(typeof value === "string" ? value : value instanceof Error ? `${value.message}\n${JSON.stringify(value)}` : JSON.stringify(value));
-    return value;
-  };
-
-  beforeAll(async () => {
-    world = await startWorld();
-  }, 10 * 60_000);
-
-  afterAll(async () => {
-    if (world) {
-      // No secret given to the session shows in anything a test read.
-      for (const secret of world.dagger.secrets()) for (const text of seen) expect(text.includes(secret), "a secret value leaked into an output").toBe(false);
-      await world.stop();
-    }
-    console.log(`test/dagger/e2e: ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
-  }, 120_000);
+e2eFile("the Dagger module through the real SDK against the Dagger API stand-in", "test/dagger/e2e/module.test.ts", (e2e) => {
+  const { look, slipway, source } = e2e;
 
   describe("engine semantics (test/standins/dagger)", () => {
     const base = () => dag.container().from(BASE_IMAGE);
@@ -218,13 +182,6 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
     });
   });
 
-  const e2e: E2E = {
-    world: () => world,
-    look,
-    ...moduleFactory(),
-  };
-  const { slipway, source } = e2e;
-
   describe("module functions on this repository (.dagger/src/index.ts Slipway)", () => {
 
     it("toolkit: pipelines/Dockerfile built by dockerBuild runs the slipway CLI as uid 10001", async () => {
@@ -292,11 +249,10 @@ describe.skipIf(missing !== undefined)(TITLE, () => {
     }, 15 * 60_000);
   });
 
-  // The release and security functions, each in its own suite module (test/dagger/e2e/*.e2e.ts).
+  // The security and delivery functions, each in its own suite module (test/dagger/e2e/*.e2e.ts); the
+  // release steps and the release flow run in release.test.ts, on the other worker.
   publishSuite(e2e);
   gitopsSuite(e2e);
   buildSuite(e2e);
-  releaseStepsSuite(e2e);
   scanSuite(e2e);
-  releaseSuite(e2e);
 });

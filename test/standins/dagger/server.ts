@@ -12,7 +12,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { spawn } from "node:child_process";
 import { createReadStream, existsSync } from "node:fs";
-import { chmod, chown, cp, lstat, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, chmod, chown, cp, lstat, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -180,6 +180,22 @@ class Session {
 type Obj = ContainerObj | DirectoryObj | FileObj | SecretObj | CacheVolumeObj;
 
 /** Memoized lazy evaluation; a failure is not kept, so asking again retries (the engine does not cache failed execs). */
+/**
+ * With SLIPWAY_STANDIN_TRACE=<file>, every Container operation the stand-in evaluates appends a line
+ * (seconds, field, the first words of its arguments) to the file: where a slow e2e test spends its time.
+ */
+async function trace<S, T>(field: string, args: Args, make: (state: S) => Promise<T> | T, state: S): Promise<T> {
+  const file = process.env.SLIPWAY_STANDIN_TRACE;
+  if (!file) return make(state);
+  const started = performance.now();
+  try {
+    return await make(state);
+  } finally {
+    const what = field === "withExec" ? (args.args as string[]).slice(0, 4).join(" ") : typeof args.path === "string" ? args.path : typeof args.address === "string" ? args.address : "";
+    await appendFile(file, `${((performance.now() - started) / 1000).toFixed(1).padStart(7)} s  ${field} ${what.slice(0, 100)}\n`);
+  }
+}
+
 function lazy<T>(make: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;
   return () => {
@@ -390,7 +406,7 @@ class DirectoryObj {
   }
   dockerBuild(args: { dockerfile?: string; platform?: string; buildArgs?: Array<{ name: string; value: string }>; target?: string; secrets?: string[] }): ContainerObj {
     const id = callId("Container", this.key, "dockerBuild", args);
-    return this.s.intern(id, () => new ContainerObj(this.s, id, async () => dockerBuild(this.s, this, args)));
+    return this.s.intern(id, () => new ContainerObj(this.s, id, async () => trace("dockerBuild", { path: args.dockerfile ?? "Dockerfile" }, () => dockerBuild(this.s, this, args), undefined)));
   }
 }
 
@@ -563,7 +579,7 @@ class ContainerObj {
   }
   private derive(field: string, args: Args, make: (state: ContainerState) => Promise<ContainerState> | ContainerState): ContainerObj {
     const id = callId("Container", this.key, field, args);
-    return this.s.intern(id, () => new ContainerObj(this.s, id, async () => make(await this.state())));
+    return this.s.intern(id, () => new ContainerObj(this.s, id, async () => trace(field, args, make, await this.state())));
   }
   private async withImage(): Promise<ContainerState & { image: string }> {
     const state = await this.state();
@@ -857,7 +873,10 @@ async function runExec(
     try {
       for (const [i, m] of st.mounts.entries()) {
         const owner = m.owner ? await ownerIn(s, probe, m.owner) : undefined;
-        if (m.kind === "directory" && m.directory) {
+        if (m.kind === "directory" && m.directory && m.readOnly && !owner) {
+          // Read-only and not re-owned: nothing can change the Directory, so its own tree is bound.
+          mountArgs.push("--mount", `type=bind,src=${await m.directory.path()},dst=${m.path},readonly`);
+        } else if (m.kind === "directory" && m.directory) {
           // A copy per exec: the engine's Directory is immutable, writes in the mount do not reach it.
           const copy = join(work, `m${i}`);
           await copyTree(await m.directory.path(), copy);
