@@ -18,8 +18,10 @@ import { candidateCommand, envShowCommand, missingSecrets, parseCandidate, parse
 import type { ReleaseData, ResolvedEnvironment, StepRow } from "./release-flow.js";
 import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js";
 
-import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs } from "./plan.js";
+import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs, toolchainOf } from "./plan.js";
 import type { Plan, PlannedService, Selection } from "./plan.js";
+import { installDir, installFailure, installGroups, installNotStarted, legacyToolchain } from "./toolchain.js";
+import type { PlannedToolchain } from "./toolchain.js";
 import {
   describeFailure,
   IMAGE,
@@ -33,14 +35,6 @@ import {
 import type { GateRow, RunData, ServiceRow } from "./report.js";
 
 export { ScanReport };
-/**
- * The build container of the services. Same default as `ARG NODE_IMAGE` in the Dockerfiles, so the
- * checks run on the runtime the images ship.
- */
-const BUILD_IMAGE = "node:20-bookworm-slim";
-/** One npm cache per Node major: the cache format follows npm, which follows Node. */
-const NPM_CACHE = "slipway-npm-node20";
-const NPM_CI = ["npm", "ci", "--no-audit", "--no-fund"];
 
 /** A step's outcome: its status and, when it failed, why. */
 type Outcome = { status: string; failure?: string };
@@ -67,20 +61,44 @@ async function settle(step: string, command: string[], ctr: Container): Promise<
 }
 
 /**
- * The build container after `npm ci` at the source root (npm workspaces: one install serves every
- * service, and identical execs are shared by the engine). Runs as the image's unprivileged `node` user:
- * test suites that start PostgreSQL refuse to run as root.
+ * The build container after the frozen install the plan decided for a toolchain: on the service's
+ * `node:<major>-bookworm-slim`, in its install root (the workspace root for members, its own folder for a
+ * standalone project), with the manager the repository pins (pnpm and Yarn through corepack), the caches
+ * of that manager and Node major mounted. The services of one workspace on one Node major share the same
+ * toolchain key, so the same container and one install. Runs as the image's unprivileged `node` user: test
+ * suites that start PostgreSQL refuse to run as root.
  */
-function installed(source: Directory): Container {
-  return dag
-    .container()
-    .from(BUILD_IMAGE)
-    .withMountedCache("/home/node/.npm", dag.cacheVolume(NPM_CACHE), { owner: "node" })
-    .withDirectory(SRC, source, { exclude: [".git"], owner: "node" })
-    .withWorkdir(SRC)
-    .withUser("node")
-    .withEnvVariable("CI", "true")
-    .withExec(NPM_CI);
+function installed(source: Directory, toolchain: PlannedToolchain): Container {
+  const base = toolchain.caches.reduce(
+    (ctr, cache) => ctr.withMountedCache(cache.path, dag.cacheVolume(cache.volume), { owner: "node" }),
+    dag.container().from(toolchain.image),
+  );
+  return Object.entries(toolchain.env)
+    .reduce(
+      (ctr, [name, value]) => ctr.withEnvVariable(name, value),
+      base.withDirectory(SRC, source, { exclude: [".git"], owner: "node" }).withWorkdir(installDir(SRC, toolchain)).withUser("node"),
+    )
+    .withExec(toolchain.install);
+}
+
+/**
+ * The build container a release's migrations run in (release-run.ts takes one): the install of the first
+ * service the environment migrates, else of the first service.
+ */
+function migrationInstall(source: Directory, plan: Plan, services: PlannedService[], migrating: string[]): Container {
+  const service = services.find((s) => migrating.includes(s.name)) ?? services[0];
+  return installed(source, service ? toolchainOf(plan, service) : legacyToolchain({ path: "." }));
+}
+
+/** Run an install and record how it ended, worded with where it ran, the manager and Node, and a stale lockfile by name. */
+async function settleInstall(toolchain: PlannedToolchain, ctr: Container): Promise<Outcome> {
+  try {
+    await ctr.sync();
+    return { status: STEP.passed };
+  } catch (error) {
+    if (isExecError(error)) return { status: STEP.failed, failure: installFailure(toolchain, error.exitCode, error.stdout, error.stderr) };
+    throw error;
+  }
 }
 
 /**
@@ -134,15 +152,15 @@ export class ServiceResult {
   @func()
   path!: string;
 
-  /** `npm run lint`: passed, failed, skipped (no such script), blocked (npm ci failed) or not run. */
+  /** The lint script (with the service's package manager): passed, failed, skipped (no such script), blocked (its install failed) or not run. */
   @func()
   lint!: string;
 
-  /** `npm test`: passed, failed, skipped (no such script), blocked (npm ci failed) or not run. */
+  /** The test script: passed, failed, skipped (no such script), blocked (its install failed) or not run. */
   @func()
   test!: string;
 
-  /** `npm run build`: passed, failed, skipped (no such script), blocked (npm ci failed) or not run. */
+  /** The build script: passed, failed, skipped (no such script), blocked (its install failed) or not run. */
   @func()
   build!: string;
 
@@ -182,15 +200,15 @@ export class CiRun {
   @func()
   base!: string;
 
-  /** `npm ci` at the source root, shared by all services: passed or failed. */
+  /** The installs (one per install root, package manager and Node major, shared by the services that have them): passed, failed (any of them) or not run. */
   @func()
   install!: string;
 
-  /** Why `npm ci` failed; empty when it passed. */
+  /** Why each failed install failed (where, with which manager and Node, the command and its output); empty when all passed. */
   @func()
   installFailure!: string;
 
-  /** True when npm ci, every step of every checked service and every security gate passed. */
+  /** True when every install, every step of every checked service and every security gate passed. */
   @func()
   passed!: boolean;
 
@@ -217,7 +235,7 @@ export class CiRun {
   /** Images of the services whose every step passed (private state behind images()). */
   passedImages!: Container[];
 
-  /** A human-readable table (service | lint | test | build | image | image scan), the gates, every failure, and the verdict. */
+  /** A human-readable table (service | toolchain | lint | test | build | image | image scan), the gates, every failure, and the verdict. */
   @func()
   summary(): string {
     return renderSummary(this.data());
@@ -424,8 +442,10 @@ export class Slipway {
   }
 
   /**
-   * Plan, then for every affected service in parallel: lint, test and build it in a Node container after
-   * `npm ci` (npm cache in a cache volume), build its image from its Dockerfile with OCI labels, and
+   * Plan, then for every affected service in parallel: lint, test and build it in a container on its
+   * `node:<major>-bookworm-slim` after a frozen install with its package manager (npm ci, pnpm install
+   * --frozen-lockfile, yarn --frozen-lockfile / --immutable) in its install root, one install per workspace
+   * and Node major, caches per manager and Node major; build its image from its Dockerfile with OCI labels, and
    * scan the image (Trivy). Alongside, the repository-wide gates: secrets (TruffleHog since base) and
    * dependencies (npm audit, OSV-Scanner, Trivy fs). A failing step or gate, or a gate that could not
    * decide, is recorded and the run still reports everything; inspect `passed`, `summary` or `report`.
@@ -639,8 +659,8 @@ export class Slipway {
   }
 
   /**
-   * Run one service's TypeORM migrations with the service's own TypeORM, in its build container (npm ci,
-   * npm run build) with the slipway CLI added. A database lock keeps two pipelines from migrating at once;
+   * Run one service's TypeORM migrations with the service's own TypeORM, in its build container (its
+   * install, then its build script) with the slipway CLI added. A database lock keeps two pipelines from migrating at once;
    * a failed `run` reverts exactly what it applied. Returns the JSON report the release ledger stores;
    * fails with the CLI's SLIPWAY_* error and that report when the CLI exits non-zero.
    */
@@ -667,7 +687,7 @@ export class Slipway {
     const plan = await this.plan(source, undefined, [service]);
     const [planned] = selectServices(plan, "all", [service]).selected;
     if (!planned) throw new Error(`SLIPWAY_UNKNOWN_SERVICE: no service named "${service}" in the plan`);
-    return migrateService(this.toolkit(), installed(source), planned, databaseUrl, {
+    return migrateService(this.toolkit(), installed(source, toolchainOf(plan, planned)), planned, databaseUrl, {
       action,
       ...(dataSource ? { dataSource } : {}),
       ...(to ? { to } : {}),
@@ -960,7 +980,7 @@ export class Slipway {
         cli,
         toolkit,
         source,
-        installed: installed(source),
+        installed: migrationInstall(source, plan, selection.selected, env.migrate.map((m) => m.service)),
         services: selection.selected,
         publish: {
           identity: withIdentity(toolkit, ids, secrets),
@@ -1034,7 +1054,7 @@ export class Slipway {
         cli,
         toolkit,
         source,
-        installed: installed(source),
+        installed: migrationInstall(source, plan, plan.services, env.migrate.map((m) => m.service)),
         services: plan.services,
         promoted: { sets: candidate.sets, from: `${candidate.from}:${candidate.entry.id}` },
         kubeconfig,
@@ -1110,9 +1130,17 @@ async function settleGate(start: () => Promise<ScanReport>): Promise<GateOutcome
 
 /** Lint, test and (when asked) build, image and scan the selected services, all in parallel. */
 async function checkServices(source: Directory, plan: Plan, selection: Selection, want: Wanted): Promise<CiRun> {
-  const ready = installed(source);
-  const install: Promise<Outcome> =
-    selection.selected.length > 0 ? settle("npm ci", NPM_CI, ready) : Promise.resolve({ status: STEP.notRun });
+  // One install per toolchain key (install root, manager, version, Node major), shared by its services.
+  const installs = new Map(
+    installGroups(selection.selected, (s) => toolchainOf(plan, s)).map(({ toolchain }) => {
+      const ready = installed(source, toolchain);
+      const outcome: Promise<Outcome> = toolchain.problem
+        ? Promise.resolve({ status: STEP.failed, failure: installNotStarted(toolchain) })
+        : settleInstall(toolchain, ready);
+      return [toolchain.key, { ready, outcome }] as const;
+    }),
+  );
+  const installOf = (service: PlannedService) => installs.get(toolchainOf(plan, service).key) as { ready: Container; outcome: Promise<Outcome> };
   const scanWith = want.scan;
 
   // Repository-wide gates start at once, alongside the services.
@@ -1126,8 +1154,9 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
   const script = async (service: PlannedService, name: "lint" | "test" | "build", wanted: boolean): Promise<Outcome> => {
     if (!wanted) return { status: STEP.notRun };
     if (!service.scripts[name]) return { status: STEP.skipped };
-    if ((await install).status !== STEP.passed) return { status: STEP.blocked };
-    const command = ["npm", "run", name, "-w", service.path];
+    const { ready, outcome } = installOf(service);
+    if ((await outcome).status !== STEP.passed) return { status: STEP.blocked };
+    const command = toolchainOf(plan, service).scripts[name];
     return settle(name, command, ready.withExec(command));
   };
 
@@ -1177,26 +1206,29 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
         image: img.status,
         scan: scanned.status,
         failures: [lint, test, build, img, scanned].flatMap((o) => (o.failure ? [o.failure] : [])),
+        toolchain: toolchainOf(plan, service).label,
       };
-      return { row, container: img.container, report: scanned.report };
+      const installPassed = (await installOf(service).outcome).status === STEP.passed;
+      return { row, container: installPassed ? img.container : undefined, report: scanned.report };
     }),
   );
 
-  const installOutcome = await install;
+  const installOutcomes = await Promise.all([...installs.values()].map((i) => i.outcome));
+  const failedInstalls = installOutcomes.filter((o) => o.status === STEP.failed);
   const gateOutcomes = await gates;
   const rows = results.map((r) => r.row);
   const gateRows: GateRow[] = gateOutcomes.map((g) => ({ name: g.name, status: g.status, failure: g.failure }));
   const run = new CiRun();
   run.base = plan.base ?? "";
-  run.install = installOutcome.status;
-  run.installFailure = installOutcome.failure ?? "";
+  run.install = installOutcomes.length === 0 ? STEP.notRun : failedInstalls.length > 0 ? STEP.failed : STEP.passed;
+  run.installFailure = failedInstalls.map((o) => o.failure ?? "").join("\n\n");
   run.passed = runPassed(run.install, rows, gateRows);
   run.services = rows.map((row) => Object.assign(new ServiceResult(), row));
   run.unaffected = selection.unaffected;
   run.warnings = plan.warnings;
   run.gates = gateRows.map((g) => Object.assign(new GateResult(), g));
   run.scans = [...gateOutcomes, ...results].flatMap((r) => (r.report ? [r.report] : []));
-  run.passedImages = results.flatMap((r) => (r.container && servicePassed(r.row) && run.install !== STEP.failed ? [r.container] : []));
+  run.passedImages = results.flatMap((r) => (r.container && servicePassed(r.row) ? [r.container] : []));
   return run;
 }
 

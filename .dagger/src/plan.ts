@@ -3,6 +3,8 @@
 // (test/dagger/plan.test.ts) and the module itself needs no runtime dependency (DESIGN.md).
 // Every decision stays in the CLI: this file only validates and reshapes what the CLI decided.
 import { posix } from "node:path";
+import type { PlannedToolchain } from "./toolchain.js";
+import { legacyToolchain, toolchainProblems } from "./toolchain.js";
 
 /**
  * One service as `slipway plan --json` describes it (pipelines/src/plan/services.ts `Service`).
@@ -34,7 +36,14 @@ export type Plan = {
   revision?: PlannedRevision;
   /** What the plan warns about (a Dockerfile copying what its context lacks); [] from an older CLI. */
   warnings: string[];
+  /** How each service is installed and checked, by service name (absent from a CLI before issue 19). */
+  toolchains?: Record<string, PlannedToolchain>;
 };
+
+/** The toolchain the plan gives a service; a plan without one means what it meant before: npm at the root. */
+export function toolchainOf(plan: Pick<Plan, "toolchains">, service: PlannedService): PlannedToolchain {
+  return plan.toolchains?.[service.name] ?? legacyToolchain(service);
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -88,6 +97,10 @@ export function parsePlan(text: string): Plan {
       }
     });
   }
+  if (raw.toolchains !== undefined) {
+    if (!isRecord(raw.toolchains)) problems.push("toolchains: expected an object");
+    else for (const [name, toolchain] of Object.entries(raw.toolchains)) problems.push(...toolchainProblems(toolchain, `toolchains.${name}`));
+  }
   if (problems.length === 0) {
     const names = new Set((raw.services as Array<{ name: string }>).map((s) => s.name));
     for (const name of raw.affected as string[]) {
@@ -118,6 +131,7 @@ export function parsePlan(text: string): Plan {
     affected: raw.affected as string[],
     reasons: isRecord(raw.reasons) ? (raw.reasons as Record<string, string[]>) : {},
     warnings: isStringArray(raw.warnings) ? raw.warnings : [],
+    ...(isRecord(raw.toolchains) ? { toolchains: raw.toolchains as Record<string, PlannedToolchain> } : {}),
     ...(isRecord(raw.revision) ? { revision: raw.revision as PlannedRevision } : {}),
   };
 }

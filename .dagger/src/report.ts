@@ -1,7 +1,7 @@
 // Pure rendering of a run: the human summary table, the JSON report and failure descriptions.
 // No Dagger API here (see plan.ts for why); tested in test/dagger/report.test.ts.
 
-/** Status of a step. `blocked`: `npm ci` failed so the step could not run; `not run`: not part of this function. */
+/** Status of a step. `blocked`: the service's install failed so the step could not run; `not run`: not part of this function. */
 export const STEP = {
   passed: "passed",
   failed: "failed",
@@ -30,6 +30,8 @@ export type ServiceRow = {
   /** The image's security gate (SCAN). */
   scan: string;
   failures: string[];
+  /** Which manager, version and Node the service was installed and checked with (the plan's toolchain label). */
+  toolchain?: string;
 };
 
 /** A repository-wide security gate of a run (secrets, dependencies). */
@@ -127,10 +129,11 @@ export function renderSummary(run: RunData): string {
   } else {
     // The image scan column only when the run scanned (test and ci --scan=false do not).
     const scanned = run.services.some((s) => s.scan !== SCAN.notRun);
+    const toolchains = run.services.some((s) => s.toolchain);
     parts.push(
       table(
-        ["service", "lint", "test", "build", "image", ...(scanned ? ["image scan"] : [])],
-        run.services.map((s) => [s.name, s.lint, s.test, s.build, s.image, ...(scanned ? [s.scan] : [])]),
+        ["service", ...(toolchains ? ["toolchain"] : []), "lint", "test", "build", "image", ...(scanned ? ["image scan"] : [])],
+        run.services.map((s) => [s.name, ...(toolchains ? [s.toolchain ?? ""] : []), s.lint, s.test, s.build, s.image, ...(scanned ? [s.scan] : [])]),
       ),
     );
   }
@@ -139,7 +142,7 @@ export function renderSummary(run: RunData): string {
     parts.push(`Not affected${run.base ? ` since ${run.base}` : ""}: ${run.unaffected.join(", ")}`);
   }
   for (const warning of run.warnings ?? []) parts.push(`warning: ${warning}`);
-  if (run.install === STEP.failed) parts.push(`npm ci failed, nothing could be linted, tested or built:\n${run.installFailure}`);
+  if (run.install === STEP.failed) parts.push(`install failed, so its services could not be linted, tested or built:\n${run.installFailure}`);
   for (const gate of run.gates) if (gate.failure) parts.push(`[${gate.name} gate] ${gate.failure}`);
   for (const service of run.services) {
     for (const failure of service.failures) parts.push(`[${service.name}] ${failure}`);
@@ -166,6 +169,7 @@ export function renderReport(run: RunData): string {
     services: run.services.map((s) => ({
       name: s.name,
       path: s.path,
+      ...(s.toolchain ? { toolchain: s.toolchain } : {}),
       passed: servicePassed(s),
       lint: s.lint,
       test: s.test,

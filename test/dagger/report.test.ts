@@ -131,7 +131,7 @@ describe(".dagger/src/report renderSummary", () => {
         installFailure: "npm ci: `npm ci --no-audit --no-fund` exited with 1",
       }),
     );
-    expect(summary).toContain("npm ci failed, nothing could be linted, tested or built:\nnpm ci: `npm ci --no-audit --no-fund` exited with 1");
+    expect(summary).toContain("install failed, so its services could not be linted, tested or built:\nnpm ci: `npm ci --no-audit --no-fund` exited with 1");
     expect(summary).toContain("api     | blocked | blocked | blocked | built");
     expect(summary.trimEnd().endsWith("FAILED: 1 of 1 service(s) failed (api)")).toBe(true);
   });

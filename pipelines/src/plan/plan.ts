@@ -9,7 +9,7 @@ import type { Service, WorkspacePackage } from "./services.js";
 import { dockerfileWarnings } from "./dockerfile.js";
 import { discoverServices, discoverWorkspacePackages, globMatcher } from "./services.js";
 import type { Toolchain } from "./toolchain.js";
-import { describeToolchain, resolveToolchains } from "./toolchain.js";
+import { resolveToolchains } from "./toolchain.js";
 
 /** Root files whose change affects every service: the dependency graph itself. */
 export const ROOT_FILES_AFFECTING_ALL = [
@@ -157,7 +157,7 @@ export function renderPlan(p: Plan): string {
     p.affected.includes(s.name) ? "*" : " ",
     s.name,
     s.path,
-    p.toolchains[s.name] ? describeToolchain(p.toolchains[s.name] as Toolchain) : s.packageManager,
+    p.toolchains[s.name]?.label ?? s.packageManager,
     (["lint", "test", "build"] as const).filter((k) => s.scripts[k]).join(",") || "-",
     s.dependsOn.join(",") || "-",
   ]);

@@ -60,6 +60,8 @@ export interface Toolchain {
   stale: string;
   /** Why the install cannot even start (no lockfile): it fails with this message, naming the file. Null when it can. */
   problem: string | null;
+  /** What people read: "pnpm 9.15.9, Node 22 (services/worker/.nvmrc)". */
+  label: string;
 }
 
 /** The build container's home: the official images' unprivileged `node` user. */
@@ -80,6 +82,20 @@ const INSTALL: Record<ManagerFlavor, string[]> = {
   "yarn-berry": ["install", "--immutable"],
 };
 
+/**
+ * Each download cache is a folder directly under the home, so that mounting it creates no root-owned
+ * parent folder the `node` user would later need to write in (pnpm's ~/.local/state, Yarn's ~/.yarn).
+ * npm's default (~/.npm) is already there; the others are told by flag or by their documented variable.
+ */
+const CACHES: Record<ManagerFlavor, { path: string; installFlags: string[]; env: Record<string, string> }> = {
+  npm: { path: `${HOME}/.npm`, installFlags: [], env: {} },
+  pnpm: { path: `${HOME}/.pnpm-store`, installFlags: ["--store-dir", `${HOME}/.pnpm-store`], env: {} },
+  "yarn-classic": { path: `${HOME}/.yarn-cache`, installFlags: ["--cache-folder", `${HOME}/.yarn-cache`], env: {} },
+  // Yarn 2+ reads every setting from YARN_<NAME> (yarnpkg.com/configuration/yarnrc): its global cache lives in globalFolder.
+  "yarn-berry": { path: `${HOME}/.yarn-berry`, installFlags: [], env: { YARN_GLOBAL_FOLDER: `${HOME}/.yarn-berry` } },
+};
+const COREPACK_HOME = `${HOME}/.corepack`;
+
 /** What a developer runs to bring the lockfile up to date. */
 const UPDATE: Record<ManagerFlavor, string[]> = {
   npm: ["npm", "install"],
@@ -98,14 +114,6 @@ const STALE_MARKERS: Record<ManagerFlavor, string[]> = {
   pnpm: ["ERR_PNPM_OUTDATED_LOCKFILE"],
   "yarn-classic": ["Your lockfile needs to be updated"],
   "yarn-berry": ["YN0028"],
-};
-
-/** Where each manager keeps its download cache by default in the container (no config needed). */
-const CACHE_PATHS: Record<ManagerFlavor, string> = {
-  npm: `${HOME}/.npm`,
-  pnpm: `${HOME}/.local/share/pnpm/store`,
-  "yarn-classic": `${HOME}/.cache/yarn`,
-  "yarn-berry": `${HOME}/.yarn/berry`,
 };
 
 /** nvm's LTS codenames (nodejs/Release schedule.json). */
@@ -250,7 +258,7 @@ export function resolveToolchains(root: string, services: Service[], settings: B
     const missing = isFile(join(root, installRoot, lockfile)) ? null : lockfileMissing(lockfilePath, manager, installRoot, UPDATE[flavor]).render();
     const run = runner(manager, version);
     const cacheKey = `${flavor === "yarn-classic" || flavor === "yarn-berry" ? flavor : manager}-node${node.major}`;
-    out[service.name] = {
+    const toolchain: Omit<Toolchain, "label"> = {
       installRoot,
       layout,
       manager,
@@ -259,24 +267,25 @@ export function resolveToolchains(root: string, services: Service[], settings: B
       lockfile: lockfilePath,
       node,
       image: `node:${node.major}-bookworm-slim`,
-      install: [...run, ...INSTALL[flavor]],
+      install: [...run, ...INSTALL[flavor], ...CACHES[flavor].installFlags],
       scripts: Object.fromEntries(LIFECYCLE_SCRIPTS.map((s) => [s, scriptCommand(flavor, run, layout, service, s)])) as Record<LifecycleScript, string[]>,
-      env: { CI: "true", COREPACK_ENABLE_DOWNLOAD_PROMPT: "0", COREPACK_ENABLE_AUTO_PIN: "0" },
+      env: { CI: "true", COREPACK_HOME, COREPACK_ENABLE_DOWNLOAD_PROMPT: "0", COREPACK_ENABLE_AUTO_PIN: "0", ...CACHES[flavor].env },
       caches: [
-        { volume: `slipway-${cacheKey}`, path: CACHE_PATHS[flavor] },
-        ...(run[0] === "corepack" ? [{ volume: `slipway-corepack-node${node.major}`, path: `${HOME}/.cache/node/corepack` }] : []),
+        { volume: `slipway-${cacheKey}`, path: CACHES[flavor].path },
+        ...(run[0] === "corepack" ? [{ volume: `slipway-corepack-node${node.major}`, path: COREPACK_HOME }] : []),
       ],
       key: `${installRoot}|${flavor}@${version ?? "default"}|node${node.major}`,
       staleMarkers: STALE_MARKERS[flavor],
       stale: lockfileStale(lockfilePath, installRoot, UPDATE[flavor]).render(),
       problem: pinProblem ?? missing,
     };
+    out[service.name] = { ...toolchain, label: describeToolchain(toolchain) };
   }
   return out;
 }
 
 /** One line for people: "pnpm 9.15.9, Node 22 (services/worker/.nvmrc)". */
-export function describeToolchain(t: Toolchain): string {
+export function describeToolchain(t: Omit<Toolchain, "label">): string {
   const version = t.version ?? (t.manager === "npm" ? "(the image's)" : t.flavor === "yarn-classic" ? "1 (corepack's default)" : "(corepack's default)");
   const from = t.node.file === null ? "default" : t.node.file === "slipway.yaml" ? `slipway.yaml ${t.node.source.replace("slipway.yaml ", "")}` : t.node.source === "engines.node" || t.node.source === "volta.node" ? `${t.node.file} ${t.node.source}` : t.node.file;
   return `${t.manager} ${version}, Node ${t.node.major} (${from})`;

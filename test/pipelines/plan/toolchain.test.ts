@@ -48,17 +48,17 @@ describe("pipelines/src/plan/toolchain", () => {
     const t = await toolchains(pnpmWorkspace());
     expect(seen(t.api)).toEqual({
       root: ".", layout: "workspace", flavor: "pnpm", version: "9.15.9", lockfile: "pnpm-lock.yaml", image: "node:20-bookworm-slim",
-      install: ["corepack", "pnpm", "install", "--frozen-lockfile"], test: ["corepack", "pnpm", "--filter", "api", "run", "test"], problem: null,
+      install: ["corepack", "pnpm", "install", "--frozen-lockfile", "--store-dir", "/home/node/.pnpm-store"], test: ["corepack", "pnpm", "--filter", "api", "run", "test"], problem: null,
     });
     expect(seen(t.worker)).toMatchObject({ root: ".", image: "node:22-bookworm-slim", test: ["corepack", "pnpm", "--filter", "worker", "run", "test"] });
     expect(t.worker?.node).toEqual({ major: 22, source: ".nvmrc", file: "services/worker/.nvmrc", value: "22" });
     // Same root and lockfile, two Node majors: two installs, each with its own caches.
     expect(t.api?.key).not.toBe(t.worker?.key);
     expect(t.worker?.caches).toEqual([
-      { volume: "slipway-pnpm-node22", path: "/home/node/.local/share/pnpm/store" },
-      { volume: "slipway-corepack-node22", path: "/home/node/.cache/node/corepack" },
+      { volume: "slipway-pnpm-node22", path: "/home/node/.pnpm-store" },
+      { volume: "slipway-corepack-node22", path: "/home/node/.corepack" },
     ]);
-    expect(t.api?.env).toMatchObject({ COREPACK_ENABLE_DOWNLOAD_PROMPT: "0", COREPACK_ENABLE_AUTO_PIN: "0" });
+    expect(t.api?.env).toMatchObject({ COREPACK_HOME: "/home/node/.corepack", COREPACK_ENABLE_DOWNLOAD_PROMPT: "0", COREPACK_ENABLE_AUTO_PIN: "0" });
   });
 
   it("Yarn Berry workspace: yarn install --immutable, yarn workspace NAME run SCRIPT, Berry's global cache", async () => {
@@ -67,12 +67,13 @@ describe("pipelines/src/plan/toolchain", () => {
       root: ".", layout: "workspace", flavor: "yarn-berry", version: "4.9.1", lockfile: "yarn.lock", image: "node:20-bookworm-slim",
       install: ["corepack", "yarn", "install", "--immutable"], test: ["corepack", "yarn", "workspace", "api", "run", "test"], problem: null,
     });
-    expect(t.api?.caches[0]).toEqual({ volume: "slipway-yarn-berry-node20", path: "/home/node/.yarn/berry" });
+    expect(t.api?.caches[0]).toEqual({ volume: "slipway-yarn-berry-node20", path: "/home/node/.yarn-berry" });
+    expect(t.api?.env.YARN_GLOBAL_FOLDER).toBe("/home/node/.yarn-berry");
   });
 
   it("Yarn 1 workspace without packageManager: --frozen-lockfile through corepack's default Yarn 1", async () => {
     const t = await toolchains(yarnClassicWorkspace());
-    expect(seen(t.api)).toMatchObject({ flavor: "yarn-classic", version: null, install: ["corepack", "yarn", "install", "--frozen-lockfile", "--non-interactive"] });
+    expect(seen(t.api)).toMatchObject({ flavor: "yarn-classic", version: null, install: ["corepack", "yarn", "install", "--frozen-lockfile", "--non-interactive", "--cache-folder", "/home/node/.yarn-cache"] });
   });
 
   it("Yarn Berry lockfile with no pinned Yarn is refused by name (corepack would run Yarn 1 on it)", async () => {
@@ -209,7 +210,8 @@ describe("slipway plan toolchains", () => {
     expect(result.code).toBe(0);
     const parsed = JSON.parse(result.stdout) as { toolchains: Record<string, Toolchain> };
     expect(Object.keys(parsed.toolchains)).toEqual(["api", "worker"]);
-    expect(parsed.toolchains.worker?.install).toEqual(["corepack", "pnpm", "install", "--frozen-lockfile"]);
+    expect(parsed.toolchains.worker?.install).toEqual(["corepack", "pnpm", "install", "--frozen-lockfile", "--store-dir", "/home/node/.pnpm-store"]);
+    expect(parsed.toolchains.worker?.label).toBe("pnpm 9.15.9, Node 22 (services/worker/.nvmrc)");
     const table = await cliProcess(["plan", "--source", dir]);
     expect(table.stdout).toMatch(/api\s+services\/api\s+pnpm 9\.15\.9, Node 20 \(default\)/);
     expect(table.stdout).toMatch(/worker\s+services\/worker\s+pnpm 9\.15\.9, Node 22 \(services\/worker\/\.nvmrc\)/);
