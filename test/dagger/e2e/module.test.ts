@@ -16,6 +16,7 @@ import { publishSuite } from "./publish.e2e.js";
 import { gitopsSuite } from "./gitops.e2e.js";
 import { buildSuite } from "./build.e2e.js";
 import { scanSuite } from "./scan.e2e.js";
+import { toolchainSuite } from "./toolchain.e2e.js";
 
 const repoHead = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 
@@ -255,4 +256,5 @@ e2eFile("the Dagger module through the real SDK against the Dagger API stand-in"
   gitopsSuite(e2e);
   buildSuite(e2e);
   scanSuite(e2e);
+  toolchainSuite(e2e);
 });
