@@ -97,11 +97,20 @@ export function usageError(message: string, usage: string): SlipwayError {
   });
 }
 
-export function unknownCommand(name: string, known: string[]): SlipwayError {
+export function unknownCommand(name: string, known: string[], suggestion?: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_UNKNOWN_COMMAND",
-    message: `unknown command ${quote(name)}`,
+    message: `unknown command ${quote(name)}${suggestion === undefined ? "" : `; did you mean \`slipway ${suggestion}\`?`}`,
     details: ["Commands:", ...known.map((k) => `  slipway ${k}`), "Run `slipway <command> --help` for its flags."],
+  });
+}
+
+/** A flag the command does not take, with the nearest one it does when there is one. */
+export function unknownFlag(flag: string, command: string, suggestion: string | undefined, usage: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_USAGE",
+    message: `unknown flag ${flag} for \`slipway ${command}\`${suggestion === undefined ? "" : `; did you mean ${suggestion}?`}`,
+    details: ["Usage:", ...usage.split("\n").map((l) => `  ${l}`), `Run \`slipway ${command} --help\` for every flag.`],
   });
 }
 
@@ -124,7 +133,7 @@ export function configNotFound(file: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_CONFIG_NOT_FOUND",
     message: `config file ${quote(file)} does not exist`,
-    details: ["Pass --file with the path of slipway.yaml, or omit it to use the defaults."],
+    details: ["Pass --config (or SLIPWAY_CONFIG) with the path of slipway.yaml, or omit it to use the defaults."],
   });
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { rootCertificates } from "node:tls";
 import { dirname, join, resolve } from "node:path";
-import { defineCommand } from "../cli/command.js";
+import { ALWAYS_JSON, defineCommand } from "../cli/command.js";
 import { commandConfig, printJson } from "../cli/output.js";
 import type { CommandContext, Io } from "../cli/command.js";
 import type { SlipwayConfig } from "../config/schema.js";
@@ -21,21 +21,22 @@ import { checkDigest, preflight, verifyPublished } from "./verify.js";
 import { checkInputFile, checkOutputFile } from "../cli/paths.js";
 
 const identityOptions = {
-  registry: { type: "string" },
-  mode: { type: "string" },
-  "tenant-id": { type: "string" },
-  "client-id": { type: "string" },
-  "authority-host": { type: "string" },
-  "service-connection-id": { type: "string" },
-  username: { type: "string" },
-  source: { type: "string" },
+  registry: { type: "string", describe: "the registry: NAME.azurecr.io (any host with --mode static)" },
+  mode: { type: "string", value: IDENTITY_MODES.join("|"), describe: "how to get an Entra ID token", defaultText: "publish.identity.mode in slipway.yaml, else detected from the CI environment" },
+  "tenant-id": { type: "string", value: "ID", describe: "the Entra ID tenant", defaultText: "publish.identity.tenantId in slipway.yaml, else AZURE_TENANT_ID" },
+  "client-id": { type: "string", value: "ID", describe: "the app registration or managed identity", defaultText: "publish.identity.clientId in slipway.yaml, else AZURE_CLIENT_ID" },
+  "authority-host": { type: "string", value: "URL", describe: "the Entra ID authority (sovereign clouds)", defaultText: "publish.identity.authorityHost in slipway.yaml, else AZURE_AUTHORITY_HOST, else Azure's public cloud" },
+  "service-connection-id": { type: "string", value: "ID", describe: "azure-pipelines: the service connection whose OIDC token is requested", defaultText: "publish.identity.serviceConnectionId in slipway.yaml" },
+  username: { type: "string", value: "NAME", describe: "static: the registry user (the password only ever from SLIPWAY_REGISTRY_PASSWORD)", defaultText: "publish.identity.username in slipway.yaml, else SLIPWAY_REGISTRY_USERNAME" },
+  source: { type: "string", describe: "the repository whose slipway.yaml publish: section applies" },
   config: { type: "string" },
-  "ca-file": { type: "string" },
+  "ca-file": { type: "string", value: "PEM", describe: "extra CA certificates for a registry or proxy behind a private CA", env: "SLIPWAY_CA_FILE" },
+  json: ALWAYS_JSON,
 } as const;
 
 const IDENTITY_USAGE =
   `--registry HOST [--mode ${IDENTITY_MODES.join("|")}] [--tenant-id ID] [--client-id ID] [--authority-host URL] ` +
-  "[--service-connection-id ID] [--username NAME] [--ca-file PEM] [--source DIR] [--config FILE]";
+  "[--service-connection-id ID] [--username NAME] [--ca-file PEM] [--source DIR] [--config FILE] [--json]";
 
 type IdentityValues = CommandContext<typeof identityOptions>["values"];
 
@@ -94,7 +95,8 @@ export const acrLogin = defineCommand({
   path: ["acr", "login"],
   summary: "Exchange a federated identity for an ACR refresh token, written only to --out (mode 0600)",
   usage: loginUsage,
-  options: { ...identityOptions, out: { type: "string" } },
+  options: { ...identityOptions, out: { type: "string", value: "FILE", describe: "where the token is written (mode 0600); never printed", defaultText: "slipway-registry-<registry>.token in RUNNER_TEMP, AGENT_TEMPDIRECTORY or the temporary folder" } },
+  examples: ["slipway acr login --registry myacr.azurecr.io --mode github --tenant-id $TENANT --client-id $CLIENT --out /run/acr.token"],
   async run({ values, io }) {
     const { registry, identity, options } = settle(values, io, loginUsage);
     const out = resolve(io.cwd, values.out ?? join(io.env.RUNNER_TEMP ?? io.env.AGENT_TEMPDIRECTORY ?? tmpdir(), `slipway-registry-${registry.replace(/[^a-z0-9.-]/g, "_")}.token`));
@@ -121,22 +123,24 @@ export const acrLogin = defineCommand({
   },
 });
 
-const tagsUsage = "slipway acr tags --service NAME [--source DIR] [--registry HOST] [--mode M] [--branch-tag] [--latest] [--tag TAG]... [--config FILE]";
+const tagsUsage = "slipway acr tags --service NAME [--source DIR] [--registry HOST] [--mode M] [--branch-tag] [--latest] [--tag TAG]... [--config FILE] [--json]";
 
 export const acrTags = defineCommand({
   path: ["acr", "tags"],
   summary: "Compute the immutable tags, refs and OCI annotations of a service image from git",
   usage: tagsUsage,
   options: {
-    service: { type: "string" },
-    source: { type: "string" },
+    service: { type: "string", describe: "the service whose image is tagged (required)" },
+    source: { type: "string", describe: "the repository: its HEAD commit, tags and branch name the image" },
     registry: { type: "string" },
-    mode: { type: "string" },
-    "branch-tag": { type: "boolean" },
-    latest: { type: "boolean" },
-    tag: { type: "string", multiple: true },
+    mode: { type: "string", value: IDENTITY_MODES.join("|"), describe: "the identity mode, which decides the registry hosts accepted", defaultText: "publish.identity.mode in slipway.yaml, else detected" },
+    "branch-tag": { type: "boolean", describe: "add a moving branch-<name> tag", defaultText: "publish.tags.branch in slipway.yaml, else off" },
+    latest: { type: "boolean", describe: "add a moving latest tag", defaultText: "publish.tags.latest in slipway.yaml, else off" },
+    tag: { type: "string", multiple: true, describe: "an extra tag" },
     config: { type: "string" },
+    json: ALWAYS_JSON,
   },
+  examples: ["slipway acr tags --service api --registry myacr.azurecr.io", "slipway acr tags --service api --source . --latest --tag canary"],
   async run({ values, io }) {
     if (values.service === undefined) throw usageError("--service is required", tagsUsage);
     const requested = values.mode === undefined ? undefined : identityMode(values.mode);
@@ -185,7 +189,12 @@ export const acrCheck = defineCommand({
   path: ["acr", "check"],
   summary: "Before a push: refuse to move an immutable tag; report when this commit is already published",
   usage: checkUsage,
-  options: { ...identityOptions, repository: { type: "string" }, tag: { type: "string", multiple: true } },
+  options: {
+    ...identityOptions,
+    repository: { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" },
+    tag: { type: "string", multiple: true, describe: "a tag about to be pushed, sha-<12> first (required)" },
+  },
+  examples: ["slipway acr check --registry myacr.azurecr.io --repository shop/api --tag sha-0123456789ab --tag 1.4.0"],
   async run({ values, io }) {
     if (values.repository === undefined) throw usageError("--repository is required", checkUsage);
     if (!values.tag?.length) throw usageError("--tag is required: the immutable tags, sha-<12> first", checkUsage);
@@ -205,12 +214,13 @@ export const acrVerify = defineCommand({
   usage: verifyUsage,
   options: {
     ...identityOptions,
-    repository: { type: "string" },
-    digest: { type: "string" },
-    tag: { type: "string", multiple: true },
-    lock: { type: "boolean" },
-    "lock-tag": { type: "string", multiple: true },
+    repository: { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" },
+    digest: { type: "string", value: "sha256:...", describe: "the digest the push returned (required)" },
+    tag: { type: "string", multiple: true, describe: "a tag pushed, each must resolve to --digest (required)" },
+    lock: { type: "boolean", describe: "lock the image: canDelete and canWrite false" },
+    "lock-tag": { type: "string", multiple: true, value: "TAG", describe: "with --lock: the tags to lock", defaultText: "every --tag" },
   },
+  examples: ["slipway acr verify --registry myacr.azurecr.io --repository shop/api --digest sha256:<64 hex> --tag sha-0123456789ab --lock"],
   async run({ values, io }) {
     if (values.repository === undefined) throw usageError("--repository is required", verifyUsage);
     if (values.digest === undefined) throw usageError("--digest is required", verifyUsage);

@@ -1,10 +1,34 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { EXIT, isSlipwayError, unknownCommand } from "../errors.js";
+import { EXIT, isSlipwayError, unknownCommand, usageError } from "../errors.js";
 import type { Command, Io } from "./command.js";
 import { parseFlags } from "./command.js";
-import { loadCommands } from "./commands.js";
+import { AREAS, commandIndex, loadCommands } from "./commands.js";
+import { cliVersion, commandHelp, globalHelp, groupHelp } from "./help.js";
+import { printError, printResult } from "./print.js";
 import { maskSecrets, registerEnvSecrets } from "./secrets.js";
+import { closestCommand } from "./suggest.js";
+
+/*
+ * Our own dispatch rather than a CLI library (commander, citty, clipanion): measured whole-process with
+ * `--help` on this machine, node -e 0 being the floor, the dispatch costs only its own modules, and help,
+ * "did you mean" and group listings read the command index without loading any area. commander alone
+ * (its ESM entry, no command defined) adds about as much start-up as everything here; node:util parseArgs
+ * is in Node already and its strict parsing is what every command relies on. Figures: issue 16's note.
+ */
+
+/** Commands that are the dispatcher's own, not an area's. */
+const BUILTINS = ["help", "version"];
+
+/** The longest command path that prefixes `argv`, from the index (no area loaded). */
+function indexedCommand(argv: string[]): string | null {
+  let best: string | null = null;
+  for (const { words } of commandIndex()) {
+    const path = words.split(" ");
+    if (argv.length >= path.length && path.every((w, i) => argv[i] === w) && (!best || path.length > best.split(" ").length)) best = words;
+  }
+  return best;
+}
 
 function findCommand(argv: string[], commands: Command[]): { command: Command; rest: string[] } | null {
   let best: { command: Command; rest: string[] } | null = null;
@@ -17,17 +41,41 @@ function findCommand(argv: string[], commands: Command[]): { command: Command; r
   return best;
 }
 
-function help(commands: Command[]): string {
-  const width = Math.max(...commands.map((c) => c.path.join(" ").length));
-  return [
-    "slipway: the functional core of the Slipway pipeline",
-    "",
-    "Commands:",
-    ...commands.map((c) => `  slipway ${c.path.join(" ").padEnd(width)}  ${c.summary}`),
-    "",
-    "Exit codes: 0 ok, 1 failed (gate, rollout), 2 bad input, 3 timed out.",
-    "",
-  ].join("\n");
+function notACommand(argv: string[]): never {
+  const words = argv.filter((a) => !a.startsWith("-"));
+  const known = commandIndex().map((c) => c.words);
+  const groups = [...new Set(AREAS.flatMap((a) => Object.keys(a.commands).map((w) => w.split(" ")[0] as string)))];
+  throw unknownCommand(words.slice(0, 2).join(" ") || (argv[0] ?? ""), known, closestCommand(words, [...known, ...groups, ...BUILTINS]));
+}
+
+/** `slipway help [words...]`, `slipway <group> --help`, `slipway <command> --help`. */
+async function help(words: string[], io: Io, given?: Command[]): Promise<number> {
+  if (words.length === 0) {
+    io.stdout(globalHelp());
+    return EXIT.ok;
+  }
+  if (words.length === 1 && BUILTINS.includes(words[0] as string)) {
+    io.stdout(words[0] === "version" ? "Print the version of slipway\n\nUsage:\n  slipway version [--json]\n  slipway --version\n" : "Print the help of a command\n\nUsage:\n  slipway help [COMMAND...]\n");
+    return EXIT.ok;
+  }
+  const group = words.length === 1 ? groupHelp(words[0] as string) : null;
+  if (group !== null) {
+    io.stdout(group);
+    return EXIT.ok;
+  }
+  const found = findCommand(words, given ?? (await loadCommands(words)));
+  if (!found || found.rest.some((w) => !w.startsWith("-"))) notACommand(words);
+  io.stdout(commandHelp(found.command));
+  return EXIT.ok;
+}
+
+/** `slipway --version`: the version alone, for scripts. `slipway version [--json]`: also the runtime. */
+function version(argv: string[], io: Io, short: boolean): number {
+  const extra = argv.filter((a) => a !== "--json");
+  if (extra.length > 0) throw usageError(`slipway version takes only --json, not ${JSON.stringify(extra[0])}`, "slipway version [--json]");
+  const value = { version: cliVersion(), node: process.version, platform: `${process.platform}/${process.arch}` };
+  printResult(io, argv.includes("--json"), value, () => (short ? `slipway ${value.version}\n` : `slipway ${value.version}\nnode ${value.node}, ${value.platform}\n`));
+  return EXIT.ok;
 }
 
 /** Runs one CLI invocation; returns the exit code. Never throws for expected errors. */
@@ -36,31 +84,39 @@ export async function run(argv: string[], rawIo: Io, given?: Command[]): Promise
   // DataSource module, a server's error body): see ./secrets.ts.
   registerEnvSecrets(rawIo.env);
   const io: Io = { ...rawIo, stdout: (t) => rawIo.stdout(maskSecrets(t)), stderr: (t) => rawIo.stderr(maskSecrets(t)) };
-  const commands = given ?? (await loadCommands(argv));
-  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
-    io.stdout(help(commands));
-    return argv.length === 0 ? EXIT.badInput : EXIT.ok;
-  }
+  // Decided on the raw words: an error in parsing the flags themselves is reported in the form asked for.
+  const json = argv.includes("--json");
   try {
-    const found = findCommand(argv, commands);
-    if (!found) {
-      const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ");
-      throw unknownCommand(words || (argv[0] ?? ""), commands.map((c) => c.path.join(" ")));
+    const first = argv[0];
+    if (first === undefined) {
+      io.stdout(globalHelp());
+      return EXIT.badInput;
     }
-    const { values, positionals } = parseFlags(found.command, found.rest);
-    if (values.help) {
-      io.stdout(`${found.command.summary}\n\nUsage:\n  ${found.command.usage}\n`);
+    if (first === "--help" || first === "-h") return await help([], io);
+    if (first === "--version") return version(argv.slice(1), io, true);
+    if (first === "version") return version(argv.slice(1), io, false);
+    if (first === "help") return await help(argv.slice(1), io, given);
+    const words = given ? null : indexedCommand(argv);
+    if (!given && words === null) {
+      // A group alone (`slipway scan`, `slipway scan --help`) lists its commands.
+      const group = first.startsWith("-") ? null : groupHelp(first);
+      if (group !== null && (argv.length === 1 || argv[1]?.startsWith("-"))) {
+        io.stdout(group);
+        return argv.length === 1 ? EXIT.badInput : EXIT.ok;
+      }
+      notACommand(argv);
+    }
+    const found = findCommand(argv, given ?? (await loadCommands(argv)));
+    if (!found) notACommand(argv);
+    if (found.rest.includes("--help") || found.rest.includes("-h")) {
+      io.stdout(commandHelp(found.command));
       return EXIT.ok;
     }
+    const { values, positionals } = parseFlags(found.command, found.rest, io);
     return await found.command.run({ values: values as never, positionals, io });
   } catch (error) {
-    if (isSlipwayError(error)) {
-      io.stderr(`${error.render()}\n`);
-      return error.exitCode;
-    }
-    // Unexpected: keep the stack so it can be reported and fixed.
-    io.stderr(`SLIPWAY_INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT.failed;
+    printError(io, json, error);
+    return isSlipwayError(error) ? error.exitCode : EXIT.failed;
   }
 }
 

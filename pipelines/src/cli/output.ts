@@ -3,20 +3,12 @@ import type { LoadedConfig } from "../config/load.js";
 import { loadConfig } from "../config/load.js";
 import type { Io } from "./command.js";
 
-/** Prints a command's result as one indented JSON document on stdout (what the Dagger module parses). */
-export function printJson(io: Io, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Prints a command's result: `value` as JSON with --json, else the text a person reads. */
-export function printResult(io: Io, json: boolean | undefined, value: unknown, text: () => string): void {
-  if (json) printJson(io, value);
-  else io.stdout(text());
-}
+// The printers live in ./print.ts, which loads no config (the dispatcher uses them for errors and help).
+export { printError, printJson, printResult } from "./print.js";
 
 /**
- * slipway.yaml for a command: `--config FILE` (relative to the working directory) when given, else the
- * one at the root of `dir` if there is one, else defaults.
+ * slipway.yaml for a command: `--config FILE` (relative to the working directory; SLIPWAY_CONFIG when the
+ * flag is not given) when given, else the one at the root of `dir` if there is one, else defaults.
  */
 export function commandConfig(io: Io, configFlag: string | undefined, dir: string = io.cwd): LoadedConfig {
   return loadConfig(dir, configFlag === undefined ? undefined : resolve(io.cwd, configFlag));

@@ -1,18 +1,26 @@
 import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
-import { commandConfig } from "../cli/output.js";
+import { commandConfig, printJson } from "../cli/output.js";
 import { EXIT } from "../errors.js";
 import { configJsonSchema } from "./json-schema.js";
 
 export const configCheck = defineCommand({
   path: ["config", "check"],
   summary: "Validate slipway.yaml and report every problem at once",
-  usage: "slipway config check [--file slipway.yaml] [--source DIR]",
-  options: { file: { type: "string" }, source: { type: "string" } },
+  usage: "slipway config check [--config slipway.yaml] [--source DIR] [--json]",
+  options: {
+    config: { type: "string", describe: "slipway.yaml to check, relative to the working directory", defaultText: "slipway.yaml in --source, if any" },
+    // `--file` was this command's own name for what every other command calls --config (issue 16).
+    file: { type: "string", value: "FILE", deprecatedFor: "config" },
+    source: { type: "string", describe: "the repository whose slipway.yaml is checked" },
+    json: { type: "boolean" },
+  },
+  examples: ["slipway config check", "slipway config check --config deploy/slipway.yaml --json"],
   async run({ values, io }) {
     const source = resolve(io.cwd, values.source ?? ".");
-    const loaded = commandConfig(io, values.file, source);
-    io.stdout(loaded.file === null ? "no slipway.yaml: defaults apply\n" : `${loaded.file}: valid\n`);
+    const loaded = commandConfig(io, values.config, source);
+    if (values.json) printJson(io, { file: loaded.file, valid: true, defaults: loaded.file === null });
+    else io.stdout(loaded.file === null ? "no slipway.yaml: defaults apply\n" : `${loaded.file}: valid\n`);
     return EXIT.ok;
   },
 });
@@ -20,8 +28,12 @@ export const configCheck = defineCommand({
 export const configSchema = defineCommand({
   path: ["config", "schema"],
   summary: "Print the JSON Schema of slipway.yaml",
-  usage: "slipway config schema",
-  options: {},
+  usage: "slipway config schema [--json]",
+  options: {
+    // The schema is JSON already; its "$schema" is its version, so it carries no "schemaVersion".
+    json: { type: "boolean", describe: "accepted for consistency: the output is the JSON Schema document either way" },
+  },
+  examples: ["slipway config schema > slipway.schema.json"],
   async run({ io }) {
     io.stdout(configJsonSchema());
     return EXIT.ok;

@@ -47,16 +47,20 @@ export const gitopsBump = defineCommand({
   summary: "Set image tags/digests in a GitOps checkout, editing YAML in place; print the change record",
   usage: bumpUsage,
   options: {
-    repo: { type: "string" },
+    repo: { type: "string", value: "DIR", describe: "the GitOps checkout to edit (required)", defaultText: "" },
     path: { type: "string" },
     set: { type: "string", multiple: true },
     policy: { type: "string", multiple: true },
-    "allow-missing": { type: "boolean" },
-    "allow-unedited": { type: "boolean" },
-    "dry-run": { type: "boolean" },
+    "allow-missing": { type: "boolean", describe: "an image found in no manifest is not an error" },
+    "allow-unedited": { type: "boolean", describe: "a manifest that names the image in a form we cannot edit is not an error", defaultText: "gitops.allowUnedited in slipway.yaml, else off" },
+    "dry-run": { type: "boolean", describe: "print the change record; write no file" },
     json: { type: "boolean" },
     config: { type: "string" },
   },
+  examples: [
+    "slipway gitops bump --repo ../gitops --path clusters/dev --set myacr.azurecr.io/shop/api=sha-0123456789ab@sha256:<64 hex>",
+    "slipway gitops bump --repo . --policy flux-system:api=myacr.azurecr.io/shop/api:1.4.0 --dry-run --json",
+  ],
   async run({ values, io }) {
     if (values.repo === undefined) throw usageError("--repo is required", bumpUsage);
     const targets = requireTargets(values.set, values.policy, bumpUsage);
@@ -92,7 +96,7 @@ export const PUSH_OPTIONS = {
   workdir: { type: "string" },
   json: { type: "boolean" },
   config: { type: "string" },
-} as const;
+} as const; // Described once in cli/command.ts COMMON_FLAGS: they mean the same in every command that pushes.
 
 type PushFlags = Partial<Record<"repo" | "branch" | "max-attempts" | "ssh-key" | "known-hosts" | "author" | "workdir" | "config", string>>;
 
@@ -163,11 +167,15 @@ export const gitopsCommitPush = defineCommand({
     path: { type: "string" },
     set: { type: "string", multiple: true },
     policy: { type: "string", multiple: true },
-    "message-from": { type: "string" },
-    "source-sha": { type: "string" },
-    "allow-missing": { type: "boolean" },
-    "allow-unedited": { type: "boolean" },
+    "message-from": { type: "string", value: "FILE", describe: "the commit message template: {{summary}} and {{changes}} are filled from the change record", defaultText: "chore(gitops): bump <summary> and the changes" },
+    "source-sha": { type: "string", describe: "the services' commit, named in the commit message", defaultText: "GITHUB_SHA, else BUILD_SOURCEVERSION" },
+    "allow-missing": { type: "boolean", describe: "an image found in no manifest is not an error" },
+    "allow-unedited": { type: "boolean", describe: "a manifest that names the image in a form we cannot edit is not an error", defaultText: "gitops.allowUnedited in slipway.yaml, else off" },
   },
+  examples: [
+    "SLIPWAY_GIT_TOKEN=... slipway gitops commit-push --repo https://github.com/org/gitops.git --branch main --path clusters/dev --set myacr.azurecr.io/shop/api=sha-0123456789ab@sha256:<64 hex>",
+    "slipway gitops commit-push --repo git@github.com:org/gitops.git --branch main --ssh-key ~/.ssh/id_ed25519 --known-hosts known_hosts --set api=1.4.0 --json",
+  ],
   async run({ values, io }) {
     const { target, gitops } = pushTarget(values, io, pushUsage);
     const sourceSha = values["source-sha"] ?? io.env.GITHUB_SHA ?? io.env.BUILD_SOURCEVERSION;

@@ -10,20 +10,20 @@ import { renderFinding, renderRun, renderStatus } from "./render.js";
 import { MIGRATE_DEFAULTS, TransactionMode } from "./schema.js";
 
 const common = {
-  "data-source": { type: "string" },
-  service: { type: "string" },
+  "data-source": { type: "string", value: "PATH", describe: "the service's compiled TypeORM DataSource module", defaultText: "migrate.services.<--service>.dataSource in slipway.yaml, else the service's dist/data-source.js" },
+  service: { type: "string", describe: "the service, as `slipway plan` lists it (its DataSource and slipway.yaml settings)" },
   json: { type: "boolean" },
-  config: { type: "string" },
+  config: { type: "string", defaultText: "slipway.yaml in --source, if any" },
   source: { type: "string" },
 } as const;
 
 const changing = {
   ...common,
-  to: { type: "string" },
-  count: { type: "string" },
-  transaction: { type: "string" },
-  "dry-run": { type: "boolean" },
-  "lock-timeout": { type: "string" },
+  to: { type: "string", value: "NAME", describe: "run: stop after this migration; revert: revert down to it (it stays applied)" },
+  count: { type: "string", value: "N", describe: "run: apply at most N; revert: revert the last N" },
+  transaction: { type: "string", value: "all|each|none", describe: "one transaction for the run, one per migration, or none", defaultText: `migrate.transaction in slipway.yaml, else ${MIGRATE_DEFAULTS.transaction}` },
+  "dry-run": { type: "boolean", describe: "report what would be applied or reverted; change nothing" },
+  "lock-timeout": { type: "string", value: "SECONDS", describe: "wait this long for another run's advisory lock", defaultText: `migrate.lockTimeout in slipway.yaml, else ${MIGRATE_DEFAULTS.lockTimeout}` },
 } as const;
 
 const FLAGS = "(--data-source PATH | --service NAME) [--to NAME | --count N] [--transaction all|each|none] [--dry-run] [--lock-timeout SECONDS] [--config FILE] [--source DIR] [--json]";
@@ -176,6 +176,7 @@ export const migrateStatus = defineCommand({
   summary: "Show applied and pending TypeORM migrations, unknown ones, the lock and interrupted runs",
   usage: statusUsage,
   options: common,
+  examples: ["DATABASE_URL=postgres://... slipway migrate status --service api", "slipway migrate status --data-source services/api/dist/data-source.js --json"],
   async run({ values, io }) {
     const path = dataSourcePath(values, io, statusUsage);
     // A broken slipway.yaml fails status as it fails run and revert.
@@ -191,6 +192,7 @@ export const migrateRun = defineCommand({
   summary: "Apply pending migrations under a lock; on failure revert what this run applied",
   usage: runUsage,
   options: changing,
+  examples: ["DATABASE_URL=postgres://... slipway migrate run --service api --json", "slipway migrate run --service api --dry-run"],
   async run({ values, io }) {
     const path = dataSourcePath(values, io, runUsage);
     const options = settings(values, io, runUsage);
@@ -204,6 +206,7 @@ export const migrateRevert = defineCommand({
   summary: "Revert applied migrations down to --to NAME (kept) or the last --count N, each in its own transaction",
   usage: revertUsage,
   options: changing,
+  examples: ["slipway migrate revert --service api --count 1", "slipway migrate revert --service api --to 1700000000002-AddOrderStatus --json"],
   async run({ values, io }) {
     const path = dataSourcePath(values, io, revertUsage);
     const options = settings(values, io, revertUsage);

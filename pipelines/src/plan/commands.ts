@@ -11,12 +11,13 @@ export const planCommand = defineCommand({
   summary: "List the services and which are affected since a base ref",
   usage,
   options: {
-    source: { type: "string" },
-    base: { type: "string" },
-    service: { type: "string", multiple: true },
-    config: { type: "string" },
+    source: { type: "string", describe: "the repository of services (required)", defaultText: "" },
+    base: { type: "string", value: "REF", describe: "a git ref: only services changed since it (or depending on one that did) are affected", defaultText: "none: every service is affected" },
+    service: { type: "string", multiple: true, describe: "only this service: the others are left out of the plan" },
+    config: { type: "string", defaultText: "slipway.yaml in --source, if any" },
     json: { type: "boolean" },
   },
+  examples: ["slipway plan --source .", "slipway plan --source . --base origin/main --json", "slipway plan --source . --service api --base HEAD~1"],
   async run({ values, io }) {
     if (values.source === undefined) throw usageError("--source is required", usage);
     // A ref starting with '-' would be read by git as an option.

@@ -48,7 +48,8 @@ export const envShow = defineCommand({
   path: ["env", "show"],
   summary: "Print one environment of slipway.yaml with every default applied (GitOps folder, registry, identity ids, Kubernetes target, migrations)",
   usage: showUsage,
-  options: { env: { type: "string" }, json: { type: "boolean" }, config: { type: "string" } },
+  options: { env: { type: "string", describe: "the environment of slipway.yaml (required)" }, json: { type: "boolean" }, config: { type: "string" } },
+  examples: ["slipway env show --env prod", "slipway env show --env dev --config deploy/slipway.yaml --json"],
   async run({ values, io }) {
     const env = environmentOf(io, values.env, values.config, showUsage);
     printResult(io, values.json, env, () => {
@@ -73,7 +74,8 @@ export const envList = defineCommand({
   path: ["env", "list"],
   summary: "List the environments of slipway.yaml and where each promotes from",
   usage: listUsage,
-  options: { json: { type: "boolean" }, config: { type: "string" } },
+  options: { json: { type: "boolean", describe: "print the environments as one JSON array on stdout; a failure also ends stderr with a JSON error object" }, config: { type: "string" } },
+  examples: ["slipway env list", "slipway env list --json"],
   async run({ values, io }) {
     const loaded = commandConfig(io, values.config);
     const envs = Object.keys(loaded.config.environments ?? {}).map((name) => resolveEnvironment(loaded.config, name, loaded.file));
@@ -114,15 +116,18 @@ export const releaseBegin = defineCommand({
   usage: beginUsage,
   options: {
     ...PUSH_OPTIONS,
-    env: { type: "string" },
-    "source-sha": { type: "string" },
-    set: { type: "string", multiple: true },
-    migrated: { type: "string", multiple: true },
+    env: { type: "string", describe: "the environment to release to (required)" },
+    "source-sha": { type: "string", describe: "the services' commit being released (required)" },
+    set: { type: "string", multiple: true, value: "IMAGE=TAG@sha256:DIGEST", describe: "an image released, by digest (required)" },
+    migrated: { type: "string", multiple: true, value: "SERVICE=REPORT.json", describe: "a service's `slipway migrate run --json` report" },
     scan: { type: "string" },
-    "promoted-from": { type: "string" },
-    wait: { type: "string" },
-    "stale-after": { type: "string" },
+    "promoted-from": { type: "string", value: "ENV:ID", describe: "the verified release this one promotes, e.g. staging:12" },
+    wait: { type: "string", value: "DURATION", describe: "wait this long for a pending release of the environment to end", defaultText: "10m" },
+    "stale-after": { type: "string", value: "DURATION", describe: "a pending release unchanged this long is taken as abandoned", defaultText: "1h" },
   },
+  examples: [
+    "SLIPWAY_GIT_TOKEN=... slipway release begin --env dev --source-sha $GITHUB_SHA --set myacr.azurecr.io/shop/api=sha-0123456789ab@sha256:<64 hex> --scan gate.json --json",
+  ],
   async run({ values, io }) {
     const env = environmentOf(io, values.env, values.config, beginUsage);
     const { target, gitops } = pushTarget(values, io, beginUsage, env.name);
@@ -216,7 +221,14 @@ export const releaseCandidate = defineCommand({
   path: ["release", "candidate"],
   summary: "Name the verified release an environment would promote: images by digest from its promoteFrom environment's ledger",
   usage: candidateUsage,
-  options: { ...PUSH_OPTIONS, env: { type: "string" }, from: { type: "string" }, id: { type: "string" }, "source-sha": { type: "string" } },
+  options: {
+    ...PUSH_OPTIONS,
+    env: { type: "string", describe: "the environment that would promote (required)" },
+    from: { type: "string", value: "ENV", describe: "the environment to promote from", defaultText: "the environment's promoteFrom in slipway.yaml" },
+    id: { type: "string", describe: "this release of --from, which must be verified", defaultText: "the newest verified" },
+    "source-sha": { type: "string", describe: "the newest verified release of this commit (a pipeline promotes its own release)" },
+  },
+  examples: ["slipway release candidate --env prod --json", "slipway release candidate --env prod --from staging --id 12"],
   async run({ values, io }) {
     const env = environmentOf(io, values.env, values.config, candidateUsage);
     const fromName = values.from ?? env.promoteFrom;

@@ -1,6 +1,6 @@
-import { resolve } from "node:path";
+import { delimiter, resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
-import { commandConfig, printJson } from "../cli/output.js";
+import { commandConfig, printError, printJson } from "../cli/output.js";
 import type { SlipwayError } from "../errors.js";
 import { EXIT, rolloutBadInput, rolloutFailed, rolloutPaused, rolloutTimedOut, rolloutUnknown, rolloutUnverifiable } from "../errors.js";
 import { parseMode } from "../azure/identity.js";
@@ -19,7 +19,7 @@ import { verifyRollout } from "./verify.js";
 import { checkOutputDir } from "../cli/paths.js";
 
 const usage = [
-  "slipway rollout verify --kubeconfig FILE [--context C] --namespace NS",
+  "slipway rollout verify [--kubeconfig FILE] [--context C] --namespace NS",
   "    ([--deployment NAME...] [--statefulset NAME...] [--daemonset NAME...] | --selector LABELS)",
   "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] [--reconcile] | --argocd-app NS/NAME]",
   "    [--revision SHA] [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
@@ -44,30 +44,36 @@ export const rolloutVerify = defineCommand({
   usage,
   options: {
     kubeconfig: { type: "string" },
-    context: { type: "string" },
-    namespace: { type: "string", short: "n" },
-    deployment: { type: "string", multiple: true },
-    statefulset: { type: "string", multiple: true },
-    daemonset: { type: "string", multiple: true },
-    selector: { type: "string", short: "l" },
-    image: { type: "string", multiple: true },
-    "flux-kustomization": { type: "string" },
-    "flux-helmrelease": { type: "string" },
-    "argocd-app": { type: "string" },
-    revision: { type: "string" },
-    reconcile: { type: "boolean" },
-    timeout: { type: "string" },
-    diagnostics: { type: "string" },
-    "azure-identity": { type: "string" },
+    context: { type: "string", value: "NAME", describe: "the kubeconfig context", defaultText: "its current-context" },
+    namespace: { type: "string", short: "n", value: "NS", describe: "the namespace of the workloads (required)" },
+    deployment: { type: "string", multiple: true, value: "NAME", describe: "a Deployment to prove healthy" },
+    statefulset: { type: "string", multiple: true, value: "NAME", describe: "a StatefulSet to prove healthy" },
+    daemonset: { type: "string", multiple: true, value: "NAME", describe: "a DaemonSet to prove healthy" },
+    selector: { type: "string", short: "l", value: "LABELS", describe: "every Deployment, StatefulSet and DaemonSet with these labels, e.g. app=api,tier!=batch" },
+    image: { type: "string", multiple: true, value: "IMAGE=TAG", describe: "the image (tag or sha256 digest) the new pods must run" },
+    "flux-kustomization": { type: "string", value: "NS/NAME", describe: "wait until this Flux Kustomization applied --revision", defaultText: "rollout.flux.kustomization in slipway.yaml" },
+    "flux-helmrelease": { type: "string", value: "NS/NAME", describe: "and until this HelmRelease released it (with --flux-kustomization)", defaultText: "rollout.flux.helmRelease in slipway.yaml" },
+    "argocd-app": { type: "string", value: "NS/NAME", describe: "wait until this Argo CD Application synced --revision", defaultText: "rollout.argocd.application in slipway.yaml" },
+    revision: { type: "string", value: "SHA", describe: "the GitOps commit the controller must have applied" },
+    reconcile: { type: "boolean", describe: "ask Flux to reconcile now instead of at its next interval", defaultText: "rollout.flux.reconcile in slipway.yaml, else off" },
+    timeout: { type: "string", value: "DURATION", describe: "give up after this long (exit 3), e.g. 90s, 10m, 1h30m", defaultText: `rollout.timeout in slipway.yaml, else ${DEFAULT_TIMEOUT}` },
+    diagnostics: { type: "string", value: "DIR", describe: "on failure, write events, pod states and container logs here" },
+    "azure-identity": { type: "string", value: IDENTITY_MODES.join("|"), describe: "get an AKS (Entra ID) token this way for a kubelogin kubeconfig", defaultText: "detected from the CI environment when the kubeconfig uses kubelogin" },
     config: { type: "string" },
     json: { type: "boolean" },
   },
+  examples: [
+    "slipway rollout verify -n shop --deployment api --deployment worker --image myacr.azurecr.io/shop/api=sha-0123456789ab",
+    "KUBECONFIG=~/.kube/aks slipway rollout verify -n shop -l app.kubernetes.io/part-of=shop --flux-kustomization flux-system/apps --revision $GITOPS_SHA --timeout 5m --json",
+  ],
   async run({ values, io }) {
     const problems: string[] = [];
     const bad = (flag: string, value: string, expected: string): void => {
       problems.push(`${flag} ${JSON.stringify(value)}: expected ${expected}`);
     };
-    if (values.kubeconfig === undefined) problems.push("--kubeconfig FILE is required");
+    if (values.kubeconfig === undefined) problems.push("--kubeconfig FILE is required (or KUBECONFIG in the environment)");
+    // kubectl merges a KUBECONFIG list; we read one file and say so rather than pick one silently.
+    else if (values.kubeconfig.includes(delimiter)) bad("--kubeconfig", values.kubeconfig, `one file: KUBECONFIG lists several (separated by "${delimiter}"); pass --kubeconfig FILE`);
     if (values.namespace === undefined) problems.push("--namespace NS is required");
     else if (!DNS_LABEL.test(values.namespace)) bad("--namespace", values.namespace, "a namespace name (lowercase letters, digits, '-')");
     const names = values.deployment;
@@ -183,7 +189,7 @@ export const rolloutVerify = defineCommand({
       timeout: () => rolloutTimedOut(namespace, timeoutText, result.reasons),
     };
     const error = errors[result.verdict]();
-    io.stderr(`${error.render()}\n`);
+    printError(io, values.json, error);
     return error.exitCode;
   },
 });

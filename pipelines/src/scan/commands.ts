@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { defineCommand } from "../cli/command.js";
+import { ALWAYS_JSON, defineCommand } from "../cli/command.js";
 import { commandConfig, printJson, printResult } from "../cli/output.js";
 import { EXIT, scanGateFailed, scanNoReports, scanReportNotFound, scanUnknownScanner, usageError } from "../errors.js";
 import { checkScannerPaths, DEFAULT_SOURCE, SCANNERS, scannerRun } from "./argv.js";
@@ -18,16 +18,20 @@ export const scanGate = defineCommand({
   summary: "Decide the security gate from scanner JSON reports under slipway.yaml policy; write SARIF, JUnit, Markdown",
   usage: gateUsage,
   options: {
-    trivy: { type: "string", multiple: true },
-    trufflehog: { type: "string", multiple: true },
-    "npm-audit": { type: "string", multiple: true },
-    osv: { type: "string", multiple: true },
-    config: { type: "string" },
-    sarif: { type: "string" },
-    junit: { type: "string" },
-    markdown: { type: "string" },
+    trivy: { type: "string", multiple: true, value: "FILE", describe: "a Trivy JSON report (fs or image)" },
+    trufflehog: { type: "string", multiple: true, value: "FILE", describe: "a TruffleHog JSON-lines report" },
+    "npm-audit": { type: "string", multiple: true, value: "FILE", describe: "an `npm audit --json` report" },
+    osv: { type: "string", multiple: true, value: "FILE", describe: "an osv-scanner JSON report" },
+    config: { type: "string", describe: "slipway.yaml whose scan: policy (severities, exceptions) decides the gate" },
+    sarif: { type: "string", value: "FILE", describe: "write the findings as SARIF 2.1.0 (GitHub code scanning)" },
+    junit: { type: "string", value: "FILE", describe: "write the findings as JUnit XML (Azure DevOps test results)" },
+    markdown: { type: "string", value: "FILE", describe: "write a Markdown summary (job summary, PR comment)" },
     json: { type: "boolean" },
   },
+  examples: [
+    "slipway scan gate --trivy trivy-fs.json --trivy trivy-image.json --npm-audit audit.json",
+    "slipway scan gate --trufflehog secrets.jsonl --sarif gate.sarif --junit gate.xml --json",
+  ],
   async run({ values, io }) {
     const reports: ReportFile[] = [];
     const add = (tool: Tool, files: string[] | undefined): void => {
@@ -61,21 +65,23 @@ export const scanGate = defineCommand({
   },
 });
 
-const argvUsage = `slipway scan argv --scanner ${SCANNERS.join("|")} [--source DIR] [--input TAR] [--out DIR] [--since REF] [--no-git] [--config slipway.yaml]`;
+const argvUsage = `slipway scan argv --scanner ${SCANNERS.join("|")} [--source DIR] [--input TAR] [--out DIR] [--since REF] [--no-git] [--config slipway.yaml] [--json]`;
 
 export const scanArgv = defineCommand({
   path: ["scan", "argv"],
   summary: "Print (JSON) the pinned image and argv that run one scanner, for the Dagger module",
   usage: argvUsage,
   options: {
-    scanner: { type: "string" },
-    source: { type: "string" },
-    input: { type: "string" },
-    out: { type: "string" },
-    since: { type: "string" },
-    "no-git": { type: "boolean" },
-    config: { type: "string" },
+    scanner: { type: "string", value: SCANNERS.join("|"), describe: "the scanner to run (required)" },
+    source: { type: "string", describe: "the source folder as the scanner's container sees it", defaultText: DEFAULT_SOURCE },
+    input: { type: "string", value: "TAR", describe: "trivy-image: the image as an OCI tarball", defaultText: "/scan/image.tar" },
+    out: { type: "string", value: "DIR", describe: "where the scanner writes its report", defaultText: "/out" },
+    since: { type: "string", value: "REF", describe: "trufflehog: scan only commits since this ref" },
+    "no-git": { type: "boolean", describe: "trufflehog: scan the files, not the git history" },
+    config: { type: "string", describe: "slipway.yaml whose scan: section pins images and options" },
+    json: ALWAYS_JSON,
   },
+  examples: ["slipway scan argv --scanner trivy-fs --source /src --out /out", "slipway scan argv --scanner trufflehog --source /src --since origin/main"],
   async run({ values, io }) {
     const scanner = values.scanner;
     if (scanner === undefined) throw usageError("--scanner is required", argvUsage);

@@ -97,6 +97,7 @@ describe.skipIf(!run)("slipway acr (real processes, stand-ins, real registry)", 
     expect(github.stderr).toBe("");
     expect(github.code).toBe(0);
     expect(JSON.parse(github.stdout)).toEqual({
+      schemaVersion: 1,
       registry: world.azure.registry,
       mode: "github-oidc",
       username: "00000000-0000-0000-0000-000000000000",

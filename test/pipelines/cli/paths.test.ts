@@ -50,10 +50,10 @@ describe("pipelines/src/cli/paths: every file-path flag refuses the wrong kind o
 
   it.each([
     // slipway.yaml: an alias bomb is bad input (exit 2), never SLIPWAY_INTERNAL (exit 1 reads as "gate failed").
-    ["config check --file with an alias bomb", ["config", "check", "--file", "bomb.yaml"], "SLIPWAY_CONFIG_YAML", "resource exhaustion"],
+    ["config check --config with an alias bomb", ["config", "check", "--config", "bomb.yaml"], "SLIPWAY_CONFIG_YAML", "resource exhaustion"],
     ["scan gate --config with an alias bomb", ["scan", "gate", ...report, "--config", "bomb.yaml"], "SLIPWAY_CONFIG_YAML", "resource exhaustion"],
-    ["config check --file a directory", ["config", "check", "--file", "folder"], "SLIPWAY_PATH_INVALID", '/folder" is a directory, not a file'],
-    ["config check --file a fifo", ["config", "check", "--file", "fifo"], "SLIPWAY_PATH_INVALID", '/fifo" is a fifo (named pipe), not a file'],
+    ["config check --config a directory", ["config", "check", "--config", "folder"], "SLIPWAY_PATH_INVALID", '/folder" is a directory, not a file'],
+    ["config check --config a fifo", ["config", "check", "--config", "fifo"], "SLIPWAY_PATH_INVALID", '/fifo" is a fifo (named pipe), not a file'],
     ["plan --config a fifo", ["plan", "--source", ".", "--config", "fifo"], "SLIPWAY_PATH_INVALID", "is a fifo"],
     ["scan gate --trivy a directory", ["scan", "gate", "--trivy", "folder"], "SLIPWAY_PATH_INVALID", '--trivy "folder" is a directory, not a file'],
     ["scan gate --osv a fifo", ["scan", "gate", "--osv", "fifo"], "SLIPWAY_PATH_INVALID", '--osv "fifo" is a fifo'],

@@ -83,16 +83,16 @@ describe("slipway config check", () => {
       "bad.yaml": "services:\n  - name: a/b\n    path: x\nunknown: 1\n",
     });
     try {
-      const good = await cliProcess(["config", "check", "--file", join(dir, "good.yaml")]);
+      const good = await cliProcess(["config", "check", "--config", join(dir, "good.yaml")]);
       expect(good).toMatchObject({ code: 0, stderr: "" });
-      const bad = await cliProcess(["config", "check", "--file", join(dir, "bad.yaml")]);
+      const bad = await cliProcess(["config", "check", "--config", join(dir, "bad.yaml")]);
       expect(bad.code).toBe(2);
       expect(bad.stdout).toBe("");
       expect(bad.stderr).toContain("SLIPWAY_CONFIG_INVALID");
       expect(bad.stderr).toContain('services[0].name');
       expect(bad.stderr).toContain('unknown key "unknown"');
       expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user error
-      const missing = await cliProcess(["config", "check", "--file", join(dir, "nope.yaml")]);
+      const missing = await cliProcess(["config", "check", "--config", join(dir, "nope.yaml")]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain("SLIPWAY_CONFIG_NOT_FOUND");
     } finally {
@@ -100,11 +100,24 @@ describe("slipway config check", () => {
     }
   });
 
-  it("rejects an unknown flag with the usage", async () => {
+  it("rejects an unknown flag with the usage, suggesting the flag meant", async () => {
     const result = await cliProcess(["config", "check", "--fiel", "x"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("SLIPWAY_USAGE");
-    expect(result.stderr).toContain("--fiel");
-    expect(result.stderr).toContain("slipway config check [--file");
+    // A typo of the deprecated --file suggests what replaced it.
+    expect(result.stderr.split("\n")[0]).toBe("SLIPWAY_USAGE: unknown flag --fiel for `slipway config check`; did you mean --config?");
+    expect(result.stderr).toContain("slipway config check [--config slipway.yaml]");
+  });
+
+  it("still takes the deprecated --file, saying so in one line on stderr", async () => {
+    const dir = tempTree({ "good.yaml": "services: ['services/*']\n" });
+    try {
+      const old = await cliProcess(["config", "check", "--file", join(dir, "good.yaml")]);
+      expect(old).toEqual({ code: 0, stdout: `${join(dir, "good.yaml")}: valid\n`, stderr: "warning: --file is deprecated, use --config (same meaning)\n" });
+      const both = await cliProcess(["config", "check", "--file", "a.yaml", "--config", "b.yaml"]);
+      expect(both.code).toBe(2);
+      expect(both.stderr.split("\n")[0]).toBe("SLIPWAY_USAGE: --file and --config name the same thing: give --config only");
+    } finally {
+      removeTree(dir);
+    }
   });
 });

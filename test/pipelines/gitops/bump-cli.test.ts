@@ -30,6 +30,7 @@ describe("pipelines/src/gitops/commands (slipway gitops bump)", () => {
     expect(text.stdout).toBe("apps/a.yaml\n  Pod/p spec.containers[0].image: r.io/api:1.0 -> r.io/api:1.1\nwould change 1 field in 1 file\n");
     const json = await cli(["gitops", "bump", "--repo", dir, "--set", "r.io/api=1.1", "--json"], cwd());
     expect(JSON.parse(json.stdout)).toEqual({
+      schemaVersion: 1,
       dryRun: false,
       written: ["apps/a.yaml"],
       record: {

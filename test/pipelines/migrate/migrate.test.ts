@@ -279,7 +279,7 @@ describe.skipIf(!server)("pipelines/src/migrate (PostgreSQL)", () => {
       [["migrate", "run", "--data-source", SLOW, "--count", "0"], `--count "0" is not a positive whole number`],
       [["migrate", "run", "--data-source", SLOW, "--transaction", "some"], `--transaction "some" is not one of all, each, none`],
       [["migrate", "run", "--data-source", SLOW, "--lock-timeout", "soon"], `--lock-timeout "soon" is not a number of seconds between 0 and 3600`],
-      [["migrate", "status", "--data-source", SLOW, "--to", "x"], "Unknown option '--to'"],
+      [["migrate", "status", "--data-source", SLOW, "--to", "x"], "unknown flag --to for `slipway migrate status`"],
     ])("usage: %j", async (argv, expected) => {
       const result = await migrate(argv, { ...process.env, DATABASE_URL: "postgres://u:p@127.0.0.1:1/x" });
       expect(result.code).toBe(2);

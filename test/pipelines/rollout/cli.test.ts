@@ -36,10 +36,11 @@ function brokenRollout(c: FakeCluster): void {
 
 describe("pipelines/src/rollout/commands: bad input (exit 2, every problem at once, nothing contacted)", () => {
   it("lists every missing flag at once", async () => {
-    const r = await cli(["rollout", "verify"]);
+    // Without KUBECONFIG, which --kubeconfig defaults to (issue 16).
+    const r = await cli(["rollout", "verify"], undefined, { ...process.env, KUBECONFIG: "" });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("SLIPWAY_ROLLOUT_INPUT: rollout verify: 3 problems with the flags");
-    expect(r.stderr).toContain("- --kubeconfig FILE is required\n  - --namespace NS is required\n  - give the workloads: --deployment, --statefulset, --daemonset NAME (each repeatable) or --selector LABELS");
+    expect(r.stderr).toContain("- --kubeconfig FILE is required (or KUBECONFIG in the environment)\n  - --namespace NS is required\n  - give the workloads: --deployment, --statefulset, --daemonset NAME (each repeatable) or --selector LABELS");
   });
 
   it("names each malformed value and the expected form", async () => {
