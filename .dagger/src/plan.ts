@@ -106,6 +106,10 @@ export function parsePlan(text: string): Plan {
     for (const name of raw.affected as string[]) {
       if (!names.has(name)) problems.push(`affected: "${name}" is not one of the planned services`);
     }
+    // A plan that has toolchains has one for every service: none may fall back to the pre-issue-19 default.
+    if (isRecord(raw.toolchains)) {
+      for (const name of names) if (!(name in raw.toolchains)) problems.push(`toolchains: no toolchain for service "${name}"`);
+    }
   }
   if (problems.length > 0) {
     throw new Error(`SLIPWAY_PLAN_INVALID: the plan printed by \`slipway plan --json\` is not usable:\n  - ${problems.join("\n  - ")}`);

@@ -100,5 +100,10 @@ describe(".dagger/src/toolchain against `slipway plan --json`", () => {
       toolchains: { api: { installRoot: "../x", manager: "npm", lockfile: "l", image: "i", key: "k", label: "l", stale: "s", install: "npm ci", scripts: {}, node: {}, env: {}, caches: [], staleMarkers: [], problem: null, version: null } },
     });
     expect(() => parsePlan(plan)).toThrow(/toolchains\.api\.install: expected a command[\s\S]*toolchains\.api\.scripts[\s\S]*toolchains\.api\.node\.major[\s\S]*toolchains\.api\.installRoot: must stay inside the source/);
+    const service = { name: "web", path: "web", dockerfile: "web/Dockerfile", context: "web", scripts: {} };
+    expect(() => parsePlan(JSON.stringify({ source: "/src", base: null, affected: [], services: [service], toolchains: {} }))).toThrow(/toolchains: no toolchain for service "web"/);
+    // A plan from a CLI before toolchains existed keeps meaning npm ci at the root on Node 20.
+    const old = parsePlan(JSON.stringify({ source: "/src", base: null, affected: [], services: [service] }));
+    expect(toolchainOf(old, old.services[0] as (typeof old.services)[number]).install).toEqual(["npm", "ci", "--no-audit", "--no-fund"]);
   });
 });
