@@ -13,6 +13,13 @@ import { execOk, findExecutable } from "./exec.js";
 
 export const BASE_IMAGE = "node:20-bookworm-slim";
 
+/**
+ * The other official tags a service may be built on (its Node.js major, pipelines/src/plan/toolchain.ts).
+ * Only one Node.js binary can be had here, so they are this same image under other names: a test can
+ * tell which base a container asked for, not which Node.js ran in it.
+ */
+export const OTHER_NODE_TAGS = ["node:18-bookworm-slim", "node:22-bookworm-slim", "node:24-bookworm-slim"];
+
 /** Bump when the recipe below changes, so cached tarballs of the old recipe are not reused. */
 const RECIPE = 1;
 const DEBIAN_MIRROR = process.env.SLIPWAY_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
@@ -26,7 +33,7 @@ export interface BaseImageResult {
 }
 
 /**
- * Makes `node:20-bookworm-slim` exist in `engine`. The root filesystem tarball is cached under
+ * Makes `node:20-bookworm-slim` (and OTHER_NODE_TAGS, the same image) exist in `engine`. The root filesystem tarball is cached under
  * `cacheDir`, keyed by the Node.js version and the CA bundle, so only the first run pays for
  * debootstrap (CI starts without the cache and builds it).
  */
@@ -47,6 +54,7 @@ export async function ensureBaseImage(engine: DockerEngine, cacheDir: string): P
     tarball,
     BASE_IMAGE,
   ]);
+  for (const tag of OTHER_NODE_TAGS) await engine.dockerOk(["tag", BASE_IMAGE, tag]);
   return { cached, seconds: (performance.now() - started) / 1000, nodeVersion: process.version };
 }
 

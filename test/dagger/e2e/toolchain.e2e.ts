@@ -3,17 +3,14 @@
 // Node 22 and one has a stale lockfile. The rest of the layouts (npm and Yarn workspaces, missing
 // lockfiles, the Node precedence) are decided by the plan and tested on the host (test/pipelines/plan/toolchain.test.ts).
 //
-// Only one Node.js binary can be had here, so the engine serves node:22-bookworm-slim from the same local
-// image as node:20-bookworm-slim (test/images/base-image.ts): the tests assert which base each container
-// asked for (the stand-in's recorded queries), not which Node.js ran in it.
-import { beforeAll, describe, expect, it } from "vitest";
+// Only one Node.js binary can be had here, so the engine serves node:18/22/24-bookworm-slim from the same
+// local image as node:20-bookworm-slim (test/images/base-image.ts OTHER_NODE_TAGS): the tests assert which
+// base each service's execs asked for (the stand-in's recorded queries), not which Node.js ran in them.
+import { describe, expect, it } from "vitest";
 import { tempRepo } from "../../helpers/repo.js";
 import { json, pnpmWorkspace, standaloneNpm } from "../../helpers/sample-repos.js";
 import type { E2E } from "./context.js";
-import { BASE_IMAGE, inSession } from "./world.js";
-
-/** The official tags the samples ask for, all served by the local base image. */
-const NODE_TAGS = ["node:22-bookworm-slim"];
+import { inSession } from "./world.js";
 
 /**
  * The base images asked for (`from(address: ...)`, which the SDK writes `from (address: "...")`) by the
@@ -44,10 +41,6 @@ async function ciOf(e2e: E2E, repo: string) {
 
 export function toolchainSuite(e2e: E2E): void {
   describe("ci per package manager, layout and Node version (issue 19)", () => {
-    beforeAll(async () => {
-      for (const tag of NODE_TAGS) await e2e.world().engine.dockerOk(["tag", BASE_IMAGE, tag]);
-    });
-
     it("pnpm workspace with a shared package: pnpm 9.15.9 through corepack, api on Node 20 and worker (.nvmrc 22) on Node 22, each checked and imaged", async () => {
       const started = performance.now();
       const files = pnpmWorkspace();
