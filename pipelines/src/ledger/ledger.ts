@@ -111,6 +111,12 @@ export interface RollbackPlan {
   alreadyAt: boolean;
   /** The target is not verified and `--force` allowed it anyway. */
   forced: boolean;
+  /**
+   * With alreadyAt: a rollback whose commit is made but whose restored entry is still pending (it stopped
+   * after Git, or its verification could not tell). Its entry, and the releases that commit abandoned
+   * (newest first), whose migrations a resumed rollback still reverts (`migrate revert --to` is idempotent).
+   */
+  resume?: { entry: LedgerEntry; abandoned: LedgerEntry[] };
 }
 
 /**
@@ -136,7 +142,13 @@ export function planRollback(ledger: LedgerFile, to?: string, force = false): Ro
         .slice(ledger.entries.indexOf(target) + 1)
         .filter((e) => e.status !== "rolled-back")
         .reverse();
-  return { target, abandoned, newest, alreadyAt, forced: target.status !== "verified" };
+  const forced = target.status !== "verified";
+  if (alreadyAt && newest.status === "pending" && newest.restoredFrom !== undefined) {
+    // One rollback commit gives the abandoned releases' rolled-back and the new entry the same time.
+    const byIt = ledger.entries.filter((e) => e.status === "rolled-back" && e.history?.some((h) => h.status === "rolled-back" && h.at === newest.at)).reverse();
+    return { target, abandoned, newest, alreadyAt, forced, resume: { entry: newest, abandoned: byIt } };
+  }
+  return { target, abandoned, newest, alreadyAt, forced };
 }
 
 /**

@@ -53,6 +53,8 @@ export interface RollbackPlanView {
   /** Newest first; each becomes rolled-back in the same commit. */
   abandoned: PlannedRelease[];
   alreadyAt: boolean;
+  /** alreadyAt, and the rollback that got there is unfinished: its pending entry and the releases it abandoned. */
+  resume: { entry: string; abandoned: PlannedRelease[] } | null;
   git: {
     /** Manifest lines the commit changes (the bump's change record, computed in a scratch clone). */
     changes: Array<{ file: string; object: string; field: string; old: string; new: string }>;
@@ -124,10 +126,10 @@ function registryOf(plan: RollbackPlan): RegistryMark[] {
 }
 
 export const NOT_DONE = [
-  "database: migrations are not reverted (only `release` reverts its own migrations when its rollout fails)",
+  "database: migrations are not reverted (`dagger call rollback --source . --database-urls ...` reverts them with the image named)",
   "registry: no tag is marked",
-  "reconcile: Flux/Argo CD is not asked to reconcile; it applies the commit at its next interval",
-  "verify: the restored release is not checked; it stays pending until you mark it",
+  "reconcile: Flux/Argo CD is not asked to reconcile; it applies the commit at its next interval (`dagger call rollback --kubeconfig ...` asks Flux)",
+  "verify: the restored release is not checked; it stays pending until you mark it (`dagger call rollback --kubeconfig ...` verifies and marks it)",
 ] as const;
 
 export function describeRollback(input: {
@@ -141,7 +143,9 @@ export function describeRollback(input: {
   record: ChangeRecord | null;
 }): RollbackPlanView {
   const { plan, ledger } = input;
-  const { migrations, unknown } = migrationsOf(ledger, plan);
+  // Resuming: what is left to undo is what the unfinished rollback abandoned.
+  const undo = plan.resume ? { ...plan, abandoned: plan.resume.abandoned } : plan;
+  const { migrations, unknown } = migrationsOf(ledger, undo);
   return {
     environment: input.environment,
     branch: input.branch,
@@ -151,13 +155,14 @@ export function describeRollback(input: {
     forced: plan.forced,
     abandoned: plan.abandoned.map(release),
     alreadyAt: plan.alreadyAt,
+    resume: plan.resume ? { entry: plan.resume.entry.id, abandoned: plan.resume.abandoned.map(release) } : null,
     git: {
       changes: input.record ? flatten(input.record).map((c) => ({ file: c.file, object: c.object, field: c.field, old: c.old, new: c.new })) : [],
       ledger: { file: input.ledgerFile, rolledBack: plan.abandoned.map((e) => e.id), newRelease: String(Number(plan.newest.id) + 1) },
     },
     migrations,
     migrationsUnknown: unknown,
-    registry: registryOf(plan),
+    registry: registryOf(undo),
     notDone: [...NOT_DONE],
   };
 }
@@ -180,6 +185,24 @@ export function renderRollbackPlan(view: RollbackPlanView, dryRun: boolean): str
   }
   lines.push(`Return to   ${releaseLine(view.target)}`);
   for (const i of view.target.images) lines.push(`              ${i.image}:${i.tag}@${i.digest}`);
+  if (view.alreadyAt && view.resume) {
+    const ids = view.resume.abandoned.map((r) => r.id);
+    lines.push(
+      "",
+      `UNFINISHED ROLLBACK: release ${view.resume.entry} (pending) already restores release ${view.target.id} in Git${ids.length ? `; it abandoned release${ids.length === 1 ? "" : "s"} ${ids.join(", ")}` : ""}.`,
+      "Git is done (no new commit). Left to do:",
+    );
+    for (const s of view.migrations) {
+      for (const step of s.steps) lines.push(`  database: ${s.service ?? "(service not recorded)"}: release ${step.release} applied ${step.revert.join(", ")}  (down() in ${step.image ?? "an image not recorded"})`);
+      lines.push(`    run: ${s.command}   (idempotent: what is already reverted stays so)`);
+    }
+    for (const id of view.migrationsUnknown) lines.push(`  database: release ${id} recorded no migration report: check its database by hand (slipway migrate status)`);
+    lines.push(
+      `  verify: check that release ${view.target.id}'s images are running, then: slipway ledger mark --env ${view.environment} --id ${view.resume.entry} --status verified   (or failed)`,
+      "  (`dagger call rollback --source . --kubeconfig ... --database-urls ...` does both.)",
+    );
+    return `${lines.join("\n")}\n`;
+  }
   if (view.alreadyAt) {
     lines.push("", `Nothing to do: already at release ${view.target.id}; the newest ${view.environment} release runs its images. No commit, nothing abandoned.`);
     return `${lines.join("\n")}\n`;

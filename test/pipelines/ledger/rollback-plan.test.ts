@@ -143,11 +143,30 @@ describe("pipelines/src/ledger/rollback (the plan, --dry-run, --to, --force)", (
     expect(statuses(bare)).toEqual([["1", "verified", undefined], ["2", "rolled-back", undefined], ["3", "rolled-back", undefined], ["4", "pending", "1"]]);
     expect(git(bare, "log", "-1", "--format=%s", "main").trim()).toBe("revert(prod): roll back to release 1, abandoning releases 3, 2");
 
-    // Again: release 4 already runs release 1's images; nothing is pushed.
+    // Again: release 4 already runs release 1's images; nothing is pushed. Release 4 is still pending, so
+    // the rollback is unfinished: the plan says what is left (the migrations of 3 and 2, the verification).
     const after = remoteTip(bare);
-    const again = JSON.parse(await ok(["rollback", "--env", "prod", "--to", "1", "--json"], cwd)) as { alreadyAt: boolean; pushed: boolean; plan: Plan };
+    const again = JSON.parse(await ok(["rollback", "--env", "prod", "--to", "1", "--json"], cwd)) as { alreadyAt: boolean; pushed: boolean; plan: Plan & { resume: unknown } };
     expect(again).toMatchObject({ alreadyAt: true, pushed: false });
+    expect(again.plan.resume).toEqual({ entry: "4", abandoned: [expect.objectContaining({ id: "3" }), expect.objectContaining({ id: "2" })] });
+    expect(again.plan.migrations).toEqual([
+      {
+        service: "api",
+        steps: [{ release: "3", image: `${REG}/api@${digest("c")}`, revert: ["M3b", "M3a"] }, { release: "2", image: `${REG}/api@${digest("b")}`, revert: ["M2"] }],
+        revertTo: "M1",
+        command: "slipway migrate revert --service api --to M1",
+      },
+    ]);
+    const text = await ok(["rollback", "--env", "prod", "--to", "1"], cwd);
+    expect(text).toContain("UNFINISHED ROLLBACK: release 4 (pending) already restores release 1 in Git; it abandoned releases 3, 2.");
+    expect(text).toContain("run: slipway migrate revert --service api --to M1   (idempotent");
+    expect(text).toContain("slipway ledger mark --env prod --id 4 --status verified");
     expect(remoteTip(bare)).toBe(after);
+
+    // Once release 4 is verified, the rollback is complete: nothing to do, nothing unfinished.
+    await ok(["ledger", "mark", "--env", "prod", "--id", "4", "--status", "verified"], cwd);
+    const done = JSON.parse(await ok(["rollback", "--env", "prod", "--to", "1", "--json"], cwd)) as { alreadyAt: boolean; plan: { resume: unknown } };
+    expect(done).toMatchObject({ alreadyAt: true, plan: { resume: null } });
   });
 
   it("--to a release never verified is refused, and allowed with --force, which the plan says loudly", async () => {

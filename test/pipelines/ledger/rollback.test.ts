@@ -104,9 +104,9 @@ describe("pipelines/src/ledger (ledger record/mark/show and rollback against rea
     expect(shown.entries).toEqual(ledger.entries);
     expect(shown.commit).toBe(remoteTip(bare));
 
-    // Twice: already at release 2, no commit.
+    // Twice: no commit; release 4 is still pending, so the rollback is reported unfinished (what is left).
     const again = await ok(["rollback", ...base]);
-    expect(again).toContain("already at release 2");
+    expect(again).toContain("UNFINISHED ROLLBACK: release 4 (pending) already restores release 2 in Git; it abandoned release 3.");
     expect(remoteLog(bare)).toHaveLength(commits + 1);
   });
 
