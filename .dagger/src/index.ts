@@ -10,9 +10,11 @@ import type { Container, Directory, File, Platform, Secret } from "@dagger.io/da
 
 import { isApiError, isExecError } from "./errors.js";
 import { cliStdout, fresh, SRC, TOOLKIT_USER } from "./exec.js";
-import { bump, markRelease, migrateService, publishServices, recordRelease, rollback, verify, withIdentity } from "./release.js";
+import { bump, markRelease, migrateService, publishServices, recordRelease, registryLogin, rollback, verify, withIdentity } from "./release.js";
 import type { IdentitySecrets } from "./release.js";
 import { runRelease } from "./release-run.js";
+import { runRollback } from "./rollback-run.js";
+import type { RollbackRequest } from "./rollback-run.js";
 import type { ReleaseOutcome } from "./release-run.js";
 import { candidateCommand, envShowCommand, missingSecrets, parseCandidate, parseEnvironment, renderReleaseReport, renderReleaseSummary } from "./release-flow.js";
 import type { ReleaseData, ResolvedEnvironment, StepRow } from "./release-flow.js";
@@ -687,13 +689,15 @@ export class Slipway {
     const plan = await this.plan(source, undefined, [service]);
     const [planned] = selectServices(plan, "all", [service]).selected;
     if (!planned) throw new Error(`SLIPWAY_UNKNOWN_SERVICE: no service named "${service}" in the plan`);
-    return migrateService(this.toolkit(), installed(source, toolchainOf(plan, planned)), planned, databaseUrl, {
-      action,
-      ...(dataSource ? { dataSource } : {}),
-      ...(to ? { to } : {}),
-      ...(count ? { count } : {}),
-      dryRun,
-    });
+    const toolchain = toolchainOf(plan, planned);
+    return migrateService(
+      this.toolkit(),
+      installed(source, toolchain),
+      planned,
+      databaseUrl,
+      { action, ...(dataSource ? { dataSource } : {}), ...(to ? { to } : {}), ...(count ? { count } : {}), dryRun },
+      toolchain.scripts.build,
+    );
   }
 
   /**
@@ -787,13 +791,16 @@ export class Slipway {
 
   /**
    * Roll an environment back to its previous verified release, from the release ledger in the GitOps
-   * repository (.slipway/ledger/<environment>.json): plan first (target, abandoned releases, manifest lines,
-   * migrations to revert, registry tags to mark), then write the target's tags and digests back to the
-   * environment's folder and record it (every newer release becomes rolled-back) in ONE new commit, pushed
-   * with fetch/retry, never force-pushed. With `source` (a repository whose slipway.yaml declares the
-   * environment) repository, branch and folder come from there, and no other folder is ever edited. Does
-   * not revert migrations or mark registry tags: the plan names them. Returns the commit SHA (the current
-   * tip when the environment already runs that release), or with `dryRun` the plan, nothing pushed.
+   * repository (.slipway/ledger/<environment>.json), across Git, the database and the cluster. Plan first
+   * (target, abandoned releases, manifest lines, migrations to revert, registry tags), then ONE new commit
+   * writing the target's tags and digests back to the environment's folder and marking every newer release
+   * rolled-back (fetch/retry, never a force-push). With `source` (a repository whose slipway.yaml declares
+   * the environment) repository, branch and folder come from there, and no other folder is ever edited.
+   * With `databaseUrls`, the migrations the abandoned releases applied are then reverted with the newest
+   * abandoned image's own code (it carries their down()); with `kubeconfig`, the restored release is then
+   * verified and marked verified (or failed). A rollback whose abandoned releases applied migrations is
+   * refused, nothing written, unless `databaseUrls` or `gitOnly` is given. Returns the report (with `dryRun`
+   * the plan, nothing pushed); fails with the report when a step failed or was left undone by `gitOnly`.
    */
   @func({ cache: "never" })
   async rollback(
@@ -809,20 +816,87 @@ export class Slipway {
     to?: string,
     /** Folder inside the GitOps repository holding the environment's manifests. Default: the environment's folder in slipway.yaml (a folder outside it is refused), else gitops.path, else the whole repository. */
     path?: string,
-    /** A repository whose slipway.yaml declares the environment (environments:, gitops:, ledger:). */
+    /** A repository whose slipway.yaml declares the environment (environments:, gitops:, ledger:). Required with kubeconfig or databaseUrls. */
     @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
     source?: Directory,
     /** Print the plan and stop: nothing is pushed. */
     dryRun = false,
     /** With `to`: allow a release that was never verified (the plan and the commit say so). */
     force = false,
+    /** Kubeconfig of the environment's cluster: verify the restored release (asking Flux to reconcile now) and mark it. */
+    kubeconfig?: Secret,
+    /** Database URLs of the services whose migrations are reverted: one line SERVICE=URL each. */
+    databaseUrls?: Secret,
+    /** Restore Git and the ledger only, leaving the abandoned releases' migrations applied (the call then fails, saying which). */
+    gitOnly = false,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL (pulls the abandoned image from the registry). */
+    oidcRequestUrl?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+    oidcRequestToken?: Secret,
+    /** azure-pipelines: $(System.OidcRequestUri). */
+    oidcRequestUri?: string,
+    /** azure-pipelines: $(System.AccessToken). */
+    systemAccessToken?: Secret,
+    /** workload-identity: the projected service-account token. */
+    federatedToken?: Secret,
+    /** client-secret: the app registration's secret. */
+    clientSecret?: Secret,
+    /** static: the registry password (registries other than ACR). */
+    registryPassword?: Secret,
   ): Promise<string> {
-    return rollback(
-      this.toolkit(),
-      token,
-      { environment, ...(repository ? { repository } : {}), ...(branch ? { branch } : {}), ...(to ? { to } : {}), ...(path ? { path } : {}), force, dryRun },
+    const request = { environment, ...(to ? { to } : {}), force };
+    if (dryRun || (!kubeconfig && !databaseUrls && !gitOnly)) {
+      if (!dryRun && source) {
+        // Git alone is only right when nothing else is to be undone: the plan says whether migrations are.
+        const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
+        return this.rollbackRun(env, cli, toolkit, source, request, {}, { oidcRequestUrl, oidcRequestUri }, false);
+      }
+      return rollback(
+        this.toolkit(),
+        token,
+        { environment, ...(repository ? { repository } : {}), ...(branch ? { branch } : {}), ...(to ? { to } : {}), ...(path ? { path } : {}), force, dryRun },
+        source,
+      );
+    }
+    if (!source) throw new Error("SLIPWAY_USAGE: kubeconfig, databaseUrls and gitOnly need source (a repository whose slipway.yaml declares the environment)");
+    if (repository || branch || path) throw new Error("SLIPWAY_USAGE: with kubeconfig, databaseUrls or gitOnly the environment's repository, branch and folder come from slipway.yaml; drop repository, branch and path");
+    const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
+    const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
+    return this.rollbackRun(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly);
+  }
+
+  private async rollbackRun(
+    env: ResolvedEnvironment,
+    cli: Container,
+    toolkit: Container,
+    source: Directory,
+    request: RollbackRequest,
+    given: { kubeconfig?: Secret; databaseUrls?: Secret; secrets?: IdentitySecrets },
+    urls: { oidcRequestUrl?: string; oidcRequestUri?: string },
+    gitOnly: boolean,
+  ): Promise<string> {
+    const ids = { ...identityValues(env), ...urls };
+    const identity = (ctr: Container) => withIdentity(ctr, ids, given.secrets ?? {});
+    const options = { ...(env.registry ? { registry: env.registry } : {}), ...(env.identity.mode ? { mode: env.identity.mode } : {}) };
+    let auth: { login: { registry: string; username: string }; password: Secret } | undefined;
+    const outcome = await runRollback({
+      env,
+      request,
+      cli,
+      toolkit,
       source,
-    );
+      ...(given.kubeconfig ? { kubeconfig: given.kubeconfig } : {}),
+      ...(given.databaseUrls ? { databaseUrls: given.databaseUrls } : {}),
+      kubeIdentity: identity,
+      pullAuth: async (ctr) => {
+        if (!env.registry) return ctr;
+        auth ??= await registryLogin(identity(toolkit), source, options);
+        return ctr.withRegistryAuth(auth.login.registry, auth.login.username, auth.password);
+      },
+      gitOnly,
+    });
+    if (!outcome.ok) throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${outcome.report}`);
+    return outcome.report;
   }
 
   /**
@@ -981,6 +1055,7 @@ export class Slipway {
         toolkit,
         source,
         installed: migrationInstall(source, plan, selection.selected, env.migrate.map((m) => m.service)),
+        buildOf: (service) => toolchainOf(plan, service).scripts.build,
         services: selection.selected,
         publish: {
           identity: withIdentity(toolkit, ids, secrets),
@@ -1055,6 +1130,7 @@ export class Slipway {
         toolkit,
         source,
         installed: migrationInstall(source, plan, plan.services, env.migrate.map((m) => m.service)),
+        buildOf: (service) => toolchainOf(plan, service).scripts.build,
         services: plan.services,
         promoted: { sets: candidate.sets, from: `${candidate.from}:${candidate.entry.id}` },
         kubeconfig,

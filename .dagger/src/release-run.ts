@@ -33,6 +33,8 @@ export type ReleaseInput = {
   source: Directory;
   /** The services' build container after npm ci: migrations run there, with the service's own TypeORM. */
   installed: Container;
+  /** A service's build command from its toolchain (the plan's), run before its migrations. */
+  buildOf: (service: PlannedService) => string[];
   services: PlannedService[];
   /** release: publish these; promote: the verified images of the source environment. */
   publish?: { identity: Container; image: Parameters<typeof publishServices>[3]; options: PublishOptions };
@@ -106,7 +108,7 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
     for (const m of [...migrated].reverse()) {
       if (m.applied.length === 0) continue;
       try {
-        await migrateService(input.toolkit, input.installed, m.service, { urls: input.databaseUrls as Secret }, { action: "revert", count: m.applied.length });
+        await migrateService(input.toolkit, input.installed, m.service, { urls: input.databaseUrls as Secret }, { action: "revert", count: m.applied.length }, input.buildOf(m.service));
         lines.push(`${m.service.name}: reverted ${[...m.applied].reverse().join(", ")}`);
       } catch (error) {
         lines.push(`${m.service.name}: REVERT FAILED, still applied: ${m.applied.join(", ")}: ${message(error)}`);
@@ -124,7 +126,7 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
       return out;
     }
     try {
-      const report = await migrateService(input.toolkit, input.installed, service, { urls: input.databaseUrls as Secret }, { action: "run" });
+      const report = await migrateService(input.toolkit, input.installed, service, { urls: input.databaseUrls as Secret }, { action: "run" }, input.buildOf(service));
       migrated.push({ service, applied: appliedOf(report), report });
     } catch (error) {
       // The failed run reverted what it applied itself (slipway migrate run); earlier services are reverted here.

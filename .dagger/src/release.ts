@@ -65,6 +65,29 @@ export type PublishOptions = {
 /** One published service, as `publish` reports it. */
 export type Published = { service: string; refs: string[]; digest: string; reused: boolean; locked: boolean };
 
+function registryFlags(options: Pick<PublishOptions, "registry" | "mode">): string[] {
+  return [...(options.registry ? ["--registry", options.registry] : []), ...(options.mode ? ["--mode", options.mode] : []), "--source", SRC];
+}
+
+/**
+ * `slipway acr login` with the identity (ACR: Entra ID token → ACR refresh token; static: the password):
+ * the registry, its user name, and the token as a Secret, for `withRegistryAuth` (push or pull).
+ */
+export async function registryLogin(
+  identity: Container,
+  source: Directory,
+  options: Pick<PublishOptions, "registry" | "mode">,
+): Promise<{ login: ReturnType<typeof parseAcrLogin>; password: Secret }> {
+  const token = "/tmp/slipway-registry.token";
+  const loginCommand = ["slipway", "acr", "login", ...registryFlags(options), "--out", token];
+  const { run, container } = await runCommand(fresh(identity).withMountedDirectory(SRC, source).withWorkdir(SRC), loginCommand);
+  if (run.exitCode !== 0) throw cliFailure(loginCommand, run);
+  const login = parseAcrLogin(loginCommand, run.stdout);
+  // The refresh token only ever lives in a Secret from here on (the engine scrubs it from logs).
+  const password = dag.setSecret(`slipway-registry-${runId()}`, (await container.file(token).contents()).trim());
+  return { login, password };
+}
+
 /**
  * Publish the selected services: `acr login` (token file → Secret), then per service `acr tags`,
  * `acr check` (skip a commit already published), `withRegistryAuth` + `publish` of every ref, and
@@ -78,16 +101,10 @@ export async function publishServices(
   identity: Container,
   options: PublishOptions,
 ): Promise<Published[]> {
-  const common = [...(options.registry ? ["--registry", options.registry] : []), ...(options.mode ? ["--mode", options.mode] : []), "--source", SRC];
+  const common = registryFlags(options);
   // Registry answers and tokens change: every exec of this run is fresh.
   const cli = fresh(identity).withMountedDirectory(SRC, source).withWorkdir(SRC);
-  const token = "/tmp/slipway-registry.token";
-  const loginCommand = ["slipway", "acr", "login", ...common, "--out", token];
-  const { run, container } = await runCommand(cli, loginCommand);
-  if (run.exitCode !== 0) throw cliFailure(loginCommand, run);
-  const login = parseAcrLogin(loginCommand, run.stdout);
-  // The refresh token only ever lives in a Secret from here on (the engine scrubs it from logs).
-  const password = dag.setSecret(`slipway-registry-${runId()}`, (await container.file(token).contents()).trim());
+  const { login, password } = await registryLogin(identity, source, options);
 
   const results: Published[] = [];
   for (const service of services) {
@@ -143,6 +160,8 @@ export async function migrateService(
   service: PlannedService,
   database: Secret | DatabaseSecret,
   input: Omit<MigrateInput, "service">,
+  /** The service's build command as the plan gives it (its toolchain: npm -w, pnpm --filter, yarn workspace, or in its folder). */
+  build: string[] = ["npm", "run", "build", "-w", service.path],
 ): Promise<string> {
   const secret: DatabaseSecret = "url" in database || "urls" in database ? (database as DatabaseSecret) : { url: database as Secret };
   const command = migrateCommand(SRC, {
@@ -150,7 +169,7 @@ export async function migrateService(
     service: service.name,
     ...(input.dataSource ? { dataSource: `${SRC}/${service.path}/${input.dataSource}` } : {}),
   });
-  const built = service.scripts.build ? installed.withExec(["npm", "run", "build", "-w", service.path]) : installed;
+  const built = service.scripts.build ? installed.withExec(build) : installed;
   const ctr = fresh(
     built
       // Mounted, not copied: the CLI is only read, and a copy of its node_modules into the service's

@@ -167,7 +167,18 @@ export function releaseSuite(e2e: E2E): void {
         ),
         "services/svc/data-source.cjs": DATA_SOURCE,
         "services/svc/migrations.cjs": migrations(false),
-        "services/svc/Dockerfile": `FROM ${BASE_IMAGE}\nWORKDIR /app\nCOPY services/svc/package.json .\nUSER 10001:10001\n`,
+        // The image carries the service's code and production dependencies: an on-demand rollback reverts
+        // the migrations of an abandoned release with that release's image (its down() code).
+        "services/svc/Dockerfile": [
+          `FROM ${BASE_IMAGE}`,
+          "WORKDIR /app",
+          "COPY package.json package-lock.json ./",
+          "COPY services/svc/package.json services/svc/",
+          "RUN npm ci -w services/svc --omit=dev --ignore-scripts --no-audit --no-fund",
+          "COPY services/svc/ services/svc/",
+          "USER 10001:10001",
+          "",
+        ].join("\n"),
         "slipway.yaml": [
           "publish:",
           `  registry: ${acr.azure.registry}`,
@@ -265,11 +276,10 @@ export function releaseSuite(e2e: E2E): void {
 
     it("a release whose pods crash loop is rolled back by itself: dev runs release 1's image again, verified; the release says both", async () => {
       const firstImage = /image: (\S+)/.exec(manifest("dev"))?.[1] as string;
-      // Release 2: a new commit whose image crash-loops in the cluster.
-      const pkg = join(app, "services/svc/package.json");
-      execFileSync("sed", ["-i", "s/\"version\": \"1.0.0\"/\"version\": \"2.0.0\"/", pkg]);
+      // Release 2: a new commit whose image crash-loops in the cluster (its dependencies unchanged: the
+      // image's npm ci layer is release 1's).
       writeFileSync(join(app, "services/svc/migrations.cjs"), migrations(true));
-      git(app, "commit", "-qam", "svc 2.0.0: items.note");
+      git(app, "commit", "-qam", "svc: items.note");
       crashing.add(`${image}:sha-${headSha().slice(0, 12)}`);
 
       const { release: r, summary } = await release("dev");
@@ -323,6 +333,70 @@ export function releaseSuite(e2e: E2E): void {
       expect(git(bare, "diff", "--name-only", before, "main").trim().split("\n").sort()).toEqual([".slipway/ledger/prod.json", "clusters/prod/svc.yaml"]);
       expect(manifest("prod")).toContain(wanted?.[0]?.replace("=", ":"));
       expect(ledger("prod").entries.map((e) => [e.id, e.status, e.promotedFrom])).toEqual([["1", "verified", { environment: "dev", id: devVerified?.id }]]);
+    }, 20 * 60_000);
+
+    it("on demand: a verified release that misbehaves later is rolled back across Git, the database and the cluster", async () => {
+      const restoredImage = /image: (\S+)/.exec(manifest("dev"))?.[1] as string;
+      // Release 4: items.note again, healthy at release time: verified, its migration applied.
+      // (migrations.cjs still has items.note: the automatic rollback reverted the database, not the code)
+      writeFileSync(join(app, "services/svc/CHANGELOG.md"), "3.0.0: items.note, take two\n");
+      git(app, "add", "-A");
+      git(app, "commit", "-qm", "svc: items.note, take two");
+      const released = await release("dev");
+      expect(released.release.status, released.summary).toBe("verified");
+      expect(await rows()).toEqual(["CreateItems1795305600000", "AddItemNote1795309200000"]);
+      const id = ledger("dev").entries.at(-1)?.id;
+      const rollback = (extra: { databaseUrls?: string; gitOnly?: boolean; kubeconfig?: boolean }) =>
+        inSession(async () =>
+          slipway().rollback(
+            secret("git-token", gitToken), "dev", undefined, undefined, undefined, undefined, checkout(), false, false,
+            extra.kubeconfig === false ? undefined : secret("kubeconfig", kubeconfigText),
+            extra.databaseUrls ? secret("database-urls", extra.databaseUrls) : undefined,
+            extra.gitOnly ?? false,
+            acr.azure.githubRequestUrl, secret("oidc-request-token", requestToken),
+          ),
+        );
+      const target = String(Number(id) - 1);
+
+      // Its migration would be left applied without the database URLs: refused, nothing written.
+      const before = tip();
+      const refused = e2e.look(await rejection(rollback({})));
+      expect(refused.message).toContain("SLIPWAY_ROLLBACK_DATABASE: the abandoned release(s) applied migrations (svc: AddItemNote1795309200000)");
+      expect(refused.message).toContain("Nothing was changed.");
+      expect(tip()).toBe(before);
+
+      // A rollback that stops after its Git commit (here on purpose: gitOnly): it fails, naming what is left.
+      const stopped = e2e.look(await rejection(rollback({ gitOnly: true, kubeconfig: false })));
+      expect(stopped.message).toContain("SLIPWAY_ROLLBACK_INCOMPLETE");
+      expect(stopped.message).toContain("database: NOT reverted (gitOnly): svc still has AddItemNote1795309200000");
+      expect(stopped.message).toContain(`verify: not done (no kubeconfig)`);
+      expect(/image: (\S+)/.exec(manifest("dev"))?.[1]).toBe(restoredImage);
+      expect(await rows()).toEqual(["CreateItems1795305600000", "AddItemNote1795309200000"]);
+      const afterGit = tip();
+      expect(git(bare, "rev-list", "--count", `${before}..${afterGit}`).trim()).toBe("1");
+      const pending = ledger("dev").entries.at(-1);
+      expect(pending).toMatchObject({ status: "pending", restoredFrom: target });
+
+      // Run again: it resumes (no second commit), reverts the migration with release 4's own image, verifies and marks.
+      const report = e2e.look(await rollback({ databaseUrls }));
+      expect(report).toContain(`rollback of dev to release ${target}, RESUMED: release ${pending?.id} (pending) already restores it`);
+      expect(report).toMatch(new RegExp(`database: svc: reverted AddItemNote1795309200000 with ${image.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64} \\(release ${id}\\)`));
+      expect(await rows()).toEqual(["CreateItems1795305600000"]);
+      expect(await columns()).toEqual(["id", "label"]);
+      expect(report).toContain(`verify: release ${pending?.id} (release ${target}'s images) is healthy and verified`);
+      expect(report).toContain("registry: not marked");
+      expect(report).not.toContain(dbPassword);
+      // Git: dev's folder runs the restored image; one rollback commit, then the mark. The ledger tells it.
+      expect(/image: (\S+)/.exec(manifest("dev"))?.[1]).toBe(restoredImage);
+      expect(git(bare, "rev-list", "--count", `${afterGit}..main`).trim()).toBe("1");
+      const entries = ledger("dev").entries;
+      expect(entries.at(-2)).toMatchObject({ id, status: "rolled-back" });
+      expect(entries.at(-1)).toMatchObject({ id: pending?.id, status: "verified", restoredFrom: target });
+
+      // Once more: the same as once.
+      const again = e2e.look(await rollback({ databaseUrls }));
+      expect(again).toBe(`rollback of dev: nothing to do, already at release ${target}\n`);
+      expect(ledger("dev").entries.at(-1)).toMatchObject({ id: pending?.id, status: "verified" });
     }, 20 * 60_000);
 
     it("bad input is refused before anything is written: an unknown environment, a missing Secret", async () => {

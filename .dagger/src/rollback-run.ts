@@ -1,0 +1,273 @@
+// The on-demand `rollback` across Git, the database and the cluster (issue 12): the CLI plans (which release
+// returns, which are abandoned, which migrations each applied and the image carrying their down()), then
+// ONE Git commit restores the target and marks the abandoned releases rolled-back, then the migrations the
+// abandoned releases applied are reverted with the newest abandoned image's own code, then the restored
+// release is verified and marked. Every decision is the CLI's; this file orders the steps and says what
+// was done and what was not.
+//
+// Order rule (README "Rolling back"): Git first, then the database. The restored (older) code must run on
+// the newer schema for the minutes between the two, which expand-then-contract migrations guarantee; the
+// other order would run the abandoned code on a schema it has never seen, which nothing guarantees.
+import { dag } from "@dagger.io/dagger";
+import type { Container, Directory, Secret } from "@dagger.io/dagger";
+
+import { cliFailure, isRecord, optional, parseCliJson } from "./cli.js";
+import { fresh, runCommand } from "./exec.js";
+import { verifyOutcome } from "./release.js";
+import { DATABASE_URLS_FILE, envMarkCommand, expectationsOf, parseEnvRollback } from "./release-flow.js";
+import type { ResolvedEnvironment } from "./release-flow.js";
+
+/** `plan.migrations[]` of `slipway rollback --json` (pipelines/src/ledger/rollback.ts ServiceRevert). */
+export type ServiceRevert = { service: string | null; steps: Array<{ release: string; image: string | null; revert: string[] }>; revertTo: string | null };
+
+export type RollbackPlanJson = {
+  alreadyAt: boolean;
+  plan: {
+    target: { id: string; status: string; images: Array<{ image: string; tag: string; digest: string }> };
+    /** The branch tip the plan was read at. */
+    at: string;
+    /** alreadyAt, and the rollback that got there stopped before it was verified (pipelines/src/ledger/ledger.ts). */
+    resume: { entry: string; abandoned: Array<{ id: string }> } | null;
+    abandoned: Array<{ id: string }>;
+    migrations: ServiceRevert[];
+    migrationsUnknown: string[];
+    registry: Array<{ image: string; tag: string; digest: string }>;
+  };
+};
+
+export type RollbackRequest = { environment: string; to?: string; force: boolean };
+
+export function rollbackCliCommand(request: RollbackRequest, dryRun: boolean): string[] {
+  return [
+    "slipway", "rollback", "--env", request.environment,
+    ...optional("--to", request.to),
+    ...(request.force ? ["--force"] : []),
+    ...(dryRun ? ["--dry-run"] : []),
+    "--json",
+  ];
+}
+
+export function parseRollbackPlan(command: string[], text: string): RollbackPlanJson {
+  return parseCliJson<RollbackPlanJson>(command, text, (raw) => {
+    const problems: string[] = [];
+    if (typeof raw.alreadyAt !== "boolean") problems.push("alreadyAt: expected a boolean");
+    const plan = raw.plan;
+    if (!isRecord(plan) || !isRecord(plan.target) || !Array.isArray(plan.abandoned) || !Array.isArray(plan.migrations) || !Array.isArray(plan.migrationsUnknown)) {
+      problems.push("plan: expected { target, abandoned, migrations, migrationsUnknown, registry }");
+    }
+    return problems;
+  });
+}
+
+/** One database revert: the service, the image whose code reverts, and the CLI's arguments. */
+export type RevertJob = { service: string; image: string; releases: string[]; migrations: string[]; args: string[] };
+
+/**
+ * The reverts the plan asks for, or why they cannot be done (checked before anything is written): a
+ * migration report nobody recorded, a service or image the ledger does not name, a service whose
+ * DataSource the environment does not declare.
+ */
+export function revertJobs(plan: RollbackPlanJson["plan"], env: ResolvedEnvironment): { jobs: RevertJob[]; problems: string[] } {
+  const problems: string[] = [];
+  for (const id of plan.migrationsUnknown) problems.push(`release ${id} recorded no migration report: what it applied is unknown (check with \`slipway migrate status\`)`);
+  const jobs: RevertJob[] = [];
+  for (const m of plan.migrations) {
+    const newest = m.steps[0];
+    if (!newest) continue;
+    const migrations = m.steps.flatMap((s) => s.revert);
+    if (m.service === null) {
+      problems.push(`releases ${m.steps.map((s) => s.release).join(", ")} applied ${migrations.join(", ")} without naming the service (an old ledger entry)`);
+      continue;
+    }
+    if (newest.image === null) {
+      problems.push(`${m.service}: the ledger names no image for release ${newest.release}, whose code carries the down() of ${migrations.join(", ")}`);
+      continue;
+    }
+    const declared = env.migrate.find((d) => d.service === m.service);
+    const count = migrations.length;
+    jobs.push({
+      service: m.service,
+      image: newest.image,
+      releases: m.steps.map((s) => s.release),
+      migrations,
+      args: [
+        "migrate", "revert", "--service", m.service,
+        // Resolved from the image's working directory (README "Rolling back"): as slipway.yaml names it, else the service's compiled default.
+        "--data-source", declared?.dataSource ?? "dist/data-source.js",
+        ...(m.revertTo ? ["--to", m.revertTo] : ["--count", String(count)]),
+        "--json",
+      ],
+    });
+  }
+  return { jobs, problems };
+}
+
+export type RollbackRunInput = {
+  env: ResolvedEnvironment;
+  request: RollbackRequest;
+  /** The toolkit with the source mounted at SRC and the GitOps token. */
+  cli: Container;
+  toolkit: Container;
+  source: Directory;
+  kubeconfig?: Secret;
+  kubeIdentity: (ctr: Container) => Container;
+  databaseUrls?: Secret;
+  /** Registry credentials for pulling the abandoned images (ACR), applied before `from`. */
+  pullAuth: (ctr: Container) => Promise<Container>;
+  /** Restore Git and the ledger only; the plan's migrations stay applied (the report says so). */
+  gitOnly: boolean;
+};
+
+export type RollbackOutcome = { ok: boolean; report: string; diagnostics: Directory };
+
+/** Where the toolkit keeps the CLI; mounted read-only into the abandoned image for the revert. */
+const TOOLKIT_CLI = "/opt/slipway";
+
+export async function runRollback(input: RollbackRunInput): Promise<RollbackOutcome> {
+  const { env, request } = input;
+  const lines: string[] = [];
+  let ok = true;
+  let diagnostics = dag.directory();
+
+  // 1. The plan, computed at the branch tip; nothing is written if a step could not be done.
+  const planCommand = rollbackCliCommand(request, true);
+  const planned = await runCommand(fresh(input.cli), planCommand);
+  if (planned.run.exitCode !== 0) throw cliFailure(planCommand, planned.run);
+  const { alreadyAt, plan } = parseRollbackPlan(planCommand, planned.run.stdout);
+  if (alreadyAt && !plan.resume) {
+    return { ok: true, report: `rollback of ${env.name}: nothing to do, already at release ${plan.target.id}\n`, diagnostics };
+  }
+  const before = revertJobs(plan, env);
+  if (!input.gitOnly) {
+    const { jobs, problems } = before;
+    if (problems.length > 0) {
+      throw new Error(`SLIPWAY_ROLLBACK_DATABASE: the database cannot be returned to release ${plan.target.id}: ${problems.join("; ")}. Nothing was changed. Revert by hand and run again with gitOnly, or fix the ledger.`);
+    }
+    if (jobs.length > 0 && !input.databaseUrls) {
+      const what = jobs.map((j) => `${j.service}: ${j.migrations.join(", ")}`).join("; ");
+      throw new Error(`SLIPWAY_ROLLBACK_DATABASE: the abandoned release(s) applied migrations (${what}); pass databaseUrls (one SERVICE=URL line each) to revert them with their own image, or gitOnly to restore Git alone and leave them applied. Nothing was changed.`);
+    }
+  }
+
+  // 2. Git and the ledger: one commit; a resumed rollback made it already.
+  let rolled: { commit: string; restored: { id: string; images: Array<{ image: string; tag: string; digest: string }> } };
+  let entryId: string;
+  let jobs: RevertJob[];
+  let problems: string[];
+  if (plan.resume) {
+    rolled = { commit: plan.at, restored: plan.target };
+    entryId = plan.resume.entry;
+    ({ jobs, problems } = before);
+    const ids = plan.resume.abandoned.map((a) => a.id);
+    lines.push(
+      `rollback of ${env.name} to release ${plan.target.id}, RESUMED: release ${entryId} (pending) already restores it`,
+      `git: already done (branch tip ${plan.at.slice(0, 12)}; release${ids.length === 1 ? "" : "s"} ${ids.join(", ") || "(none)"} rolled-back by it)`,
+    );
+  } else {
+    const gitCommand = rollbackCliCommand(request, false);
+    const { run } = await runCommand(fresh(input.cli), gitCommand);
+    if (run.exitCode !== 0) throw cliFailure(gitCommand, run);
+    const done = parseEnvRollback(gitCommand, run.stdout);
+    rolled = done;
+    // The commit's own plan: the ledger may have moved since the dry run (the CLI re-plans at the tip it pushes onto).
+    ({ jobs, problems } = revertJobs(parseRollbackPlan(gitCommand, run.stdout).plan, env));
+    entryId = done.entry?.id ?? "";
+    const abandoned = plan.abandoned.map((a) => a.id);
+    lines.push(
+      `rollback of ${env.name} to release ${done.restored.id}`,
+      `git: commit ${done.commit.slice(0, 12)} in ${env.gitops.path || "."}; release${abandoned.length === 1 ? "" : "s"} ${abandoned.join(", ")} rolled-back; release ${entryId} restores ${done.restored.id}`,
+    );
+  }
+
+  // 3. The database, with the newest abandoned image's code (it has every down() to revert).
+  if (input.gitOnly && (jobs.length > 0 || problems.length > 0)) {
+    ok = false;
+    lines.push(`database: NOT reverted (gitOnly): ${[...jobs.map((j) => `${j.service} still has ${j.migrations.join(", ")}`), ...problems].join("; ")}`);
+  } else if (jobs.length === 0) {
+    lines.push("database: nothing to revert");
+  } else {
+    const urls = input.databaseUrls as Secret;
+    for (const [n, job] of jobs.entries()) {
+      const ctr = fresh(
+        (await input.pullAuth(dag.container()))
+          .from(job.image)
+          .withMountedDirectory(TOOLKIT_CLI, input.toolkit.directory(TOOLKIT_CLI), { readOnly: true })
+          .withMountedSecret(DATABASE_URLS_FILE, urls, { owner: await imageUser(job.image, input) })
+          .withEnvVariable("SLIPWAY_DATABASE_URLS_FILE", DATABASE_URLS_FILE),
+      );
+      const command = ["node", `${TOOLKIT_CLI}/pipelines/bin/slipway.js`, ...job.args];
+      const reverted = await runCommand(ctr, command);
+      if (reverted.run.exitCode === 0) {
+        const done = revertedOf(reverted.run.stdout);
+        lines.push(
+          done.length > 0 || !plan.resume
+            ? `database: ${job.service}: reverted ${done.length > 0 ? done.join(", ") : "nothing (already at the target)"} with ${job.image} (release ${job.releases[0]})`
+            : `database: ${job.service}: nothing left to revert (${job.migrations.join(", ")} already reverted)`,
+        );
+        continue;
+      }
+      ok = false;
+      lines.push(
+        `database: ${job.service}: REVERT FAILED with ${job.image}: ${cliFailure(command, reverted.run, true).message}`,
+        ...jobs.slice(n + 1).map((left) => `database: ${left.service}: NOT reverted (stopped after the failure): still applied ${left.migrations.join(", ")}`),
+      );
+      break;
+    }
+  }
+
+  // 4. The restored release, verified and marked; without a kubeconfig it stays pending.
+  if (!input.kubeconfig) {
+    lines.push(`verify: not done (no kubeconfig): release ${entryId} stays pending until \`slipway ledger mark --env ${env.name} --id ${entryId} --status verified|failed\``);
+  } else {
+    const k = env.kubernetes;
+    const restoredSets = rolled.restored.images.map((i) => `${i.image}=${i.tag}@${i.digest}`);
+    const outcome = await verifyOutcome(
+      input.toolkit,
+      input.kubeconfig,
+      input.kubeIdentity,
+      {
+        namespace: k.namespace,
+        deployments: k.deployments,
+        images: expectationsOf(restoredSets),
+        ...(k.fluxKustomization || k.argocdApplication ? { revision: rolled.commit } : {}),
+        // A rollback is urgent: Flux is asked to reconcile now whatever the environment's setting.
+        reconcile: Boolean(k.fluxKustomization),
+        ...(k.selector ? { selector: k.selector } : {}),
+        ...(k.fluxKustomization ? { fluxKustomization: k.fluxKustomization } : {}),
+        ...(k.fluxHelmRelease ? { fluxHelmRelease: k.fluxHelmRelease } : {}),
+        ...(k.argocdApplication ? { argocdApp: k.argocdApplication } : {}),
+        ...(k.timeout ? { timeout: k.timeout } : {}),
+      },
+      input.source,
+    );
+    const mark = (status: "verified" | "failed") => runCommand(fresh(input.cli), envMarkCommand(env.name, entryId, status));
+    if (outcome.healthy) {
+      await mark("verified");
+      lines.push(`verify: release ${entryId} (release ${rolled.restored.id}'s images) is healthy and verified`);
+    } else {
+      ok = false;
+      diagnostics = outcome.diagnostics;
+      if (outcome.rollsBack) await mark("failed");
+      lines.push(`verify: the restored release is NOT healthy (verdict ${outcome.verdict}); release ${entryId} ${outcome.rollsBack ? "marked failed" : "stays pending"}: ${outcome.text.split("\n")[0] ?? ""}`);
+    }
+  }
+  const marks = plan.registry.map((m) => `${m.image}:${m.tag}`);
+  lines.push(`registry: not marked (not built yet)${marks.length ? `: ${marks.join(", ")} would be tagged` : ""}`);
+  return { ok, report: `${lines.join("\n")}\n`, diagnostics };
+}
+
+/** `migrate revert --json`'s `reverted` (newest first); [] when unreadable. */
+function revertedOf(report: string): string[] {
+  try {
+    const parsed = JSON.parse(report) as { reverted?: unknown };
+    return Array.isArray(parsed.reverted) ? parsed.reverted.filter((r): r is string => typeof r === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The user the image runs as (its config), so the mounted URLs file is readable by it and nobody else. */
+async function imageUser(image: string, input: RollbackRunInput): Promise<string> {
+  const user = await (await input.pullAuth(dag.container())).from(image).user();
+  return user || "0";
+}

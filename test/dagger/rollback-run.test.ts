@@ -1,0 +1,105 @@
+// The pure part of the on-demand rollback (.dagger/src/rollback-run.ts): the argv it gives the CLI and the
+// database reverts it derives from the plan. The plans here are the real CLI's (describeRollback over a
+// ledger through planRollback, then JSON as `slipway rollback --json` prints it), not hand-written shapes.
+import { describe, expect, it } from "vitest";
+import { parseRollbackPlan, revertJobs, rollbackCliCommand } from "../../.dagger/src/rollback-run.js";
+import type { ResolvedEnvironment } from "../../.dagger/src/release-flow.js";
+import { parseFlags } from "../../pipelines/src/cli/command.js";
+import { rollbackCommand as cliRollback } from "../../pipelines/src/ledger/commands.js";
+import { planRollback } from "../../pipelines/src/ledger/ledger.js";
+import { describeRollback } from "../../pipelines/src/ledger/rollback.js";
+import { migrateRevert } from "../../pipelines/src/migrate/commands.js";
+import type { LedgerEntry, LedgerFile } from "../../pipelines/src/ledger/schema.js";
+
+const IMAGE = "acme.azurecr.io/shop/api";
+const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
+
+function entry(id: number, migrated: LedgerEntry["migrated"], status: LedgerEntry["status"] = "verified"): LedgerEntry {
+  return { id: String(id), sourceSha: String(id).repeat(40).slice(0, 40), images: [{ image: IMAGE, tag: `sha-${id}`, digest: digest(id) }], status, at: "2026-12-01T10:00:00.000Z", ...(migrated ? { migrated } : {}) };
+}
+
+const env: ResolvedEnvironment = {
+  name: "prod",
+  gitops: { repository: "https://git.example/gitops.git", branch: "main", path: "clusters/prod" },
+  ledger: ".slipway/ledger/prod.json",
+  registry: "acme.azurecr.io",
+  identity: {},
+  kubernetes: { namespace: "shop", selector: null, deployments: ["api"], fluxKustomization: null, fluxHelmRelease: null, reconcile: false, argocdApplication: null, timeout: null },
+  migrate: [{ service: "api", dataSource: "dist/db.js" }],
+  promoteFrom: null,
+};
+
+/** `slipway rollback --dry-run --json` as the CLI prints it for this ledger. */
+function planJson(ledger: LedgerFile, to?: string): string {
+  const plan = planRollback(ledger, to);
+  const view = describeRollback({ environment: ledger.environment, branch: "main", path: "clusters/prod", head: "f".repeat(40), ledger, ledgerFile: ".slipway/ledger/prod.json", plan, record: null });
+  return JSON.stringify({ environment: ledger.environment, dryRun: true, alreadyAt: plan.alreadyAt, commit: "f".repeat(40), pushed: false, restored: plan.target, abandoned: plan.abandoned, plan: view });
+}
+
+describe(".dagger/src/rollback-run", () => {
+  it("asks the CLI for the plan (--dry-run --json), then for the commit (--json), flags the real CLI accepts", () => {
+    const dry = rollbackCliCommand({ environment: "prod", to: "3", force: true }, true);
+    expect(dry).toEqual(["slipway", "rollback", "--env", "prod", "--to", "3", "--force", "--dry-run", "--json"]);
+    expect(parseFlags(cliRollback, dry.slice(2)).values).toMatchObject({ env: "prod", to: "3", force: true, "dry-run": true, json: true });
+    expect(rollbackCliCommand({ environment: "prod", force: false }, false)).toEqual(["slipway", "rollback", "--env", "prod", "--json"]);
+  });
+
+  it("--to two releases back: one revert per service with the NEWEST abandoned image, down to the target's head, flags migrate revert accepts", () => {
+    const ledger: LedgerFile = {
+      version: 1,
+      environment: "prod",
+      entries: [
+        entry(1, [{ service: "api", status: "applied", applied: ["A1"], head: "A1", image: `${IMAGE}@${digest(1)}` }]),
+        entry(2, [{ service: "api", status: "applied", applied: ["B1", "B2"], head: "B2", image: `${IMAGE}@${digest(2)}` }]),
+        entry(3, [{ service: "api", status: "applied", applied: ["C1"], head: "C1", image: `${IMAGE}@${digest(3)}` }]),
+      ],
+    };
+    const command = ["slipway", "rollback", "--dry-run", "--json"];
+    const { jobs, problems } = revertJobs(parseRollbackPlan(command, planJson(ledger, "1")).plan, env);
+    expect(problems).toEqual([]);
+    expect(jobs).toEqual([
+      {
+        service: "api",
+        image: `${IMAGE}@${digest(3)}`,
+        releases: ["3", "2"],
+        migrations: ["C1", "B2", "B1"],
+        args: ["migrate", "revert", "--service", "api", "--data-source", "dist/db.js", "--to", "A1", "--json"],
+      },
+    ]);
+    expect(parseFlags(migrateRevert, jobs[0]?.args.slice(2) ?? []).values).toMatchObject({ service: "api", "data-source": "dist/db.js", to: "A1", json: true });
+  });
+
+  it("a target that recorded no head reverts by count; a service the environment does not declare uses dist/data-source.js", () => {
+    const ledger: LedgerFile = {
+      version: 1,
+      environment: "prod",
+      entries: [entry(1, undefined), entry(2, [{ service: "worker", status: "applied", applied: ["W1", "W2"], head: "W2", image: `${IMAGE}@${digest(2)}` }])],
+    };
+    const { jobs, problems } = revertJobs(parseRollbackPlan(["slipway"], planJson(ledger)).plan, env);
+    expect(problems).toEqual([]);
+    expect(jobs[0]?.args).toEqual(["migrate", "revert", "--service", "worker", "--data-source", "dist/data-source.js", "--count", "2", "--json"]);
+  });
+
+  it("what cannot be reverted is named before anything is written: no migration report, no image, no service", () => {
+    const ledger: LedgerFile = {
+      version: 1,
+      environment: "prod",
+      entries: [
+        entry(1, [{ service: "api", status: "applied", applied: ["A1"], head: "A1" }]),
+        { ...entry(2, undefined), migrations: { status: "applied", applied: ["OLD1"], head: "OLD1" } },
+        entry(3, undefined),
+      ],
+    };
+    // Release 2 recorded the old single summary (no service); release 3 recorded nothing.
+    const { jobs, problems } = revertJobs(parseRollbackPlan(["slipway"], planJson(ledger, "1")).plan, env);
+    expect(jobs).toEqual([]);
+    expect(problems).toEqual([
+      "release 3 recorded no migration report: what it applied is unknown (check with `slipway migrate status`)",
+      "releases 2 applied OLD1 without naming the service (an old ledger entry)",
+    ]);
+  });
+
+  it("a malformed plan names the field", () => {
+    expect(() => parseRollbackPlan(["slipway", "rollback"], JSON.stringify({ alreadyAt: false, plan: { target: {} } }))).toThrow(/plan: expected/);
+  });
+});
