@@ -349,13 +349,20 @@ function stepEnv(job: Job, step: Step, context: Record<string, unknown>): Record
   return { ...provided, ...level, ...own };
 }
 
-function contextFor(event: "pull_request" | "push" | "workflow_dispatch", extra: { before?: string; inputs?: Record<string, string> } = {}): Record<string, unknown> {
+let workflowEnv: Record<string, string> | undefined;
+
+function contextFor(
+  event: "pull_request" | "push" | "workflow_dispatch",
+  extra: { before?: string; inputs?: Record<string, string>; vars?: Record<string, string>; secrets?: Record<string, string> } = {},
+): Record<string, unknown> {
   return {
     github: { event_name: event, base_ref: event === "pull_request" ? "main" : "", ref: "refs/heads/main", sha: "f".repeat(40), event: { before: extra.before ?? "a".repeat(40) } },
     inputs: extra.inputs ?? { environment: "prod", to: "" },
-    secrets: new Proxy({}, { get: (_t, name) => `<secret ${String(name)}>` }),
-    vars: {},
-    env: {},
+    // A secret that is not set evaluates to '' (GitHub: "If a secret has not been set, ... an empty string").
+    secrets: extra.secrets ?? new Proxy({}, { get: (_t, name) => `<secret ${String(name)}>` }),
+    vars: extra.vars ?? {},
+    // The workflow's `env:`, as the `env` context of a step sees it.
+    env: (workflowEnv ??= (load(GITHUB).env ?? {}) as Record<string, string>),
   };
 }
 
@@ -629,6 +636,59 @@ describe("ci/azure-devops", () => {
   it("no script uses an Azure Pipelines macro or a secret directly: values arrive through the step's env", () => {
     for (const job of [...adoJobs(ADO), ...adoJobs(ADO_ROLLBACK)]) {
       for (const step of job.steps.filter((s) => s.kind === "call" || s.kind === "report")) expect({ step: step.name, script: step.script }).not.toEqual({ step: step.name, script: expect.stringMatching(/\$\(|\$\{\{/) });
+    }
+  });
+});
+
+describe("ci/ wrappers: the optional shared engine (README \"Scaling out\")", () => {
+  const RUNNER = "_EXPERIMENTAL_DAGGER_RUNNER_HOST";
+  const TOKEN = "DAGGER_CLOUD_TOKEN";
+  // engine/version.go RunnerHost: without the variable the CLI starts docker-image://registry.dagger.io/engine:<its version>.
+  const CLI_DEFAULT = `docker-image://registry.dagger.io/engine:${ENGINE_VERSION}`;
+  const ADO_CLOUD = "${{ if eq(variables.DAGGER_CLOUD, 'true') }}";
+  const daggerSteps = (job: Job) => job.steps.filter((s) => s.kind === "call" || s.kind === "report");
+  // What the steps passed before the engine inputs: those and only those may sit beside them.
+  const OWN = ["BASE", "PR_TARGET", "GITOPS_TOKEN", "KUBECONFIG_CONTENT", "DATABASE_URLS", "SYSTEM_ACCESSTOKEN", "ROLLBACK_ENVIRONMENT", "ROLLBACK_TO"];
+
+  it.each([GITHUB, ADO, ADO_ROLLBACK])("%s: every dagger step, and no other step, gets the runner host and the Cloud token, through env: only", (file) => {
+    for (const job of allJobs().filter((j) => j.file === file)) {
+      for (const step of job.steps) {
+        const dagger = step.kind === "call" || step.kind === "report";
+        const keys = Object.keys(step.env);
+        expect({ job: job.id, step: step.name, runner: keys.includes(RUNNER) }).toEqual({ job: job.id, step: step.name, runner: dagger });
+        if (!dagger) continue;
+        const cloud = file === GITHUB ? step.env[TOKEN] : (step.env[ADO_CLOUD] as unknown as Record<string, string> | undefined)?.[TOKEN];
+        expect({ job: job.id, step: step.name, cloud }).toEqual({ job: job.id, step: step.name, cloud: file === GITHUB ? "${{ secrets.DAGGER_CLOUD_TOKEN }}" : "$(DAGGER_CLOUD_TOKEN)" });
+        expect({ job: job.id, step: step.name, others: keys.filter((k) => ![RUNNER, TOKEN, ADO_CLOUD, ...OWN].includes(k)) }).toEqual({ job: job.id, step: step.name, others: [] });
+        expect(step.script).not.toMatch(/RUNNER_HOST|DAGGER_CLOUD/);
+      }
+      // Nothing else: the jobs keep their shape (checked above) and no job-level env or variables appear.
+      expect({ job: job.id, env: job.raw.env }).toEqual({ job: job.id, env: undefined });
+    }
+  });
+
+  it("GitHub: unset, the runner host is the CLI's own default (never empty) and the token is empty; set, they are passed as given", () => {
+    for (const job of githubJobs()) {
+      for (const step of daggerSteps(job)) {
+        const unset = stepEnv(job, step, contextFor(eventOf(job), { secrets: {} }));
+        expect({ job: job.id, step: step.name, runner: unset[RUNNER], token: unset[TOKEN] }).toEqual({ job: job.id, step: step.name, runner: CLI_DEFAULT, token: "" });
+        const set = stepEnv(job, step, contextFor(eventOf(job), { vars: { DAGGER_RUNNER_HOST: "tcp://dagger-engine.dagger.svc.cluster.local:1234" }, secrets: { DAGGER_CLOUD_TOKEN: "dag_acme_x" } }));
+        expect([set[RUNNER], set[TOKEN]]).toEqual(["tcp://dagger-engine.dagger.svc.cluster.local:1234", "dag_acme_x"]);
+        // The call is unchanged by them: same function, same flags, still valid.
+        expect(callOf(job, step, contextFor(eventOf(job), { vars: { DAGGER_RUNNER_HOST: "tcp://e:1234" } })).problems).toEqual([]);
+      }
+    }
+  });
+
+  it.each([ADO, ADO_ROLLBACK])("%s: DAGGER_RUNNER_HOST defaults to the CLI's own engine; the Cloud token is mapped only when DAGGER_CLOUD is 'true'", (file) => {
+    const variables = load(file).variables as Array<{ name?: string; value?: unknown }>;
+    expect(variables.find((v) => v.name === "DAGGER_RUNNER_HOST")?.value).toBe(CLI_DEFAULT);
+    // An undefined `$(DAGGER_CLOUD_TOKEN)` would reach the CLI as that text: off unless asked for.
+    expect(variables.find((v) => v.name === "DAGGER_CLOUD")?.value).toBe("false");
+    for (const job of adoJobs(file)) {
+      for (const step of daggerSteps(job)) {
+        expect({ step: step.name, runner: step.env[RUNNER], token: step.env[TOKEN] }).toEqual({ step: step.name, runner: "$(DAGGER_RUNNER_HOST)", token: undefined });
+      }
     }
   });
 });

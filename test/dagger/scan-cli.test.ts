@@ -54,7 +54,7 @@ const trivyFs: ScannerRun = {
   workdir: "/src",
   output: "/out/trivy-fs.json",
   redirectStdout: false,
-  cache: { volume: "slipway-trivy-cache", path: "/cache/trivy" },
+  cache: { volume: "slipway-trivy-0.57.1", path: "/cache/trivy" },
 };
 
 describe(".dagger/src/scan-cli", () => {

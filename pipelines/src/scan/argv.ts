@@ -80,6 +80,17 @@ export interface ScannerOptions {
 }
 
 const TRIVY_CACHE = "/cache/trivy";
+
+/**
+ * The cache volume of a scanner's database, named by scanner and version (the image's tag, else its digest),
+ * never by repository or path: an engine shared by many repositories reuses it (the DB is public data, the
+ * same for all), and two versions of a scanner never share a DB whose schema they may read differently.
+ */
+export function scannerCacheVolume(tool: string, image: string): string {
+  const [name = image, digest] = image.split("@");
+  const tag = name.lastIndexOf(":") > name.lastIndexOf("/") ? name.slice(name.lastIndexOf(":") + 1) : digest ? digest.replace(/^sha256:/, "").slice(0, 12) : "latest";
+  return `slipway-${tool}-${tag.toLowerCase().replace(/[^a-z0-9._-]/g, "-")}`;
+}
 // A path inside the scanner's container: absolute (argv, `file://` URI and working directory all need it,
 // and the host's working directory means nothing there), no `..`, nothing a URI or a shell would read.
 const CONTAINER_PATH = /^(?!.*\/\.\.(?:\/|$))\/[A-Za-z0-9._/-]*$/;
@@ -129,7 +140,7 @@ export function scannerRun(scanner: string, settings: ScanSettings | undefined, 
       return {
         scanner, gateFlag: "--trivy", tool: "trivy", image: images.trivy, workdir: "/", output, redirectStdout: false,
         argv: [SCANNER_BINARIES.trivy, "image", "--input", input, "--scanners", "vuln,secret,misconfig", "--image-config-scanners", "misconfig,secret", ...trivyCommon(settings, output)],
-        cache: { volume: "slipway-trivy-cache", path: TRIVY_CACHE },
+        cache: { volume: scannerCacheVolume("trivy", images.trivy), path: TRIVY_CACHE },
       };
     }
     case "trivy-fs": {
@@ -138,7 +149,7 @@ export function scannerRun(scanner: string, settings: ScanSettings | undefined, 
         scanner, gateFlag: "--trivy", tool: "trivy", image: images.trivy, workdir: source, output, redirectStdout: false,
         // "." so targets are repo-relative paths, the same ones TruffleHog and SARIF use.
         argv: [SCANNER_BINARIES.trivy, "fs", "--scanners", "vuln,secret,misconfig", ...trivyCommon(settings, output), "."],
-        cache: { volume: "slipway-trivy-cache", path: TRIVY_CACHE },
+        cache: { volume: scannerCacheVolume("trivy", images.trivy), path: TRIVY_CACHE },
       };
     }
     case "trufflehog": {

@@ -6,7 +6,7 @@ const SHA = "3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39";
 describe("pipelines/src/scan/argv", () => {
   it("runs Trivy on the image tarball with JSON output, every severity, no repo ignore file and the DB in a cache", () => {
     const run = scannerRun("trivy-image", { trivy: { dbRepository: "myacr.azurecr.io/mirror/trivy-db:2" } }, { input: "/scan/api.tar", outDir: "/reports" });
-    expect(run).toMatchObject({ tool: "trivy", gateFlag: "--trivy", image: DEFAULT_IMAGES.trivy, output: "/reports/trivy-image.json", redirectStdout: false, cache: { volume: "slipway-trivy-cache", path: "/cache/trivy" } });
+    expect(run).toMatchObject({ tool: "trivy", gateFlag: "--trivy", image: DEFAULT_IMAGES.trivy, output: "/reports/trivy-image.json", redirectStdout: false, cache: { volume: "slipway-trivy-0.57.1", path: "/cache/trivy" } });
     expect(run.argv).toEqual([
       "/usr/local/bin/trivy", "image", "--input", "/scan/api.tar", "--scanners", "vuln,secret,misconfig", "--image-config-scanners", "misconfig,secret",
       "--format", "json", "--output", "/reports/trivy-image.json", "--severity", "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", "--exit-code", "0",
