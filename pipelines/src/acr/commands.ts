@@ -7,18 +7,23 @@ import { commandConfig, printJson } from "../cli/output.js";
 import type { CommandContext, Io } from "../cli/command.js";
 import type { SlipwayConfig } from "../config/schema.js";
 import { EXIT, usageError } from "../errors.js";
-import { aadTokenForAcr, exchangeForRefreshToken, writeSecretFile } from "./exchange.js";
 import type { LoginResult } from "./exchange.js";
 import type { ClientOptions } from "../azure/http.js";
+import { ACR_IDENTITY_MODES as IDENTITY_MODES } from "../azure/modes.js";
 import type { ResolvedIdentity } from "./identity.js";
-import { createCredential, detectMode, identityMode, resolveIdentity } from "./identity.js";
-import { ociAnnotations, readSource } from "./labels.js";
 import { ACR_TOKEN_USERNAME, parseRegistry, repositoryFor } from "./registry.js";
 import type { PublishSettings } from "./schema.js";
-import { IDENTITY_MODES } from "./schema.js";
-import { computeTags, validateTag } from "./tags.js";
-import { checkDigest, preflight, verifyPublished } from "./verify.js";
 import { checkInputFile, checkOutputFile } from "../cli/paths.js";
+
+/**
+ * The modules that reach Entra ID, git and the registry (@azure/identity, @azure/container-registry,
+ * simple-git), loaded when a command runs rather than with this module: `--help` needs none (issue 16).
+ */
+async function acr() {
+  const [identity, exchange, labels, tags, verify] = await Promise.all([import("./identity.js"), import("./exchange.js"), import("./labels.js"), import("./tags.js"), import("./verify.js")]);
+  return { ...identity, ...exchange, ...labels, ...tags, ...verify };
+}
+type Acr = Awaited<ReturnType<typeof acr>>;
 
 const identityOptions = {
   registry: { type: "string", describe: "the registry: NAME.azurecr.io (any host with --mode static)" },
@@ -63,18 +68,19 @@ function clientOptions(values: IdentityValues, io: Io, usage: string): ClientOpt
 
 /** Flags > slipway.yaml `publish:` > environment. Validates the registry against the mode before any network call. */
 function settle(
+  m: Acr,
   values: IdentityValues,
   io: Io,
   usage: string,
 ): { registry: string; identity: ResolvedIdentity; settings: PublishSettings; options: ClientOptions } {
   const settings = publishSettings(values, io);
-  const mode = values.mode === undefined ? undefined : identityMode(values.mode);
+  const mode = values.mode === undefined ? undefined : m.identityMode(values.mode);
   if (values.mode !== undefined && mode === undefined) {
     throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, usage);
   }
   const registryInput = values.registry ?? settings.registry;
   if (registryInput === undefined) throw usageError("--registry is required (or set publish.registry in slipway.yaml)", usage);
-  const identity = resolveIdentity(
+  const identity = m.resolveIdentity(
     {
       mode,
       tenantId: values["tenant-id"],
@@ -98,7 +104,8 @@ export const acrLogin = defineCommand({
   options: { ...identityOptions, out: { type: "string", value: "FILE", describe: "where the token is written (mode 0600); never printed", defaultText: "slipway-registry-<registry>.token in RUNNER_TEMP, AGENT_TEMPDIRECTORY or the temporary folder" } },
   examples: ["slipway acr login --registry myacr.azurecr.io --mode github --tenant-id $TENANT --client-id $CLIENT --out /run/acr.token"],
   async run({ values, io }) {
-    const { registry, identity, options } = settle(values, io, loginUsage);
+    const m = await acr();
+    const { registry, identity, options } = settle(m, values, io, loginUsage);
     const out = resolve(io.cwd, values.out ?? join(io.env.RUNNER_TEMP ?? io.env.AGENT_TEMPDIRECTORY ?? tmpdir(), `slipway-registry-${registry.replace(/[^a-z0-9.-]/g, "_")}.token`));
     // Checked before any token is requested, so a typo in --out costs no identity round trip.
     if (!existsSync(dirname(out))) throw usageError(`--out ${JSON.stringify(values.out ?? out)}: folder ${JSON.stringify(dirname(out))} does not exist`, loginUsage);
@@ -110,13 +117,13 @@ export const acrLogin = defineCommand({
       username = identity.username ?? "";
       password = identity.password ?? "";
     } else {
-      const aad = await aadTokenForAcr(identity, createCredential(identity, options));
-      const exchanged = await exchangeForRefreshToken(registry, aad, identity.tenantId, identity.mode, options);
+      const aad = await m.aadTokenForAcr(identity, m.createCredential(identity, options));
+      const exchanged = await m.exchangeForRefreshToken(registry, aad, identity.tenantId, identity.mode, options);
       username = ACR_TOKEN_USERNAME;
       password = exchanged.refreshToken;
       expiresOn = exchanged.expiresOn;
     }
-    writeSecretFile(out, password);
+    m.writeSecretFile(out, password);
     const result: LoginResult = { registry, mode: identity.mode, username, passwordFile: out, expiresOn };
     printJson(io, result);
     return EXIT.ok;
@@ -143,7 +150,8 @@ export const acrTags = defineCommand({
   examples: ["slipway acr tags --service api --registry myacr.azurecr.io", "slipway acr tags --service api --source . --latest --tag canary"],
   async run({ values, io }) {
     if (values.service === undefined) throw usageError("--service is required", tagsUsage);
-    const requested = values.mode === undefined ? undefined : identityMode(values.mode);
+    const m = await acr();
+    const requested = values.mode === undefined ? undefined : m.identityMode(values.mode);
     if (values.mode !== undefined && requested === undefined) {
       throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, tagsUsage);
     }
@@ -151,12 +159,12 @@ export const acrTags = defineCommand({
     const settings = publishSettings(values, io);
     const registryInput = values.registry ?? settings.registry;
     if (registryInput === undefined) throw usageError("--registry is required (or set publish.registry in slipway.yaml)", tagsUsage);
-    const mode = requested ?? settings.identity?.mode ?? detectMode(io.env);
+    const mode = requested ?? settings.identity?.mode ?? m.detectMode(io.env);
     const registry = parseRegistry(registryInput, mode);
     const repository = repositoryFor(values.service, settings.repositoryPrefix);
-    for (const tag of [...(values.tag ?? []), ...(settings.tags?.extra ?? [])]) validateTag(tag);
-    const info = await readSource(source, io.env);
-    const plan = computeTags({
+    for (const tag of [...(values.tag ?? []), ...(settings.tags?.extra ?? [])]) m.validateTag(tag);
+    const info = await m.readSource(source, io.env);
+    const plan = m.computeTags({
       sha: info.sha,
       gitTags: info.gitTags,
       service: values.service,
@@ -176,7 +184,7 @@ export const acrTags = defineCommand({
       immutable: plan.immutable,
       refs: plan.tags.map((t) => `${registry}/${repository}:${t}`),
       lock: lock === "all" || (lock === "release" && plan.version !== null),
-      annotations: ociAnnotations({ source: info, service: values.service, version: plan.version }),
+      annotations: m.ociAnnotations({ source: info, service: values.service, version: plan.version }),
     };
     printJson(io, output);
     return EXIT.ok;
@@ -198,9 +206,10 @@ export const acrCheck = defineCommand({
   async run({ values, io }) {
     if (values.repository === undefined) throw usageError("--repository is required", checkUsage);
     if (!values.tag?.length) throw usageError("--tag is required: the immutable tags, sha-<12> first", checkUsage);
-    values.tag.forEach(validateTag);
-    const { registry, identity, options } = settle(values, io, checkUsage);
-    const result = await preflight({ registry, identity, options }, values.repository, values.tag);
+    const m = await acr();
+    values.tag.forEach(m.validateTag);
+    const { registry, identity, options } = settle(m, values, io, checkUsage);
+    const result = await m.preflight({ registry, identity, options }, values.repository, values.tag);
     printJson(io, { registry, repository: values.repository, ...result });
     return EXIT.ok;
   },
@@ -225,11 +234,12 @@ export const acrVerify = defineCommand({
     if (values.repository === undefined) throw usageError("--repository is required", verifyUsage);
     if (values.digest === undefined) throw usageError("--digest is required", verifyUsage);
     if (!values.tag?.length) throw usageError("--tag is required (repeat it for each tag pushed)", verifyUsage);
-    checkDigest(values.digest);
-    values.tag.forEach(validateTag);
-    (values["lock-tag"] ?? []).forEach(validateTag);
-    const { registry, identity, options } = settle(values, io, verifyUsage);
-    const result = await verifyPublished(
+    const m = await acr();
+    m.checkDigest(values.digest);
+    values.tag.forEach(m.validateTag);
+    (values["lock-tag"] ?? []).forEach(m.validateTag);
+    const { registry, identity, options } = settle(m, values, io, verifyUsage);
+    const result = await m.verifyPublished(
       { registry, identity, options },
       { repository: values.repository, digest: values.digest, tags: values.tag, lock: values.lock ?? false, lockTags: values["lock-tag"] },
     );

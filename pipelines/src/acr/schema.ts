@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { ENTRA_MODES } from "../azure/identity.js";
+import { ACR_IDENTITY_MODES } from "../azure/modes.js";
 
 /**
  * How the pipeline proves who it is to the registry: an Entra ID mode (the same ones AKS verification takes),
  * or `static`, the only one that stores a credential (for non-ACR registries).
  */
-export const IDENTITY_MODES = [...ENTRA_MODES, "static"] as const;
+export const IDENTITY_MODES = ACR_IDENTITY_MODES;
 export type IdentityMode = (typeof IDENTITY_MODES)[number];
 
 /** When to lock pushed images (ACR `canDelete`/`canWrite` false): never, release (semver) images only, or every image. */

@@ -10,6 +10,7 @@ import {
 import { registerSecret } from "../cli/secrets.js";
 import { acrOidcRequestFailed, acrOidcTokenInvalid } from "../errors.js";
 import type { ClientOptions } from "./http.js";
+import type { EntraMode } from "./modes.js";
 import { httpRequest, jwtClaims } from "./http.js";
 
 /**
@@ -18,21 +19,10 @@ import { httpRequest, jwtClaims } from "./http.js";
  * its own non-Entra modes (`static` registry credentials; `auto`, `none` for kubeconfigs) and its own
  * error codes; which inputs a mode needs, where they come from and how the credential is built is here.
  */
-export const ENTRA_MODES = ["azure-cli", "workload-identity", "managed-identity", "client-secret", "github-oidc", "azure-pipelines"] as const;
-export type EntraMode = (typeof ENTRA_MODES)[number];
-
-/** Names a mode had before the areas shared one list; still accepted on the command line. */
-export const ENTRA_MODE_ALIASES: Readonly<Record<string, EntraMode>> = { "azure-devops": "azure-pipelines" };
-
-/** The mode `value` names among an area's `modes`, aliases resolved; undefined when it names none. */
-export function parseMode<M extends string>(value: string, modes: readonly M[]): M | undefined {
-  const canonical = ENTRA_MODE_ALIASES[value] ?? value;
-  return (modes as readonly string[]).includes(canonical) ? (canonical as M) : undefined;
-}
-
-export function isEntraMode(mode: string): mode is EntraMode {
-  return (ENTRA_MODES as readonly string[]).includes(mode);
-}
+// The mode names and their parsing live in ./modes.ts, which loads no Azure SDK: slipway.yaml's schema
+// needs them, and every command reads slipway.yaml (issue 16: @azure/identity cost every command its load time).
+export { ENTRA_MODE_ALIASES, ENTRA_MODES, isEntraMode, parseMode } from "./modes.js";
+export type { EntraMode } from "./modes.js";
 
 /** The audience Entra ID expects in a federated token (the federated credential's default). */
 export const FEDERATION_AUDIENCE = "api://AzureADTokenExchange";

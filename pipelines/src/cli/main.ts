@@ -5,6 +5,7 @@ import type { Command, Io } from "./command.js";
 import { parseFlags } from "./command.js";
 import { AREAS, commandIndex, loadCommands } from "./commands.js";
 import { cliVersion, commandHelp, globalHelp, groupHelp } from "./help.js";
+import { loadConfigModule } from "./output.js";
 import { printError, printResult } from "./print.js";
 import { maskSecrets, registerEnvSecrets } from "./secrets.js";
 import { closestCommand } from "./suggest.js";
@@ -113,6 +114,7 @@ export async function run(argv: string[], rawIo: Io, given?: Command[]): Promise
       return EXIT.ok;
     }
     const { values, positionals } = parseFlags(found.command, found.rest, io);
+    await loadConfigModule();
     return await found.command.run({ values: values as never, positionals, io });
   } catch (error) {
     printError(io, json, error);

@@ -1,15 +1,27 @@
 import { resolve } from "node:path";
 import type { LoadedConfig } from "../config/load.js";
-import { loadConfig } from "../config/load.js";
+import type * as ConfigLoad from "../config/load.js";
 import type { Io } from "./command.js";
 
 // The printers live in ./print.ts, which loads no config (the dispatcher uses them for errors and help).
 export { printError, printJson, printResult } from "./print.js";
 
 /**
+ * slipway.yaml's loader, loaded by `loadConfigModule` before a command runs rather than when a command's
+ * module is imported: it brings zod and every area's schema, which `--help` has no use for (issue 16).
+ * `commandConfig` stays synchronous for the commands that call it.
+ */
+let configModule: typeof ConfigLoad | undefined;
+
+export async function loadConfigModule(): Promise<void> {
+  configModule ??= await import("../config/load.js");
+}
+
+/**
  * slipway.yaml for a command: `--config FILE` (relative to the working directory; SLIPWAY_CONFIG when the
  * flag is not given) when given, else the one at the root of `dir` if there is one, else defaults.
  */
 export function commandConfig(io: Io, configFlag: string | undefined, dir: string = io.cwd): LoadedConfig {
-  return loadConfig(dir, configFlag === undefined ? undefined : resolve(io.cwd, configFlag));
+  if (configModule === undefined) throw new Error("commandConfig before loadConfigModule: the dispatcher loads it before every command runs");
+  return configModule.loadConfig(dir, configFlag === undefined ? undefined : resolve(io.cwd, configFlag));
 }

@@ -2,7 +2,6 @@ import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { commandConfig, printJson } from "../cli/output.js";
 import { EXIT } from "../errors.js";
-import { configJsonSchema } from "./json-schema.js";
 
 export const configCheck = defineCommand({
   path: ["config", "check"],
@@ -35,6 +34,8 @@ export const configSchema = defineCommand({
   },
   examples: ["slipway config schema > slipway.schema.json"],
   async run({ io }) {
+    // Built from every area's zod schema: loaded here, not for `--help` (issue 16).
+    const { configJsonSchema } = await import("./json-schema.js");
     io.stdout(configJsonSchema());
     return EXIT.ok;
   },

@@ -5,8 +5,6 @@ import { commandConfig, printJson, printResult } from "../cli/output.js";
 import type { Io } from "../cli/command.js";
 import type { SlipwayConfig } from "../config/schema.js";
 import { EXIT, usageError } from "../errors.js";
-import { bump } from "./bump.js";
-import { commitPush } from "./git.js";
 import type { CommitPushInput } from "./git.js";
 import { parseTargets } from "./input.js";
 import { renderRecord } from "./record.js";
@@ -65,6 +63,8 @@ export const gitopsBump = defineCommand({
     if (values.repo === undefined) throw usageError("--repo is required", bumpUsage);
     const targets = requireTargets(values.set, values.policy, bumpUsage);
     const gitops = gitopsConfig(io, values.config);
+    // The formats and git are loaded here, not for `--help` (issue 16).
+    const { bump } = await import("./bump.js");
     const result = await bump({
       root: resolve(io.cwd, values.repo),
       path: values.path ?? gitops.path,
@@ -188,6 +188,7 @@ export const gitopsCommitPush = defineCommand({
       messageTemplate = readFileSync(file, "utf8");
     }
     const targets = requireTargets(values.set, values.policy, pushUsage);
+    const { commitPush } = await import("./git.js");
     const result = await commitPush({
       ...target,
       path: values.path ?? gitops.path,

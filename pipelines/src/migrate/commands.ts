@@ -4,9 +4,10 @@ import { registerSecret, registerUrlCredentials } from "../cli/secrets.js";
 import { defineCommand, type Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
 import { EXIT, migrateDatabaseUrlMissing, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, unknownServices, usageError, type ExitCode } from "../errors.js";
-import { discoverServices } from "../plan/services.js";
-import { run, revert, status, type RunReport } from "./engine.js";
-import { renderFinding, renderRun, renderStatus } from "./render.js";
+import type { RunReport } from "./engine.js";
+import type * as Engine from "./engine.js";
+import type * as Render from "./render.js";
+import type * as Services from "../plan/services.js";
 import { MIGRATE_DEFAULTS, TransactionMode } from "./schema.js";
 
 const common = {
@@ -70,7 +71,7 @@ function dataSourcePath(values: Flags, io: Io, usage: string): string {
   const root = resolve(io.cwd, values.source ?? ".");
   if (configured !== undefined) return resolve(root, configured);
   if (values.service !== undefined) {
-    const services = discoverServices(root, migrateConfig(values, io));
+    const services = modules().discoverServices(root, migrateConfig(values, io));
     const service = services.find((s) => s.name === values.service);
     if (!service) throw unknownServices([values.service], services.map((s) => s.name));
     return resolve(root, service.path, DEFAULT_DATA_SOURCE);
@@ -115,7 +116,24 @@ function settings(values: Flags, io: Io, usage: string) {
   };
 }
 
+/**
+ * The engine (TypeORM's loader), the renderers and service discovery: loaded by `load()` when a command
+ * runs, not with this module, which `--help` also loads (issue 16).
+ */
+let loaded: (typeof Engine & typeof Render & typeof Services) | undefined;
+
+async function load(): Promise<void> {
+  const [engine, render, services] = await Promise.all([import("./engine.js"), import("./render.js"), import("../plan/services.js")]);
+  loaded = { ...engine, ...render, ...services };
+}
+
+function modules(): NonNullable<typeof loaded> {
+  if (loaded === undefined) throw new Error("migrate: load() before modules()");
+  return loaded;
+}
+
 function emit(report: RunReport, json: boolean | undefined, io: Io): ExitCode {
+  const { renderFinding, renderRun } = modules();
   printResult(io, json, report, () => renderRun(report));
   if (report.status === "blocked" && report.safety) {
     throw migrateDestructiveBlocked(report.safety.findings.length + report.safety.trialFailures.length, [
@@ -178,6 +196,8 @@ export const migrateStatus = defineCommand({
   options: common,
   examples: ["DATABASE_URL=postgres://... slipway migrate status --service api", "slipway migrate status --data-source services/api/dist/data-source.js --json"],
   async run({ values, io }) {
+    await load();
+    const { renderStatus, status } = modules();
     const path = dataSourcePath(values, io, statusUsage);
     // A broken slipway.yaml fails status as it fails run and revert.
     migrateConfig(values, io);
@@ -194,9 +214,10 @@ export const migrateRun = defineCommand({
   options: changing,
   examples: ["DATABASE_URL=postgres://... slipway migrate run --service api --json", "slipway migrate run --service api --dry-run"],
   async run({ values, io }) {
+    await load();
     const path = dataSourcePath(values, io, runUsage);
     const options = settings(values, io, runUsage);
-    const report = await run(path, databaseUrl(values, io), options);
+    const report = await modules().run(path, databaseUrl(values, io), options);
     return emit(report, values.json, io);
   },
 });
@@ -208,10 +229,11 @@ export const migrateRevert = defineCommand({
   options: changing,
   examples: ["slipway migrate revert --service api --count 1", "slipway migrate revert --service api --to 1700000000002-AddOrderStatus --json"],
   async run({ values, io }) {
+    await load();
     const path = dataSourcePath(values, io, revertUsage);
     const options = settings(values, io, revertUsage);
     if (options.to === undefined && options.count === undefined) throw usageError("revert needs --to NAME or --count N", revertUsage);
-    const report = await revert(path, databaseUrl(values, io), options);
+    const report = await modules().revert(path, databaseUrl(values, io), options);
     return emit(report, values.json, io);
   },
 });

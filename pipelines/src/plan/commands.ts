@@ -2,7 +2,6 @@ import { resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
 import { EXIT, usageError } from "../errors.js";
-import { plan, renderPlan } from "./plan.js";
 
 const usage = "slipway plan --source DIR [--base REF] [--service NAME]... [--config FILE] [--json]";
 
@@ -26,6 +25,8 @@ export const planCommand = defineCommand({
     }
     const source = resolve(io.cwd, values.source);
     const { config } = commandConfig(io, values.config, source);
+    // Loaded here (git, globbing, the toolchain rules), not for `--help` (issue 16).
+    const { plan, renderPlan } = await import("./plan.js");
     const result = await plan(source, config, { base: values.base, only: values.service });
     printResult(io, values.json, result, () => renderPlan(result));
     // With --json stdout stays one JSON document; the warnings are in it and, for a person, on stderr.

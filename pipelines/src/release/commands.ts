@@ -4,7 +4,6 @@ import { commandConfig, printResult } from "../cli/output.js";
 import { EXIT, isSlipwayError, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, releaseNotVerifiedFor, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
 import { renderRecord } from "../gitops/record.js";
-import { changeLedger, readLedger } from "../ledger/git.js";
 import { appendEntry, DEFAULT_KEEP, findEntry, ledgerPath } from "../ledger/ledger.js";
 import { imagesFrom, migrationsFrom, scanFrom } from "../ledger/input.js";
 import type { LedgerEntry, LedgerImage, ServiceMigrations } from "../ledger/schema.js";
@@ -146,6 +145,8 @@ export const releaseBegin = defineCommand({
     const waitMs = durationFlag("--wait", values.wait, DEFAULT_WAIT_MS, beginUsage);
     const staleMs = durationFlag("--stale-after", values["stale-after"], DEFAULT_STALE_MS, beginUsage);
     const keep = commandConfig(io, values.config).config.ledger?.keep ?? DEFAULT_KEEP;
+    // git is loaded here, not for `--help` (issue 16).
+    const { changeLedger, readLedger } = await import("../ledger/git.js");
     const started = Date.now();
     const blockedBy = (newest: LedgerEntry) => releaseInProgress(env.name, newest.id, newest.sourceSha, newest.history?.at(-1)?.at ?? newest.at, Date.now() - started);
     for (;;) {
@@ -237,6 +238,7 @@ export const releaseCandidate = defineCommand({
     }
     const from = environmentOf(io, fromName, values.config, candidateUsage);
     const { target } = pushTarget(values, io, candidateUsage, from.name);
+    const { readLedger } = await import("../ledger/git.js");
     const { ledger, head } = await readLedger(target, from.ledger, from.name);
     let entry: LedgerEntry | undefined;
     if (values.id !== undefined) {

@@ -1,7 +1,8 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import type { KubeConfig, User } from "@kubernetes/client-node";
 import type { EntraMode } from "../azure/identity.js";
-import { createCredential, ENTRA_MODES, resolveEntraIdentity } from "../azure/identity.js";
+import { createCredential, resolveEntraIdentity } from "../azure/identity.js";
+import { AKS_IDENTITY_MODES } from "../azure/modes.js";
 import { azureIdentityUnavailable, azureTokenFailed } from "../errors.js";
 import { registerSecret } from "../cli/secrets.js";
 
@@ -15,7 +16,7 @@ import { registerSecret } from "../cli/secrets.js";
 export const AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
 /** `--azure-identity`: the Entra ID modes publishing takes, plus `auto` (choose from the environment) and `none` (the kubeconfig's own credentials). */
-export const IDENTITY_MODES = ["none", "auto", ...ENTRA_MODES] as const;
+export const IDENTITY_MODES = AKS_IDENTITY_MODES;
 export type IdentityMode = (typeof IDENTITY_MODES)[number];
 
 /** The AKS server app id a kubelogin exec user asks for, or null when the user does not exec kubelogin. */

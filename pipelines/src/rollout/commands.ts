@@ -3,19 +3,14 @@ import { defineCommand } from "../cli/command.js";
 import { commandConfig, printError, printJson } from "../cli/output.js";
 import type { SlipwayError } from "../errors.js";
 import { EXIT, rolloutBadInput, rolloutFailed, rolloutPaused, rolloutTimedOut, rolloutUnknown, rolloutUnverifiable } from "../errors.js";
-import { parseMode } from "../azure/identity.js";
-import { credentialFor, IDENTITY_MODES, injectAksToken, kubeloginServerId, selectIdentityMode } from "./aks.js";
-import { collectDiagnostics, writeDiagnostics } from "./diagnostics.js";
+import { AKS_IDENTITY_MODES as IDENTITY_MODES, parseMode } from "../azure/modes.js";
 import { formatDuration, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
 import type { GitopsTarget } from "./gitops.js";
 import { DEFAULT_THRESHOLDS } from "./health.js";
 import type { ImageExpectation } from "./images.js";
 import { parseImageExpectation } from "./images.js";
-import { kubeClients, loadKubeConfig } from "./kube.js";
 import { parseProgressSetting, PROGRESS_SETTINGS, progressDisplay } from "./progress.js";
-import { OBJECT_REF_PATTERN } from "./schema.js";
 import type { VerifyResult } from "./verify.js";
-import { verifyRollout } from "./verify.js";
 import { checkOutputDir } from "../cli/paths.js";
 
 const usage = [
@@ -67,6 +62,7 @@ export const rolloutVerify = defineCommand({
     "KUBECONFIG=~/.kube/aks slipway rollout verify -n shop -l app.kubernetes.io/part-of=shop --flux-kustomization flux-system/apps --revision $GITOPS_SHA --timeout 5m --json",
   ],
   async run({ values, io }) {
+    const { OBJECT_REF_PATTERN } = await import("./schema.js");
     const problems: string[] = [];
     const bad = (flag: string, value: string, expected: string): void => {
       problems.push(`${flag} ${JSON.stringify(value)}: expected ${expected}`);
@@ -118,6 +114,14 @@ export const rolloutVerify = defineCommand({
     if (helmRef !== undefined && gitops?.kind !== "flux") problems.push("--flux-helmrelease needs the Flux Kustomization that applies it: --flux-kustomization NS/NAME (or rollout.flux.kustomization in slipway.yaml)");
     const helmRelease = helmRef !== undefined && OBJECT_REF_PATTERN.test(helmRef) ? splitRef(helmRef) : undefined;
     if (problems.length > 0) throw rolloutBadInput(problems);
+    // Loaded once the flags are good, not with this module: `--help` needs none of them, and
+    // @kubernetes/client-node and @azure/identity alone cost more than the rest of the CLI's start-up (issue 16).
+    const [{ credentialFor, injectAksToken, kubeloginServerId, selectIdentityMode }, { collectDiagnostics, writeDiagnostics }, { kubeClients, loadKubeConfig }, { verifyRollout }] = await Promise.all([
+      import("./aks.js"),
+      import("./diagnostics.js"),
+      import("./kube.js"),
+      import("./verify.js"),
+    ]);
     if (values.diagnostics !== undefined) checkOutputDir("--diagnostics", values.diagnostics, resolve(io.cwd, values.diagnostics));
 
     const timeoutText = values.timeout ?? settings.timeout ?? DEFAULT_TIMEOUT;

@@ -1,7 +1,12 @@
 import { scanUnknownScanner, usageError } from "../errors.js";
 import type { Tool } from "./model.js";
 import type { ScanSettings } from "./schema.js";
-import { COMMIT_SHA } from "./since.js";
+
+/**
+ * A full object name: SHA-1 (40 hex) or SHA-256 (64 hex) repositories. Here rather than in ./since.ts
+ * (which loads simple-git), so `scan argv --help` loads no git client.
+ */
+export const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /**
  * What each scanner runs, as pure data: the Dagger module only executes what these return

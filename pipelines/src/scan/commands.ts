@@ -5,9 +5,7 @@ import { EXIT, scanGateFailed, scanNoReports, scanReportNotFound, scanUnknownSca
 import { checkScannerPaths, DEFAULT_SOURCE, SCANNERS, scannerRun } from "./argv.js";
 import type { Scanner } from "./argv.js";
 import type { ReportFile } from "./gate.js";
-import { gateJson, gateText, runGate, writeReports } from "./gate.js";
 import type { Tool } from "./model.js";
-import { assertFullHistory, resolveSinceCommit } from "./since.js";
 import { checkInputFile, checkOutputFile } from "../cli/paths.js";
 
 const gateUsage =
@@ -49,6 +47,8 @@ export const scanGate = defineCommand({
       if (value !== undefined) checkOutputFile(`--${flag}`, value, resolve(io.cwd, value));
     }
     const { config } = commandConfig(io, values.config);
+    // The parsers and report writers are loaded here, not for `--help` (issue 16).
+    const { gateJson, gateText, runGate, writeReports } = await import("./gate.js");
     const run = runGate(reports, config.scan, new Date());
     writeReports(run, {
       sarif: values.sarif && resolve(io.cwd, values.sarif),
@@ -92,6 +92,7 @@ export const scanArgv = defineCommand({
     const paths = { source: values.source, input: values.input, outDir: values.out };
     checkScannerPaths(paths);
     const { config } = commandConfig(io, values.config);
+    const { assertFullHistory, resolveSinceCommit } = await import("./since.js");
     // The source is mounted at the same absolute path here (the toolkit) and in the scanner's container,
     // so the ref is resolved with git where the user's refs exist, and TruffleHog gets the commit.
     const sinceCommit = values.since === undefined ? undefined : await resolveSinceCommit(paths.source ?? DEFAULT_SOURCE, values.since, argvUsage);

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { simpleGit } from "simple-git";
+import { COMMIT_SHA } from "./argv.js";
 import { baseRefNotFound, gitFailed, shallowHistory, sinceNeedsHistory, sourceNotFound, usageError } from "../errors.js";
 
 /**
@@ -15,8 +16,6 @@ import { baseRefNotFound, gitFailed, shallowHistory, sinceNeedsHistory, sourceNo
 
 /** A git ref that is safe to hand to git as one argument: never an option (no leading '-'), no shell specials. */
 const REF = /^(?!-)[A-Za-z0-9._/@{}^~-]{1,200}$/;
-/** A full object name: SHA-1 (40 hex) or SHA-256 (64 hex) repositories. */
-export const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Checks the shape of a `--since` ref before it reaches git. */
 export function checkSinceRef(ref: string, usage: string): void {
