@@ -52,8 +52,11 @@ export const ledgerRecord = defineCommand({
     "gitops-commit": { type: "string" },
     migrations: { type: "string" },
     scan: { type: "string" },
-    status: { type: "string" },
+    status: { type: "string", value: "pending|verified|failed" },
   },
+  examples: [
+    "slipway ledger record --env prod --source-sha $SHA --set myacr.azurecr.io/shop/api=sha-0123456789ab@sha256:<64 hex> --status pending --json",
+  ],
   async run({ values, io }) {
     const { target, environment: declared } = pushTarget(values, io, recordUsage, values.env);
     const { env, file } = environment(values.env, recordUsage);
@@ -89,7 +92,8 @@ export const ledgerMark = defineCommand({
   path: ["ledger", "mark"],
   summary: "Set a recorded release's status to verified or failed (after rollout verify)",
   usage: markUsage,
-  options: { ...PUSH_OPTIONS, env: { type: "string" }, id: { type: "string" }, status: { type: "string" } },
+  options: { ...PUSH_OPTIONS, env: { type: "string" }, id: { type: "string" }, status: { type: "string", value: "verified|failed" } },
+  examples: ["slipway ledger mark --env prod --id 7 --status verified"],
   async run({ values, io }) {
     const { target } = pushTarget(values, io, markUsage, values.env);
     const { env, file } = environment(values.env, markUsage);
@@ -115,6 +119,7 @@ export const ledgerShow = defineCommand({
   summary: "Print an environment's release ledger, newest last",
   usage: showUsage,
   options: { ...PUSH_OPTIONS, env: { type: "string" } },
+  examples: ["slipway ledger show --env prod", "slipway ledger show --repo https://github.com/org/gitops.git --branch main --env prod --json"],
   async run({ values, io }) {
     const { target } = pushTarget(values, io, showUsage, values.env);
     const { env, file } = environment(values.env, showUsage);
@@ -128,7 +133,15 @@ export const rollbackCommand = defineCommand({
   path: ["rollback"],
   summary: "Return an environment to an earlier verified release from the ledger: prints the plan first (Git, migrations, registry), then one new commit, never a force-push",
   usage: rollbackUsage,
-  options: { ...PUSH_OPTIONS, env: { type: "string" }, to: { type: "string" }, path: { type: "string" }, "dry-run": { type: "boolean" }, force: { type: "boolean" } },
+  options: {
+    ...PUSH_OPTIONS,
+    env: { type: "string" },
+    to: { type: "string", value: "ID", describe: "the ledger release to return to", defaultText: "the verified release before the current one" },
+    path: { type: "string" },
+    "dry-run": { type: "boolean", describe: "print the plan; push nothing" },
+    force: { type: "boolean" },
+  },
+  examples: ["slipway rollback --env prod --dry-run", "slipway rollback --env prod", "slipway rollback --env prod --to 4 --json"],
   async run({ values, io }) {
     const { target, gitops, environment: declared } = pushTarget(values, io, rollbackUsage, values.env);
     const { env, file } = environment(values.env, rollbackUsage);
