@@ -1415,3 +1415,24 @@ export function releaseNotVerifiedFor(environment: string, sourceSha: string): S
     details: ["Only what was verified where promotion requires it moves on. Run `slipway ledger show --env " + environment + "` to see what is. Nothing was changed."],
   });
 }
+
+export function notifyReportInvalid(path: string, problems: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_NOTIFY_REPORT_INVALID",
+    message: `--in ${quote(path)} is not a Release report: ${problems[0] ?? "unreadable"}`,
+    details: [
+      ...problems.slice(1).map((p) => `also: ${p}`),
+      "Give the file `dagger call release ... report export --path release.json` (or promote's) writes. Nothing was sent.",
+    ],
+  });
+}
+
+export function notifyFailed(failed: { target: string; error: string | null }[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_NOTIFY_FAILED",
+    message: `${failed.length} notification${failed.length === 1 ? "" : "s"} not delivered (--strict): ${failed.map((f) => f.target).join(", ")}`,
+    details: [...failed.map((f) => `${f.target}: ${f.error ?? "not delivered"}`), "Without --strict a failed notification is a warning and the exit code is 0."],
+    exitCode: EXIT.failed,
+    terminal: false,
+  });
+}

@@ -89,6 +89,13 @@ export const AREAS: Area[] = [
     },
     load: async () => (await import("../ledger/commands.js")).LEDGER_COMMANDS,
   },
+  {
+    words: ["notify"],
+    commands: {
+      notify: "Post a release event (started, verified, failed, rolled-back) to the environment's Slack and Teams webhooks; a failed post is a warning",
+    },
+    load: async () => (await import("../notify/commands.js")).NOTIFY_COMMANDS,
+  },
 ];
 
 /** Every command's words and summary, in the order `slipway --help` lists them, without loading any area. */

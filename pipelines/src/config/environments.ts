@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PublishIdentity } from "../acr/schema.js";
+import { NotifySettings } from "../notify/schema.js";
 import { DURATION_PATTERN, MAX_DURATION_TEXT, parseDuration } from "../rollout/duration.js";
 import { OBJECT_REF_PATTERN } from "../rollout/schema.js";
 
@@ -64,6 +65,7 @@ export const EnvironmentSettings = z
       .regex(ENVIRONMENT_NAME_PATTERN, "an environment name")
       .optional()
       .meta({ description: "`promote` takes only releases verified in this environment, e.g. prod promotes from staging." }),
+    notify: NotifySettings.optional(),
   })
   .meta({ description: "One environment: GitOps folder, registry, identity ids, Kubernetes target, migrations, promotion source." });
 export type EnvironmentSettings = z.infer<typeof EnvironmentSettings>;
