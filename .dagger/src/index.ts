@@ -894,6 +894,7 @@ export class Slipway {
         return ctr.withRegistryAuth(auth.login.registry, auth.login.username, auth.password);
       },
       gitOnly,
+      registryCli: identity(toolkit).withMountedDirectory(SRC, source).withWorkdir(SRC),
     });
     if (!outcome.ok) throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${outcome.report}`);
     return outcome.report;

@@ -2,6 +2,7 @@
 // `slipway` CLI (pipelines/src/release/commands.ts), checks of the JSON they print, and the Release
 // report and summary. No Dagger API here; tested in test/dagger/release-flow.test.ts.
 import { isRecord, isStringArray, optional, parseCliJson, repeat } from "./cli.js";
+import type { RolloutInput } from "./release-cli.js";
 
 /** Where the per-service database URLs Secret is mounted (the CLI reads SLIPWAY_DATABASE_URLS_FILE). */
 export const DATABASE_URLS_FILE = "/tmp/slipway-secrets/database-urls";
@@ -124,6 +125,27 @@ export function setsOf(published: Array<{ refs: string[]; digest: string }>): st
     if (colon <= ref.lastIndexOf("/")) throw new Error(`SLIPWAY_ACR_PUBLISH: ${JSON.stringify(ref)} has no tag`);
     return `${ref.slice(0, colon)}=${ref.slice(colon + 1)}@${p.digest}`;
   });
+}
+
+/**
+ * `rollout verify` of an environment's Kubernetes target for these images (IMAGE=TAG@DIGEST), after the
+ * GitOps commit `revision`: the commit must be applied first when a GitOps controller is named (without one
+ * the workloads decide). `reconcile`: ask Flux now (the environment's setting unless the caller overrides).
+ */
+export function rolloutOf(env: ResolvedEnvironment, sets: string[], revision: string, reconcile = env.kubernetes.reconcile): RolloutInput {
+  const k = env.kubernetes;
+  return {
+    namespace: k.namespace,
+    deployments: k.deployments,
+    images: expectationsOf(sets),
+    ...(k.fluxKustomization || k.argocdApplication ? { revision } : {}),
+    reconcile,
+    ...(k.selector ? { selector: k.selector } : {}),
+    ...(k.fluxKustomization ? { fluxKustomization: k.fluxKustomization } : {}),
+    ...(k.fluxHelmRelease ? { fluxHelmRelease: k.fluxHelmRelease } : {}),
+    ...(k.argocdApplication ? { argocdApp: k.argocdApplication } : {}),
+    ...(k.timeout ? { timeout: k.timeout } : {}),
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   envMarkCommand,
   envRollbackCommand,
   parseBegin,
-  expectationsOf,
+  rolloutOf,
   parseEnvRollback,
   setsOf,
 } from "./release-flow.js";
@@ -168,25 +168,12 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
   step("bump + ledger", "passed", `release ${ledgerId} pending in ${env.ledger}, commit ${commit.slice(0, 12)} in ${env.gitops.path || "."}`);
 
   // 4. Verify the rollout of our commit.
-  const k = env.kubernetes;
   const check = (images: string[], revision: string): Promise<RolloutOutcome> =>
     verifyOutcome(
       input.toolkit,
       input.kubeconfig,
       input.kubeIdentity,
-      {
-        namespace: k.namespace,
-        deployments: k.deployments,
-        images: expectationsOf(images),
-        // Our commit must be applied first when a GitOps controller is named; without one the workloads decide.
-        ...(k.fluxKustomization || k.argocdApplication ? { revision } : {}),
-        reconcile: k.reconcile,
-        ...(k.selector ? { selector: k.selector } : {}),
-        ...(k.fluxKustomization ? { fluxKustomization: k.fluxKustomization } : {}),
-        ...(k.fluxHelmRelease ? { fluxHelmRelease: k.fluxHelmRelease } : {}),
-        ...(k.argocdApplication ? { argocdApp: k.argocdApplication } : {}),
-        ...(k.timeout ? { timeout: k.timeout } : {}),
-      },
+      rolloutOf(env, images, revision),
       input.source,
     );
   const mark = async (id: string, status: "verified" | "failed") => cliStdout(fresh(input.cli), envMarkCommand(env.name, id, status));

@@ -12,9 +12,9 @@ import { dag } from "@dagger.io/dagger";
 import type { Container, Directory, Secret } from "@dagger.io/dagger";
 
 import { cliFailure, isRecord, optional, parseCliJson } from "./cli.js";
-import { fresh, runCommand } from "./exec.js";
+import { fresh, runCommand, SRC } from "./exec.js";
 import { verifyOutcome } from "./release.js";
-import { DATABASE_URLS_FILE, envMarkCommand, expectationsOf, parseEnvRollback } from "./release-flow.js";
+import { DATABASE_URLS_FILE, envMarkCommand, parseEnvRollback, rolloutOf } from "./release-flow.js";
 import type { ResolvedEnvironment } from "./release-flow.js";
 
 /** `plan.migrations[]` of `slipway rollback --json` (pipelines/src/ledger/rollback.ts ServiceRevert). */
@@ -116,6 +116,8 @@ export type RollbackRunInput = {
   pullAuth: (ctr: Container) => Promise<Container>;
   /** Restore Git and the ledger only; the plan's migrations stay applied (the report says so). */
   gitOnly: boolean;
+  /** The toolkit with the registry identity and the source mounted (slipway.yaml): runs `slipway acr mark`. */
+  registryCli: Container;
 };
 
 export type RollbackOutcome = { ok: boolean; report: string; diagnostics: Directory };
@@ -154,6 +156,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
   let entryId: string;
   let jobs: RevertJob[];
   let problems: string[];
+  let registry = plan.registry;
   if (plan.resume) {
     rolled = { commit: plan.at, restored: plan.target };
     entryId = plan.resume.entry;
@@ -170,7 +173,9 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
     const done = parseEnvRollback(gitCommand, run.stdout);
     rolled = done;
     // The commit's own plan: the ledger may have moved since the dry run (the CLI re-plans at the tip it pushes onto).
-    ({ jobs, problems } = revertJobs(parseRollbackPlan(gitCommand, run.stdout).plan, env));
+    const committed = parseRollbackPlan(gitCommand, run.stdout).plan;
+    ({ jobs, problems } = revertJobs(committed, env));
+    registry = committed.registry;
     entryId = done.entry?.id ?? "";
     const abandoned = plan.abandoned.map((a) => a.id);
     lines.push(
@@ -219,25 +224,13 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
   if (!input.kubeconfig) {
     lines.push(`verify: not done (no kubeconfig): release ${entryId} stays pending until \`slipway ledger mark --env ${env.name} --id ${entryId} --status verified|failed\``);
   } else {
-    const k = env.kubernetes;
     const restoredSets = rolled.restored.images.map((i) => `${i.image}=${i.tag}@${i.digest}`);
     const outcome = await verifyOutcome(
       input.toolkit,
       input.kubeconfig,
       input.kubeIdentity,
-      {
-        namespace: k.namespace,
-        deployments: k.deployments,
-        images: expectationsOf(restoredSets),
-        ...(k.fluxKustomization || k.argocdApplication ? { revision: rolled.commit } : {}),
-        // A rollback is urgent: Flux is asked to reconcile now whatever the environment's setting.
-        reconcile: Boolean(k.fluxKustomization),
-        ...(k.selector ? { selector: k.selector } : {}),
-        ...(k.fluxKustomization ? { fluxKustomization: k.fluxKustomization } : {}),
-        ...(k.fluxHelmRelease ? { fluxHelmRelease: k.fluxHelmRelease } : {}),
-        ...(k.argocdApplication ? { argocdApp: k.argocdApplication } : {}),
-        ...(k.timeout ? { timeout: k.timeout } : {}),
-      },
+      // A rollback is urgent: Flux is asked to reconcile now whatever the environment's setting.
+      rolloutOf(env, restoredSets, rolled.commit, Boolean(env.kubernetes.fluxKustomization)),
       input.source,
     );
     const mark = (status: "verified" | "failed") => runCommand(fresh(input.cli), envMarkCommand(env.name, entryId, status));
@@ -251,9 +244,45 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
       lines.push(`verify: the restored release is NOT healthy (verdict ${outcome.verdict}); release ${entryId} ${outcome.rollsBack ? "marked failed" : "stays pending"}: ${outcome.text.split("\n")[0] ?? ""}`);
     }
   }
-  const marks = plan.registry.map((m) => `${m.image}:${m.tag}`);
-  lines.push(`registry: not marked (not built yet)${marks.length ? `: ${marks.join(", ")} would be tagged` : ""}`);
+  // 5. The registry: the abandoned images tagged failed-<id> (never an image the restored release runs).
+  const markResult = input.gitOnly ? { ok: false, lines: [`registry: NOT marked (gitOnly): ${marksOf(registry).join(", ") || "nothing to mark"}`] } : await markRegistry(input, registry);
+  ok &&= markResult.ok || (input.gitOnly && registry.length === 0);
+  lines.push(...markResult.lines);
   return { ok, report: `${lines.join("\n")}\n`, diagnostics };
+}
+
+type Mark = RollbackPlanJson["plan"]["registry"][number];
+
+function marksOf(marks: Mark[]): string[] {
+  return marks.map((m) => `${m.image}:${m.tag}`);
+}
+
+/** `slipway acr mark` per abandoned image of the environment's registry; an image elsewhere is named, not touched. */
+async function markRegistry(input: RollbackRunInput, marks: Mark[]): Promise<{ ok: boolean; lines: string[] }> {
+  if (marks.length === 0) return { ok: true, lines: ["registry: nothing to mark (the abandoned releases run no image the restored one does not)"] };
+  const registry = input.env.registry;
+  const lines: string[] = [];
+  let ok = true;
+  for (const m of marks) {
+    if (!registry || !m.image.startsWith(`${registry}/`)) {
+      ok = false;
+      lines.push(`registry: ${m.image}:${m.tag} NOT marked: the image is not in the environment's registry (${registry ?? "none configured"})`);
+      continue;
+    }
+    const command = [
+      "slipway", "acr", "mark", "--registry", registry, ...optional("--mode", input.env.identity.mode),
+      "--source", SRC, "--repository", m.image.slice(registry.length + 1), "--digest", m.digest, "--tag", m.tag,
+    ];
+    const { run } = await runCommand(fresh(input.registryCli), command);
+    if (run.exitCode === 0) {
+      const created = (JSON.parse(run.stdout) as { created?: boolean }).created !== false;
+      lines.push(`registry: ${m.image}:${m.tag} -> ${m.digest}${created ? "" : " (already so)"}`);
+    } else {
+      ok = false;
+      lines.push(`registry: ${m.image}:${m.tag} NOT marked: ${cliFailure(command, run, true).message.split("\n")[0] ?? ""}`);
+    }
+  }
+  return { ok, lines };
 }
 
 /** `migrate revert --json`'s `reverted` (newest first); [] when unreadable. */

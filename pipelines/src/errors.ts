@@ -728,6 +728,15 @@ export function acrTagNotFound(ref: string): SlipwayError {
   });
 }
 
+export function acrMarkImageMissing(ref: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_IMAGE_MISSING",
+    message: `${ref} is not in the registry: there is no image to tag`,
+    details: ["The ledger names a digest the registry no longer has (deleted or pruned?). Nothing was tagged."],
+    exitCode: 1,
+  });
+}
+
 export function acrDigestMismatch(ref: string, expected: string, found: string): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_ACR_DIGEST_MISMATCH",

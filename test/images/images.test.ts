@@ -170,8 +170,8 @@ describe.skipIf(missing !== undefined)(missing === undefined ? TITLE : `${TITLE}
       const tag = await built("toolkit");
       const result = await run([tag, "--help"]);
       expect(result.code, describeRun("docker run", [tag, "--help"], result)).toBe(0);
-      expect(result.stdout).toMatch(/slipway plan/);
-      expect(result.stdout).toMatch(/slipway migrate run/);
+      expect(result.stdout).toMatch(/^ {2}plan {2,}List the services/m);
+      expect(result.stdout).toMatch(/^ {2}migrate run {2,}Apply pending migrations/m);
     });
 
     it("`slipway plan --source /src --json` on this repository lists api and worker; git works on the mounted repo", async () => {

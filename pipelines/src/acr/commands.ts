@@ -248,4 +248,31 @@ export const acrVerify = defineCommand({
   },
 });
 
-export const ACR_COMMANDS = [acrLogin, acrTags, acrCheck, acrVerify];
+const markUsage = `slipway acr mark --repository REPO --digest sha256:... --tag TAG ${IDENTITY_USAGE}`;
+
+export const acrMark = defineCommand({
+  path: ["acr", "mark"],
+  summary: "Tag an image already in the registry by digest (e.g. failed-<id> after a rollback), never moving an existing tag",
+  usage: markUsage,
+  options: {
+    ...identityOptions,
+    repository: { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" },
+    digest: { type: "string", value: "sha256:...", describe: "the image to tag, by digest (required)" },
+    tag: { type: "string", value: "TAG", describe: "the tag to put on it, e.g. failed-7 (required)" },
+  },
+  examples: ["slipway acr mark --registry myacr.azurecr.io --repository shop/api --digest sha256:<64 hex> --tag failed-7"],
+  async run({ values, io }) {
+    if (values.repository === undefined) throw usageError("--repository is required", markUsage);
+    if (values.digest === undefined) throw usageError("--digest is required", markUsage);
+    if (values.tag === undefined) throw usageError("--tag is required", markUsage);
+    const m = await acr();
+    m.checkDigest(values.digest);
+    m.validateTag(values.tag);
+    const { registry, identity, options } = settle(m, values, io, markUsage);
+    const result = await m.markImage({ registry, identity, options }, { repository: values.repository, digest: values.digest, tag: values.tag });
+    printJson(io, result);
+    return EXIT.ok;
+  },
+});
+
+export const ACR_COMMANDS = [acrLogin, acrTags, acrCheck, acrVerify, acrMark];

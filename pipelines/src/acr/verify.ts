@@ -2,7 +2,7 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import { ContainerRegistryClient, ContainerRegistryContentClient } from "@azure/container-registry";
 import type { TokenCredential } from "@azure/identity";
-import { acrDigestInvalid, acrDigestMismatch, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrRegistryTimedOut, acrStaticCredentialsRejected, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
+import { acrDigestInvalid, acrDigestMismatch, acrMarkImageMissing, acrExchangeDenied, acrLockUnsupported, acrRegistryRequestFailed, acrRegistryTimedOut, acrStaticCredentialsRejected, acrTagImmutable, acrTagNotFound, isSlipwayError } from "../errors.js";
 import { isValidDigest } from "../image/reference.js";
 import { parseDuration } from "../rollout/duration.js";
 import { aadTokenForAcr } from "./exchange.js";
@@ -205,4 +205,37 @@ export async function verifyPublished(
   };
   result.tags = states.map((s) => after.find((a) => a.tag === s.tag) ?? s);
   return result;
+}
+
+export interface MarkResult {
+  registry: string;
+  repository: string;
+  digest: string;
+  tag: string;
+  /** False when the tag already pointed at this digest (a rerun): nothing was written. */
+  created: boolean;
+}
+
+/**
+ * Puts `tag` on an image already in the registry, by digest, without pulling or rebuilding it: the manifest
+ * is read by digest and written back under the tag, so the tag names exactly those bytes (e.g. `failed-<id>`
+ * on an abandoned release's image after a rollback). A tag that already names another digest is never moved
+ * (SLIPWAY_ACR_TAG_IMMUTABLE); the tag is read back before the result is returned.
+ */
+export async function markImage(access: RegistryAccess, input: { repository: string; digest: string; tag: string }): Promise<MarkResult> {
+  checkDigest(input.digest);
+  const ref = `${access.registry}/${input.repository}`;
+  const [before] = await resolveTags(access, input.repository, [input.tag]);
+  if (before?.digest === input.digest) return { registry: access.registry, repository: input.repository, digest: input.digest, tag: input.tag, created: false };
+  if (before?.digest) throw acrTagImmutable(`${ref}:${input.tag}`, before.digest, input.digest);
+  const credential = isAcrMode(access.identity.mode) ? identityOf(access).credential : NO_TOKEN;
+  const content = new ContainerRegistryContentClient(`https://${access.registry}`, input.repository, credential, clientOptions(access));
+  const manifest = await guarded(access, `reading manifest ${input.repository}@${input.digest}`, (abortSignal) => content.getManifest(input.digest, { abortSignal }));
+  if (!manifest) throw acrMarkImageMissing(`${ref}@${input.digest}`);
+  await guarded(access, `tagging ${input.repository}@${input.digest} as ${input.tag}`, (abortSignal) =>
+    content.setManifest(manifest.content, { tag: input.tag, mediaType: manifest.mediaType, abortSignal }),
+  );
+  const [after] = await resolveTags(access, input.repository, [input.tag]);
+  if (after?.digest !== input.digest) throw acrDigestMismatch(`${ref}:${input.tag}`, input.digest, after?.digest ?? "(no such tag)");
+  return { registry: access.registry, repository: input.repository, digest: input.digest, tag: input.tag, created: true };
 }

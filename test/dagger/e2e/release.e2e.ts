@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { ContainerRegistryContentClient } from "@azure/container-registry";
+import type { TokenCredential } from "@azure/identity";
 import { dag } from "@dagger.io/dagger";
 import type { Secret } from "@dagger.io/dagger";
 import { git, removeTree, tempRepo, tempTree } from "../../helpers/repo.js";
@@ -34,6 +36,8 @@ import type { E2E } from "./context.js";
 import { BASE_IMAGE, canary, inSession, rejection, REPO_ROOT } from "./world.js";
 
 const ENVS = ["dev", "prod"] as const;
+/** The test registry behind the ACR stand-in allows anonymous pulls: the SDK never asks this credential. */
+const ANONYMOUS: TokenCredential = { getToken: () => Promise.reject(new Error("no token expected")) };
 type EnvName = (typeof ENVS)[number];
 
 /** The service's migrations, as CommonJS classes (what `tsc` emits for a CommonJS service). */
@@ -370,11 +374,13 @@ export function releaseSuite(e2e: E2E): void {
       expect(stopped.message).toContain("SLIPWAY_ROLLBACK_INCOMPLETE");
       expect(stopped.message).toContain("database: NOT reverted (gitOnly): svc still has AddItemNote1795309200000");
       expect(stopped.message).toContain(`verify: not done (no kubeconfig)`);
+      expect(stopped.message).toContain(`registry: NOT marked (gitOnly): ${image}:failed-${id}`);
       expect(/image: (\S+)/.exec(manifest("dev"))?.[1]).toBe(restoredImage);
       expect(await rows()).toEqual(["CreateItems1795305600000", "AddItemNote1795309200000"]);
       const afterGit = tip();
       expect(git(bare, "rev-list", "--count", `${before}..${afterGit}`).trim()).toBe("1");
-      const pending = ledger("dev").entries.at(-1);
+      const entriesBefore = ledger("dev").entries;
+      const pending = entriesBefore.at(-1);
       expect(pending).toMatchObject({ status: "pending", restoredFrom: target });
 
       // Run again: it resumes (no second commit), reverts the migration with release 4's own image, verifies and marks.
@@ -384,7 +390,11 @@ export function releaseSuite(e2e: E2E): void {
       expect(await rows()).toEqual(["CreateItems1795305600000"]);
       expect(await columns()).toEqual(["id", "label"]);
       expect(report).toContain(`verify: release ${pending?.id} (release ${target}'s images) is healthy and verified`);
-      expect(report).toContain("registry: not marked");
+      // The registry: release 4's image tagged failed-4, the very digest the ledger recorded for it.
+      const abandonedDigest = entriesBefore.find((e) => e.id === id)?.images[0]?.digest as string;
+      expect(report).toContain(`registry: ${image}:failed-${id} -> ${abandonedDigest}`);
+      const registry = new ContainerRegistryContentClient(`https://${acr.registry.host}`, "shop/svc", ANONYMOUS, { tlsOptions: { ca: acr.tls.ca } });
+      expect((await registry.getManifest(`failed-${id}`)).digest).toBe(abandonedDigest);
       expect(report).not.toContain(dbPassword);
       // Git: dev's folder runs the restored image; one rollback commit, then the mark. The ledger tells it.
       expect(/image: (\S+)/.exec(manifest("dev"))?.[1]).toBe(restoredImage);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResolvedIdentity } from "../../../pipelines/src/acr/identity.js";
 import { createCredential, resolveIdentity } from "../../../pipelines/src/acr/identity.js";
 import type { RegistryAccess } from "../../../pipelines/src/acr/verify.js";
-import { preflight, resolveTags, verifyPublished } from "../../../pipelines/src/acr/verify.js";
+import { markImage, preflight, resolveTags, verifyPublished } from "../../../pipelines/src/acr/verify.js";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../helpers/cli.js";
 import type { RunningRegistry } from "./registry-server.js";
@@ -154,6 +154,29 @@ describe.skipIf(!run)("pipelines/src/acr/verify on ACR (stand-in with Entra ID t
     expect(error.code).toBe("SLIPWAY_ACR_TAG_IMMUTABLE");
     expect(error.message).toContain(`${world.azure.registry}/shop/web:4.0.0 already points to ${digest}`);
     expect(error.details.join(" ")).toContain("Nothing was pushed");
+  });
+
+  it("markImage puts failed-<id> on an abandoned release's digest: the tag names those bytes, a rerun writes nothing, an existing tag never moves", async () => {
+    const credential = createCredential(identity(), options()).credential;
+    const abandoned = await pushImage(endpoint(), "shop/mark", credential, "sha-aaaaaaaaaaaa", { ca: world.tls.ca });
+    const other = await pushImage(endpoint(), "shop/mark", credential, "sha-bbbbbbbbbbbb", { ca: world.tls.ca, content: "other\n" });
+
+    expect(await markImage(access(), { repository: "shop/mark", digest: abandoned, tag: "failed-4" })).toEqual({
+      registry: world.azure.registry, repository: "shop/mark", digest: abandoned, tag: "failed-4", created: true,
+    });
+    const client = new ContainerRegistryClient(endpoint(), credential, options());
+    expect((await client.getArtifact("shop/mark", "failed-4").getTagProperties("failed-4")).digest).toBe(abandoned);
+    expect((await client.getArtifact("shop/mark", "sha-aaaaaaaaaaaa").getTagProperties("sha-aaaaaaaaaaaa")).digest).toBe(abandoned);
+    // Again: already so, nothing written.
+    expect(await markImage(access(), { repository: "shop/mark", digest: abandoned, tag: "failed-4" })).toMatchObject({ created: false });
+    // failed-4 on another image: refused, the tag still names the first.
+    const moved = await rejected(markImage(access(), { repository: "shop/mark", digest: other, tag: "failed-4" }));
+    expect(moved.code).toBe("SLIPWAY_ACR_TAG_IMMUTABLE");
+    expect((await client.getArtifact("shop/mark", "failed-4").getTagProperties("failed-4")).digest).toBe(abandoned);
+    // A digest the registry does not have: nothing to tag.
+    const missing = await rejected(markImage(access(), { repository: "shop/mark", digest: `sha256:${"9".repeat(64)}`, tag: "failed-5" }));
+    expect(missing.code).toBe("SLIPWAY_ACR_IMAGE_MISSING");
+    expect(missing.message).toContain(`${world.azure.registry}/shop/mark@sha256:${"9".repeat(64)} is not in the registry`);
   });
 
   it("an identity without AcrPush fails verification naming the role, not with a bare 401", async () => {
