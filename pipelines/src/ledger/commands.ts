@@ -3,13 +3,23 @@ import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
 import { EXIT, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
-import { bump } from "../gitops/bump.js";
-import { imagesFrom, migrationsFrom, scanFrom } from "./input.js";
-import { changeLedger, inLedgerClone, readLedger } from "./git.js";
-import { describeRollback, renderRollbackPlan } from "./rollback.js";
-import { appendEntry, applyRollback, DEFAULT_KEEP, ledgerPath, planRollback, renderEntries, setStatus } from "./ledger.js";
 import type { LedgerEntry } from "./schema.js";
-import { folderWithin } from "../release/environment.js";
+
+/**
+ * What the commands run with (git, the bump, the ledger's zod schema), loaded when one runs rather than
+ * with this module: `--help` and a typo need none of it (issue 16, start-up).
+ */
+async function engines() {
+  const [bump, input, git, rollback, ledger, environment] = await Promise.all([
+    import("../gitops/bump.js"),
+    import("./input.js"),
+    import("./git.js"),
+    import("./rollback.js"),
+    import("./ledger.js"),
+    import("../release/environment.js"),
+  ]);
+  return { ...bump, ...input, ...git, ...rollback, ...ledger, ...environment };
+}
 
 const COMMON = "--repo URL|DIR --branch B --env ENV";
 const PUSH_FLAGS = "[--max-attempts N] [--ssh-key FILE] [--known-hosts FILE] [--author 'Name <email>'] [--json] [--config FILE]";
@@ -20,13 +30,15 @@ const rollbackUsage = `slipway rollback ${COMMON} [--dry-run] [--to ID [--force]
 
 const SHA = /^[0-9a-f]{7,64}$/;
 
-function environment(value: string | undefined, usage: string): { env: string; file: string } {
+type Engines = Awaited<ReturnType<typeof engines>>;
+
+function environment(m: Engines, value: string | undefined, usage: string): { env: string; file: string } {
   if (value === undefined) throw usageError("--env is required", usage);
-  return { env: value, file: ledgerPath(value) };
+  return { env: value, file: m.ledgerPath(value) };
 }
 
-function keep(io: Io, config: string | undefined): number {
-  return commandConfig(io, config).config.ledger?.keep ?? DEFAULT_KEEP;
+function keep(m: Engines, io: Io, config: string | undefined): number {
+  return commandConfig(io, config).config.ledger?.keep ?? m.DEFAULT_KEEP;
 }
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], usage: string): T {
@@ -58,23 +70,24 @@ export const ledgerRecord = defineCommand({
     "slipway ledger record --env prod --source-sha $SHA --set myacr.azurecr.io/shop/api=sha-0123456789ab@sha256:<64 hex> --status pending --json",
   ],
   async run({ values, io }) {
+    const m = await engines();
     const { target, environment: declared } = pushTarget(values, io, recordUsage, values.env);
-    const { env, file } = environment(values.env, recordUsage);
+    const { env, file } = environment(m, values.env, recordUsage);
     const sourceSha = values["source-sha"];
     if (sourceSha === undefined || !SHA.test(sourceSha)) throw usageError(`--source-sha ${sourceSha === undefined ? "is required" : `${JSON.stringify(sourceSha)} is not a commit SHA`}`, recordUsage);
     const gitopsCommit = values["gitops-commit"];
     if (gitopsCommit !== undefined && !SHA.test(gitopsCommit)) throw usageError(`--gitops-commit ${JSON.stringify(gitopsCommit)} is not a commit SHA`, recordUsage);
     const status = oneOf("--status", values.status, ["pending", "verified", "failed"] as const, recordUsage);
-    const images = imagesFrom(values.set, recordUsage);
-    const migrations = values.migrations === undefined ? undefined : migrationsFrom(io, "--migrations", values.migrations);
-    const scan = values.scan === undefined ? undefined : scanFrom(io, values.scan);
-    const max = keep(io, values.config);
-    const { push, result } = await changeLedger(
+    const images = m.imagesFrom(values.set, recordUsage);
+    const migrations = values.migrations === undefined ? undefined : m.migrationsFrom(io, "--migrations", values.migrations);
+    const scan = values.scan === undefined ? undefined : m.scanFrom(io, values.scan);
+    const max = keep(m, io, values.config);
+    const { push, result } = await m.changeLedger(
       { ...target, images: [], policies: [], options: { helmKeyPaths: [] }, sourceSha, messageTemplate: `chore(ledger): record ${env} release of ${sourceSha.slice(0, 12)} (${status})` },
       file,
       env,
       (ledger) => {
-        const added = appendEntry(
+        const added = m.appendEntry(
           ledger,
           { sourceSha, images, ...(declared ? { path: declared.gitops.path } : {}), ...(gitopsCommit ? { gitopsCommit } : {}), ...(migrations ? { migrations } : {}), ...(scan ? { scan } : {}), status },
           max,
@@ -95,17 +108,18 @@ export const ledgerMark = defineCommand({
   options: { ...PUSH_OPTIONS, env: { type: "string" }, id: { type: "string" }, status: { type: "string", value: "verified|failed" } },
   examples: ["slipway ledger mark --env prod --id 7 --status verified"],
   async run({ values, io }) {
+    const m = await engines();
     const { target } = pushTarget(values, io, markUsage, values.env);
-    const { env, file } = environment(values.env, markUsage);
+    const { env, file } = environment(m, values.env, markUsage);
     const id = values.id;
     if (id === undefined) throw usageError("--id is required", markUsage);
     const status = oneOf("--status", values.status, ["verified", "failed"] as const, markUsage);
-    const { push, result } = await changeLedger(
+    const { push, result } = await m.changeLedger(
       { ...target, images: [], policies: [], options: { helmKeyPaths: [] }, messageTemplate: `chore(ledger): mark ${env} release ${id} ${status}` },
       file,
       env,
       (ledger) => {
-        const marked = setStatus(ledger, id, status);
+        const marked = m.setStatus(ledger, id, status);
         return { ledger: marked, result: marked.entries.find((e) => e.id === id) as LedgerEntry };
       },
     );
@@ -121,10 +135,11 @@ export const ledgerShow = defineCommand({
   options: { ...PUSH_OPTIONS, env: { type: "string" } },
   examples: ["slipway ledger show --env prod", "slipway ledger show --repo https://github.com/org/gitops.git --branch main --env prod --json"],
   async run({ values, io }) {
+    const m = await engines();
     const { target } = pushTarget(values, io, showUsage, values.env);
-    const { env, file } = environment(values.env, showUsage);
-    const { ledger, head } = await readLedger(target, file, env);
-    printResult(io, values.json, { ...ledger, commit: head }, () => renderEntries(ledger));
+    const { env, file } = environment(m, values.env, showUsage);
+    const { ledger, head } = await m.readLedger(target, file, env);
+    printResult(io, values.json, { ...ledger, commit: head }, () => m.renderEntries(ledger));
     return EXIT.ok;
   },
 });
@@ -143,33 +158,34 @@ export const rollbackCommand = defineCommand({
   },
   examples: ["slipway rollback --env prod --dry-run", "slipway rollback --env prod", "slipway rollback --env prod --to 4 --json"],
   async run({ values, io }) {
+    const m = await engines();
     const { target, gitops, environment: declared } = pushTarget(values, io, rollbackUsage, values.env);
-    const { env, file } = environment(values.env, rollbackUsage);
+    const { env, file } = environment(m, values.env, rollbackUsage);
     if (values.force && values.to === undefined) throw usageError("--force needs --to ID: it only allows returning to a release that was never verified, named on purpose", rollbackUsage);
-    const max = keep(io, values.config);
+    const max = keep(m, io, values.config);
     const dryRun = values["dry-run"] === true;
     // An environment of slipway.yaml edits only its own folder (a prod rollback never rewrites dev).
-    const path = declared ? folderWithin(declared, values.path) : (values.path ?? gitops.path);
+    const path = declared ? m.folderWithin(declared, values.path) : (values.path ?? gitops.path);
     const bumpInput = { path, policies: [], options: formatOptions(gitops), allowMissing: false };
 
     // 1. The plan, from the branch tip: the ledger, and the bump run in that scratch clone without a push.
-    const { ledger, head, plan, record } = await inLedgerClone(target, file, env, async ({ dir, ledger, head }) => {
-      const plan = planRollback(ledger, values.to, values.force === true);
-      const record = plan.alreadyAt ? null : (await bump({ ...bumpInput, root: dir, images: plan.target.images.map((i) => ({ ...i })), dryRun: true })).record;
+    const { ledger, head, plan, record } = await m.inLedgerClone(target, file, env, async ({ dir, ledger, head }) => {
+      const plan = m.planRollback(ledger, values.to, values.force === true);
+      const record = plan.alreadyAt ? null : (await m.bump({ ...bumpInput, root: dir, images: plan.target.images.map((i) => ({ ...i })), dryRun: true })).record;
       return { ledger, head, plan, record };
     });
-    const view = describeRollback({ environment: env, branch: target.branch, path: path ?? "", head, ledger, ledgerFile: file, plan, record });
+    const view = m.describeRollback({ environment: env, branch: target.branch, path: path ?? "", head, ledger, ledgerFile: file, plan, record });
     if (dryRun || plan.alreadyAt) {
       printResult(io, values.json, { environment: env, dryRun, alreadyAt: plan.alreadyAt, commit: head, pushed: false, restored: plan.target, abandoned: plan.abandoned, plan: view }, () =>
-        renderRollbackPlan(view, dryRun),
+        m.renderRollbackPlan(view, dryRun),
       );
       return EXIT.ok;
     }
-    if (!values.json) io.stdout(renderRollbackPlan(view, false));
+    if (!values.json) io.stdout(m.renderRollbackPlan(view, false));
 
     // 2. The commit: the same bump and the ledger change, pushed with fetch/retry; refused if the ledger moved.
     const abandonedIds = plan.abandoned.map((e) => e.id);
-    const { push, result } = await changeLedger(
+    const { push, result } = await m.changeLedger(
       {
         ...target,
         ...bumpInput,
@@ -180,7 +196,7 @@ export const rollbackCommand = defineCommand({
       file,
       env,
       (current) => {
-        const applied = applyRollback(current, plan, max, new Date());
+        const applied = m.applyRollback(current, plan, max, new Date());
         return { ledger: applied.ledger, result: applied.entry };
       },
     );
