@@ -30,8 +30,9 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "**/fixtures/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Two cores: PostgreSQL-backed suites start their own servers, so keep parallelism modest.
-    maxWorkers: 2,
+    // Three workers on two cores: the two e2e files spend much of their time waiting on Docker, git and
+    // the stand-ins, and with two workers they held both for most of the run while the host suites queued.
+    maxWorkers: 3,
     sequence: { sequencer: LongFilesFirst },
     // Names this run: its files that build images share one Docker engine (test/images/shared-engine.ts).
     env: { SLIPWAY_TEST_RUN: randomBytes(6).toString("hex") },
