@@ -82,6 +82,14 @@ export const BuildSettings = z
     node: NodeMajorSetting.optional().meta({
       description: "Node.js major for services whose own files (engines.node, .nvmrc, .node-version, volta.node) name none. Default 20.",
     }),
+    corepackRegistry: z
+      .url({ protocol: /^https$/, error: "expected an https:// URL of an npm registry, e.g. https://registry.npmjs.org" })
+      .refine((url) => { const u = new URL(url); return u.username === "" && u.password === ""; }, "must not carry credentials: slipway.yaml is not a secret store")
+      .optional()
+      .meta({
+        description:
+          "Where corepack downloads pnpm and Yarn from (COREPACK_NPM_REGISTRY): an npm registry or a mirror of it. Default: corepack's own (registry.npmjs.org for pnpm and Yarn 1, repo.yarnpkg.com for Yarn 2+).",
+      }),
     services: z
       .record(
         ServiceName,

@@ -269,7 +269,15 @@ export function resolveToolchains(root: string, services: Service[], settings: B
       image: `node:${node.major}-bookworm-slim`,
       install: [...run, ...INSTALL[flavor], ...CACHES[flavor].installFlags],
       scripts: Object.fromEntries(LIFECYCLE_SCRIPTS.map((s) => [s, scriptCommand(flavor, run, layout, service, s)])) as Record<LifecycleScript, string[]>,
-      env: { CI: "true", COREPACK_HOME, COREPACK_ENABLE_DOWNLOAD_PROMPT: "0", COREPACK_ENABLE_AUTO_PIN: "0", ...CACHES[flavor].env },
+      env: {
+        CI: "true",
+        COREPACK_HOME,
+        COREPACK_ENABLE_DOWNLOAD_PROMPT: "0",
+        COREPACK_ENABLE_AUTO_PIN: "0",
+        // A mirror for the managers themselves (Yarn 2+ otherwise comes from repo.yarnpkg.com).
+        ...(run[0] === "corepack" && settings.corepackRegistry ? { COREPACK_NPM_REGISTRY: settings.corepackRegistry } : {}),
+        ...CACHES[flavor].env,
+      },
       caches: [
         { volume: `slipway-${cacheKey}`, path: CACHES[flavor].path },
         ...(run[0] === "corepack" ? [{ volume: `slipway-corepack-node${node.major}`, path: COREPACK_HOME }] : []),

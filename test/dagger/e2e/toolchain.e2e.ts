@@ -1,6 +1,6 @@
 // `ci` on the repositories teams have (issue 19): a pnpm workspace with a shared package whose services run
 // on two Node majors, and a repository of standalone npm services (no root package.json) where one pins
-// Node 22 and one has a stale lockfile. The rest of the layouts (npm and Yarn workspaces, missing
+// Node 22 and one has a stale lockfile, and a Yarn Berry workspace. The rest of the layouts (npm and Yarn 1 workspaces, missing
 // lockfiles, the Node precedence) are decided by the plan and tested on the host (test/pipelines/plan/toolchain.test.ts).
 //
 // Only one Node.js binary can be had here, so the engine serves node:18/22/24-bookworm-slim from the same
@@ -8,7 +8,7 @@
 // base each service's execs asked for (the stand-in's recorded queries), not which Node.js ran in them.
 import { describe, expect, it } from "vitest";
 import { tempRepo } from "../../helpers/repo.js";
-import { json, pnpmWorkspace, standaloneNpm } from "../../helpers/sample-repos.js";
+import { json, pnpmWorkspace, standaloneNpm, yarnBerryWorkspace } from "../../helpers/sample-repos.js";
 import type { E2E } from "./context.js";
 import { inSession } from "./world.js";
 
@@ -68,6 +68,20 @@ export function toolchainSuite(e2e: E2E): void {
       expect(basesOf(e2e, since, ["corepack", "pnpm", "--filter", "worker", "run", "test"])).toEqual(["node:22-bookworm-slim"]);
       expect(basesOf(e2e, since, ["corepack", "pnpm", "--filter", "api", "run", "test"])).toEqual(["node:20-bookworm-slim"]);
       console.log(`toolchain e2e (pnpm workspace): ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }, 15 * 60_000);
+
+    it("Yarn Berry workspace: Yarn 4.9.1 through corepack from the registry slipway.yaml names, yarn install --immutable, yarn workspace api run SCRIPT", async () => {
+      const started = performance.now();
+      const files = yarnBerryWorkspace();
+      // repo.yarnpkg.com (corepack's default source of Yarn 2+) cannot be reached here; the npm registry can.
+      const repo = tempRepo({ ...files, "slipway.yaml": "build:\n  corepackRegistry: https://registry.npmjs.org\n" });
+      const since = e2e.world().dagger.queries.length;
+      const run = await ciOf(e2e, repo);
+      expect(run.services, run.summary).toEqual([{ name: "api", lint: "passed", test: "passed", build: "passed", image: "built" }]);
+      expect(run.passed).toBe(true);
+      expect(run.summary).toMatch(/^api\s+\| yarn 4\.9\.1, Node 20 \(default\)\s+\| passed/m);
+      expect(basesOf(e2e, since, ["corepack", "yarn", "install", "--immutable"])).toEqual(["node:20-bookworm-slim"]);
+      console.log(`toolchain e2e (Yarn Berry workspace): ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }, 15 * 60_000);
 
     it("standalone npm services, no root package.json: each installs in its folder, payments on Node 22; a stale lockfile fails by name and blocks only its service", async () => {

@@ -71,6 +71,19 @@ describe("pipelines/src/plan/toolchain", () => {
     expect(t.api?.env.YARN_GLOBAL_FOLDER).toBe("/home/node/.yarn-berry");
   });
 
+  it("build.corepackRegistry: corepack fetches the managers from that registry (COREPACK_NPM_REGISTRY); npm, which corepack does not run, is untouched", async () => {
+    const build = { build: { corepackRegistry: "https://npm.mirror.example/" } };
+    expect((await toolchains(yarnBerryWorkspace(), build)).api?.env.COREPACK_NPM_REGISTRY).toBe("https://npm.mirror.example/");
+    expect((await toolchains(pnpmWorkspace(), build)).api?.env.COREPACK_NPM_REGISTRY).toBe("https://npm.mirror.example/");
+    expect((await toolchains(npmWorkspace(), build)).api?.env).not.toHaveProperty("COREPACK_NPM_REGISTRY");
+    expect((await toolchains(yarnBerryWorkspace())).api?.env).not.toHaveProperty("COREPACK_NPM_REGISTRY");
+    // Not a URL for secrets, and https only.
+    const bad = ConfigSchema.safeParse({ build: { corepackRegistry: "https://ci:s3cret@npm.mirror.example/" } });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toContain("must not carry credentials");
+    expect(ConfigSchema.safeParse({ build: { corepackRegistry: "http://npm.mirror.example/" } }).success).toBe(false);
+  });
+
   it("Yarn 1 workspace without packageManager: --frozen-lockfile through corepack's default Yarn 1", async () => {
     const t = await toolchains(yarnClassicWorkspace());
     expect(seen(t.api)).toMatchObject({ flavor: "yarn-classic", version: null, install: ["corepack", "yarn", "install", "--frozen-lockfile", "--non-interactive", "--cache-folder", "/home/node/.yarn-cache"] });
