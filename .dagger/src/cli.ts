@@ -63,3 +63,16 @@ export function optional(flag: string, value: string | undefined): string[] {
 export function runId(now: Date = new Date(), random: () => number = Math.random): string {
   return `${now.toISOString()}-${random().toString(16).slice(2, 10)}`;
 }
+
+/**
+ * A list of names in a CLI's JSON report (`migrate run --json` applied, `migrate revert --json` reverted);
+ * [] when the report cannot be read: the caller says what it did from its own side.
+ */
+export function namesIn(report: string, key: string): string[] {
+  try {
+    const value = (JSON.parse(report) as Record<string, unknown>)[key];
+    return Array.isArray(value) ? value.filter((a): a is string => typeof a === "string") : [];
+  } catch {
+    return [];
+  }
+}

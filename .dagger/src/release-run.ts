@@ -7,7 +7,7 @@
 import { dag } from "@dagger.io/dagger";
 import type { Container, Directory, Secret } from "@dagger.io/dagger";
 
-import { cliFailure } from "./cli.js";
+import { cliFailure, namesIn } from "./cli.js";
 import { cliStdout, fresh, runCommand } from "./exec.js";
 import type { PlannedService } from "./plan.js";
 import { migrateService, publishServices, verifyOutcome } from "./release.js";
@@ -49,14 +49,6 @@ export type ReleaseOutcome = ReleaseData & { diagnostics: Directory };
 
 type Migrated = { service: PlannedService; applied: string[]; report: string };
 
-function appliedOf(report: string): string[] {
-  try {
-    const parsed = JSON.parse(report) as { applied?: unknown };
-    return Array.isArray(parsed.applied) ? parsed.applied.filter((a): a is string => typeof a === "string") : [];
-  } catch {
-    return [];
-  }
-}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -127,7 +119,7 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
     }
     try {
       const report = await migrateService(input.toolkit, input.installed, service, { urls: input.databaseUrls as Secret }, { action: "run" }, input.buildOf(service));
-      migrated.push({ service, applied: appliedOf(report), report });
+      migrated.push({ service, applied: namesIn(report, "applied"), report });
     } catch (error) {
       // The failed run reverted what it applied itself (slipway migrate run); earlier services are reverted here.
       step("migrate", "failed", `${service.name}: ${message(error)}`);

@@ -11,7 +11,7 @@
 import { dag } from "@dagger.io/dagger";
 import type { Container, Directory, Secret } from "@dagger.io/dagger";
 
-import { cliFailure, isRecord, optional, parseCliJson } from "./cli.js";
+import { cliFailure, isRecord, namesIn, optional, parseCliJson } from "./cli.js";
 import { fresh, runCommand, SRC } from "./exec.js";
 import { verifyOutcome } from "./release.js";
 import { DATABASE_URLS_FILE, envMarkCommand, parseEnvRollback, rolloutOf } from "./release-flow.js";
@@ -203,7 +203,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
       const command = ["node", `${TOOLKIT_CLI}/pipelines/bin/slipway.js`, ...job.args];
       const reverted = await runCommand(ctr, command);
       if (reverted.run.exitCode === 0) {
-        const done = revertedOf(reverted.run.stdout);
+        const done = namesIn(reverted.run.stdout, "reverted");
         lines.push(
           done.length > 0 || !plan.resume
             ? `database: ${job.service}: reverted ${done.length > 0 ? done.join(", ") : "nothing (already at the target)"} with ${job.image} (release ${job.releases[0]})`
@@ -285,15 +285,6 @@ async function markRegistry(input: RollbackRunInput, marks: Mark[]): Promise<{ o
   return { ok, lines };
 }
 
-/** `migrate revert --json`'s `reverted` (newest first); [] when unreadable. */
-function revertedOf(report: string): string[] {
-  try {
-    const parsed = JSON.parse(report) as { reverted?: unknown };
-    return Array.isArray(parsed.reverted) ? parsed.reverted.filter((r): r is string => typeof r === "string") : [];
-  } catch {
-    return [];
-  }
-}
 
 /** The user the image runs as (its config), so the mounted URLs file is readable by it and nobody else. */
 async function imageUser(image: string, input: RollbackRunInput): Promise<string> {

@@ -25,6 +25,8 @@ async function acr() {
 }
 type Acr = Awaited<ReturnType<typeof acr>>;
 
+const REPOSITORY_OPTION = { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" } as const;
+
 const identityOptions = {
   registry: { type: "string", describe: "the registry: NAME.azurecr.io (any host with --mode static)" },
   mode: { type: "string", value: IDENTITY_MODES.join("|"), describe: "how to get an Entra ID token", defaultText: "publish.identity.mode in slipway.yaml, else detected from the CI environment" },
@@ -199,7 +201,7 @@ export const acrCheck = defineCommand({
   usage: checkUsage,
   options: {
     ...identityOptions,
-    repository: { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" },
+    repository: REPOSITORY_OPTION,
     tag: { type: "string", multiple: true, describe: "a tag about to be pushed, sha-<12> first (required)" },
   },
   examples: ["slipway acr check --registry myacr.azurecr.io --repository shop/api --tag sha-0123456789ab --tag 1.4.0"],
@@ -223,7 +225,7 @@ export const acrVerify = defineCommand({
   usage: verifyUsage,
   options: {
     ...identityOptions,
-    repository: { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" },
+    repository: REPOSITORY_OPTION,
     digest: { type: "string", value: "sha256:...", describe: "the digest the push returned (required)" },
     tag: { type: "string", multiple: true, describe: "a tag pushed, each must resolve to --digest (required)" },
     lock: { type: "boolean", describe: "lock the image: canDelete and canWrite false" },
@@ -256,7 +258,7 @@ export const acrMark = defineCommand({
   usage: markUsage,
   options: {
     ...identityOptions,
-    repository: { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" },
+    repository: REPOSITORY_OPTION,
     digest: { type: "string", value: "sha256:...", describe: "the image to tag, by digest (required)" },
     tag: { type: "string", value: "TAG", describe: "the tag to put on it, e.g. failed-7 (required)" },
   },
