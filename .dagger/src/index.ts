@@ -22,7 +22,7 @@ import { dependenciesGate, imageGate, ScanReport, secretsGate } from "./scan.js"
 
 import { dockerfileInContext, ociLabels, parsePlan, selectServices, serviceBuildArgs, toolchainOf } from "./plan.js";
 import type { Plan, PlannedService, Selection } from "./plan.js";
-import { installDir, installFailure, installGroups, installNotStarted, legacyToolchain } from "./toolchain.js";
+import { installDir, installFailure, installGroups, installNotStarted } from "./toolchain.js";
 import type { PlannedToolchain } from "./toolchain.js";
 import {
   describeFailure,
@@ -81,15 +81,6 @@ function installed(source: Directory, toolchain: PlannedToolchain): Container {
       base.withDirectory(SRC, source, { exclude: [".git"], owner: "node" }).withWorkdir(installDir(SRC, toolchain)).withUser("node"),
     )
     .withExec(toolchain.install);
-}
-
-/**
- * The build container a release's migrations run in (release-run.ts takes one): the install of the first
- * service the environment migrates, else of the first service.
- */
-function migrationInstall(source: Directory, plan: Plan, services: PlannedService[], migrating: string[]): Container {
-  const service = services.find((s) => migrating.includes(s.name)) ?? services[0];
-  return installed(source, service ? toolchainOf(plan, service) : legacyToolchain({ path: "." }));
 }
 
 /** Run an install and record how it ended, worded with where it ran, the manager and Node, and a stale lockfile by name. */
@@ -1055,7 +1046,7 @@ export class Slipway {
         cli,
         toolkit,
         source,
-        installed: migrationInstall(source, plan, selection.selected, env.migrate.map((m) => m.service)),
+        installedOf: (service) => installed(source, toolchainOf(plan, service)),
         buildOf: (service) => toolchainOf(plan, service).scripts.build,
         services: selection.selected,
         publish: {
@@ -1130,7 +1121,7 @@ export class Slipway {
         cli,
         toolkit,
         source,
-        installed: migrationInstall(source, plan, plan.services, env.migrate.map((m) => m.service)),
+        installedOf: (service) => installed(source, toolchainOf(plan, service)),
         buildOf: (service) => toolchainOf(plan, service).scripts.build,
         services: plan.services,
         promoted: { sets: candidate.sets, from: `${candidate.from}:${candidate.entry.id}` },

@@ -31,8 +31,8 @@ export type ReleaseInput = {
   cli: Container;
   toolkit: Container;
   source: Directory;
-  /** The services' build container after npm ci: migrations run there, with the service's own TypeORM. */
-  installed: Container;
+  /** A service's build container after its toolchain's install: its migrations run there, with its own TypeORM. */
+  installedOf: (service: PlannedService) => Container;
   /** A service's build command from its toolchain (the plan's), run before its migrations. */
   buildOf: (service: PlannedService) => string[];
   services: PlannedService[];
@@ -100,7 +100,7 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
     for (const m of [...migrated].reverse()) {
       if (m.applied.length === 0) continue;
       try {
-        await migrateService(input.toolkit, input.installed, m.service, { urls: input.databaseUrls as Secret }, { action: "revert", count: m.applied.length }, input.buildOf(m.service));
+        await migrateService(input.toolkit, input.installedOf(m.service), m.service, { urls: input.databaseUrls as Secret }, { action: "revert", count: m.applied.length }, input.buildOf(m.service));
         lines.push(`${m.service.name}: reverted ${[...m.applied].reverse().join(", ")}`);
       } catch (error) {
         lines.push(`${m.service.name}: REVERT FAILED, still applied: ${m.applied.join(", ")}: ${message(error)}`);
@@ -118,7 +118,7 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
       return out;
     }
     try {
-      const report = await migrateService(input.toolkit, input.installed, service, { urls: input.databaseUrls as Secret }, { action: "run" }, input.buildOf(service));
+      const report = await migrateService(input.toolkit, input.installedOf(service), service, { urls: input.databaseUrls as Secret }, { action: "run" }, input.buildOf(service));
       migrated.push({ service, applied: namesIn(report, "applied"), report });
     } catch (error) {
       // The failed run reverted what it applied itself (slipway migrate run); earlier services are reverted here.
