@@ -793,6 +793,55 @@ export function acrRegistryTimedOut(registry: string, what: string, ms: number):
   });
 }
 
+export function acrPruneUnsupported(registry: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_PRUNE_UNSUPPORTED",
+    message: `cannot prune ${registry}: listing every manifest (tagged or not) uses ACR's /acr/v1 API and needs an ACR identity mode`,
+    details: ["Other registries have their own retention (e.g. the registry's garbage collection); nothing was deleted."],
+  });
+}
+
+export function acrPruneNoLedger(sources: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_PRUNE_NO_LEDGER",
+    message: `no release ledger found in ${sources.join(", ")}: prune cannot tell which images are in use, so it deletes nothing`,
+    details: [
+      "Ledgers live at .slipway/ledger/<environment>.json in the GitOps repository: check --repo and --branch (or gitops:/environments: in slipway.yaml).",
+      "Nothing was deleted.",
+    ],
+  });
+}
+
+export function acrPruneKeepInvalid(value: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_PRUNE_KEEP_INVALID",
+    message: `--keep ${JSON.stringify(value)} must be a whole number from 1 to 1000`,
+    details: ["It is how many of the newest verified releases of each environment are kept whatever else happens. Nothing was deleted."],
+  });
+}
+
+export function acrPruneIncomplete(repository: string, deleted: string[], left: string[], failure: string): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_PRUNE_INCOMPLETE",
+    message: `prune of ${repository} stopped after ${deleted.length} of ${deleted.length + left.length} deletions: ${failure}`,
+    details: [
+      `deleted: ${deleted.join(", ") || "(none)"}`,
+      `NOT deleted (still in the registry): ${left.join(", ") || "(none)"}`,
+      "Nothing the ledgers reference was touched. Run the same command again once the registry answers: it plans afresh and deletes only what is left.",
+    ],
+    exitCode: 1,
+    terminal: false,
+  });
+}
+
+export function acrAbandonPolicyInvalid(value: string, allowed: readonly string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_ACR_POLICY_INVALID",
+    message: `--policy ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`,
+    details: ["It is what a rollback does to an abandoned image: tag it failed-<id>, lock it, or delete its mutable tags. Nothing was changed."],
+  });
+}
+
 // ---- migrate (TypeORM migrations) ------------------------------------------------------------------
 
 export function migrateDataSourceNotFound(path: string): SlipwayError {

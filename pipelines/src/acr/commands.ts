@@ -6,7 +6,7 @@ import { ALWAYS_JSON, defineCommand } from "../cli/command.js";
 import { commandConfig, printJson } from "../cli/output.js";
 import type { CommandContext, Io } from "../cli/command.js";
 import type { SlipwayConfig } from "../config/schema.js";
-import { EXIT, usageError } from "../errors.js";
+import { acrPruneKeepInvalid, acrPruneNoLedger, EXIT, usageError } from "../errors.js";
 import type { LoginResult } from "./exchange.js";
 import type { ClientOptions } from "../azure/http.js";
 import { ACR_IDENTITY_MODES as IDENTITY_MODES } from "../azure/modes.js";
@@ -14,6 +14,7 @@ import type { ResolvedIdentity } from "./identity.js";
 import { ACR_TOKEN_USERNAME, parseRegistry, repositoryFor } from "./registry.js";
 import type { PublishSettings } from "./schema.js";
 import { checkInputFile, checkOutputFile } from "../cli/paths.js";
+import type { PushTarget } from "../gitops/commands.js";
 
 /**
  * The modules that reach Entra ID, git and the registry (@azure/identity, @azure/container-registry,
@@ -277,4 +278,99 @@ export const acrMark = defineCommand({
   },
 });
 
-export const ACR_COMMANDS = [acrLogin, acrTags, acrCheck, acrVerify, acrMark];
+const pruneUsage = `slipway acr prune --repository REPO --keep N [--dry-run] [--min-age DURATION] [--repo URL|DIR] [--branch B] [--ssh-key FILE] [--known-hosts FILE] ${IDENTITY_USAGE}`;
+
+/** Default --min-age: a manifest pushed this recently may belong to a release that has not recorded it yet. */
+const PRUNE_MIN_AGE = "1h";
+
+/**
+ * Where the ledgers are: the --repo/--branch GitOps repository (or gitops: in slipway.yaml), and the
+ * repository and branch of every environment slipway.yaml declares, each read once.
+ */
+async function ledgerSources(values: Record<string, unknown>, io: Io): Promise<{ targets: PushTarget[]; declared: string[] }> {
+  const [{ pushTarget }, { resolveEnvironment }] = await Promise.all([import("../gitops/commands.js"), import("../release/environment.js")]);
+  const flags = values as Parameters<typeof pushTarget>[0];
+  const loaded = commandConfig(io, flags.config);
+  const declared = Object.keys(loaded.config.environments ?? {});
+  const targets: PushTarget[] = [];
+  const seen = new Set<string>();
+  const add = (target: PushTarget) => {
+    const key = `${target.repo}#${target.branch}`;
+    if (!seen.has(key)) targets.push(target);
+    seen.add(key);
+  };
+  if (flags.repo !== undefined || loaded.config.gitops?.repository !== undefined || declared.length === 0) add(pushTarget(flags, io, pruneUsage).target);
+  for (const name of declared) {
+    const env = resolveEnvironment(loaded.config, name, loaded.file);
+    if (flags.repo !== undefined) continue; // --repo names the one repository holding every ledger
+    add(pushTarget({ ...flags, repo: env.gitops.repository, branch: flags.branch ?? env.gitops.branch }, io, pruneUsage).target);
+  }
+  return { targets, declared };
+}
+
+export const acrPrune = defineCommand({
+  path: ["acr", "prune"],
+  summary: "Delete a repository's manifests no release ledger references, keeping the last N verified releases of each environment; plan first",
+  usage: pruneUsage,
+  options: {
+    ...identityOptions,
+    repository: REPOSITORY_OPTION,
+    keep: { type: "string", value: "N", describe: "how many of the newest verified releases of each environment are always kept (required)" },
+    "dry-run": { type: "boolean", describe: "print the plan (what is deleted, what is kept and why); delete nothing" },
+    "min-age": { type: "string", value: "DURATION", describe: "keep manifests pushed more recently than this (a release may not have recorded them yet); 0 keeps none for their age", defaultText: PRUNE_MIN_AGE },
+    repo: { type: "string", value: "URL|DIR", describe: "the GitOps repository holding every environment's ledger (.slipway/ledger/*.json)", defaultText: "gitops.repository and each environment's repository in slipway.yaml" },
+    branch: { type: "string", value: "B", describe: "its branch", defaultText: "gitops.branch, each environment's branch in slipway.yaml" },
+    "ssh-key": { type: "string" },
+    "known-hosts": { type: "string" },
+    json: { type: "boolean" },
+  },
+  examples: [
+    "slipway acr prune --registry myacr.azurecr.io --repository shop/api --keep 10 --dry-run",
+    "slipway acr prune --registry myacr.azurecr.io --repository shop/api --keep 10 --repo https://github.com/org/gitops.git --branch main --json",
+  ],
+  async run({ values, io }) {
+    if (values.repository === undefined) throw usageError("--repository is required", pruneUsage);
+    if (values.keep === undefined) throw usageError("--keep is required: how many verified releases of each environment are always kept", pruneUsage);
+    const [m, prune, { readAllLedgers }, { parseDuration }] = await Promise.all([acr(), import("./prune.js"), import("../ledger/git.js"), import("../rollout/duration.js")]);
+    const keep = Number(values.keep);
+    if (!/^\d+$/.test(values.keep) || keep < 1 || keep > 1000) throw acrPruneKeepInvalid(values.keep);
+    const minAgeText = values["min-age"] ?? PRUNE_MIN_AGE;
+    const minAgeMs = minAgeText === "0" ? 0 : parseDuration(minAgeText);
+    if (minAgeMs === null) throw usageError(`--min-age ${JSON.stringify(minAgeText)} is not a duration such as 30m, 1h or 0`, pruneUsage);
+    const { registry, identity, options } = settle(m, values, io, pruneUsage);
+    const access = { registry, identity, options };
+
+    // 1. Every ledger, completely, before the registry is even listed: one that cannot be read stops everything.
+    const { targets } = await ledgerSources(values, io);
+    const ledgers = [];
+    for (const target of targets) ledgers.push(...(await readAllLedgers(target)).ledgers);
+    if (ledgers.length === 0) throw acrPruneNoLedger(targets.map((t) => `${t.repo}#${t.branch}`));
+
+    // 2. The plan.
+    const manifests = await prune.listManifests(access, values.repository);
+    const plan = prune.planPrune({ registry, repository: values.repository, ledgers, manifests, keep, minAgeMs, now: new Date() });
+    const dryRun = values["dry-run"] === true;
+    const result = (deleted: string[], left: string[]) => ({ registry, repository: values.repository, dryRun, complete: left.length === 0, deleted, left, plan });
+    if (!values.json) io.stdout(prune.renderPrunePlan(plan, dryRun));
+    if (dryRun || plan.delete.length === 0) {
+      if (values.json) printJson(io, result([], []));
+      return EXIT.ok;
+    }
+
+    // 3. The deletes; a failure prints what was done before the coded error.
+    try {
+      const { deleted } = await prune.applyPrune(access, plan, (line) => {
+        if (!values.json) io.stdout(`${line}\n`);
+      });
+      if (values.json) printJson(io, result(deleted, []));
+      else io.stdout(`\nDONE: deleted ${deleted.length} manifest${deleted.length === 1 ? "" : "s"}; kept ${plan.keepList.length}\n`);
+    } catch (error) {
+      const partial = error as { deleted?: string[]; left?: string[] };
+      if (values.json && partial.deleted && partial.left) printJson(io, result(partial.deleted, partial.left));
+      throw error;
+    }
+    return EXIT.ok;
+  },
+});
+
+export const ACR_COMMANDS = [acrLogin, acrTags, acrCheck, acrVerify, acrMark, acrPrune];

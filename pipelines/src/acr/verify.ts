@@ -78,6 +78,11 @@ function identityOf(access: RegistryAccess): IdentityCredential {
   return access.credential ?? createCredential(access.identity, access.options);
 }
 
+/** The SDK's client for ACR's /acr/v1 (listing, properties, locks, deletes): an Entra ID mode only. */
+export function acrClient(access: RegistryAccess): ContainerRegistryClient {
+  return new ContainerRegistryClient(`https://${access.registry}`, identityOf(access).credential, clientOptions(access));
+}
+
 /**
  * How long one registry request (with the SDK's retries) may take. The SDK has no deadline of its own: a
  * registry that accepts the connection and never answers held `acr check` and `acr verify` forever.
@@ -94,7 +99,7 @@ export function registryTimeoutMs(): number {
  * the signal goes to the SDK (which aborts the socket) and is raced as well, since the bearer-challenge
  * policy's own token requests are not all bound to it.
  */
-async function guarded<T>(access: RegistryAccess, what: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T | null> {
+export async function guarded<T>(access: RegistryAccess, what: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T | null> {
   const limit = registryTimeoutMs();
   const deadline = AbortSignal.timeout(limit);
   try {

@@ -44,6 +44,7 @@ export const AREAS: Area[] = [
       "acr check": "Before a push: refuse to move an immutable tag; report when this commit is already published",
       "acr verify": "After a push: every tag resolves to the pushed digest; optionally lock the image (canDelete/canWrite false)",
       "acr mark": "Tag an image already in the registry by digest (e.g. failed-<id> after a rollback), never moving an existing tag",
+      "acr prune": "Delete a repository's manifests no release ledger references, keeping the last N verified releases of each environment; plan first",
     },
     load: async () => (await import("../acr/commands.js")).ACR_COMMANDS,
   },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gitopsBranchNotFound, isSlipwayError } from "../errors.js";
 import type { CommitPushInput, CommitPushResult } from "../gitops/git.js";
@@ -55,6 +55,20 @@ export async function inLedgerClone<T>(
 /** The ledger at the branch tip, and that commit. */
 export async function readLedger(target: PushTarget, file: string, environment: string): Promise<{ ledger: LedgerFile; head: string }> {
   return inLedgerClone(target, file, environment, async ({ ledger, head }) => ({ ledger, head }));
+}
+
+/**
+ * Every environment's ledger at the branch tip (`.slipway/ledger/*.json`), each parsed and checked like the
+ * others are (a file that does not parse is SLIPWAY_LEDGER_INVALID, a link out of the repository refused):
+ * what `acr prune` must read completely before it may delete anything.
+ */
+export async function readAllLedgers(target: PushTarget): Promise<{ ledgers: LedgerFile[]; head: string }> {
+  return inLedgerClone(target, ".slipway/ledger/.none.json", "none", async ({ dir, head }) => {
+    const folder = join(dir, realLedgerPath(dir, ".slipway/ledger"));
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) return { ledgers: [], head };
+    const names = readdirSync(folder).filter((name) => name.endsWith(".json")).sort();
+    return { ledgers: names.map((name) => readAt(dir, `.slipway/ledger/${name}`, name.slice(0, -".json".length))), head };
+  });
 }
 
 export type LedgerChange<T> = (ledger: LedgerFile) => { ledger: LedgerFile; result: T };

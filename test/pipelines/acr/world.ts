@@ -37,6 +37,7 @@ export async function startWorld(options: { githubRequestToken?: string } = {}):
   const azure = await startAzureStandins({
     tls,
     backend: registry.host,
+    backendStorage: join(registry.storage, "data"),
     apps: [
       {
         tenantId: TENANT,

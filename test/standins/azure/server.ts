@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
 import type { Server } from "node:https";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -78,6 +80,11 @@ export interface AzureStandins {
   mintFederatedToken(claims: { iss?: string; sub: string; aud?: string | string[]; exp?: number; nbf?: number }): string;
   /** A refresh token is valid iff this stand-in issued it and it has not expired. */
   isValidRefreshToken(token: string): boolean;
+  /**
+   * Fault injection: after this many more manifest deletes succeed, every further one answers 503 (a registry
+   * failing mid-way through a prune). null: no fault.
+   */
+  failManifestDeletesAfter: number | null;
   close(): Promise<void>;
 }
 
@@ -115,6 +122,12 @@ export async function startAzureStandins(options: {
   tls: TestTls;
   /** host:port of the real registry behind the ACR stand-in. */
   backend: string;
+  /**
+   * The real registry's filesystem storage root (its `storage.filesystem.rootdirectory`). The distribution API
+   * cannot list untagged manifests, which ACR's `/acr/v1/{name}/_manifests` does: with the storage the stand-in
+   * reads them, with their tags, where the registry keeps them (docker/distribution `registry/storage/paths.go`).
+   */
+  backendStorage?: string;
   registryName?: string;
   apps: AppRegistration[];
   acrPush?: string[];
@@ -285,6 +298,52 @@ export async function startAzureStandins(options: {
       req.end();
     });
 
+  // ---- the real registry's storage (docker/distribution registry/storage/paths.go) --------------------
+  const faults = { failManifestDeletesAfter: null as number | null };
+  const repoDir = (name: string) => (options.backendStorage ? join(options.backendStorage, "docker", "registry", "v2", "repositories", ...name.split("/"), "_manifests") : null);
+  const readLink = (file: string): string | null => (existsSync(file) ? readFileSync(file, "utf8").trim() : null);
+  /** tag -> digest, from `_manifests/tags/<tag>/current/link`. */
+  const storedTags = (name: string): Map<string, string> => {
+    const dir = repoDir(name);
+    const tags = new Map<string, string>();
+    if (!dir || !existsSync(join(dir, "tags"))) return tags;
+    for (const tag of readdirSync(join(dir, "tags"))) {
+      const digest = readLink(join(dir, "tags", tag, "current", "link"));
+      if (digest) tags.set(tag, digest);
+    }
+    return tags;
+  };
+  /** Every manifest revision the repository holds (tagged or not), with the time its link was written. */
+  const storedManifests = (name: string): Array<{ digest: string; updated: Date }> => {
+    const dir = repoDir(name);
+    const root = dir ? join(dir, "revisions", "sha256") : null;
+    if (!root || !existsSync(root)) return [];
+    return readdirSync(root).flatMap((hex) => {
+      const link = join(root, hex, "link");
+      return existsSync(link) ? [{ digest: `sha256:${hex}`, updated: statSync(link).mtime }] : [];
+    });
+  };
+  const tagsOf = (name: string, digest: string) => [...storedTags(name)].filter(([, d]) => d === digest).map(([t]) => t).sort();
+  /** What distribution's tagStore.Untag does: remove the tag's folder. */
+  const removeTag = (name: string, tag: string) => {
+    const dir = repoDir(name);
+    if (dir) rmSync(join(dir, "tags", tag), { recursive: true, force: true });
+  };
+  const manifestBody = (name: string, digest: string, updated: Date, attributes: Attributes) => {
+    const id = `${name}@${digest}`;
+    if (!created.has(id)) created.set(id, updated.toISOString());
+    return { digest, imageSize: 0, createdTime: created.get(id), lastUpdateTime: updated.toISOString(), tags: tagsOf(name, digest), changeableAttributes: attributes };
+  };
+  /**
+   * ACR's lock (docs: "Lock a container image in an Azure container registry", container-registry-image-lock):
+   * writeEnabled false means the image can be neither deleted nor updated; deleteEnabled false alone forbids deleting.
+   */
+  const manifestLocked = (name: string, digest: string, op: "write" | "delete"): boolean => {
+    const a = manifestAttributes.get(`${name}@${digest}`);
+    if (!a) return false;
+    return a.writeEnabled === false || (op === "delete" && a.deleteEnabled === false);
+  };
+
   const bearerClaims = (req: IncomingMessage): Record<string, unknown> | null => {
     const header = req.headers.authorization ?? "";
     if (!header.startsWith("Bearer ")) return null;
@@ -344,9 +403,42 @@ export async function startAzureStandins(options: {
         const rest = url.pathname.slice("/acr/v1/".length);
         const tagAt = rest.indexOf("/_tags/");
         const manifestAt = rest.indexOf("/_manifests/");
-        const name = decodeURIComponent(rest.slice(0, Math.max(tagAt, manifestAt)));
+        const listing = rest.endsWith("/_manifests") && tagAt < 0 && manifestAt < 0;
+        const name = decodeURIComponent(listing ? rest.slice(0, -"/_manifests".length) : rest.slice(0, Math.max(tagAt, manifestAt)));
         if (!claims) return acrError(res, 401, "UNAUTHORIZED", "authentication required", { "WWW-Authenticate": challenge(`repository:${name}:metadata_read`) });
         const patch = req.method === "PATCH" ? (JSON.parse(body || "{}") as Partial<Attributes>) : null;
+        if (listing && req.method === "GET") {
+          // REST "Manifests - Get List" (GET /acr/v1/{name}/_manifests?last&n&orderby=timedesc|timeasc): a page of
+          // manifests and, when more follow, a Link header `<next>; rel="next"` (what the SDK's extractNextLink reads).
+          if (!options.backendStorage) return acrError(res, 501, "UNSUPPORTED", "this stand-in was started without backendStorage");
+          const order = url.searchParams.get("orderby");
+          const all = storedManifests(name).sort((a, b) => (order === "timeasc" ? a.updated.getTime() - b.updated.getTime() : order === "timedesc" ? b.updated.getTime() - a.updated.getTime() : a.digest.localeCompare(b.digest)));
+          if (all.length === 0) return acrError(res, 404, "NAME_UNKNOWN", `repository name not known to registry`);
+          const last = url.searchParams.get("last");
+          const start = last ? all.findIndex((m) => m.digest === last) + 1 : 0;
+          const n = Number(url.searchParams.get("n") ?? "") || 100;
+          const page = all.slice(start, start + n);
+          const more = start + n < all.length && page.length > 0;
+          const next = more ? `</acr/v1/${encodeURIComponent(name)}/_manifests?last=${encodeURIComponent(page.at(-1)?.digest ?? "")}&n=${n}${order ? `&orderby=${order}` : ""}>; rel="next"` : null;
+          return json(
+            res,
+            200,
+            { registry, imageName: name, manifests: page.map((m) => manifestBody(name, m.digest, m.updated, manifestAttributes.get(`${name}@${m.digest}`) ?? defaults())) },
+            next ? { Link: next } : {},
+          );
+        }
+        if (tagAt >= 0 && req.method === "DELETE") {
+          // REST "Tag - Delete" (DELETE /acr/v1/{name}/_tags/{reference}, 202): the tag goes, the manifest stays.
+          const tag = decodeURIComponent(rest.slice(tagAt + "/_tags/".length));
+          const digest = await backendDigest(name, tag);
+          if (!digest) return acrError(res, 404, "TAG_UNKNOWN", "the specified tag does not exist");
+          const a = tagAttributes.get(`${name}:${tag}`);
+          if (a && (a.deleteEnabled === false || a.writeEnabled === false)) return acrError(res, 405, "DENIED", "The operation is disallowed on this registry, repository or image.");
+          removeTag(name, tag);
+          tagAttributes.delete(`${name}:${tag}`);
+          res.writeHead(202);
+          return res.end();
+        }
         if (tagAt >= 0) {
           const tag = decodeURIComponent(rest.slice(tagAt + "/_tags/".length));
           const digest = await backendDigest(name, tag);
@@ -371,7 +463,7 @@ export async function startAzureStandins(options: {
           return json(res, 200, {
             registry,
             imageName: name,
-            manifest: { digest, createdTime: created.get(id), lastUpdateTime: new Date().toISOString(), tags: [], changeableAttributes: attributes },
+            manifest: { digest, createdTime: created.get(id), lastUpdateTime: new Date().toISOString(), tags: options.backendStorage ? tagsOf(name, digest) : [], changeableAttributes: attributes },
           });
         }
         return acrError(res, 404, "NAME_UNKNOWN", "unknown route");
@@ -391,12 +483,30 @@ export async function startAzureStandins(options: {
           // The SDK percent-encodes the repository ("shop%2Fapi") and digest ("sha256%3A...").
           const repo = decodeURIComponent(manifestRef[1] ?? "");
           const reference = decodeURIComponent(manifestRef[2] ?? "");
+          // A tag that names a write-locked manifest cannot be moved to another one either (the image "can't be updated").
+          const current = req.method === "PUT" && !reference.includes(":") ? await backendDigest(repo, reference) : null;
           const locked =
             (req.method === "PUT" && tagAttributes.get(`${repo}:${reference}`)?.writeEnabled === false) ||
-            (req.method === "DELETE" && manifestAttributes.get(`${repo}@${reference}`)?.deleteEnabled === false);
+            (req.method === "PUT" && current !== null && manifestLocked(repo, current, "write")) ||
+            (req.method === "DELETE" && manifestLocked(repo, reference, "delete"));
           if (locked) {
             req.resume();
             return acrError(res, 405, "DENIED", "The operation is disallowed on this registry, repository or image.");
+          }
+          if (req.method === "DELETE" && faults.failManifestDeletesAfter !== null) {
+            if (faults.failManifestDeletesAfter <= 0) {
+              req.resume();
+              return acrError(res, 503, "UNAVAILABLE", "service unavailable (injected by the test)");
+            }
+            faults.failManifestDeletesAfter -= 1;
+          }
+          if (req.method === "DELETE" && reference.startsWith("sha256:")) {
+            // ACR deletes a manifest with every tag that names it (docs: `az acr repository delete --image`);
+            // distribution 2.8 leaves the tag folders, so the stand-in removes them after the registry's 202.
+            const tags = tagsOf(repo, reference);
+            res.on("finish", () => {
+              if (res.statusCode === 202) for (const tag of tags) removeTag(repo, tag);
+            });
           }
         }
         const [host, port] = options.backend.split(":");
@@ -449,6 +559,12 @@ export async function startAzureStandins(options: {
     },
     mintFederatedToken(claims) {
       return sign({ iss: GITHUB_ISSUER, aud: FEDERATION_AUDIENCE, exp: now() + 600, ...claims });
+    },
+    get failManifestDeletesAfter() {
+      return faults.failManifestDeletesAfter;
+    },
+    set failManifestDeletesAfter(value: number | null) {
+      faults.failManifestDeletesAfter = value;
     },
     isValidRefreshToken(token) {
       const claims = verify(token);
