@@ -1,13 +1,14 @@
 #!/bin/sh
 # The one test command (`npm run verify`): on a fresh Debian machine it installs the system components
 # the suites drive for real, installs the npm workspaces, then runs lint, typecheck and every test.
-# Tests never skip a missing component when CI=true, so this script must install all of them.
+# Tests never skip a missing component when CI=true, so this script must install all of them (chromium:
+# the HTML run report is tested in headless Chromium through playwright-core, which downloads no browser).
 set -eu
 cd "$(dirname "$0")/.."
 
 # command -> Debian package
 missing=""
-for pair in git:git openssl:openssl kubectl:kubectl docker-registry:docker-registry dockerd:docker.io debootstrap:debootstrap sshd:openssh-server ssh-keygen:openssh-client; do
+for pair in git:git openssl:openssl kubectl:kubectl docker-registry:docker-registry dockerd:docker.io debootstrap:debootstrap sshd:openssh-server ssh-keygen:openssh-client chromium:chromium; do
   cmd=${pair%%:*}
   pkg=${pair#*:}
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ]; then

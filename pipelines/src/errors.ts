@@ -1494,3 +1494,25 @@ export function notifyFailed(failed: { target: string; error: string | null }[])
     terminal: false,
   });
 }
+
+export function reportInvalid(path: string, problems: string[]): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_REPORT_INVALID",
+    message: `--in ${quote(path)} is not a run report: ${problems[0] ?? "unreadable"}`,
+    details: [
+      ...problems.slice(1, 20).map((p) => `also: ${p}`),
+      ...(problems.length > 20 ? [`and ${problems.length - 20} more problem(s)`] : []),
+      "Give the run-report JSON (schemaVersion 1) that `dagger call ci ... run-report`, `release ... run-report` or `promote ... run-report` exports (README \"Run reports\"). Nothing was written.",
+    ],
+  });
+}
+
+export function reportOutputFailed(path: string, cause: unknown): SlipwayError {
+  return new SlipwayError({
+    code: "SLIPWAY_REPORT_OUTPUT",
+    message: `cannot write --out ${quote(path)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    details: ["Check that the folder exists and is writable. Nothing was written (the file is replaced whole or not at all)."],
+    exitCode: EXIT.failed,
+    cause,
+  });
+}

@@ -98,6 +98,13 @@ export const AREAS: Area[] = [
     },
     load: async () => (await import("../notify/commands.js")).NOTIFY_COMMANDS,
   },
+  {
+    words: ["report"],
+    commands: {
+      report: "Render a run report (ci, release, promote, rollback) as Markdown, one self-contained HTML page, JUnit or SARIF",
+    },
+    load: async () => (await import("../report/commands.js")).REPORT_COMMANDS,
+  },
 ];
 
 /** Every command's words and summary, in the order `slipway --help` lists them, without loading any area. */
