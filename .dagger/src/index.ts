@@ -9,7 +9,7 @@ import { argument, check, dag, func, object } from "@dagger.io/dagger";
 import type { Container, Directory, File, Platform, Secret } from "@dagger.io/dagger";
 
 import { isApiError, isExecError } from "./errors.js";
-import { cliStdout, fresh, SRC, TOOLKIT_USER } from "./exec.js";
+import { cliStdout, fresh, runCommand, SRC, TOOLKIT_USER } from "./exec.js";
 import { bump, markRelease, migrateService, publishServices, recordRelease, registryLogin, rollback, verify, withIdentity } from "./release.js";
 import type { IdentitySecrets } from "./release.js";
 import { runRelease } from "./release-run.js";
@@ -35,6 +35,8 @@ import {
   STEP,
 } from "./report.js";
 import type { GateRow, RunData, ServiceRow } from "./report.js";
+import { ciRunReport, findingsFromSarif, notifyEventOf, releaseRunReport, renderCommand, RENDERINGS, REPORT_IN, stopwatch } from "./run-report.js";
+import type { MigrationRow, Timing, Timings } from "./run-report.js";
 
 export { ScanReport };
 
@@ -228,6 +230,15 @@ export class CiRun {
   /** Images of the services whose every step passed (private state behind images()). */
   passedImages!: Container[];
 
+  /** When the run and each step started and how long they took, as JSON (private state behind runReport()). */
+  timing!: string;
+
+  /** The source commit (the plan's revision; private state behind runReport()). */
+  sourceSha!: string;
+
+  /** The toolkit that renders the reports (private state behind markdown() and html()). */
+  toolkitCtr?: Container;
+
   /** A human-readable table (service | toolchain | lint | test | build | image | image scan), the gates, every failure, and the verdict. */
   @func()
   summary(): string {
@@ -255,6 +266,48 @@ export class CiRun {
   @func()
   images(): Container[] {
     return this.passedImages;
+  }
+
+  /**
+   * The run report (run-report.json, schemaVersion 1; README "Run reports"): the steps per service with
+   * start, duration and outcome, the gates, the failing gate and every gate's findings (from its SARIF).
+   */
+  @func()
+  async runReport(): Promise<File> {
+    return dag.directory().withNewFile("run-report.json", await this.runReportJson()).file("run-report.json");
+  }
+
+  /** The run report as Markdown (`slipway report --format md`): what failed first; for job summaries. */
+  @func()
+  async markdown(): Promise<File> {
+    return renderedReport(this.toolkitCtr, await this.runReportJson(), "md");
+  }
+
+  /** The run report as one self-contained HTML page (`slipway report --format html`): no network needed to view it. */
+  @func()
+  async html(): Promise<File> {
+    return renderedReport(this.toolkitCtr, await this.runReportJson(), "html");
+  }
+
+  /** run-report.json with its renderings report.md, report.html, junit.xml and report.sarif, in one directory: what the CI wrappers export. */
+  @func()
+  async reports(): Promise<Directory> {
+    return renderedReports(this.toolkitCtr, await this.runReportJson());
+  }
+
+  private async runReportJson(): Promise<string> {
+    const timing = JSON.parse(this.timing || "{}") as { startedAt?: string; durationMs?: number; steps?: Timings; installs?: Array<{ label: string; status: string; failure: string; timing?: Timing }> };
+    const findings = await Promise.all(this.scans.map(async (scan) => ({ gate: scan.name, ...findingsFromSarif(scan.name, await scan.sarif().contents()) })));
+    const report = ciRunReport({
+      run: this.data(),
+      timings: timing.steps ?? {},
+      installs: timing.installs ?? [],
+      startedAt: timing.startedAt ?? new Date().toISOString(),
+      durationMs: timing.durationMs ?? 0,
+      sourceSha: this.sourceSha,
+      findings,
+    });
+    return `${JSON.stringify(report, null, 2)}\n`;
   }
 
   private data(): RunData {
@@ -341,6 +394,12 @@ export class Release {
   /** The rollout diagnostics bundle (events, pod logs, conditions) when verification failed (private state behind diagnostics()). */
   diagnosticsDir!: Directory;
 
+  /** When the release and each step ran, and the migrations applied and reverted, as JSON (private state behind runReport()). */
+  timing!: string;
+
+  /** The toolkit that renders the reports (private state behind markdown() and html()). */
+  toolkitCtr?: Container;
+
   /** What a person reads: the verdict, the steps, the failure and the rollback. */
   @func()
   summary(): string {
@@ -367,6 +426,48 @@ export class Release {
     return this.diagnosticsDir;
   }
 
+  /**
+   * The run report (run-report.json, schemaVersion 1; README "Run reports"): the steps with start, duration
+   * and outcome, images (tag and digest), migrations, the GitOps commit and the rollback's steps.
+   */
+  @func()
+  runReport(): File {
+    return dag.directory().withNewFile("run-report.json", this.runReportJson()).file("run-report.json");
+  }
+
+  /** The run report as Markdown (`slipway report --format md`): the verdict and what failed first; for job summaries. */
+  @func()
+  markdown(): File {
+    return renderedReport(this.toolkitCtr, this.runReportJson(), "md");
+  }
+
+  /** The run report as one self-contained HTML page (`slipway report --format html`): no network needed to view it. */
+  @func()
+  html(): File {
+    return renderedReport(this.toolkitCtr, this.runReportJson(), "html");
+  }
+
+  /**
+   * run-report.json with its renderings report.md, report.html, junit.xml and report.sarif, and the Release
+   * report release-report.json (what `notify` reads), in one directory: what the CI wrappers export.
+   */
+  @func()
+  reports(): Directory {
+    return renderedReports(this.toolkitCtr, this.runReportJson()).withNewFile("release-report.json", renderReleaseReport(this.data()));
+  }
+
+  private runReportJson(): string {
+    const timing = JSON.parse(this.timing || "{}") as { startedAt?: string; durationMs?: number; steps?: Array<Partial<Timing>>; migrations?: MigrationRow[] };
+    const report = releaseRunReport({
+      data: this.data(),
+      steps: this.steps.map((s, i) => ({ step: s.step, status: s.status as StepRow["status"], detail: s.detail, ...(timing.steps?.[i] ?? {}) })),
+      migrations: timing.migrations ?? [],
+      startedAt: timing.startedAt ?? new Date().toISOString(),
+      durationMs: timing.durationMs ?? 0,
+    });
+    return `${JSON.stringify(report, null, 2)}\n`;
+  }
+
   private data(): ReleaseData {
     return {
       kind: this.kind as ReleaseData["kind"],
@@ -385,13 +486,28 @@ export class Release {
   }
 }
 
-function toRelease(outcome: ReleaseOutcome): Release {
+function toRelease(outcome: ReleaseOutcome, toolkit?: Container, startedAt?: () => Timing): Release {
   const release = new Release();
-  const { diagnostics, steps, ...rest } = outcome;
+  const { diagnostics, steps, timings, migrations, ...rest } = outcome;
   Object.assign(release, rest);
-  release.steps = steps.map((s) => Object.assign(new ReleaseStep(), s));
+  release.steps = steps.map((s) => Object.assign(new ReleaseStep(), { step: s.step, status: s.status, detail: s.detail }));
   release.diagnosticsDir = diagnostics;
+  const whole = startedAt?.();
+  release.timing = JSON.stringify({ startedAt: whole?.startedAt, durationMs: whole?.durationMs, steps: timings ?? [], migrations: migrations ?? [] });
+  release.toolkitCtr = toolkit;
   return release;
+}
+
+/** The run report rendered by `slipway report` in the toolkit (the CLI owns the schema and every format). */
+function renderedReport(toolkit: Container | undefined, json: string, format: keyof typeof RENDERINGS): File {
+  if (!toolkit) throw new Error("SLIPWAY_REPORT_UNAVAILABLE: this run has no toolkit to render its report; export run-report and run `slipway report` on it");
+  return toolkit.withNewFile(REPORT_IN, json, { permissions: 0o644 }).withExec(renderCommand(format)).file(`/tmp/${RENDERINGS[format]}`);
+}
+
+function renderedReports(toolkit: Container | undefined, json: string): Directory {
+  if (!toolkit) throw new Error("SLIPWAY_REPORT_UNAVAILABLE: this run has no toolkit to render its report; export run-report and run `slipway report` on it");
+  const rendered = (["md", "html", "junit", "sarif"] as const).reduce((ctr, format) => ctr.withExec(renderCommand(format)), toolkit.withNewFile(REPORT_IN, json, { permissions: 0o644 }));
+  return (Object.values(RENDERINGS) as string[]).reduce((dir, name) => dir.withFile(name, rendered.file(`/tmp/${name}`)), dag.directory().withNewFile("run-report.json", json));
 }
 
 /**
@@ -457,11 +573,13 @@ export class Slipway {
     scan = true,
   ): Promise<CiRun> {
     const plan = await this.plan(source, base, services);
-    return checkServices(source, plan, selectServices(plan, "affected", services), {
+    const run = await checkServices(source, plan, selectServices(plan, "affected", services), {
       build: true,
       image: true,
       ...(scan ? { scan: { toolkit: this.toolkit(), ...(base ? { since: base } : {}) } } : {}),
     });
+    run.toolkitCtr = this.toolkit();
+    return run;
   }
 
   /**
@@ -1027,14 +1145,17 @@ export class Slipway {
     const plan = await this.plan(source, base, services);
     const selection = selectServices(plan, "affected", services);
     const steps: StepRow[] = [];
+    const started = stopwatch();
+    const ciTime = stopwatch();
     const checked = await checkServices(source, plan, selection, { build: true, image: true, ...(scan ? { scan: { toolkit, ...(base ? { since: base } : {}) } } : {}) });
+    const timings = [ciTime()];
     const sourceSha = plan.revision?.sha ?? "";
     if (!checked.passed) {
       return toRelease({
         kind: "release", environment, status: "failed", sourceSha, ledgerId: "", gitopsCommit: "", images: [], promotedFrom: "",
         steps: [{ step: "ci", status: "failed", detail: "lint, test, build, image or a security gate failed" }],
-        failure: checked.summary(), rollback: "", unreleasedImages: [], diagnostics: dag.directory(),
-      });
+        failure: checked.summary(), rollback: "", unreleasedImages: [], diagnostics: dag.directory(), timings,
+      }, toolkit, started);
     }
     steps.push({ step: "ci", status: "passed", detail: `${selection.selected.map((s) => s.name).join(", ")}: lint, test, build, image${scan ? ", gates" : ""}` });
     const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
@@ -1058,8 +1179,71 @@ export class Slipway {
         kubeIdentity: (ctr) => withIdentity(ctr, ids, secrets),
         ...(databaseUrls ? { databaseUrls } : {}),
         steps,
+        timings,
       }),
+      toolkit,
+      started,
     );
+  }
+
+  /**
+   * The verdict of a run from its run report (what `ci ... reports`, `release ... reports` or `promote ...
+   * reports` exported): the report as Markdown when the run passed or was verified, otherwise an error
+   * carrying it, so a CI job that exported the reports first still fails on the run's outcome.
+   */
+  @func()
+  async reportVerdict(
+    /** run-report.json (schemaVersion 1). */
+    run: File,
+  ): Promise<string> {
+    const json = await run.contents();
+    const text = await renderedReport(this.toolkit(), json, "md").contents();
+    const outcome = (JSON.parse(json) as { outcome?: unknown }).outcome;
+    if (outcome !== "passed" && outcome !== "verified") throw new Error(text);
+    return text;
+  }
+
+  /**
+   * Post a release's outcome to the Slack and Teams webhooks of its environment (`slipway notify`, the
+   * environment's `notify:` in slipway.yaml): verified, rolled-back, or failed (also for unknown). The
+   * webhooks reach the CLI as SLACK_WEBHOOK_URL and TEAMS_WEBHOOK_URL: name those in `webhookEnv`. A post
+   * that fails is a warning in the returned text, never an error: a notification never fails a release.
+   */
+  @func({ cache: "never" })
+  async notify(
+    /** The repository whose slipway.yaml names the environment's notify targets. */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source: Directory,
+    /** The Release report (release-report.json from `release ... reports` or `promote ... reports`). */
+    report: File,
+    /** The Slack incoming webhook URL. */
+    slackWebhook?: Secret,
+    /** The Teams Workflows webhook URL. */
+    teamsWebhook?: Secret,
+    /** Link to the CI run, shown in the message. */
+    runUrl?: string,
+    /** Who and what triggered the run, as NAME=VALUE: GITHUB_ACTOR, GITHUB_WORKFLOW, GITHUB_RUN_ID, BUILD_REQUESTEDFOR, BUILD_DEFINITIONNAME, BUILD_BUILDID (other names are refused). */
+    trigger: string[] = [],
+    /** started, verified, failed or rolled-back; default from the report's status. */
+    event?: string,
+  ): Promise<string> {
+    const json = await report.contents();
+    const release = JSON.parse(json) as { environment?: unknown; status?: unknown };
+    if (typeof release.environment !== "string" || typeof release.status !== "string") {
+      throw new Error("SLIPWAY_NOTIFY_REPORT_INVALID: report is not a Release report (release-report.json): it names no environment and status");
+    }
+    const allowed = new Set(["GITHUB_ACTOR", "GITHUB_WORKFLOW", "GITHUB_RUN_ID", "BUILD_REQUESTEDFOR", "BUILD_DEFINITIONNAME", "BUILD_BUILDID"]);
+    const pairs = trigger.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)] as const);
+    const refused = pairs.filter(([name]) => !allowed.has(name)).map(([name]) => name || "(no NAME=)");
+    if (refused.length) throw new Error(`SLIPWAY_USAGE: trigger takes NAME=VALUE with NAME one of ${[...allowed].join(", ")}; not ${refused.join(", ")}`);
+    const file = "/tmp/slipway-release-report.json";
+    const command = ["slipway", "notify", "--env", release.environment, "--event", event ?? notifyEventOf(release.status), "--in", file, ...(runUrl ? ["--run-url", runUrl] : [])];
+    let ctr = pairs.reduce((c, [name, value]) => c.withEnvVariable(name, value), this.toolkit().withMountedDirectory(SRC, source).withWorkdir(SRC).withNewFile(file, json, { permissions: 0o644 }));
+    if (slackWebhook) ctr = ctr.withSecretVariable("SLACK_WEBHOOK_URL", slackWebhook);
+    if (teamsWebhook) ctr = ctr.withSecretVariable("TEAMS_WEBHOOK_URL", teamsWebhook);
+    const { run } = await runCommand(fresh(ctr), command);
+    if (run.exitCode === 2) throw new Error(run.stderr || `\`${command.join(" ")}\` refused its input`);
+    return `${run.stdout}${run.stderr}`;
   }
 
   /**
@@ -1113,6 +1297,7 @@ export class Slipway {
       );
     }
     const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
+    const started = stopwatch();
     return toRelease(
       await runRelease({
         kind: "promote",
@@ -1130,6 +1315,8 @@ export class Slipway {
         ...(databaseUrls ? { databaseUrls } : {}),
         steps: [],
       }),
+      toolkit,
+      started,
     );
   }
 
@@ -1202,20 +1389,32 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
   const installs = new Map(
     installGroups(selection.selected, (s) => toolchainOf(plan, s)).map(({ toolchain }) => {
       const ready = installed(source, toolchain);
-      const outcome: Promise<Outcome> = toolchain.problem
-        ? Promise.resolve({ status: STEP.failed, failure: installNotStarted(toolchain) })
-        : settleInstall(toolchain, ready);
-      return [toolchain.key, { ready, outcome }] as const;
+      const done = stopwatch();
+      const outcome: Promise<Outcome> = (
+        toolchain.problem ? Promise.resolve({ status: STEP.failed, failure: installNotStarted(toolchain) }) : settleInstall(toolchain, ready)
+      ).then((o) => ({ ...o, timing: done() }));
+      return [toolchain.key, { ready, outcome, label: toolchain.label }] as const;
     }),
   );
   const installOf = (service: PlannedService) => installs.get(toolchainOf(plan, service).key) as { ready: Container; outcome: Promise<Outcome> };
   const scanWith = want.scan;
+  const startedAt = stopwatch();
+  // When each step ran, for the run report's timeline: measured around the step's own execution.
+  const timings: Timings = {};
+  const timed = async <T>(key: string, run: () => Promise<T>): Promise<T> => {
+    const done = stopwatch();
+    try {
+      return await run();
+    } finally {
+      timings[key] = done();
+    }
+  };
 
   // Repository-wide gates start at once, alongside the services.
   const gates: Promise<Array<GateOutcome & { name: string }>> = scanWith
     ? Promise.all([
-        settleGate(() => secretsGate(scanWith.toolkit, source, scanWith.since)).then((o) => ({ ...o, name: "secrets" })),
-        settleGate(() => dependenciesGate(scanWith.toolkit, source)).then((o) => ({ ...o, name: "dependencies" })),
+        timed("gate/secrets", () => settleGate(() => secretsGate(scanWith.toolkit, source, scanWith.since))).then((o) => ({ ...o, name: "secrets" })),
+        timed("gate/dependencies", () => settleGate(() => dependenciesGate(scanWith.toolkit, source))).then((o) => ({ ...o, name: "dependencies" })),
       ])
     : Promise.resolve([]);
 
@@ -1225,7 +1424,7 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
     const { ready, outcome } = installOf(service);
     if ((await outcome).status !== STEP.passed) return { status: STEP.blocked };
     const command = toolchainOf(plan, service).scripts[name];
-    return settle(name, command, ready.withExec(command));
+    return timed(`${service.name}/${name}`, () => settle(name, command, ready.withExec(command)));
   };
 
   const image = async (service: PlannedService): Promise<Outcome & { container?: Container }> => {
@@ -1233,7 +1432,7 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
     const container = serviceImage(source, plan, service);
     const command = ["docker", "build", "-f", service.dockerfile, service.context];
     try {
-      await container.sync();
+      await timed(`${service.name}/image`, () => container.sync());
       return { status: IMAGE.built, container };
     } catch (error) {
       if (isExecError(error)) {
@@ -1251,7 +1450,7 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
     if (!scanWith) return { status: SCAN.notRun, failure: "" };
     const { container } = await built;
     if (!container) return { status: SCAN.blocked, failure: "" };
-    const outcome = await settleGate(() => imageGate(scanWith.toolkit, container, source, `image ${service.name}`));
+    const outcome = await timed(`${service.name}/image scan`, () => settleGate(() => imageGate(scanWith.toolkit, container, source, `image ${service.name}`)));
     return { ...outcome, failure: outcome.failure && `image scan: ${outcome.failure}` };
   };
 
@@ -1297,6 +1496,14 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
   run.gates = gateRows.map((g) => Object.assign(new GateResult(), g));
   run.scans = [...gateOutcomes, ...results].flatMap((r) => (r.report ? [r.report] : []));
   run.passedImages = results.flatMap((r) => (r.container && servicePassed(r.row) ? [r.container] : []));
+  const whole = startedAt();
+  run.timing = JSON.stringify({
+    startedAt: whole.startedAt,
+    durationMs: whole.durationMs,
+    steps: timings,
+    installs: [...installs.values()].map((i, n) => ({ label: i.label, status: installOutcomes[n]?.status ?? STEP.notRun, failure: installOutcomes[n]?.failure ?? "", timing: (installOutcomes[n] as { timing?: Timing } | undefined)?.timing })),
+  });
+  run.sourceSha = plan.revision?.sha ?? "";
   return run;
 }
 

@@ -22,6 +22,8 @@ import {
   setsOf,
 } from "./release-flow.js";
 import type { ReleaseData, ResolvedEnvironment, StepRow } from "./release-flow.js";
+import { stopwatch } from "./run-report.js";
+import type { MigrationRow, Timing } from "./run-report.js";
 
 export type ReleaseInput = {
   kind: "release" | "promote";
@@ -43,9 +45,12 @@ export type ReleaseInput = {
   kubeIdentity: (ctr: Container) => Container;
   databaseUrls?: Secret;
   steps: StepRow[];
+  /** When the steps already in `steps` ran (same order); the run report's timeline. */
+  timings?: Array<Partial<Timing>>;
 };
 
-export type ReleaseOutcome = ReleaseData & { diagnostics: Directory };
+/** What the run report adds to the Release report: when each step ran (same order as `steps`) and the migrations per service. */
+export type ReleaseOutcome = ReleaseData & { diagnostics: Directory; timings?: Array<Partial<Timing>>; migrations?: MigrationRow[] };
 
 type Migrated = { service: PlannedService; applied: string[]; report: string };
 
@@ -70,8 +75,17 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
     rollback: "",
     unreleasedImages: [],
     diagnostics: dag.directory(),
+    timings: [...(input.timings ?? [])],
+    migrations: [],
   };
-  const step = (name: string, status: StepRow["status"], detail: string) => steps.push({ step: name, status, detail });
+  while ((out.timings as Array<Partial<Timing>>).length < steps.length) out.timings?.push({});
+  // The steps run one after another: each began when the one before it ended.
+  let since = stopwatch();
+  const step = (name: string, status: StepRow["status"], detail: string) => {
+    steps.push({ step: name, status, detail });
+    out.timings?.push(since());
+    since = stopwatch();
+  };
 
   // 1. Images: published now (release) or the source environment's verified digests (promote).
   let sets: string[];
@@ -95,6 +109,14 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
   // 2. Migrations of the services that migrate in this environment, each with its own TypeORM (the CLI
   //    takes the DataSource from slipway.yaml migrate.services.<name>, else the service's dist/data-source.js).
   const migrated: Migrated[] = [];
+  const migrationRow = (m: Migrated): MigrationRow => {
+    const rows = out.migrations as MigrationRow[];
+    const found = rows.find((r) => r.service === m.service.name);
+    if (found) return found;
+    const row: MigrationRow = { service: m.service.name, applied: m.applied, reverted: [], outcome: "passed", detail: "" };
+    rows.push(row);
+    return row;
+  };
   const revertMigrations = async (): Promise<string> => {
     const lines: string[] = [];
     for (const m of [...migrated].reverse()) {
@@ -102,8 +124,10 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
       try {
         await migrateService(input.toolkit, input.installedOf(m.service), m.service, { urls: input.databaseUrls as Secret }, { action: "revert", count: m.applied.length }, input.buildOf(m.service));
         lines.push(`${m.service.name}: reverted ${[...m.applied].reverse().join(", ")}`);
+        migrationRow(m).reverted = [...m.applied].reverse();
       } catch (error) {
         lines.push(`${m.service.name}: REVERT FAILED, still applied: ${m.applied.join(", ")}: ${message(error)}`);
+        Object.assign(migrationRow(m), { outcome: "failed", detail: `revert failed: ${message(error)}` });
       }
     }
     return lines.join("\n");
@@ -120,7 +144,9 @@ export async function runRelease(input: ReleaseInput): Promise<ReleaseOutcome> {
     try {
       const report = await migrateService(input.toolkit, input.installedOf(service), service, { urls: input.databaseUrls as Secret }, { action: "run" }, input.buildOf(service));
       migrated.push({ service, applied: namesIn(report, "applied"), report });
+      migrationRow(migrated[migrated.length - 1] as Migrated);
     } catch (error) {
+      out.migrations?.push({ service: service.name, applied: [], reverted: [], outcome: "failed", detail: message(error) });
       // The failed run reverted what it applied itself (slipway migrate run); earlier services are reverted here.
       step("migrate", "failed", `${service.name}: ${message(error)}`);
       out.failure = `migrate ${service.name}: ${message(error)}`;

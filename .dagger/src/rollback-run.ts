@@ -31,7 +31,8 @@ export type RollbackPlanJson = {
     abandoned: Array<{ id: string }>;
     migrations: ServiceRevert[];
     migrationsUnknown: string[];
-    registry: Array<{ image: string; tag: string; digest: string }>;
+    /** policy: environments.<name>.rollback.registry (absent from an older CLI: failed-tag). */
+    registry: Array<{ image: string; tag: string; digest: string; release?: string; policy?: string }>;
   };
 };
 
@@ -244,7 +245,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
       lines.push(`verify: the restored release is NOT healthy (verdict ${outcome.verdict}); release ${entryId} ${outcome.rollsBack ? "marked failed" : "stays pending"}: ${outcome.text.split("\n")[0] ?? ""}`);
     }
   }
-  // 5. The registry: the abandoned images tagged failed-<id> (never an image the restored release runs).
+  // 5. The registry: the environment's policy on each abandoned image, failed-<id> tag by default (never an image the restored release runs).
   const markResult = input.gitOnly ? { ok: false, lines: [`registry: NOT marked (gitOnly): ${marksOf(registry).join(", ") || "nothing to mark"}`] } : await markRegistry(input, registry);
   ok &&= markResult.ok || (input.gitOnly && registry.length === 0);
   lines.push(...markResult.lines);
@@ -257,7 +258,25 @@ function marksOf(marks: Mark[]): string[] {
   return marks.map((m) => `${m.image}:${m.tag}`);
 }
 
-/** `slipway acr mark` per abandoned image of the environment's registry; an image elsewhere is named, not touched. */
+/** The `slipway acr abandon` command of one abandoned image: the environment's registry policy (issue 12). */
+export function abandonCommand(registry: string, mode: string | undefined, m: Mark): string[] {
+  const release = m.release ?? m.tag.replace(/^failed-/, "");
+  return [
+    "slipway", "acr", "abandon", "--registry", registry, ...optional("--mode", mode),
+    "--source", SRC, "--repository", m.image.slice(registry.length + 1), "--digest", m.digest, "--release", release, "--policy", m.policy ?? "failed-tag",
+  ];
+}
+
+/** What `slipway acr abandon` did, as one report line. */
+function abandonLine(m: Mark, stdout: string): string {
+  const r = JSON.parse(stdout) as { changed?: boolean; deletedTags?: string[]; keptTags?: string[] };
+  const again = r.changed === false ? " (already so)" : "";
+  if (m.policy === "lock") return `registry: ${m.image}@${m.digest} locked (no overwrite, no delete)${again}`;
+  if (m.policy === "delete-tags") return `registry: ${m.image}@${m.digest}: mutable tags deleted: ${r.deletedTags?.join(", ") || "none"}; kept ${r.keptTags?.join(", ") || "none"}; pullable by digest${again}`;
+  return `registry: ${m.image}:${m.tag} -> ${m.digest}${again}`;
+}
+
+/** `slipway acr abandon` per abandoned image of the environment's registry; an image elsewhere is named, not touched. */
 async function markRegistry(input: RollbackRunInput, marks: Mark[]): Promise<{ ok: boolean; lines: string[] }> {
   if (marks.length === 0) return { ok: true, lines: ["registry: nothing to mark (the abandoned releases run no image the restored one does not)"] };
   const registry = input.env.registry;
@@ -269,17 +288,13 @@ async function markRegistry(input: RollbackRunInput, marks: Mark[]): Promise<{ o
       lines.push(`registry: ${m.image}:${m.tag} NOT marked: the image is not in the environment's registry (${registry ?? "none configured"})`);
       continue;
     }
-    const command = [
-      "slipway", "acr", "mark", "--registry", registry, ...optional("--mode", input.env.identity.mode),
-      "--source", SRC, "--repository", m.image.slice(registry.length + 1), "--digest", m.digest, "--tag", m.tag,
-    ];
+    const command = abandonCommand(registry, input.env.identity.mode, m);
     const { run } = await runCommand(fresh(input.registryCli), command);
     if (run.exitCode === 0) {
-      const created = (JSON.parse(run.stdout) as { created?: boolean }).created !== false;
-      lines.push(`registry: ${m.image}:${m.tag} -> ${m.digest}${created ? "" : " (already so)"}`);
+      lines.push(abandonLine(m, run.stdout));
     } else {
       ok = false;
-      lines.push(`registry: ${m.image}:${m.tag} NOT marked: ${cliFailure(command, run, true).message.split("\n")[0] ?? ""}`);
+      lines.push(`registry: ${m.image}@${m.digest} NOT done (${m.policy ?? "failed-tag"}): ${cliFailure(command, run, true).message.split("\n")[0] ?? ""}`);
     }
   }
   return { ok, lines };

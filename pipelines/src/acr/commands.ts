@@ -373,4 +373,38 @@ export const acrPrune = defineCommand({
   },
 });
 
-export const ACR_COMMANDS = [acrLogin, acrTags, acrCheck, acrVerify, acrMark, acrPrune];
+const abandonUsage = `slipway acr abandon --repository REPO --digest sha256:... --release ID --policy failed-tag|lock|delete-tags [--keep-tag TAG]... ${IDENTITY_USAGE}`;
+
+export const acrAbandon = defineCommand({
+  path: ["acr", "abandon"],
+  summary: "After a rollback: tag an abandoned image failed-<id>, lock it, or delete its mutable tags (the rollback registry policy); the digest is never deleted",
+  usage: abandonUsage,
+  options: {
+    ...identityOptions,
+    repository: REPOSITORY_OPTION,
+    digest: { type: "string", value: "sha256:...", describe: "the abandoned image, by digest (required)" },
+    release: { type: "string", value: "ID", describe: "the ledger release that ran it (names the failed-<id> tag) (required)" },
+    policy: { type: "string", value: "failed-tag|lock|delete-tags", describe: "what to do: tag it failed-<id>, lock its manifest (ACR writeEnabled/deleteEnabled false), or delete its mutable tags (required)" },
+    "keep-tag": { type: "string", multiple: true, value: "TAG", describe: "with delete-tags: a mutable tag to leave" },
+  },
+  examples: [
+    "slipway acr abandon --registry myacr.azurecr.io --repository shop/api --digest sha256:<64 hex> --release 7 --policy lock",
+    "slipway acr abandon --registry myacr.azurecr.io --repository shop/api --digest sha256:<64 hex> --release 7 --policy delete-tags --keep-tag canary",
+  ],
+  async run({ values, io }) {
+    if (values.repository === undefined) throw usageError("--repository is required", abandonUsage);
+    if (values.digest === undefined) throw usageError("--digest is required", abandonUsage);
+    if (values.release === undefined || !/^[1-9][0-9]{0,9}$/.test(values.release)) throw usageError(`--release ${values.release === undefined ? "is required" : `${JSON.stringify(values.release)} is not a release id (1, 2, ...)`}`, abandonUsage);
+    if (values.policy === undefined) throw usageError("--policy is required: failed-tag, lock or delete-tags", abandonUsage);
+    const [m, abandon] = await Promise.all([acr(), import("./abandon.js")]);
+    const policy = abandon.abandonPolicy(values.policy);
+    m.checkDigest(values.digest);
+    (values["keep-tag"] ?? []).forEach(m.validateTag);
+    const { registry, identity, options } = settle(m, values, io, abandonUsage);
+    const result = await abandon.abandonImage({ registry, identity, options }, { repository: values.repository, digest: values.digest, release: values.release, policy, keepTags: values["keep-tag"] ?? [] });
+    printJson(io, result);
+    return EXIT.ok;
+  },
+});
+
+export const ACR_COMMANDS = [acrLogin, acrTags, acrCheck, acrVerify, acrMark, acrPrune, acrAbandon];

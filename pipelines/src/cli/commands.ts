@@ -45,6 +45,7 @@ export const AREAS: Area[] = [
       "acr verify": "After a push: every tag resolves to the pushed digest; optionally lock the image (canDelete/canWrite false)",
       "acr mark": "Tag an image already in the registry by digest (e.g. failed-<id> after a rollback), never moving an existing tag",
       "acr prune": "Delete a repository's manifests no release ledger references, keeping the last N verified releases of each environment; plan first",
+      "acr abandon": "After a rollback: tag an abandoned image failed-<id>, lock it, or delete its mutable tags (the rollback registry policy); the digest is never deleted",
     },
     load: async () => (await import("../acr/commands.js")).ACR_COMMANDS,
   },

@@ -174,7 +174,8 @@ export const rollbackCommand = defineCommand({
       const record = plan.alreadyAt ? null : (await m.bump({ ...bumpInput, root: dir, images: plan.target.images.map((i) => ({ ...i })), dryRun: true })).record;
       return { ledger, head, plan, record };
     });
-    const view = m.describeRollback({ environment: env, branch: target.branch, path: path ?? "", head, ledger, ledgerFile: file, plan, record });
+    const registryPolicy = commandConfig(io, values.config).config.environments?.[env]?.rollback?.registry;
+    const view = m.describeRollback({ environment: env, branch: target.branch, path: path ?? "", head, ledger, ledgerFile: file, plan, record, ...(registryPolicy ? { registryPolicy } : {}) });
     if (dryRun || plan.alreadyAt) {
       printResult(io, values.json, { environment: env, dryRun, alreadyAt: plan.alreadyAt, commit: head, pushed: false, restored: plan.target, abandoned: plan.abandoned, plan: view }, () =>
         m.renderRollbackPlan(view, dryRun),

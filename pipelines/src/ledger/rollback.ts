@@ -33,11 +33,18 @@ export interface ServiceRevert {
   command: string;
 }
 
+/** environments.<name>.rollback.registry in slipway.yaml (config/environments.ts ROLLBACK_REGISTRY_POLICIES). */
+export type RegistryPolicy = "failed-tag" | "lock" | "delete-tags";
+
 export interface RegistryMark {
   release: string;
   image: string;
   digest: string;
+  /** failed-<release>: the tag the failed-tag policy puts on it. */
   tag: string;
+  policy: RegistryPolicy;
+  /** What the policy does to this image, as the plan prints it. */
+  action: string;
 }
 
 export interface RollbackPlanView {
@@ -112,14 +119,21 @@ function migrationsOf(ledger: LedgerFile, plan: RollbackPlan): { migrations: Ser
   return { migrations, unknown };
 }
 
-function registryOf(plan: RollbackPlan): RegistryMark[] {
+function policyAction(policy: RegistryPolicy, image: string, digest: string, tag: string): string {
+  if (policy === "lock") return `lock ${image}@${digest} (writeEnabled and deleteEnabled false: nobody overwrites or deletes it)`;
+  if (policy === "delete-tags") return `delete the mutable tags of ${image}@${digest} (latest, branch-*, extra; sha-<12>, semver and failed-<id> stay; still pullable by digest)`;
+  return `${image}:${tag} -> ${digest}`;
+}
+
+function registryOf(plan: RollbackPlan, policy: RegistryPolicy): RegistryMark[] {
   const kept = new Set(plan.target.images.map((i) => i.digest));
   const marks: RegistryMark[] = [];
   for (const entry of plan.abandoned) {
     for (const i of entry.images) {
-      // The restored release runs these bytes again: marking them failed would be a lie.
+      // The restored release runs these bytes again: marking, locking or untagging them would be wrong.
       if (kept.has(i.digest)) continue;
-      marks.push({ release: entry.id, image: i.image, digest: i.digest, tag: `failed-${entry.id}` });
+      const tag = `failed-${entry.id}`;
+      marks.push({ release: entry.id, image: i.image, digest: i.digest, tag, policy, action: policyAction(policy, i.image, i.digest, tag) });
     }
   }
   return marks;
@@ -141,6 +155,8 @@ export function describeRollback(input: {
   ledgerFile: string;
   plan: RollbackPlan;
   record: ChangeRecord | null;
+  /** What the registry step does to abandoned images (default failed-tag). */
+  registryPolicy?: RegistryPolicy;
 }): RollbackPlanView {
   const { plan, ledger } = input;
   // Resuming: what is left to undo is what the unfinished rollback abandoned.
@@ -162,7 +178,7 @@ export function describeRollback(input: {
     },
     migrations,
     migrationsUnknown: unknown,
-    registry: registryOf(undo),
+    registry: registryOf(undo, input.registryPolicy ?? "failed-tag"),
     notDone: [...NOT_DONE],
   };
 }
@@ -235,8 +251,8 @@ export function renderRollbackPlan(view: RollbackPlanView, dryRun: boolean): str
   for (const id of view.migrationsUnknown) lines.push(`     release ${id} recorded no migration report: check its database by hand (slipway migrate status)`);
   if (view.migrations.length === 0 && view.migrationsUnknown.length === 0) lines.push("     none: the abandoned releases applied no migrations");
 
-  lines.push("", "3. Registry: tags a later step would put on abandoned images (NOT done by this command)");
-  for (const m of view.registry) lines.push(`     ${m.image}:${m.tag} -> ${m.digest}`);
+  lines.push("", `3. Registry: what a later step does to abandoned images, policy ${view.registry[0]?.policy ?? "failed-tag"} (NOT done by this command)`);
+  for (const m of view.registry) lines.push(`     ${m.action}`);
   if (view.registry.length === 0) lines.push("     none: the abandoned releases run no image the target does not");
 
   lines.push(
