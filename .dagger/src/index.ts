@@ -13,6 +13,7 @@ import { cliStdout, fresh, runCommand, SRC, TOOLKIT_USER } from "./exec.js";
 import { bump, markRelease, migrateService, publishServices, recordRelease, registryLogin, rollback, verify, withIdentity } from "./release.js";
 import type { IdentitySecrets } from "./release.js";
 import { runRelease } from "./release-run.js";
+import { runPrune } from "./prune.js";
 import { runRollback } from "./rollback-run.js";
 import type { RollbackRequest } from "./rollback-run.js";
 import type { ReleaseOutcome } from "./release-run.js";
@@ -1007,6 +1008,62 @@ export class Slipway {
     });
     if (!outcome.ok) throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${outcome.report}`);
     return outcome.report;
+  }
+
+  /**
+   * Delete the manifests of one registry repository that no release ledger references (registry hygiene):
+   * every environment's ledger is read first (.slipway/ledger/*.json in the GitOps repository of slipway.yaml,
+   * or `gitopsRepository`); the newest `keep` verified releases of each environment, every digest any ledger
+   * entry names (failed and rolled-back ones too, and digests promote shares between environments), the
+   * current and pending releases, manifests younger than `minAge` and locked ones are kept. Prints the plan
+   * (what is deleted, what is kept and why) and, unless `dryRun`, deletes oldest first. A ledger that cannot
+   * be read deletes nothing; a registry failure mid-way fails naming what was deleted and what is left.
+   * Returns the plan and what was done.
+   */
+  @func({ cache: "never" })
+  async prune(
+    /** Token with read access to the GitOps repository holding the ledgers; reaches git only through GIT_ASKPASS. */
+    token: Secret,
+    /** The repository in the registry, e.g. shop/api. */
+    repository: string,
+    /** How many of the newest verified releases of each environment are always kept. */
+    keep: number,
+    /** A repository whose slipway.yaml names the registry and identity ids (publish:) and the GitOps repositories (gitops:, environments:). */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source: Directory,
+    /** Print the plan and stop: nothing is deleted. */
+    dryRun = false,
+    /** Registry login server, e.g. myacr.azurecr.io. Default: publish.registry in slipway.yaml. */
+    registry?: string,
+    /** Keep manifests pushed more recently than this (a release may not have recorded them yet), e.g. 1h (the default); 0 keeps none for their age. */
+    minAge?: string,
+    /** HTTPS clone URL of the GitOps repository holding every environment's ledger. Default: gitops.repository and each environment's repository in slipway.yaml. */
+    gitopsRepository?: string,
+    /** Its branch. Default: from slipway.yaml, else main. */
+    branch?: string,
+    /** Identity mode (github-oidc, azure-pipelines, workload-identity, managed-identity, client-secret, azure-cli, static). Default: publish.identity.mode in slipway.yaml, else detected. */
+    mode?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL. */
+    oidcRequestUrl?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+    oidcRequestToken?: Secret,
+    /** azure-pipelines: $(System.OidcRequestUri). */
+    oidcRequestUri?: string,
+    /** azure-pipelines: $(System.AccessToken). */
+    systemAccessToken?: Secret,
+    /** workload-identity: the projected service-account token. */
+    federatedToken?: Secret,
+    /** client-secret: the app registration's secret. */
+    clientSecret?: Secret,
+    /** static: the registry password (registries other than ACR cannot be pruned: the command says so). */
+    registryPassword?: Secret,
+  ): Promise<string> {
+    const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
+    const ctr = withIdentity(this.toolkit(), { oidcRequestUrl, oidcRequestUri }, secrets)
+      .withMountedDirectory(SRC, source)
+      .withWorkdir(SRC)
+      .withSecretVariable("SLIPWAY_GIT_TOKEN", token);
+    return runPrune(ctr, { repository, keep, dryRun, registry, mode, minAge, gitopsRepository, branch }, SRC);
   }
 
   /**
