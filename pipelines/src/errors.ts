@@ -1032,13 +1032,28 @@ export function migrateRunFailed(
   });
 }
 
-export function migrateRevertFailed(migration: string, sqlError: string, reverted: string[]): SlipwayError {
+export function migrateRevertFailed(migration: string, sqlError: string, reverted: string[], left: string[] = [migration]): SlipwayError {
   return new SlipwayError({
     code: "SLIPWAY_MIGRATE_REVERT_FAILED",
     message: `down() of migration ${quote(migration)} failed: ${sqlError}`,
     details: [
-      reverted.length > 0 ? `Reverted before the failure: ${reverted.join(", ")}.` : "Nothing was reverted.",
+      reverted.length > 0 ? `Reverted before the failure, newest first: ${reverted.join(", ")}.` : "Nothing was reverted.",
+      `Still applied, newest first: ${left.join(", ")}.`,
       `${quote(migration)} is still applied; fix its down() and run the revert again.`,
+    ],
+    exitCode: 1,
+  });
+}
+
+export function migrateRevertDestructive(blocked: string[], summary: string[], service: string | undefined): SlipwayError {
+  const where = service ? `migrate.services.${service}.allowDestructiveRevert` : "migrate.allowDestructiveRevert";
+  return new SlipwayError({
+    code: "SLIPWAY_MIGRATE_REVERT_DESTRUCTIVE",
+    message: `reverting ${blocked.map(quote).join(", ")} would destroy data or cannot be checked; nothing was reverted`,
+    details: [
+      ...summary,
+      "Every down() was tried in a transaction that was rolled back; nothing was changed.",
+      `If losing that data is intended (back it up first), allow it in slipway.yaml (\`${where}: true\`, or a list of these migration names) or pass --allow-destructive-revert; otherwise leave the migrations applied (expand then contract: the older code runs on the newer schema).`,
     ],
     exitCode: 1,
   });

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { registerSecret, registerUrlCredentials } from "../cli/secrets.js";
 import { defineCommand, type Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
-import { EXIT, migrateDatabaseUrlMissing, migrateDestructiveBlocked, migrateRevertFailed, migrateRunFailed, unknownServices, usageError, type ExitCode } from "../errors.js";
+import { EXIT, migrateDatabaseUrlMissing, migrateDestructiveBlocked, migrateRevertDestructive, migrateRevertFailed, migrateRunFailed, unknownServices, usageError, type ExitCode } from "../errors.js";
 import type { RunReport } from "./engine.js";
 import type * as Engine from "./engine.js";
 import type * as Render from "./render.js";
@@ -27,10 +27,19 @@ const changing = {
   "lock-timeout": { type: "string", value: "SECONDS", describe: "wait this long for another run's advisory lock", defaultText: `migrate.lockTimeout in slipway.yaml, else ${MIGRATE_DEFAULTS.lockTimeout}` },
 } as const;
 
+const reverting = {
+  ...changing,
+  "allow-destructive-revert": {
+    type: "boolean",
+    describe: "revert even down()s that destroy data (drop a table or column holding data, truncate, delete rows) or cannot be checked (missing, empty, fail when tried)",
+    defaultText: "migrate.services.<--service>.allowDestructiveRevert in slipway.yaml, else stop before anything is reverted",
+  },
+} as const;
+
 const FLAGS = "(--data-source PATH | --service NAME) [--to NAME | --count N] [--transaction all|each|none] [--dry-run] [--lock-timeout SECONDS] [--config FILE] [--source DIR] [--json]";
 const statusUsage = "slipway migrate status (--data-source PATH | --service NAME) [--config FILE] [--source DIR] [--json]";
 const runUsage = `slipway migrate run ${FLAGS}`;
-const revertUsage = `slipway migrate revert ${FLAGS.replace("[--to NAME | --count N]", "(--to NAME | --count N)")}`;
+const revertUsage = `slipway migrate revert ${FLAGS.replace("[--to NAME | --count N]", "(--to NAME | --count N)").replace("[--dry-run]", "[--dry-run] [--allow-destructive-revert]")}`;
 
 interface Flags {
   "data-source"?: string;
@@ -43,6 +52,7 @@ interface Flags {
   transaction?: string;
   "dry-run"?: boolean;
   "lock-timeout"?: string;
+  "allow-destructive-revert"?: boolean;
 }
 
 /** slipway.yaml from --config, else the one in --source (default: the working directory). */
@@ -110,6 +120,7 @@ function settings(values: Flags, io: Io, usage: string) {
     transaction,
     lockTimeout,
     destructive: section.destructive ?? MIGRATE_DEFAULTS.destructive,
+    allowDestructive: values["allow-destructive-revert"] === true ? true : (section.allowDestructiveRevert ?? false),
     dryRun: values["dry-run"] === true,
     ...(values.to === undefined ? {} : { to: values.to }),
     ...(count === undefined ? {} : { count }),
@@ -132,9 +143,13 @@ function modules(): NonNullable<typeof loaded> {
   return loaded;
 }
 
-function emit(report: RunReport, json: boolean | undefined, io: Io): ExitCode {
-  const { renderFinding, renderRun } = modules();
+function emit(report: RunReport, json: boolean | undefined, io: Io, service?: string): ExitCode {
+  const { renderFinding, renderRevertCheck, renderRun } = modules();
   printResult(io, json, report, () => renderRun(report));
+  if (report.status === "blocked" && report.revertSafety) {
+    const blocked = report.revertSafety.blocked;
+    throw migrateRevertDestructive(blocked, report.revertSafety.migrations.filter((c) => blocked.includes(c.migration)).flatMap(renderRevertCheck), service);
+  }
   if (report.status === "blocked" && report.safety) {
     throw migrateDestructiveBlocked(report.safety.findings.length + report.safety.trialFailures.length, [
       ...report.safety.findings.map(renderFinding),
@@ -154,7 +169,7 @@ function emit(report: RunReport, json: boolean | undefined, io: Io): ExitCode {
           : null,
       );
     }
-    throw migrateRevertFailed(report.failure.migration, report.failure.error, report.reverted);
+    throw migrateRevertFailed(report.failure.migration, report.failure.error, report.reverted, report.left);
   }
   return EXIT.ok;
 }
@@ -226,15 +241,19 @@ export const migrateRevert = defineCommand({
   path: ["migrate", "revert"],
   summary: "Revert applied migrations down to --to NAME (kept) or the last --count N, each in its own transaction",
   usage: revertUsage,
-  options: changing,
-  examples: ["slipway migrate revert --service api --count 1", "slipway migrate revert --service api --to 1700000000002-AddOrderStatus --json"],
+  options: reverting,
+  examples: [
+    "slipway migrate revert --service api --count 1",
+    "slipway migrate revert --service api --to 1700000000002-AddOrderStatus --dry-run   # what each down() would drop, and whether that holds data",
+    "slipway migrate revert --service api --to 1700000000002-AddOrderStatus --json",
+  ],
   async run({ values, io }) {
     await load();
     const path = dataSourcePath(values, io, revertUsage);
     const options = settings(values, io, revertUsage);
     if (options.to === undefined && options.count === undefined) throw usageError("revert needs --to NAME or --count N", revertUsage);
     const report = await modules().revert(path, databaseUrl(values, io), options);
-    return emit(report, values.json, io);
+    return emit(report, values.json, io, values.service);
   },
 });
 

@@ -8,7 +8,16 @@
  * it does not recognise is simply not destructive by these rules.
  */
 
-export type DestructiveKind = "drop-table" | "drop-column" | "type-change" | "rename-table" | "rename-column" | "not-null-on-filled-table";
+export type DestructiveKind =
+  | "drop-table"
+  | "drop-column"
+  | "type-change"
+  | "rename-table"
+  | "rename-column"
+  | "not-null-on-filled-table"
+  /** Only with `rowChanges` (a down() about to be reverted): TRUNCATE, DELETE FROM. */
+  | "truncate"
+  | "delete-rows";
 
 export interface StatementFinding {
   kind: DestructiveKind;
@@ -207,11 +216,43 @@ export interface ClassifiedStatement extends StatementFinding {
   rawTable: string;
 }
 
-/** Destructive operations in one SQL text (which may hold several statements). */
-export function classifySql(sql: string): ClassifiedStatement[] {
+/**
+ * Destructive operations in one SQL text (which may hold several statements). `rowChanges` also reports
+ * TRUNCATE and DELETE FROM: for a down() about to be reverted (issue 12), where removing rows is what the
+ * on-call engineer must decide on; an up() that deletes rows is a data migration and stays unreported.
+ */
+export function classifySql(sql: string, options: { rowChanges?: boolean } = {}): ClassifiedStatement[] {
   const findings: ClassifiedStatement[] = [];
   for (const statement of splitStatements(tokenize(sql))) {
     const c = new Cursor(statement);
+    if (options.rowChanges && c.accept("TRUNCATE")) {
+      // PostgreSQL: TRUNCATE [TABLE] [ONLY] name [*] [, ...]; MySQL: TRUNCATE [TABLE] name.
+      c.accept("TABLE");
+      for (const part of splitTopLevel(c.rest())) {
+        const p = new Cursor(part);
+        p.accept("ONLY");
+        const start = p.i;
+        const raw = p.rawName();
+        const table = new Cursor(part.slice(start)).name();
+        if (table !== undefined && raw !== undefined && !["RESTART", "CONTINUE", "CASCADE", "RESTRICT"].includes(part[start]?.word ?? "")) {
+          findings.push({ kind: "truncate", table, rawTable: raw });
+        }
+      }
+      continue;
+    }
+    if (options.rowChanges && c.accept("DELETE", "FROM")) {
+      c.accept("ONLY");
+      const start = c.i;
+      const table = c.name();
+      if (table !== undefined) {
+        const rawTable = statement
+          .slice(start, c.i)
+          .map((t) => t.text)
+          .join("");
+        findings.push({ kind: "delete-rows", table, rawTable });
+      }
+      continue;
+    }
     if (c.accept("DROP", "TABLE")) {
       c.accept("IF", "EXISTS");
       for (const part of splitTopLevel(c.rest())) {
@@ -264,4 +305,6 @@ export const KIND_LABEL: Record<DestructiveKind, string> = {
   "rename-table": "renames table",
   "rename-column": "renames column",
   "not-null-on-filled-table": "adds NOT NULL without a default on a table with rows, column",
+  truncate: "truncates table",
+  "delete-rows": "deletes rows of table",
 };

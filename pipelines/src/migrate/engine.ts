@@ -31,6 +31,28 @@ export interface SafetyReport {
   trialFailures: { migration: string; error: string }[];
 }
 
+/** What one migration's down() would do, found by running it in a transaction that is rolled back. */
+export interface RevertCheck {
+  migration: string;
+  /** Statements its down() sent in the trial. */
+  statements: number;
+  /** Destructive statements, each with whether the table (or column) held data just before it ran. */
+  findings: Array<Finding & { holdsData: boolean | null }>;
+  /** Why the down() cannot be trusted as it is: none, empty, not checked, or it failed when tried. */
+  problem: { kind: "missing-down" | "empty-down" | "not-checked" | "fails-when-tried"; reason: string } | null;
+  /** It destroys data or could not be checked: the revert stops unless it is allowed. */
+  blocks: boolean;
+  /** Allowed by `migrate.services.<name>.allowDestructiveRevert` (true or a list naming it) or `--allow-destructive-revert`. */
+  allowed: boolean;
+}
+
+export interface RevertSafety {
+  /** Newest first, as they would be reverted. */
+  migrations: RevertCheck[];
+  /** Migrations that block and are not allowed: when any, nothing is reverted. */
+  blocked: string[];
+}
+
 export interface AppliedMigration {
   name: string;
   timestamp: number;
@@ -104,6 +126,10 @@ export interface RunReport {
   /** True when the database is as it was before this run (after a failure), or the run succeeded. */
   clean: boolean;
   safety: SafetyReport | null;
+  /** revert: what each down() would do, checked before anything is reverted. */
+  revertSafety?: RevertSafety;
+  /** revert: the planned migrations still applied at the end, newest first (all of them when blocked). */
+  left?: string[];
   final: MigrationState;
   startedAt: string;
   finishedAt: string;
@@ -579,6 +605,118 @@ export interface RevertOptions {
   dryRun: boolean;
   to?: string;
   count?: number;
+  /** Revert even down()s that destroy data or cannot be checked: all of them (true) or those named. */
+  allowDestructive?: boolean | string[];
+}
+
+/** Kinds that lose what the table or column holds; renames (reversible) are reported, never blocking. */
+const LOSES_DATA = new Set<DestructiveKind>(["drop-table", "drop-column", "truncate", "delete-rows", "type-change"]);
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Does the table (or the column) hold data right now? Asked just before the statement runs in the
+ * trial, so an earlier down() of the same revert is taken into account. Inside a savepoint: a probe
+ * that fails (a table an `IF EXISTS` drop does not find) must not abort the trial's transaction.
+ * null: the probe could not tell, which blocks (fail closed).
+ */
+async function holdsData(queryRunner: QueryRunner, type: string, f: { kind: DestructiveKind; rawTable: string; column?: string }): Promise<boolean | null> {
+  if (!isPlainIdentifier(f.rawTable)) return null;
+  const sql =
+    f.kind === "drop-column" && f.column !== undefined
+      ? `SELECT 1 AS x FROM ${f.rawTable} WHERE ${quoteIdent(f.column)} IS NOT NULL LIMIT 1`
+      : `SELECT 1 AS x FROM ${f.rawTable} LIMIT 1`;
+  const savepoint = type === "postgres" || type === "sqlite" || type === "better-sqlite3" || type === "sqljs";
+  if (savepoint) await queryRunner.query("SAVEPOINT slipway_probe");
+  try {
+    const rows = (await queryRunner.query(sql)) as unknown[];
+    if (savepoint) await queryRunner.query("RELEASE SAVEPOINT slipway_probe");
+    return rows.length > 0;
+  } catch {
+    if (savepoint) await queryRunner.query("ROLLBACK TO SAVEPOINT slipway_probe").catch(() => undefined);
+    return null;
+  }
+}
+
+/**
+ * Runs the down() of every migration to revert, newest first, in ONE transaction that is always rolled
+ * back (as `trial` does for up()), recording each one's SQL: what a revert would drop, truncate or delete,
+ * and whether that held data just before; a down() that is missing, sends no SQL, or fails. A migration
+ * that opts out of transactions (or a driver whose DDL commits at once) cannot be tried: it and every one
+ * after it are "not checked".
+ */
+async function revertTrial(session: Session, migrations: MigrationRecord[], allow: boolean | string[] | undefined): Promise<RevertSafety> {
+  const checks: RevertCheck[] = [];
+  const type = session.loaded.dataSource.options.type;
+  const queryRunner = session.queryRunner;
+  const allowed = (name: string) => allow === true || (Array.isArray(allow) && allow.includes(name));
+  const add = (migration: string, statements: number, findings: RevertCheck["findings"], problem: RevertCheck["problem"]) => {
+    const blocks = problem !== null || findings.some((f) => LOSES_DATA.has(f.kind) && f.holdsData !== false);
+    checks.push({ migration, statements, findings, problem, blocks, allowed: blocks && allowed(migration) });
+  };
+  let stop: string | null = TRANSACTIONAL_DDL.has(type) ? null : `${type} commits DDL immediately, so down() cannot be tried and rolled back`;
+  let log: CapturedStatement[] = [];
+  // Per statement index of `log`: the data each destructive finding of that statement met.
+  let met = new Map<number, Array<boolean | null>>();
+  if (stop === null) {
+    session.capture.before = async (sql) => {
+      const found: Array<boolean | null> = [];
+      for (const f of classifySql(sql, { rowChanges: true })) found.push(LOSES_DATA.has(f.kind) ? await holdsData(queryRunner, type, f) : false);
+      met.set(log.length, found);
+    };
+    await queryRunner.startTransaction();
+  }
+  try {
+    for (const migration of migrations) {
+      if (stop !== null) {
+        add(migration.name, 0, [], { kind: "not-checked", reason: stop });
+        continue;
+      }
+      if (typeof migration.instance?.down !== "function") {
+        add(migration.name, 0, [], { kind: "missing-down", reason: "it has no down(): TypeORM cannot revert it" });
+        stop = `it comes after ${migration.name}, which has no down()`;
+        continue;
+      }
+      if (migration.instance.transaction === false) {
+        add(migration.name, 0, [], { kind: "not-checked", reason: "it opts out of transactions (transaction = false), so its down() cannot be tried and rolled back" });
+        stop = `it comes after ${migration.name}, which could not be tried`;
+        continue;
+      }
+      log = [];
+      met = new Map();
+      session.capture.log = log;
+      let failed: string | null = null;
+      try {
+        await migration.instance.down(queryRunner);
+      } catch (error) {
+        failed = message(error, session.loaded.secrets);
+      } finally {
+        session.capture.log = null;
+      }
+      const findings = log.flatMap((statement, index) =>
+        classifySql(statement.sql, { rowChanges: true }).map((f, k) => ({
+          migration: migration.name,
+          kind: f.kind,
+          table: f.table,
+          ...(f.column ? { column: f.column } : {}),
+          statement: statement.sql.trim(),
+          holdsData: met.get(index)?.[k] ?? null,
+        })),
+      );
+      if (failed !== null) {
+        add(migration.name, log.length, findings, { kind: "fails-when-tried", reason: `its down() failed in a rolled-back transaction: ${failed}` });
+        stop = `it comes after ${migration.name}, whose down() failed when tried`;
+        continue;
+      }
+      add(migration.name, log.length, findings, log.length === 0 ? { kind: "empty-down", reason: "its down() sends no SQL: reverting it would only forget it was applied, and leave what its up() did" } : null);
+    }
+  } finally {
+    session.capture.before = null;
+    if (TRANSACTIONAL_DDL.has(type)) await queryRunner.rollbackTransaction();
+  }
+  return { migrations: checks, blocked: checks.filter((c) => c.blocks && !c.allowed).map((c) => c.migration) };
 }
 
 export async function revert(dataSourcePath: string, databaseUrl: string | undefined, options: RevertOptions): Promise<RunReport> {
@@ -607,8 +745,14 @@ export async function revert(dataSourcePath: string, databaseUrl: string | undef
       const report: RunReport = {
         ...newReport("revert", session, options, targets, s, startedAt),
         status: targets.length === 0 ? "nothing-to-do" : options.dryRun ? "dry-run" : "reverted",
+        left: targets.slice(),
       };
-      if (targets.length === 0 || options.dryRun) return { ...report, finishedAt: new Date().toISOString() };
+      if (targets.length === 0) return { ...report, finishedAt: new Date().toISOString() };
+      // Checked under the lock, before anything is reverted: a down() that destroys data or cannot be
+      // checked stops the whole revert unless allowed (issue 12).
+      report.revertSafety = await revertTrial(session, migrations, options.allowDestructive);
+      if (options.dryRun) return { ...report, finishedAt: new Date().toISOString() };
+      if (report.revertSafety.blocked.length > 0) return { ...report, status: "blocked", finishedAt: new Date().toISOString() };
       const queryRunner = session.queryRunner;
       if (options.transaction === "all") await queryRunner.startTransaction();
       const reverted: string[] = [];
@@ -632,6 +776,7 @@ export async function revert(dataSourcePath: string, databaseUrl: string | undef
         } else await queryRunner.commitTransaction();
       }
       report.reverted = reverted;
+      report.left = targets.filter((n) => !reverted.includes(n));
       report.clean = report.residue.length === 0;
       report.final = (await state(session)).state;
       report.finishedAt = new Date().toISOString();

@@ -1,5 +1,5 @@
 import { KIND_LABEL } from "./destructive.js";
-import type { Finding, RunReport, StatusReport } from "./engine.js";
+import type { Finding, RevertCheck, RunReport, StatusReport } from "./engine.js";
 import { describeTarget } from "./load.js";
 
 const MAX_SQL = 200;
@@ -11,6 +11,17 @@ function short(sql: string): string {
 
 export function renderFinding(f: Finding): string {
   return `${f.migration}: ${KIND_LABEL[f.kind]} ${f.column ? `${f.table}.${f.column}` : f.table}  [${short(f.statement)}]`;
+}
+
+/** One migration to revert, as the revert check saw its down(): a line per finding and per problem. */
+export function renderRevertCheck(c: RevertCheck): string[] {
+  const verdict = !c.blocks ? "ok" : c.allowed ? "ALLOWED" : "BLOCKS";
+  const lines = [`${c.migration}: down() ${verdict}${c.problem ? `: ${c.problem.reason}` : c.findings.length === 0 ? `: ${c.statements} statement(s), none destructive` : ""}`];
+  for (const f of c.findings) {
+    const data = f.holdsData === null ? "could not tell whether it holds data" : f.holdsData ? "it holds data: LOST" : "empty now: nothing lost";
+    lines.push(`  ${KIND_LABEL[f.kind]} ${f.column ? `${f.table}.${f.column}` : f.table} (${data})  [${short(f.statement)}]`);
+  }
+  return lines;
 }
 
 export function renderStatus(r: StatusReport): string {
@@ -41,15 +52,24 @@ export function renderRun(r: RunReport): string {
     for (const t of r.safety.trialFailures) lines.push(`${r.safety.policy === "block" ? "BLOCKED" : "warning"}: ${t.migration} failed when tried in a rolled-back transaction: ${t.error}`);
     for (const n of r.safety.notAnalysed) lines.push(`note: ${n.migration} not checked for destructive statements: ${n.reason}`);
   }
+  if (r.revertSafety) {
+    lines.push("down() checked in a rolled-back transaction, newest first:");
+    for (const c of r.revertSafety.migrations) lines.push(...renderRevertCheck(c).map((l) => `  ${l}`));
+  }
   switch (r.status) {
     case "nothing-to-do":
       lines.push(r.action === "run" ? "nothing pending: no migration applied" : "nothing to revert");
       break;
     case "dry-run":
       lines.push(`dry run: would ${verb} ${r.planned.length}: ${r.planned.join(", ")}`);
+      if (r.revertSafety?.blocked.length) lines.push(`the revert would be BLOCKED by ${r.revertSafety.blocked.join(", ")}`);
       break;
     case "blocked":
-      lines.push(`blocked: nothing applied (${r.planned.length} pending)`);
+      lines.push(
+        r.action === "run"
+          ? `blocked: nothing applied (${r.planned.length} pending)`
+          : `blocked: nothing reverted; ${r.revertSafety?.blocked.join(", ") ?? ""} would destroy data or cannot be checked (allowDestructiveRevert in slipway.yaml, or --allow-destructive-revert)`,
+      );
       break;
     case "applied":
       lines.push(`applied ${r.applied.length}: ${r.applied.join(", ")}`);
@@ -70,7 +90,10 @@ export function renderRun(r: RunReport): string {
         lines.push(`REVERT FAILED: ${r.revertFailure.migration} down(): ${r.revertFailure.error}`);
         lines.push(`still applied from this run, newest first: ${r.applied.slice().reverse().join(", ")}`);
       } else if (r.action === "run") lines.push(r.reverted.length ? `reverted what this run applied, newest first: ${r.reverted.join(", ")}` : "this run applied nothing else");
-      else if (r.reverted.length) lines.push(`reverted before the failure: ${r.reverted.join(", ")}`);
+      else {
+        lines.push(r.reverted.length ? `reverted before the failure, newest first: ${r.reverted.join(", ")}` : "reverted nothing");
+        if (r.left) lines.push(`still applied, newest first: ${r.left.join(", ")}`);
+      }
       for (const s of r.residue) lines.push(`left applied (ran outside a transaction): ${short(s)}`);
       break;
   }

@@ -17,6 +17,23 @@ const destructive = z
     description:
       "What a destructive statement found in a pending migration (DROP TABLE/COLUMN, type change, rename, NOT NULL without default on a filled table) does: `warn` (default) reports it, `block` stops the run before anything is applied.",
   });
+const allowDestructiveRevert = z
+  .union([
+    z.boolean(),
+    z.array(z.string().regex(/[0-9]{13}/, "a migration name as TypeORM records it (ending in its 13-digit timestamp)")).min(1),
+  ])
+  .optional()
+  .meta({
+    description:
+      "Revert migrations whose down() destroys data (drops a table or column that holds data, truncates, deletes rows, changes a column's type on a table with rows) or cannot be checked (missing or empty down(), `transaction = false`, fails when tried): `true` for all, or a list of migration names. Default: such a revert stops before anything is reverted (SLIPWAY_MIGRATE_REVERT_DESTRUCTIVE).",
+  });
+const rollbackOrder = z
+  .enum(["git-first", "database-first"])
+  .optional()
+  .meta({
+    description:
+      "In a rollback (`dagger call rollback`), what returns first for this service: `git-first` (default: the restored code runs on the newer schema for the minutes between, which expand-then-contract migrations make safe) or `database-first` (the migrations are reverted before the Git commit, for a service whose older code cannot run on the newer schema; the abandoned code then runs on the older schema meanwhile).",
+  });
 const lockTimeout = z
   .number()
   .int()
@@ -37,6 +54,8 @@ export const ServiceMigrateSettings = z
     transaction,
     destructive,
     lockTimeout,
+    allowDestructiveRevert,
+    rollbackOrder,
   })
   .meta({ description: "Migration settings of one service; each overrides the same setting of `migrate:`." });
 export type ServiceMigrateSettings = z.infer<typeof ServiceMigrateSettings>;
@@ -47,6 +66,8 @@ export const MigrateSettings = z
     transaction,
     destructive,
     lockTimeout,
+    allowDestructiveRevert,
+    rollbackOrder,
     services: z
       .record(
         // The service name rule of config/schema.ts ServiceName (not imported: that module imports this one).
@@ -59,4 +80,4 @@ export const MigrateSettings = z
   .meta({ description: "TypeORM migrations: transaction mode, destructive-statement policy, lock timeout, per-service DataSource and settings." });
 export type MigrateSettings = z.infer<typeof MigrateSettings>;
 
-export const MIGRATE_DEFAULTS = { transaction: "each", destructive: "warn", lockTimeout: 60 } as const satisfies Required<Omit<MigrateSettings, "services">>;
+export const MIGRATE_DEFAULTS = { transaction: "each", destructive: "warn", lockTimeout: 60 } as const satisfies Required<Omit<MigrateSettings, "services" | "allowDestructiveRevert" | "rollbackOrder">>;

@@ -57,7 +57,11 @@ export function resolveEnvironment(config: SlipwayConfig, name: string, configFi
       deployments: k.deployments ?? [],
       fluxKustomization: k.flux?.kustomization ?? config.rollout?.flux?.kustomization ?? null,
       fluxHelmRelease: k.flux?.helmRelease ?? null,
-      reconcile: k.flux?.reconcile ?? config.rollout?.flux?.reconcile ?? false,
+      // Flux: reconcile.fluxcd.io/requestedAt; Argo CD: the refresh annotation (rollout verify --reconcile).
+      reconcile:
+        k.argocd || (!k.flux && config.rollout?.argocd)
+          ? (k.argocd?.refresh ?? config.rollout?.argocd?.refresh ?? false)
+          : (k.flux?.reconcile ?? config.rollout?.flux?.reconcile ?? false),
       argocdApplication: k.argocd?.application ?? (k.flux ? null : (config.rollout?.argocd?.application ?? null)),
       timeout: k.timeout ?? config.rollout?.timeout ?? null,
     },

@@ -16,7 +16,7 @@ import { checkOutputDir } from "../cli/paths.js";
 const usage = [
   "slipway rollout verify [--kubeconfig FILE] [--context C] --namespace NS",
   "    ([--deployment NAME...] [--statefulset NAME...] [--daemonset NAME...] | --selector LABELS)",
-  "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] [--reconcile] | --argocd-app NS/NAME]",
+  "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] | --argocd-app NS/NAME] [--reconcile]",
   "    [--revision SHA] [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
 ].join("\n");
 
@@ -50,7 +50,11 @@ export const rolloutVerify = defineCommand({
     "flux-helmrelease": { type: "string", value: "NS/NAME", describe: "and until this HelmRelease released it (with --flux-kustomization)", defaultText: "rollout.flux.helmRelease in slipway.yaml" },
     "argocd-app": { type: "string", value: "NS/NAME", describe: "wait until this Argo CD Application synced --revision", defaultText: "rollout.argocd.application in slipway.yaml" },
     revision: { type: "string", value: "SHA", describe: "the GitOps commit the controller must have applied" },
-    reconcile: { type: "boolean", describe: "ask Flux to reconcile now instead of at its next interval", defaultText: "rollout.flux.reconcile in slipway.yaml, else off" },
+    reconcile: {
+      type: "boolean",
+      describe: "ask Flux to reconcile (reconcile.fluxcd.io/requestedAt) or Argo CD to refresh (argocd.argoproj.io/refresh: normal) now instead of at its next interval",
+      defaultText: "rollout.flux.reconcile or rollout.argocd.refresh in slipway.yaml, else off",
+    },
     timeout: { type: "string", value: "DURATION", describe: "give up after this long (exit 3), e.g. 90s, 10m, 1h30m", defaultText: `rollout.timeout in slipway.yaml, else ${DEFAULT_TIMEOUT}` },
     diagnostics: { type: "string", value: "DIR", describe: "on failure, write events, pod states and container logs here" },
     "azure-identity": { type: "string", value: IDENTITY_MODES.join("|"), describe: "get an AKS (Entra ID) token this way for a kubelogin kubeconfig", defaultText: "detected from the CI environment when the kubeconfig uses kubelogin" },
@@ -107,7 +111,7 @@ export const rolloutVerify = defineCommand({
     else if (argoRef && OBJECT_REF_PATTERN.test(argoRef)) gitops = { kind: "argocd", ...splitRef(argoRef) };
     if (gitops && values.revision === undefined) problems.push(`--revision SHA is required to check that ${gitops.kind === "flux" ? "Flux" : "Argo CD"} applied the commit`);
     if (values.revision !== undefined && !gitops) problems.push("--revision needs --flux-kustomization or --argocd-app (or rollout.flux / rollout.argocd in slipway.yaml)");
-    if (values.reconcile && gitops?.kind !== "flux") problems.push("--reconcile works with a Flux Kustomization only");
+    if (values.reconcile && !gitops) problems.push("--reconcile needs --flux-kustomization or --argocd-app (or rollout.flux / rollout.argocd in slipway.yaml)");
     const helmRef = values["flux-helmrelease"] ?? (values["argocd-app"] === undefined ? settings.flux?.helmRelease : undefined);
     // A HelmRelease's revisions are chart versions, not our SHA: the Kustomization that applies it says when
     // our commit reached it (see helmReleaseApplied).
@@ -158,7 +162,7 @@ export const rolloutVerify = defineCommand({
           gitops,
           helmRelease,
           revision: values.revision,
-          reconcile: values.reconcile ?? settings.flux?.reconcile ?? false,
+          reconcile: values.reconcile ?? (gitops?.kind === "argocd" ? settings.argocd?.refresh : settings.flux?.reconcile) ?? false,
           timeoutMs: parseDuration(timeoutText) as number,
           thresholds: {
             oomKilledRestarts: settings.failOn?.oomKilledRestarts ?? DEFAULT_THRESHOLDS.oomKilledRestarts,

@@ -47,6 +47,10 @@ export const RolloutSettings = z
     argocd: z
       .strictObject({
         application: ObjectRef.meta({ description: "The Argo CD Application that syncs the GitOps commit, `namespace/name`." }),
+        refresh: z
+          .boolean()
+          .optional()
+          .meta({ description: "Ask Argo CD to refresh now (annotation argocd.argoproj.io/refresh: normal, as `argocd app get --refresh`); needs `patch` on applications. Default false." }),
       })
       .optional(),
     logLines: z.int().min(1).max(10_000).optional().meta({ description: "Log lines kept per failing container in the diagnostics. Default 100." }),

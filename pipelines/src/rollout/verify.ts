@@ -36,7 +36,7 @@ export interface VerifyRequest {
    */
   helmRelease?: ObjectRef;
   revision?: string;
-  /** Ask Flux to reconcile now (reconcile.fluxcd.io/requestedAt). */
+  /** Ask Flux to reconcile now (reconcile.fluxcd.io/requestedAt), or Argo CD to refresh (argocd.argoproj.io/refresh). */
   reconcile: boolean;
   timeoutMs: number;
   thresholds: FailFastThresholds;
@@ -477,19 +477,20 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
       feed.informer.on("error", (error: unknown) => onError(feed, error));
     }
 
-    if (req.gitops?.kind === "flux" && req.reconcile) {
+    if (req.gitops && req.reconcile) {
       const t = req.gitops;
+      const controller = t.kind === "flux" ? "Flux to reconcile" : "Argo CD to refresh";
       let attempts = 0;
       const reconcile = (): void => {
-        requestFluxReconcile(clients, t, now).then(
+        (t.kind === "flux" ? requestFluxReconcile(clients, t, now) : requestArgoRefresh(clients, t)).then(
           () => undefined,
           (error: unknown) => {
             if (finished) return;
-            const api = GITOPS_API.flux;
+            const api = GITOPS_API[t.kind];
             const coded = classifyKubeError(error, "patch", `${api.plural}.${api.group}`, t.namespace, clients.server);
             if (!isUnavailable(error)) return finish(coded ?? (error instanceof Error ? error : new Error(String(error))));
-            // Flux reconciles at its interval anyway: a request that cannot be made delays, it decides nothing.
-            say(`reconcile ${gitopsLabel(t)}`, `could not ask Flux to reconcile (${describeKubeError(coded ?? error)}), retrying`);
+            // Flux and Argo CD reconcile at their interval anyway: a request that cannot be made delays, it decides nothing.
+            say(`reconcile ${gitopsLabel(t)}`, `could not ask ${controller} (${describeKubeError(coded ?? error)}), retrying`);
             later(backoffMs(attempts++), reconcile);
           },
         );
@@ -498,6 +499,22 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
     }
     for (const feed of feeds) void connect(feed);
   });
+}
+
+/**
+ * `argocd app get --refresh` does exactly this (argo-cd util/argo/argo.go RefreshApp): a merge patch setting
+ * the annotation argocd.argoproj.io/refresh to "normal"; the application controller then compares the
+ * Application with Git at once instead of at its next poll (timeout.reconciliation, 3 minutes by default),
+ * syncs it when automated sync is on, and removes the annotation when it has refreshed
+ * (pkg/apis/application/v1alpha1/application_annotations.go AnnotationKeyRefresh). No `.operation` is
+ * written: an Application without automated sync stays OutOfSync, and the wait for our revision says so.
+ */
+async function requestArgoRefresh(clients: KubeClients, t: GitopsTarget): Promise<void> {
+  const api = GITOPS_API.argocd;
+  await clients.custom.patchNamespacedCustomObject(
+    { group: api.group, version: api.version, namespace: t.namespace, plural: api.plural, name: t.name, body: { metadata: { annotations: { [ARGO_REFRESH]: "normal" } } } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
 }
 
 /** 250 ms, doubling, at most 5 s between attempts (client-go's rest client backs off the same way, capped). */
@@ -515,6 +532,8 @@ function describeKubeError(error: unknown): string {
  * `flux reconcile kustomization` does exactly this: set reconcile.fluxcd.io/requestedAt to a new
  * value; the controller reconciles at once instead of at its next interval.
  */
+export const ARGO_REFRESH = "argocd.argoproj.io/refresh";
+
 async function requestFluxReconcile(clients: KubeClients, t: GitopsTarget, now: () => number): Promise<void> {
   const api = GITOPS_API.flux;
   await clients.custom.patchNamespacedCustomObject(

@@ -44,7 +44,8 @@ describe.skipIf(!server)("pipelines/src/migrate (PostgreSQL)", () => {
       // The database of an earlier release: an unrelated table with rows, and TypeORM's (empty) migrations table.
       await pg.query(url, `CREATE TABLE "legacy" ("id" integer PRIMARY KEY, "note" text NOT NULL); INSERT INTO "legacy" VALUES (1, 'keep me')`);
       expect((await migrate(["migrate", "run", "--data-source", FAIL_THIRD, "--count", "1"], env)).code).toBe(0);
-      expect((await migrate(["migrate", "revert", "--data-source", FAIL_THIRD, "--count", "1"], env)).code).toBe(0);
+      // CreateAuthor's up() inserts rows, so its down() destroys data: allowed explicitly (issue 12).
+      expect((await migrate(["migrate", "revert", "--data-source", FAIL_THIRD, "--count", "1", "--allow-destructive-revert"], env)).code).toBe(0);
       const schemaBefore = await schemaSnapshot(pg, url);
       const rowsBefore = await migrationsRows(pg, url);
       expect(schemaBefore).toContain("relation migrations r");
@@ -146,10 +147,17 @@ describe.skipIf(!server)("pipelines/src/migrate (PostgreSQL)", () => {
     await migrate(["migrate", "run", "--data-source", SLOW], env);
     // Sabotage ArchiveJobs' down(): its table is gone, so DROP TABLE fails.
     await pg.query(url, `DROP TABLE job_archive`);
-    const result = await migrate(["migrate", "revert", "--data-source", SLOW, "--count", "3", "--json"], env);
+    // The check before the revert tries every down() and finds it: nothing is reverted (issue 12).
+    const checked = await migrate(["migrate", "revert", "--data-source", SLOW, "--count", "3"], env);
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toContain(`ArchiveJobs1700000000102: down() BLOCKS: its down() failed in a rolled-back transaction: table "job_archive" does not exist (SQLSTATE 42P01)`);
+    expect((await migrationsRows(pg, url)).length).toBe(3);
+    // Forced past the check, the revert itself stops there.
+    const result = await migrate(["migrate", "revert", "--data-source", SLOW, "--count", "3", "--allow-destructive-revert", "--json"], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`SLIPWAY_MIGRATE_REVERT_FAILED: down() of migration "ArchiveJobs1700000000102" failed: table "job_archive" does not exist (SQLSTATE 42P01)`);
-    expect(result.stderr).toContain("Reverted before the failure: AddJobState1700000000103.");
+    expect(result.stderr).toContain("Reverted before the failure, newest first: AddJobState1700000000103.");
+    expect(result.stderr).toContain("Still applied, newest first: ArchiveJobs1700000000102, CreateJob1700000000101.");
     expect(json<RunReport>(result.stdout).final.applied.map((m) => m.name)).toEqual(SLOW_NAMES.slice(0, 2));
   });
 

@@ -558,6 +558,55 @@ export class FakeCluster {
   }
 }
 
+/**
+ * The Argo CD application controller's answer to a refresh request, for one Application (argo-cd v2/v3
+ * controller/appcontroller.go): a client sets the annotation argocd.argoproj.io/refresh ("normal" or
+ * "hard"; `argocd app get --refresh` does it with a merge patch, util/argo/argo.go RefreshApp); the
+ * controller compares the Application with Git at once (instead of at its next poll), writes
+ * status.sync.revision = the revision it compared to, whether Synced or not, and status.reconciledAt, and
+ * REMOVES the annotation when it persists the status (persistAppStatus; documented on AnnotationKeyRefresh in
+ * pkg/apis/application/v1alpha1/application_annotations.go: "Removed by application controller after app is
+ * refreshed"). With automated sync it then syncs that revision (operationState Succeeded, Synced).
+ * Without a refresh request nothing changes: the poll interval is longer than any test.
+ * `head()` is the branch tip the controller would resolve (the GitOps repository's). Returns a stop function.
+ */
+export function argoController(api: KubeStandin, app: { namespace: string; name: string }, opts: { head: () => string; automated: boolean; delayMs?: number }): () => void {
+  const store = api.store;
+  let pending = false;
+  const refresh = (): void => {
+    pending = false;
+    const obj = store.get("applications", app.namespace, app.name);
+    if (!obj?.metadata.annotations?.["argocd.argoproj.io/refresh"]) return;
+    const revision = opts.head();
+    store.update("applications", app.namespace, app.name, (a) => {
+      const annotations = { ...a.metadata.annotations };
+      delete annotations["argocd.argoproj.io/refresh"];
+      a.metadata.annotations = annotations;
+      const status = (a.status ?? {}) as Record<string, unknown>;
+      const before = status.sync as { status?: string; revision?: string } | undefined;
+      const synced = opts.automated || before?.revision === revision;
+      status.sync = { status: synced ? "Synced" : "OutOfSync", revision };
+      status.reconciledAt = now();
+      if (opts.automated && before?.revision !== revision) {
+        status.operationState = { phase: "Succeeded", message: "successfully synced (all tasks run)", operation: { sync: { revision } }, syncResult: { revision }, startedAt: now(), finishedAt: now() };
+      }
+      a.status = status;
+    });
+  };
+  const watcher = {
+    plural: "applications",
+    namespace: app.namespace,
+    matches: (o: KObject) => o.metadata.name === app.name,
+    send: (_type: string, o: unknown) => {
+      if (pending || !(o as KObject).metadata.annotations?.["argocd.argoproj.io/refresh"]) return;
+      pending = true;
+      setTimeout(refresh, opts.delayMs ?? 50);
+    },
+  };
+  store.watchers.add(watcher);
+  return () => store.watchers.delete(watcher);
+}
+
 function progressing(statusValue: "True" | "False" | "Unknown", reason: string, message: string): Record<string, unknown> {
   return { type: "Progressing", status: statusValue, reason, message, lastUpdateTime: now(), lastTransitionTime: now() };
 }

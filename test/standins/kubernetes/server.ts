@@ -47,7 +47,8 @@ export const RESOURCES: ResourceDef[] = [
     subresources: ["status"],
   },
   { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", singular: "helmrelease", kind: "HelmRelease", namespaced: true, shortNames: ["hr"], verbs: READ, subresources: ["status"] },
-  { group: "argoproj.io", version: "v1alpha1", plural: "applications", singular: "application", kind: "Application", namespaced: true, shortNames: ["app", "apps"], verbs: READ },
+  // patch: `argocd app get --refresh` and `kubectl annotate` set argocd.argoproj.io/refresh (FakeCluster.argoController reacts).
+  { group: "argoproj.io", version: "v1alpha1", plural: "applications", singular: "application", kind: "Application", namespaced: true, shortNames: ["app", "apps"], verbs: [...READ, "patch"] },
 ];
 
 function groupVersion(r: ResourceDef): string {
