@@ -10,6 +10,9 @@ import { OBJECT_REF_PATTERN } from "../rollout/schema.js";
  * No secret is ever configured here: tokens, database URLs and kubeconfigs are Secret arguments.
  */
 
+/** What a rollback does to an abandoned image (pipelines/src/acr/abandon.ts ABANDON_POLICIES, same values). */
+export const ROLLBACK_REGISTRY_POLICIES = ["failed-tag", "lock", "delete-tags"] as const;
+
 /** An environment names a ledger file and a Dagger argument: DNS-label rules, like service names. */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -74,6 +77,18 @@ export const EnvironmentSettings = z
       .optional()
       .meta({ description: "`promote` takes only releases verified in this environment, e.g. prod promotes from staging." }),
     notify: NotifySettings.optional(),
+    rollback: z
+      .strictObject({
+        registry: z
+          .enum(ROLLBACK_REGISTRY_POLICIES)
+          .optional()
+          .meta({
+            description:
+              "What a rollback does to the images it abandons: `failed-tag` (default) tags them failed-<release>; `lock` sets writeEnabled/deleteEnabled false on their manifests (ACR only); `delete-tags` deletes their mutable tags (latest, branch-*, extra), keeping sha-<12>, semver and failed-<id>, the digest still pullable. An image the restored release runs is never touched.",
+          }),
+      })
+      .optional()
+      .meta({ description: "How a rollback of this environment treats the registry." }),
   })
   .meta({ description: "One environment: GitOps folder, registry, identity ids, Kubernetes target, migrations, promotion source." });
 export type EnvironmentSettings = z.infer<typeof EnvironmentSettings>;
