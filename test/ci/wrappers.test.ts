@@ -258,7 +258,12 @@ function checkCall(argv: string[]): Call {
 
 // --- the wrappers, read as jobs of steps ------------------------------------------------------------------
 
-type Kind = "checkout" | "install" | "call" | "report" | "publish";
+/**
+ * `summary`: the run's Markdown published as the job summary, nothing else (GitHub: cp to $GITHUB_STEP_SUMMARY;
+ * Azure DevOps: echo ##vso[task.uploadsummary]); `notify`: `dagger call notify` with the exported Release report;
+ * `verdict`: `dagger call report-verdict` on the exported run report, the job's last step.
+ */
+type Kind = "checkout" | "install" | "call" | "report" | "publish" | "summary" | "notify" | "verdict";
 interface Step {
   kind: Kind;
   name: string;
@@ -288,6 +293,9 @@ function classify(name: string, script: string | undefined, uses: string | undef
   if (uses?.startsWith("actions/checkout") || uses === "self") return "checkout";
   if (name === INSTALL) return "install";
   if (script === undefined) return "publish";
+  if (/GITHUB_STEP_SUMMARY|##vso\[task\.uploadsummary\]/.test(script)) return "summary";
+  if (/\bcall notify\b/.test(script)) return "notify";
+  if (/\bcall report-verdict\b/.test(script)) return "verdict";
   return always && /\bexport --path\b/.test(script) ? "report" : "call";
 }
 
@@ -301,7 +309,8 @@ function githubJobs(): Job[] {
     steps: (raw.steps as Array<Record<string, unknown>>).map((s) => {
       const name = String(s.name ?? s.uses ?? "");
       const script = typeof s.run === "string" ? s.run : undefined;
-      const always = s.if === "always()";
+      // `always() && hashFiles(...)`: run also when an earlier step failed, if the file is there.
+      const always = typeof s.if === "string" && s.if.startsWith("always()");
       return { kind: classify(name, script, s.uses as string | undefined, always), name, ...(script !== undefined ? { script } : {}), env: (s.env ?? {}) as Record<string, string>, always, raw: s };
     }),
   }));
@@ -341,9 +350,9 @@ function stepEnv(job: Job, step: Step, context: Record<string, unknown>): Record
   const github = job.file === GITHUB;
   const provided: Record<string, string> = github
     ? // GITHUB_SHA: a default variable of every job (the commit the run is for).
-      { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.githubusercontent.example/req", RUNNER_TEMP: "/tmp/runner", HOME: "/home/runner", GITHUB_SHA: "a".repeat(40) }
+      { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.githubusercontent.example/req", RUNNER_TEMP: "/tmp/runner", HOME: "/home/runner", GITHUB_SHA: "a".repeat(40), GITHUB_ACTOR: "octocat", GITHUB_RUN_ID: "4242", GITHUB_STEP_SUMMARY: "/tmp/runner/_runner_file_commands/step_summary_1" }
     : // BUILD_SOURCEVERSION: the predefined Build.SourceVersion, exported to every script.
-      { SYSTEM_OIDCREQUESTURI: "https://dev.azure.example/oidc", AGENT_TEMPDIRECTORY: "/tmp/agent", BUILD_ARTIFACTSTAGINGDIRECTORY: "/a", HOME: "/home/vsts", BUILD_SOURCEVERSION: "b".repeat(40) };
+      { SYSTEM_OIDCREQUESTURI: "https://dev.azure.example/oidc", AGENT_TEMPDIRECTORY: "/tmp/agent", BUILD_ARTIFACTSTAGINGDIRECTORY: "/a", HOME: "/home/vsts", BUILD_SOURCEVERSION: "b".repeat(40), BUILD_REQUESTEDFOR: "Ada Lovelace", BUILD_BUILDID: "17" };
   const level = github ? ((load(GITHUB).env ?? {}) as Record<string, string>) : { SLIPWAY_MODULE: "github.com/acme/slipway@v0.1.0", DAGGER_VERSION: ENGINE_VERSION.slice(1) };
   const own = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, github ? interpolate(String(v), context) : String(v)]));
   return { ...provided, ...level, ...own };
@@ -390,10 +399,15 @@ describe("ci/ wrappers", () => {
       const kinds = job.steps.map((s) => s.kind);
       expect({ job: job.id, kinds: kinds.slice(0, 3) }).toEqual({ job: job.id, kinds: ["checkout", "install", "call"] });
       expect({ job: job.id, calls: kinds.filter((k) => k === "call").length }).toEqual({ job: job.id, calls: 1 });
-      // After the call only reports: `... export --path` calls and publishing tasks, run also when it failed.
-      for (const step of job.steps.slice(3)) {
-        expect({ job: job.id, step: step.name, kind: step.kind, always: step.always }).toEqual({ job: job.id, step: step.name, kind: expect.stringMatching(/^(report|publish)$/), always: true });
+      // After the call only reports: `... export --path` calls, the job summary, publishing tasks and
+      // notifications, run also when it failed; and, last, the verdict from the exported run report.
+      const after = job.steps.slice(3);
+      const last = after.at(-1);
+      const reports = last?.kind === "verdict" ? after.slice(0, -1) : after;
+      for (const step of reports) {
+        expect({ job: job.id, step: step.name, kind: step.kind, always: step.always }).toEqual({ job: job.id, step: step.name, kind: expect.stringMatching(/^(report|publish|summary|notify)$/), always: true });
       }
+      if (last?.kind === "verdict") expect({ job: job.id, always: last.always }).toEqual({ job: job.id, always: false });
     }
   });
 
@@ -401,15 +415,26 @@ describe("ci/ wrappers", () => {
     const jobs = allJobs().filter((j) => j.file === file);
     const called: string[] = [];
     for (const job of jobs) {
-      for (const step of job.steps.filter((s) => s.kind === "call" || s.kind === "report")) {
+      for (const step of job.steps.filter((s) => s.kind === "call" || s.kind === "report" || s.kind === "notify" || s.kind === "verdict")) {
         const call = callOf(job, step, contextFor(eventOf(job)));
         expect({ job: job.id, step: step.name, problems: call.problems }).toEqual({ job: job.id, step: step.name, problems: [] });
         called.push(call.segments.map((s) => s.name).join("."));
       }
     }
     const expected = {
-      [GITHUB]: ["ci.verdict", "scanDependencies.sarif.export", "scanSecrets.sarif.export", "release.verdict", "promote.verdict", "promote.verdict", "rollback"],
-      [ADO]: ["ci.verdict", "scanDependencies.junit.export", "scanSecrets.junit.export", "release.verdict", "promote.verdict", "promote.verdict"],
+      [GITHUB]: [
+        "ci.reports.export", "scanDependencies.sarif.export", "scanSecrets.sarif.export", "reportVerdict",
+        "release.reports.export", "notify", "reportVerdict",
+        "promote.reports.export", "notify", "reportVerdict",
+        "promote.reports.export", "notify", "reportVerdict",
+        "rollback",
+      ],
+      [ADO]: [
+        "ci.reports.export", "scanDependencies.junit.export", "scanSecrets.junit.export", "reportVerdict",
+        "release.reports.export", "notify", "reportVerdict",
+        "promote.reports.export", "notify", "reportVerdict",
+        "promote.reports.export", "notify", "reportVerdict",
+      ],
       [ADO_ROLLBACK]: ["rollback"],
     }[file];
     expect(called).toEqual(expected);
@@ -560,7 +585,8 @@ describe("ci/github/slipway.yml", () => {
       const call = mainCall(id, contextFor("push"));
       expect(job(id).environment).toBe(env);
       expect(flag(call.segments[0], "environment")).toBe(env);
-      expect(call.segments.at(-1)?.name).toBe("verdict");
+      expect(call.segments.map((seg) => seg.name).slice(-2)).toEqual(["reports", "export"]);
+      expect(job(id).steps.at(-1)?.kind).toBe("verdict");
       expect(job(id).raw.permissions).toMatchObject({ "id-token": "write" });
       expect(flag(call.segments[0], "oidcRequestUrl")).toBe("https://token.actions.githubusercontent.example/req");
     }
@@ -609,7 +635,8 @@ describe("ci/azure-devops", () => {
       expect(job.raw.deployment).toBeDefined();
       expect(job.environment).toBe(env);
       expect(flag(segments[0], "environment")).toBe(env);
-      expect(segments.at(-1)?.name).toBe("verdict");
+      expect(segments.map((seg) => seg.name).slice(-2)).toEqual(["reports", "export"]);
+      expect(job.steps.at(-1)?.kind).toBe("verdict");
       expect(byId[id]?.variables).toEqual([{ group: `slipway-${env}` }]);
       // The environment's workload identity federation service connection; Slipway mints fresh OIDC tokens
       // through it, so the task's 10-minute idToken is not passed (it would win and expire mid-release).
@@ -635,7 +662,7 @@ describe("ci/azure-devops", () => {
 
   it("no script uses an Azure Pipelines macro or a secret directly: values arrive through the step's env", () => {
     for (const job of [...adoJobs(ADO), ...adoJobs(ADO_ROLLBACK)]) {
-      for (const step of job.steps.filter((s) => s.kind === "call" || s.kind === "report")) expect({ step: step.name, script: step.script }).not.toEqual({ step: step.name, script: expect.stringMatching(/\$\(|\$\{\{/) });
+      for (const step of job.steps.filter((s) => s.kind !== "install" && s.kind !== "checkout" && s.kind !== "publish")) expect({ step: step.name, script: step.script }).not.toEqual({ step: step.name, script: expect.stringMatching(/\$\(|\$\{\{/) });
     }
   });
 });
@@ -646,14 +673,14 @@ describe("ci/ wrappers: the optional shared engine (README \"Scaling out\")", ()
   // engine/version.go RunnerHost: without the variable the CLI starts docker-image://registry.dagger.io/engine:<its version>.
   const CLI_DEFAULT = `docker-image://registry.dagger.io/engine:${ENGINE_VERSION}`;
   const ADO_CLOUD = "${{ if eq(variables.DAGGER_CLOUD, 'true') }}";
-  const daggerSteps = (job: Job) => job.steps.filter((s) => s.kind === "call" || s.kind === "report");
+  const daggerSteps = (job: Job) => job.steps.filter((s) => s.kind === "call" || s.kind === "report" || s.kind === "notify" || s.kind === "verdict");
   // What the steps passed before the engine inputs: those and only those may sit beside them.
-  const OWN = ["BASE", "PR_TARGET", "GITOPS_TOKEN", "KUBECONFIG_CONTENT", "DATABASE_URLS", "SYSTEM_ACCESSTOKEN", "ROLLBACK_ENVIRONMENT", "ROLLBACK_TO"];
+  const OWN = ["BASE", "PR_TARGET", "GITOPS_TOKEN", "KUBECONFIG_CONTENT", "DATABASE_URLS", "SYSTEM_ACCESSTOKEN", "ROLLBACK_ENVIRONMENT", "ROLLBACK_TO", "SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URL", "RUN_URL"];
 
   it.each([GITHUB, ADO, ADO_ROLLBACK])("%s: every dagger step, and no other step, gets the runner host and the Cloud token, through env: only", (file) => {
     for (const job of allJobs().filter((j) => j.file === file)) {
       for (const step of job.steps) {
-        const dagger = step.kind === "call" || step.kind === "report";
+        const dagger = step.kind === "call" || step.kind === "report" || step.kind === "notify" || step.kind === "verdict";
         const keys = Object.keys(step.env);
         expect({ job: job.id, step: step.name, runner: keys.includes(RUNNER) }).toEqual({ job: job.id, step: step.name, runner: dagger });
         if (!dagger) continue;
@@ -689,6 +716,81 @@ describe("ci/ wrappers: the optional shared engine (README \"Scaling out\")", ()
       for (const step of daggerSteps(job)) {
         expect({ step: step.name, runner: step.env[RUNNER], token: step.env[TOKEN] }).toEqual({ step: step.name, runner: "$(DAGGER_RUNNER_HOST)", token: undefined });
       }
+    }
+  });
+});
+
+describe("ci/ wrappers: run reports, job summaries and notifications (README \"Run reports\")", () => {
+  const context = (job: Job) => contextFor(eventOf(job));
+  const reporting = (): Job[] => allJobs().filter((j) => j.file !== ADO_ROLLBACK && j.id !== "rollback");
+  /** The words of a non-dagger step, as bash would run them. */
+  const argv = (job: Job, step: Step) => {
+    const script = job.file === GITHUB ? interpolate(step.script ?? "", context(job)) : (step.script ?? "");
+    expect({ step: step.name, logic: shellLogic(script) }).toEqual({ step: step.name, logic: [] });
+    return words(script, stepEnv(job, step, context(job)));
+  };
+
+  it("ci, release and promote export the run's reports, publish the Markdown as the job summary, keep the directory and end on its verdict", () => {
+    const jobs = reporting();
+    expect(jobs.map((j) => j.id).sort()).toEqual(["ci", "ci", "promote-prod", "promote-staging", "promote_prod", "promote_staging", "release", "release_dev"]);
+    for (const job of jobs) {
+      const call = callOf(job, job.steps.find((s) => s.kind === "call") as Step, context(job));
+      expect({ job: job.id, problems: call.problems }).toEqual({ job: job.id, problems: [] });
+      const dir = flag(call.segments.at(-1), "path");
+      expect({ job: job.id, chain: call.segments.slice(-2).map((seg) => seg.name) }).toEqual({ job: job.id, chain: ["reports", "export"] });
+      expect(typeof dir).toBe("string");
+
+      const summary = job.steps.filter((s) => s.kind === "summary");
+      expect({ job: job.id, summaries: summary.length }).toEqual({ job: job.id, summaries: 1 });
+      const words = argv(job, summary[0] as Step);
+      if (job.file === GITHUB) {
+        // cp into the step's own summary file: the same as appending to it, with no shell redirection.
+        expect(words).toEqual(["cp", `${String(dir)}/report.md`, stepEnv(job, summary[0] as Step, context(job)).GITHUB_STEP_SUMMARY]);
+        expect(summary[0]?.raw.if).toBe(`always() && hashFiles('${String(dir)}/report.md') != ''`);
+      } else {
+        // The path comes through the step's env (a macro the agent expands; BUILD_ARTIFACTSTAGINGDIRECTORY is /a here).
+        expect(words.map((w) => w.replace("$(Build.ArtifactStagingDirectory)", "/a"))).toEqual(["echo", `##vso[task.uploadsummary]${String(dir)}/report.md`]);
+      }
+
+      const kept = job.steps.find((s) => s.kind === "publish" && /upload-artifact|PublishPipelineArtifact/.test(String(s.raw.uses ?? s.raw.task)));
+      const keptPath = job.file === GITHUB ? (kept?.raw.with as { path?: string } | undefined)?.path : String((kept?.raw.inputs as { targetPath?: string } | undefined)?.targetPath).replace("$(Build.ArtifactStagingDirectory)", "/a");
+      expect({ job: job.id, kept: keptPath?.replace(/\/$/, "") }).toEqual({ job: job.id, kept: dir });
+
+      const verdict = job.steps.at(-1) as Step;
+      expect({ job: job.id, kind: verdict.kind }).toEqual({ job: job.id, kind: "verdict" });
+      const v = callOf(job, verdict, context(job));
+      expect(v.problems).toEqual([]);
+      expect(v.segments.map((seg) => seg.name)).toEqual(["reportVerdict"]);
+      expect(flag(v.segments[0], "run")).toBe(`${String(dir)}/run-report.json`);
+    }
+  });
+
+  it("release and promote notify Slack and Teams from the exported Release report, webhooks as env: Secrets, whatever the outcome", () => {
+    for (const job of reporting().filter((j) => j.id !== "ci")) {
+      const dir = flag(callOf(job, job.steps.find((s) => s.kind === "call") as Step, context(job)).segments.at(-1), "path");
+      const steps = job.steps.filter((s) => s.kind === "notify");
+      expect({ job: job.id, notify: steps.length }).toEqual({ job: job.id, notify: 1 });
+      const step = steps[0] as Step;
+      expect(step.always).toBe(true);
+      const call = callOf(job, step, context(job));
+      expect({ job: job.id, problems: call.problems }).toEqual({ job: job.id, problems: [] });
+      const seg = call.segments[0];
+      expect([seg?.name, flag(seg, "report"), flag(seg, "slackWebhook"), flag(seg, "teamsWebhook")]).toEqual(["notify", `${String(dir)}/release-report.json`, "env:SLACK_WEBHOOK_URL", "env:TEAMS_WEBHOOK_URL"]);
+      // The webhooks come from the secret store, never from the script.
+      expect(job.file === GITHUB ? [step.env.SLACK_WEBHOOK_URL, step.env.TEAMS_WEBHOOK_URL] : [step.env.SLACK_WEBHOOK_URL, step.env.TEAMS_WEBHOOK_URL]).toEqual(
+        job.file === GITHUB ? ["${{ secrets.SLACK_WEBHOOK_URL }}", "${{ secrets.TEAMS_WEBHOOK_URL }}"] : ["$(SLACK_WEBHOOK_URL)", "$(TEAMS_WEBHOOK_URL)"],
+      );
+      // Who triggered it: only the names the module accepts.
+      const trigger = seg?.flags.get("trigger");
+      const given = (Array.isArray(trigger) ? trigger : [trigger]).map((t) => String(t).split("=")[0]);
+      expect(given.every((name) => ["GITHUB_ACTOR", "GITHUB_RUN_ID", "BUILD_REQUESTEDFOR", "BUILD_BUILDID"].includes(name))).toBe(true);
+      if (job.file === GITHUB) expect(flag(seg, "runUrl")).toMatch(/^\/?.*actions\/runs\//);
+    }
+  });
+
+  it("the rollback jobs publish no run report: the rollback function returns its report as text (README \"Run reports\")", () => {
+    for (const job of allJobs().filter((j) => j.file === ADO_ROLLBACK || j.id === "rollback")) {
+      expect(job.steps.filter((s) => ["summary", "notify", "verdict"].includes(s.kind))).toEqual([]);
     }
   });
 });
