@@ -151,7 +151,8 @@ export function configInvalid(file: string, problems: string[]): SlipwayError {
     message: `${file} has ${problems.length} problem${problems.length === 1 ? "" : "s"}`,
     details: [
       ...problems.map((p) => `- ${p}`),
-      "Fix every key listed; editors can validate against pipelines/schema/slipway.schema.json.",
+      "Fix every key listed. To have your editor check slipway.yaml as you type: save its JSON Schema next to it",
+      "(`slipway config schema > slipway.schema.json`) and make `# yaml-language-server: $schema=slipway.schema.json` its first line.",
     ],
   });
 }

@@ -8,6 +8,8 @@ export interface Io {
   stderr: (text: string) => void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** stdout is a terminal: colours on unless NO_COLOR (./style.ts). Unset (tests, the Dagger module): no colour unless FORCE_COLOR. */
+  isTTY?: boolean;
 }
 
 /**

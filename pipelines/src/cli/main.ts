@@ -129,6 +129,7 @@ export function processIo(): Io {
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
     env: process.env,
+    isTTY: process.stdout.isTTY === true,
   };
 }
 

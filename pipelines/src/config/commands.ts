@@ -29,14 +29,15 @@ export const configSchema = defineCommand({
   summary: "Print the JSON Schema of slipway.yaml",
   usage: "slipway config schema [--json]",
   options: {
-    // The schema is JSON already; its "$schema" is its version, so it carries no "schemaVersion".
-    json: { type: "boolean", describe: "accepted for consistency: the output is the JSON Schema document either way" },
+    // Without --json the schema document alone, to save as a file; with it {schemaVersion, schema} like every command.
+    json: { type: "boolean", describe: "print {\"schemaVersion\", \"schema\"} instead of the schema document alone" },
   },
   examples: ["slipway config schema > slipway.schema.json"],
-  async run({ io }) {
+  async run({ values, io }) {
     // Built from every area's zod schema: loaded here, not for `--help` (issue 16).
     const { configJsonSchema } = await import("./json-schema.js");
-    io.stdout(configJsonSchema());
+    if (values.json) printJson(io, { schema: JSON.parse(configJsonSchema()) as unknown });
+    else io.stdout(configJsonSchema());
     return EXIT.ok;
   },
 });

@@ -1,4 +1,6 @@
 import { ledgerEntryNotFound, ledgerEnvironmentInvalid, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified, ledgerTransitionInvalid, releaseGateFailed } from "../errors.js";
+import type { Paint } from "../cli/style.js";
+import { plain, table, verdict } from "../cli/style.js";
 import type { LedgerEntry, LedgerFile, LedgerImage, LedgerStatus } from "./schema.js";
 import { LedgerFile as LedgerFileSchema } from "./schema.js";
 
@@ -182,12 +184,18 @@ export function applyRollback(ledger: LedgerFile, plan: RollbackPlan, keep: numb
 }
 
 /** `slipway ledger show` text: one line per release, newest last. */
-export function renderEntries(ledger: LedgerFile): string {
+/** `slipway ledger show`: one row per release, newest last, the status coloured on a terminal (issue 16). */
+export function renderEntries(ledger: LedgerFile, paint: Paint = plain): string {
   if (ledger.entries.length === 0) return `${ledger.environment}: no releases recorded\n`;
-  const lines = ledger.entries.map((e) => {
+  const rows = ledger.entries.map((e) => {
     const images = e.images.map((i) => `${i.image.split("/").pop() ?? i.image}:${i.tag}`).join(", ");
-    const extra = [e.restoredFrom ? `restores ${e.restoredFrom}` : "", e.migrations?.applied.length ? `migrations ${e.migrations.applied.join(", ")}` : ""].filter(Boolean);
-    return `${e.id.padStart(4)}  ${e.status.padEnd(11)}  ${e.at}  ${e.sourceSha.slice(0, 12)}  ${images}${extra.length ? `  (${extra.join("; ")})` : ""}`;
+    const migrated = [...(e.migrations?.applied ?? []), ...(e.migrated ?? []).flatMap((m) => m.applied)];
+    const notes = [
+      e.restoredFrom ? `restores ${e.restoredFrom}` : "",
+      e.promotedFrom ? `promoted from ${e.promotedFrom.environment} ${e.promotedFrom.id}` : "",
+      migrated.length ? `migrations ${migrated.join(", ")}` : "",
+    ].filter(Boolean);
+    return [e.id, e.status, e.at, e.sourceSha.slice(0, 12), images, notes.join("; ")];
   });
-  return `${lines.join("\n")}\n`;
+  return table(["ID", "STATUS", "RECORDED", "SOURCE", "IMAGES", "NOTES"], rows, (column, cell, padded) => (column === 1 ? verdict(paint, cell, padded) : padded));
 }

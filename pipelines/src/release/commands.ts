@@ -1,6 +1,7 @@
 import { defineCommand } from "../cli/command.js";
 import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
+import { table } from "../cli/style.js";
 import { EXIT, isSlipwayError, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, releaseNotVerifiedFor, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
 import { renderRecord } from "../gitops/record.js";
@@ -73,13 +74,19 @@ export const envList = defineCommand({
   path: ["env", "list"],
   summary: "List the environments of slipway.yaml and where each promotes from",
   usage: listUsage,
-  options: { json: { type: "boolean", describe: "print the environments as one JSON array on stdout; a failure also ends stderr with a JSON error object" }, config: { type: "string" } },
+  options: { json: { type: "boolean" }, config: { type: "string" } },
   examples: ["slipway env list", "slipway env list --json"],
   async run({ values, io }) {
     const loaded = commandConfig(io, values.config);
     const envs = Object.keys(loaded.config.environments ?? {}).map((name) => resolveEnvironment(loaded.config, name, loaded.file));
-    printResult(io, values.json, envs, () =>
-      envs.length === 0 ? "slipway.yaml declares no environments\n" : `${envs.map((e) => `${e.name}${e.promoteFrom ? ` <- ${e.promoteFrom}` : ""}  ${e.gitops.path || "."}`).join("\n")}\n`,
+    // {schemaVersion, environments} like every other command's --json (it was a bare array until issue 16).
+    printResult(io, values.json, { environments: envs }, () =>
+      envs.length === 0
+        ? "slipway.yaml declares no environments\n"
+        : table(
+            ["ENVIRONMENT", "PROMOTES FROM", "BRANCH", "GITOPS PATH", "NAMESPACE", "REGISTRY"],
+            envs.map((e) => [e.name, e.promoteFrom ?? "-", e.gitops.branch, e.gitops.path || ".", e.kubernetes.namespace, e.registry ?? "-"]),
+          ),
     );
     return EXIT.ok;
   },

@@ -1,6 +1,7 @@
 import { delimiter, resolve } from "node:path";
 import { defineCommand } from "../cli/command.js";
 import { commandConfig, printError, printJson } from "../cli/output.js";
+import { painter, verdict } from "../cli/style.js";
 import type { SlipwayError } from "../errors.js";
 import { EXIT, rolloutBadInput, rolloutFailed, rolloutPaused, rolloutTimedOut, rolloutUnknown, rolloutUnverifiable } from "../errors.js";
 import { AKS_IDENTITY_MODES as IDENTITY_MODES, parseMode } from "../azure/modes.js";
@@ -186,7 +187,7 @@ export const rolloutVerify = defineCommand({
     }
     if (values.json) printJson(io, report(result, written));
     if (result.verdict === "healthy") {
-      if (!values.json) io.stdout(`rollout healthy in ${formatDuration(result.elapsedMs)}: ${result.workloads.map((w) => `${w.kind}/${w.name}`).join(", ")}\n`);
+      if (!values.json) io.stdout(`rollout ${verdict(painter(io), "healthy")} in ${formatDuration(result.elapsedMs)}: ${result.workloads.map((w) => `${w.kind}/${w.name}`).join(", ")}\n`);
       return EXIT.ok;
     }
     const errors: Record<Exclude<VerifyResult["verdict"], "healthy">, () => SlipwayError> = {

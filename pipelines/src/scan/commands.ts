@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { ALWAYS_JSON, defineCommand } from "../cli/command.js";
 import { commandConfig, printJson, printResult } from "../cli/output.js";
+import { painter } from "../cli/style.js";
 import { EXIT, scanGateFailed, scanNoReports, scanReportNotFound, scanUnknownScanner, usageError } from "../errors.js";
 import { checkScannerPaths, DEFAULT_SOURCE, SCANNERS, scannerRun } from "./argv.js";
 import type { Scanner } from "./argv.js";
@@ -56,7 +57,7 @@ export const scanGate = defineCommand({
       markdown: values.markdown && resolve(io.cwd, values.markdown),
     });
     const { gate } = run;
-    printResult(io, values.json, gateJson(gate), () => gateText(gate));
+    printResult(io, values.json, gateJson(gate), () => gateText(gate, painter(io)));
     if (!gate.passed) {
       const summary = values.json ? "See the JSON on stdout for every failing finding." : "See the summary above; --sarif/--junit/--markdown write the full reports.";
       throw scanGateFailed(gate.failing.length, gate.expired.length, summary);

@@ -1,5 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { maskSecrets } from "../cli/secrets.js";
+import type { Paint } from "../cli/style.js";
+import { plain, verdict } from "../cli/style.js";
 import { scanOutputFailed, scanReportNotFound } from "../errors.js";
 import { dedupe } from "./dedupe.js";
 import type { RawFinding, Tool } from "./model.js";
@@ -58,15 +60,18 @@ function noFixCount(gate: GateResult): number {
   return gate.failing.filter((f) => f.kind === "vulnerability" && f.status !== undefined && NO_FIX_STATUSES.has(f.status)).length;
 }
 
-/** The plain-text summary on stdout. */
-export function gateText(gate: GateResult): string {
-  const lines = [`security gate ${gate.passed ? "passed" : "FAILED"}`, ""];
+/** The plain-text summary on stdout; on a terminal the verdict, non-zero counts and severities in colour (issue 16). */
+export function gateText(gate: GateResult, paint: Paint = plain): string {
+  const lines = [`security gate ${verdict(paint, gate.passed ? "passed" : "FAILED")}`, ""];
   const width = Math.max(...KINDS.map((k) => k.length));
   lines.push(`${"".padEnd(width)}  ${SEVERITIES.map((s) => s.padStart(8)).join(" ")}`);
-  for (const kind of KINDS) lines.push(`${kind.padEnd(width)}  ${SEVERITIES.map((s) => String(gate.counts[kind][s]).padStart(8)).join(" ")}`);
+  for (const kind of KINDS) {
+    const cells = SEVERITIES.map((s) => (gate.counts[kind][s] === 0 ? String(0).padStart(8) : verdict(paint, s, String(gate.counts[kind][s]).padStart(8))));
+    lines.push(`${kind.padEnd(width)}  ${cells.join(" ")}`);
+  }
   if (gate.failing.length > 0) {
     lines.push("", `failing (${gate.failing.length}):`);
-    for (const f of gate.failing.slice(0, 50)) lines.push(`  ${f.severity.padEnd(8)} ${f.kind.padEnd(16)} ${f.id}  ${f.kind === "vulnerability" ? `${subject(f)}  ${where(f)}` : where(f)}${f.verification ? `  (${f.verification})` : ""}${f.malicious ? "  (malicious package: remove it)" : ""}${f.status !== undefined && NO_FIX_STATUSES.has(f.status) ? `  (no fix: ${f.status})` : ""}  [${f.fingerprint}]`);
+    for (const f of gate.failing.slice(0, 50)) lines.push(`  ${verdict(paint, f.severity, f.severity.padEnd(8))} ${f.kind.padEnd(16)} ${f.id}  ${f.kind === "vulnerability" ? `${subject(f)}  ${where(f)}` : where(f)}${f.verification ? `  (${f.verification})` : ""}${f.malicious ? "  (malicious package: remove it)" : ""}${f.status !== undefined && NO_FIX_STATUSES.has(f.status) ? `  (no fix: ${f.status})` : ""}  [${f.fingerprint}]`);
     if (gate.failing.length > 50) lines.push(`  ... and ${gate.failing.length - 50} more (use --json or the reports)`);
   }
   const noFix = noFixCount(gate);

@@ -160,9 +160,11 @@ describe("pipelines/src/cli: --json everywhere, versioned, errors included", () 
     expect(JSON.parse(json.stdout)).toMatchObject({ schemaVersion: 1, service: "api", registry: "myacr.azurecr.io", tags: expect.arrayContaining([expect.stringMatching(/^sha-[0-9a-f]{12}$/)]) });
   });
 
-  it("config schema and env list stay what their readers parse (a JSON Schema, an array)", async () => {
-    expect(JSON.parse((await run(["config", "schema", "--json"])).stdout)).toHaveProperty("$schema");
-    expect(JSON.parse((await run(["env", "list", "--json"], CLEAN_ENV, tmpdir())).stdout)).toEqual([]);
+  it("config schema and env list --json are versioned objects too; config schema alone is the schema document to save", async () => {
+    const [plain, json] = await Promise.all([run(["config", "schema"]), run(["config", "schema", "--json"])]);
+    expect(JSON.parse(plain.stdout)).toHaveProperty("$schema", "https://json-schema.org/draft/2020-12/schema");
+    expect(JSON.parse(json.stdout)).toEqual({ schemaVersion: 1, schema: JSON.parse(plain.stdout) });
+    expect(JSON.parse((await run(["env", "list", "--json"], CLEAN_ENV, tmpdir())).stdout)).toEqual({ schemaVersion: 1, environments: [] });
   });
 
   it("with --json an error ends stderr as one JSON object after the usual text", async () => {
