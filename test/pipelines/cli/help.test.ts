@@ -6,6 +6,7 @@ import { flagSpecs } from "../../../pipelines/src/cli/command.js";
 import { AREAS, commandIndex, loadCommands } from "../../../pipelines/src/cli/commands.js";
 import { closest, closestCommand, editDistance } from "../../../pipelines/src/cli/suggest.js";
 import { cli, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
+import { anchor, commandTable, README, readmeBlock, SECTIONS } from "./readme-cli.js";
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "pipelines", "package.json"), "utf8")) as { version: string }).version;
 /** No CI variables, no KUBECONFIG or SLIPWAY_CONFIG from the machine running the tests. */
@@ -235,12 +236,17 @@ describe("pipelines/src/cli: defaults from the environment", () => {
 });
 
 describe("README: the CLI section", () => {
-  it("lists every command", () => {
-    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  it("its command table is the one the help text generates (npx tsx test/pipelines/cli/readme-cli.ts rewrites it)", async () => {
+    const readme = readFileSync(README, "utf8");
     const start = readme.indexOf("## The `slipway` CLI");
     const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
-    expect(start).toBeGreaterThan(-1);
-    const missing = [...commandIndex().map((c) => c.words), "version", "help"].filter((words) => !section.includes(`\`slipway ${words}`));
-    expect(missing).toEqual([]);
+    expect(readmeBlock(section), "the CLI section holds the generated block").not.toBeNull();
+    expect(readmeBlock(section)).toBe(await commandTable());
+    for (const words of [...commandIndex().map((c) => c.words), "version", "help"]) expect(section).toContain(`\`slipway ${words}`);
+  });
+
+  it("every section the table points to is a heading of the README", () => {
+    const headings = new Set([...readFileSync(README, "utf8").matchAll(/^#{2,4} (.+)$/gm)].map((m) => anchor(m[1] as string)));
+    for (const [words, heading] of Object.entries(SECTIONS)) expect(headings.has(anchor(heading)), `${words}: ${heading}`).toBe(true);
   });
 });
