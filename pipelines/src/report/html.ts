@@ -59,7 +59,13 @@ svg text{fill:var(--fg);font:12px system-ui,sans-serif}
 .legend i{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.3em;vertical-align:-.05em}
 .l-critical{background:var(--critical)}.l-high{background:var(--high)}.l-medium{background:var(--medium)}.l-low{background:var(--low)}.l-unknown{background:var(--unknown)}
 footer{color:var(--muted);font-size:.8rem;border-top:1px solid var(--line)}
-@media (max-width:600px){body{font-size:14px}h1{font-size:1.2rem}.tl{grid-template-columns:minmax(5em,9em) 1fr auto}}
+@media (max-width:600px){body{font-size:14px}h1{font-size:1.2rem}.tl{grid-template-columns:minmax(5em,9em) 1fr auto}
+.table table,.table tbody,.table tr,.table td{display:block;width:100%}
+.table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.table tr{border-bottom:1px solid var(--line);padding:4px 0}
+.table td{border:0;padding:1px 0;display:grid;grid-template-columns:6.5em 1fr;gap:6px}
+.table td::before{content:attr(data-label);color:var(--muted);font-weight:600}
+.table caption{display:block;text-align:left}}
 `;
 
 function badge(outcome: string): string {
@@ -68,7 +74,7 @@ function badge(outcome: string): string {
 
 function tableOf(header: string[], rows: string[][], caption?: string): string {
   return `<div class="table"><table>${caption ? `<caption class="facts">${esc(caption)}</caption>` : ""}<thead><tr>${header.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`)
+    .map((r) => `<tr>${r.map((c, i) => `<td data-label="${esc(header[i] ?? "")}"><div>${c}</div></td>`).join("")}</tr>`)
     .join("")}</tbody></table></div>`;
 }
 
