@@ -783,7 +783,7 @@ describe("ci/ wrappers: run reports, job summaries and notifications (README \"R
       // Who triggered it: only the names the module accepts.
       const trigger = seg?.flags.get("trigger");
       const given = (Array.isArray(trigger) ? trigger : [trigger]).map((t) => String(t).split("=")[0]);
-      expect(given.every((name) => ["GITHUB_ACTOR", "GITHUB_RUN_ID", "BUILD_REQUESTEDFOR", "BUILD_BUILDID"].includes(name))).toBe(true);
+      expect(given.every((name) => ["GITHUB_ACTOR", "GITHUB_RUN_ID", "BUILD_REQUESTEDFOR", "BUILD_BUILDID"].includes(name ?? ""))).toBe(true);
       if (job.file === GITHUB) expect(flag(seg, "runUrl")).toMatch(/^\/?.*actions\/runs\//);
     }
   });
