@@ -953,6 +953,8 @@ export class Slipway {
     clientSecret?: Secret,
     /** static: the registry password (registries other than ACR). */
     registryPassword?: Secret,
+    /** Revert migrations whose down() would destroy data (drop a table or column holding data, truncate, delete rows) or cannot be checked (missing, empty, failing). Default: such a revert stops the rollback before anything is written; slipway.yaml migrate.services.<name>.allowDestructiveRevert allows it per service or per migration. */
+    allowDestructiveRevert = false,
   ): Promise<string> {
     const request = { environment, ...(to ? { to } : {}), force };
     if (dryRun || (!kubeconfig && !databaseUrls && !gitOnly)) {
@@ -972,7 +974,7 @@ export class Slipway {
     if (repository || branch || path) throw new Error("SLIPWAY_USAGE: with kubeconfig, databaseUrls or gitOnly the environment's repository, branch and folder come from slipway.yaml; drop repository, branch and path");
     const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
     const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
-    return this.rollbackRun(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly);
+    return this.rollbackRun(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert);
   }
 
   private async rollbackRun(
@@ -984,6 +986,7 @@ export class Slipway {
     given: { kubeconfig?: Secret; databaseUrls?: Secret; secrets?: IdentitySecrets },
     urls: { oidcRequestUrl?: string; oidcRequestUri?: string },
     gitOnly: boolean,
+    allowDestructiveRevert = false,
   ): Promise<string> {
     const ids = { ...identityValues(env), ...urls };
     const identity = (ctr: Container) => withIdentity(ctr, ids, given.secrets ?? {});
@@ -1005,6 +1008,7 @@ export class Slipway {
       },
       gitOnly,
       registryCli: identity(toolkit).withMountedDirectory(SRC, source).withWorkdir(SRC),
+      allowDestructiveRevert,
     });
     if (!outcome.ok) throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${outcome.report}`);
     return outcome.report;

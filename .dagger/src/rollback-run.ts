@@ -18,7 +18,13 @@ import { DATABASE_URLS_FILE, envMarkCommand, parseEnvRollback, rolloutOf } from 
 import type { ResolvedEnvironment } from "./release-flow.js";
 
 /** `plan.migrations[]` of `slipway rollback --json` (pipelines/src/ledger/rollback.ts ServiceRevert). */
-export type ServiceRevert = { service: string | null; steps: Array<{ release: string; image: string | null; revert: string[] }>; revertTo: string | null };
+export type ServiceRevert = {
+  service: string | null;
+  steps: Array<{ release: string; image: string | null; revert: string[] }>;
+  revertTo: string | null;
+  /** slipway.yaml `migrate.services.<name>.rollbackOrder` (absent from an older CLI's plan: git-first). */
+  order?: "git-first" | "database-first";
+};
 
 export type RollbackPlanJson = {
   alreadyAt: boolean;
@@ -61,14 +67,20 @@ export function parseRollbackPlan(command: string[], text: string): RollbackPlan
 }
 
 /** One database revert: the service, the image whose code reverts, and the CLI's arguments. */
-export type RevertJob = { service: string; image: string; releases: string[]; migrations: string[]; args: string[] };
+export type RevertJob = { service: string; image: string; releases: string[]; migrations: string[]; args: string[]; order: "git-first" | "database-first" };
+
+/**
+ * Where the repository's slipway.yaml is mounted (read-only) in the abandoned image for the revert: its
+ * `migrate:` settings apply there as on the host (allowDestructiveRevert, transaction, lockTimeout).
+ */
+export const REVERT_CONFIG = "/opt/slipway-config/slipway.yaml";
 
 /**
  * The reverts the plan asks for, or why they cannot be done (checked before anything is written): a
  * migration report nobody recorded, a service or image the ledger does not name, a service whose
  * DataSource the environment does not declare.
  */
-export function revertJobs(plan: RollbackPlanJson["plan"], env: ResolvedEnvironment): { jobs: RevertJob[]; problems: string[] } {
+export function revertJobs(plan: RollbackPlanJson["plan"], env: ResolvedEnvironment, options: { allowDestructiveRevert?: boolean } = {}): { jobs: RevertJob[]; problems: string[] } {
   const problems: string[] = [];
   for (const id of plan.migrationsUnknown) problems.push(`release ${id} recorded no migration report: what it applied is unknown (check with \`slipway migrate status\`)`);
   const jobs: RevertJob[] = [];
@@ -96,8 +108,11 @@ export function revertJobs(plan: RollbackPlanJson["plan"], env: ResolvedEnvironm
         // Resolved from the image's working directory (README "Rolling back"): as slipway.yaml names it, else the service's compiled default.
         "--data-source", declared?.dataSource ?? "dist/data-source.js",
         ...(m.revertTo ? ["--to", m.revertTo] : ["--count", String(count)]),
+        "--config", REVERT_CONFIG,
+        ...(options.allowDestructiveRevert ? ["--allow-destructive-revert"] : []),
         "--json",
       ],
+      order: m.order ?? "git-first",
     });
   }
   return { jobs, problems };
@@ -119,6 +134,8 @@ export type RollbackRunInput = {
   gitOnly: boolean;
   /** The toolkit with the registry identity and the source mounted (slipway.yaml): runs `slipway acr mark`. */
   registryCli: Container;
+  /** Revert down()s that destroy data or cannot be checked (`migrate revert --allow-destructive-revert`). */
+  allowDestructiveRevert?: boolean;
 };
 
 export type RollbackOutcome = { ok: boolean; report: string; diagnostics: Directory };
@@ -140,7 +157,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
   if (alreadyAt && !plan.resume) {
     return { ok: true, report: `rollback of ${env.name}: nothing to do, already at release ${plan.target.id}\n`, diagnostics };
   }
-  const before = revertJobs(plan, env);
+  const before = revertJobs(plan, env, { allowDestructiveRevert: input.allowDestructiveRevert === true });
   if (!input.gitOnly) {
     const { jobs, problems } = before;
     if (problems.length > 0) {
@@ -150,6 +167,11 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
       const what = jobs.map((j) => `${j.service}: ${j.migrations.join(", ")}`).join("; ");
       throw new Error(`SLIPWAY_ROLLBACK_DATABASE: the abandoned release(s) applied migrations (${what}); pass databaseUrls (one SERVICE=URL line each) to revert them with their own image, or gitOnly to restore Git alone and leave them applied. Nothing was changed.`);
     }
+  }
+  // Before anything is written: every down() tried, and the services whose database returns first.
+  const early = input.gitOnly ? { ok: true, lines: [], done: new Set<string>() } : await databaseBeforeGit(input, before.jobs, plan.target.id, Boolean(plan.resume));
+  if (!early.ok) {
+    return { ok: false, report: `${[`rollback of ${env.name} to release ${plan.target.id}: STOPPED before the Git commit`, ...early.lines, "git: NOT done: nothing pushed; the ledger is unchanged"].join("\n")}\n`, diagnostics };
   }
 
   // 2. Git and the ledger: one commit; a resumed rollback made it already.
@@ -175,7 +197,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
     rolled = done;
     // The commit's own plan: the ledger may have moved since the dry run (the CLI re-plans at the tip it pushes onto).
     const committed = parseRollbackPlan(gitCommand, run.stdout).plan;
-    ({ jobs, problems } = revertJobs(committed, env));
+    ({ jobs, problems } = revertJobs(committed, env, { allowDestructiveRevert: input.allowDestructiveRevert === true }));
     registry = committed.registry;
     entryId = done.entry?.id ?? "";
     const abandoned = plan.abandoned.map((a) => a.id);
@@ -185,6 +207,10 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
     );
   }
 
+  lines.splice(1, 0, ...early.lines);
+  // The services reverted before the commit (rollbackOrder: database-first) are done.
+  jobs = jobs.filter((j) => !early.done.has(j.service));
+
   // 3. The database, with the newest abandoned image's code (it has every down() to revert).
   if (input.gitOnly && (jobs.length > 0 || problems.length > 0)) {
     ok = false;
@@ -192,33 +218,9 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
   } else if (jobs.length === 0) {
     lines.push("database: nothing to revert");
   } else {
-    const urls = input.databaseUrls as Secret;
-    for (const [n, job] of jobs.entries()) {
-      const ctr = fresh(
-        (await input.pullAuth(dag.container()))
-          .from(job.image)
-          .withMountedDirectory(TOOLKIT_CLI, input.toolkit.directory(TOOLKIT_CLI), { readOnly: true })
-          .withMountedSecret(DATABASE_URLS_FILE, urls, { owner: await imageUser(job.image, input) })
-          .withEnvVariable("SLIPWAY_DATABASE_URLS_FILE", DATABASE_URLS_FILE),
-      );
-      const command = ["node", `${TOOLKIT_CLI}/pipelines/bin/slipway.js`, ...job.args];
-      const reverted = await runCommand(ctr, command);
-      if (reverted.run.exitCode === 0) {
-        const done = namesIn(reverted.run.stdout, "reverted");
-        lines.push(
-          done.length > 0 || !plan.resume
-            ? `database: ${job.service}: reverted ${done.length > 0 ? done.join(", ") : "nothing (already at the target)"} with ${job.image} (release ${job.releases[0]})`
-            : `database: ${job.service}: nothing left to revert (${job.migrations.join(", ")} already reverted)`,
-        );
-        continue;
-      }
-      ok = false;
-      lines.push(
-        `database: ${job.service}: REVERT FAILED with ${job.image}: ${cliFailure(command, reverted.run, true).message}`,
-        ...jobs.slice(n + 1).map((left) => `database: ${left.service}: NOT reverted (stopped after the failure): still applied ${left.migrations.join(", ")}`),
-      );
-      break;
-    }
+    const reverted = await revertDatabases(input, jobs, Boolean(plan.resume));
+    ok &&= reverted.ok;
+    lines.push(...reverted.lines);
   }
 
   // 4. The restored release, verified and marked; without a kubeconfig it stays pending.
@@ -230,8 +232,8 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
       input.toolkit,
       input.kubeconfig,
       input.kubeIdentity,
-      // A rollback is urgent: Flux is asked to reconcile now whatever the environment's setting.
-      rolloutOf(env, restoredSets, rolled.commit, Boolean(env.kubernetes.fluxKustomization)),
+      // A rollback is urgent: Flux is asked to reconcile (Argo CD to refresh) now whatever the environment's setting.
+      rolloutOf(env, restoredSets, rolled.commit, Boolean(env.kubernetes.fluxKustomization || env.kubernetes.argocdApplication)),
       input.source,
     );
     const mark = (status: "verified" | "failed") => runCommand(fresh(input.cli), envMarkCommand(env.name, entryId, status));
@@ -305,4 +307,111 @@ async function markRegistry(input: RollbackRunInput, marks: Mark[]): Promise<{ o
 async function imageUser(image: string, input: RollbackRunInput): Promise<string> {
   const user = await (await input.pullAuth(dag.container())).from(image).user();
   return user || "0";
+}
+
+// ---- the database: the down() check and the reverts (issue 12) ------------------------------------
+
+/** The abandoned image with the toolkit's CLI, the URLs file and slipway.yaml mounted read-only. */
+async function revertContainer(input: RollbackRunInput, job: RevertJob): Promise<Container> {
+  return fresh(
+    (await input.pullAuth(dag.container()))
+      .from(job.image)
+      .withMountedDirectory(TOOLKIT_CLI, input.toolkit.directory(TOOLKIT_CLI), { readOnly: true })
+      .withMountedFile(REVERT_CONFIG, input.source.file("slipway.yaml"))
+      .withMountedSecret(DATABASE_URLS_FILE, input.databaseUrls as Secret, { owner: await imageUser(job.image, input) })
+      .withEnvVariable("SLIPWAY_DATABASE_URLS_FILE", DATABASE_URLS_FILE),
+  );
+}
+
+type RevertCheckJson = {
+  migration: string;
+  findings: Array<{ kind: string; table: string; column?: string; holdsData: boolean | null }>;
+  problem: { reason: string } | null;
+  blocks: boolean;
+  allowed: boolean;
+};
+
+/**
+ * The report lines and the blocking migrations of one service's `migrate revert --dry-run --json`
+ * (pipelines/src/migrate/engine.ts RevertSafety): what each down() would do, newest first.
+ */
+export function revertCheckLines(service: string, report: string): { lines: string[]; blocked: string[] } {
+  let safety: { migrations?: RevertCheckJson[]; blocked?: string[] } | undefined;
+  try {
+    safety = (JSON.parse(report) as { revertSafety?: typeof safety }).revertSafety;
+  } catch {
+    return { lines: [`database check: ${service}: the CLI printed no report`], blocked: ["(unknown)"] };
+  }
+  if (!safety?.migrations) return { lines: [`database check: ${service}: nothing to revert`], blocked: [] };
+  const lines = safety.migrations.map((c) => {
+    const verdict = !c.blocks ? "ok" : c.allowed ? "ALLOWED" : "BLOCKS";
+    const what = c.findings.map((f) => `${f.kind} ${f.column ? `${f.table}.${f.column}` : f.table} (${f.holdsData === null ? "data unknown" : f.holdsData ? "holds data" : "empty"})`);
+    return `database check: ${service}: ${c.migration}: down() ${verdict}${c.problem ? `: ${c.problem.reason}` : ""}${what.length ? `; ${what.join(", ")}` : ""}`;
+  });
+  return { lines, blocked: safety.blocked ?? [] };
+}
+
+/**
+ * Before the Git commit: every down() to revert tried in a rolled-back transaction (`migrate revert
+ * --dry-run` in the abandoned image); any that destroys data or cannot be checked and is not allowed stops
+ * the rollback with nothing written. Then the services whose slipway.yaml says `rollbackOrder:
+ * database-first` are reverted; a failure there stops the rollback before Git.
+ */
+async function databaseBeforeGit(input: RollbackRunInput, jobs: RevertJob[], target: string, resumed: boolean): Promise<{ ok: boolean; lines: string[]; done: Set<string> }> {
+  const lines: string[] = [];
+  const blocked: string[] = [];
+  if (jobs.length === 0 || !input.databaseUrls) return { ok: true, lines, done: new Set() };
+  for (const job of jobs) {
+    const command = ["node", `${TOOLKIT_CLI}/pipelines/bin/slipway.js`, ...job.args, "--dry-run"];
+    const { run } = await runCommand(await revertContainer(input, job), command);
+    if (run.exitCode !== 0) {
+      throw new Error(`SLIPWAY_ROLLBACK_DATABASE: checking the revert of ${job.service} with ${job.image} failed, so the database cannot be returned to release ${target}: ${cliFailure(command, run, true).message}. Nothing was changed.`);
+    }
+    const checked = revertCheckLines(job.service, run.stdout);
+    lines.push(...checked.lines);
+    blocked.push(...checked.blocked.map((m) => `${job.service}: ${m}`));
+  }
+  if (blocked.length > 0) {
+    throw new Error(
+      [
+        `SLIPWAY_ROLLBACK_DESTRUCTIVE: reverting ${blocked.join(", ")} would destroy data or cannot be checked. Nothing was changed (each down() was tried in a transaction that was rolled back).`,
+        ...lines,
+        "Allow it in slipway.yaml (migrate.services.<name>.allowDestructiveRevert: true or a list of migration names) or with allowDestructiveRevert after backing the data up; or roll back with gitOnly and leave the migrations applied.",
+      ].join("\n"),
+    );
+  }
+  const first = jobs.filter((j) => j.order === "database-first");
+  if (first.length === 0) return { ok: true, lines, done: new Set() };
+  const reverted = await revertDatabases(input, first, resumed, "(database-first, before Git)");
+  return { ok: reverted.ok, lines: [...lines, ...reverted.lines], done: new Set(first.map((j) => j.service)) };
+}
+
+/**
+ * Each service's revert with its newest abandoned image; the first failure stops the step, and the
+ * report names what that service reverted and still has, and every service after it.
+ */
+async function revertDatabases(input: RollbackRunInput, jobs: RevertJob[], resumed: boolean, when = ""): Promise<{ ok: boolean; lines: string[] }> {
+  const lines: string[] = [];
+  const label = when ? ` ${when}` : "";
+  for (const [n, job] of jobs.entries()) {
+    const command = ["node", `${TOOLKIT_CLI}/pipelines/bin/slipway.js`, ...job.args];
+    const reverted = await runCommand(await revertContainer(input, job), command);
+    const done = namesIn(reverted.run.stdout, "reverted");
+    if (reverted.run.exitCode === 0) {
+      lines.push(
+        done.length > 0 || !resumed
+          ? `database${label}: ${job.service}: reverted ${done.length > 0 ? done.join(", ") : "nothing (already at the target)"} with ${job.image} (release ${job.releases[0]})`
+          : `database${label}: ${job.service}: nothing left to revert (${job.migrations.join(", ")} already reverted)`,
+      );
+      continue;
+    }
+    const left = namesIn(reverted.run.stdout, "left");
+    lines.push(
+      `database${label}: ${job.service}: REVERT FAILED with ${job.image}: ${cliFailure(command, reverted.run, true).message}`,
+      `database${label}: ${job.service}: reverted ${done.length > 0 ? done.join(", ") : "nothing"}; still applied ${left.length > 0 ? left.join(", ") : job.migrations.join(", ")}`,
+      ...jobs.slice(n + 1).map((rest) => `database${label}: ${rest.service}: NOT reverted (stopped after the failure): still applied ${rest.migrations.join(", ")}`),
+    );
+    return { ok: false, lines };
+  }
+  return { ok: true, lines };
 }

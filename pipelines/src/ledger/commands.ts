@@ -1,7 +1,6 @@
 import { defineCommand } from "../cli/command.js";
 import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
-import { painter } from "../cli/style.js";
 import { EXIT, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
 import type { LedgerEntry } from "./schema.js";
@@ -140,7 +139,7 @@ export const ledgerShow = defineCommand({
     const { target } = pushTarget(values, io, showUsage, values.env);
     const { env, file } = environment(m, values.env, showUsage);
     const { ledger, head } = await m.readLedger(target, file, env);
-    printResult(io, values.json, { ...ledger, commit: head }, () => m.renderEntries(ledger, painter(io)));
+    printResult(io, values.json, { ...ledger, commit: head }, () => m.renderEntries(ledger));
     return EXIT.ok;
   },
 });
@@ -176,7 +175,8 @@ export const rollbackCommand = defineCommand({
       return { ledger, head, plan, record };
     });
     const registryPolicy = commandConfig(io, values.config).config.environments?.[env]?.rollback?.registry;
-    const view = m.describeRollback({ environment: env, branch: target.branch, path: path ?? "", head, ledger, ledgerFile: file, plan, record, ...(registryPolicy ? { registryPolicy } : {}) });
+    const migrate = commandConfig(io, values.config).config.migrate;
+    const view = m.describeRollback({ environment: env, branch: target.branch, path: path ?? "", head, ledger, ledgerFile: file, plan, record, ...(registryPolicy ? { registryPolicy } : {}), ...(migrate ? { migrate } : {}) });
     if (dryRun || plan.alreadyAt) {
       printResult(io, values.json, { environment: env, dryRun, alreadyAt: plan.alreadyAt, commit: head, pushed: false, restored: plan.target, abandoned: plan.abandoned, plan: view }, () =>
         m.renderRollbackPlan(view, dryRun),

@@ -4,6 +4,7 @@
 import type { ChangeRecord } from "../gitops/record.js";
 import { flatten } from "../gitops/record.js";
 import type { RollbackPlan } from "./ledger.js";
+import type { MigrateSettings } from "../migrate/schema.js";
 import type { LedgerEntry, LedgerFile, LedgerImage, MigrationsSummary } from "./schema.js";
 
 export interface PlannedRelease {
@@ -31,6 +32,10 @@ export interface ServiceRevert {
   revertTo: string | null;
   /** The command that reverts them (run with the newest step's image, whose code has every down()). */
   command: string;
+  /** What returns first in `dagger call rollback` (slipway.yaml `migrate.services.<name>.rollbackOrder`, default git-first). */
+  order: "git-first" | "database-first";
+  /** down()s that destroy data or cannot be checked may be reverted: all (true), those named, or none (false, the default). */
+  allowDestructiveRevert: boolean | string[];
 }
 
 /** environments.<name>.rollback.registry in slipway.yaml (config/environments.ts ROLLBACK_REGISTRY_POLICIES). */
@@ -97,7 +102,7 @@ function headOf(ledger: LedgerFile, target: LedgerEntry, service: string | null)
   return found?.head ?? null;
 }
 
-function migrationsOf(ledger: LedgerFile, plan: RollbackPlan): { migrations: ServiceRevert[]; unknown: string[] } {
+function migrationsOf(ledger: LedgerFile, plan: RollbackPlan, settings: MigrateSettings | undefined): { migrations: ServiceRevert[]; unknown: string[] } {
   const byService = new Map<string | null, RevertStep[]>();
   const unknown: string[] = [];
   for (const entry of plan.abandoned) {
@@ -114,7 +119,10 @@ function migrationsOf(ledger: LedgerFile, plan: RollbackPlan): { migrations: Ser
     const revertTo = headOf(ledger, plan.target, service);
     const count = steps.reduce((n, s) => n + s.revert.length, 0);
     const command = `slipway migrate revert ${service === null ? "(--service NAME | --data-source PATH)" : `--service ${service}`} ${revertTo ? `--to ${revertTo}` : `--count ${count}`}`;
-    return { service, steps, revertTo, command };
+    const own = service === null ? undefined : settings?.services?.[service];
+    const order = own?.rollbackOrder ?? settings?.rollbackOrder ?? "git-first";
+    const allowDestructiveRevert = own?.allowDestructiveRevert ?? settings?.allowDestructiveRevert ?? false;
+    return { service, steps, revertTo, command, order, allowDestructiveRevert };
   });
   return { migrations, unknown };
 }
@@ -157,11 +165,13 @@ export function describeRollback(input: {
   record: ChangeRecord | null;
   /** What the registry step does to abandoned images (default failed-tag). */
   registryPolicy?: RegistryPolicy;
+  /** slipway.yaml `migrate:` (rollbackOrder, allowDestructiveRevert per service). */
+  migrate?: MigrateSettings;
 }): RollbackPlanView {
   const { plan, ledger } = input;
   // Resuming: what is left to undo is what the unfinished rollback abandoned.
   const undo = plan.resume ? { ...plan, abandoned: plan.resume.abandoned } : plan;
-  const { migrations, unknown } = migrationsOf(ledger, undo);
+  const { migrations, unknown } = migrationsOf(ledger, undo, input.migrate);
   return {
     environment: input.environment,
     branch: input.branch,
@@ -185,6 +195,19 @@ export function describeRollback(input: {
 
 function releaseLine(r: PlannedRelease): string {
   return `release ${r.id} (${r.status}, recorded ${r.at}, source ${r.sourceSha.slice(0, 12)})`;
+}
+
+/**
+ * How `dagger call rollback` treats one service's revert: which returns first, and the down() check. The
+ * down() SQL is only known by running it (the abandoned image's code against the database), so the plan
+ * names the check rather than its result; the Dagger function runs it before anything is written.
+ */
+function revertPolicyLines(s: ServiceRevert, indent: string): string[] {
+  const allowed = s.allowDestructiveRevert === true ? "all allowed" : s.allowDestructiveRevert === false ? "none allowed" : `allowed: ${s.allowDestructiveRevert.join(", ")}`;
+  return [
+    `${indent}order: ${s.order === "git-first" ? "Git first, then this database (default)" : "this database FIRST, before the Git commit (rollbackOrder: database-first)"}`,
+    `${indent}down() check: each down() is tried in a rolled-back transaction first; one that drops or empties a table or column holding data, or is missing, empty or failing, stops the revert before anything is reverted (allowDestructiveRevert: ${allowed}); see it with the image's \`${s.command} --dry-run\``,
+  ];
 }
 
 /** The plan as an on-call engineer reads it: what returns, what is abandoned, then Git, database, registry. */
@@ -247,6 +270,7 @@ export function renderRollbackPlan(view: RollbackPlanView, dryRun: boolean): str
     for (const step of s.steps) lines.push(`     ${name}: release ${step.release} applied ${step.revert.join(", ")}  (down() in ${step.image ?? "an image not recorded"})`);
     lines.push(`       ${s.revertTo ? `then ${name} is back at ${s.revertTo}, release ${view.target.id}'s newest` : `release ${view.target.id} recorded no migration head for ${name}: check the count`}`);
     lines.push(`       run: ${s.command}   (with the code of ${s.steps[0]?.image ?? "the newest abandoned release"})`);
+    lines.push(...revertPolicyLines(s, "       "));
   }
   for (const id of view.migrationsUnknown) lines.push(`     release ${id} recorded no migration report: check its database by hand (slipway migrate status)`);
   if (view.migrations.length === 0 && view.migrationsUnknown.length === 0) lines.push("     none: the abandoned releases applied no migrations");

@@ -84,7 +84,7 @@ interface Plan {
   forced: boolean;
   abandoned: Array<{ id: string }>;
   git: { changes: Array<{ file: string; old: string; new: string }>; ledger: { rolledBack: string[]; newRelease: string } };
-  migrations: Array<{ service: string | null; steps: Array<{ release: string; image: string | null; revert: string[] }>; revertTo: string | null; command: string }>;
+  migrations: Array<{ service: string | null; steps: Array<{ release: string; image: string | null; revert: string[] }>; revertTo: string | null; command: string; order: string; allowDestructiveRevert: boolean | string[] }>;
   registry: Array<{ image: string; tag: string; digest: string }>;
 }
 
@@ -107,7 +107,7 @@ describe("pipelines/src/ledger/rollback (the plan, --dry-run, --to, --force)", (
     expect(plan.git.changes).toEqual([expect.objectContaining({ file: "clusters/prod/api.yaml", old: `${REG}/api:3.0.0@${digest("c")}`, new: `${REG}/api:2.0.0@${digest("b")}` })]);
     expect(plan.git.ledger).toEqual({ file: ".slipway/ledger/prod.json", rolledBack: ["3"], newRelease: "4" });
     expect(plan.migrations).toEqual([
-      { service: "api", steps: [{ release: "3", image: `${REG}/api@${digest("c")}`, revert: ["M3b", "M3a"] }], revertTo: "M2", command: "slipway migrate revert --service api --to M2" },
+      { service: "api", steps: [{ release: "3", image: `${REG}/api@${digest("c")}`, revert: ["M3b", "M3a"] }], revertTo: "M2", command: "slipway migrate revert --service api --to M2", order: "git-first", allowDestructiveRevert: false },
     ]);
     // The worker digest runs again after the rollback: it is not marked failed.
     expect(plan.registry).toEqual([{ release: "3", image: `${REG}/api`, digest: digest("c"), tag: "failed-3" }]);
@@ -155,6 +155,8 @@ describe("pipelines/src/ledger/rollback (the plan, --dry-run, --to, --force)", (
         steps: [{ release: "3", image: `${REG}/api@${digest("c")}`, revert: ["M3b", "M3a"] }, { release: "2", image: `${REG}/api@${digest("b")}`, revert: ["M2"] }],
         revertTo: "M1",
         command: "slipway migrate revert --service api --to M1",
+        order: "git-first",
+        allowDestructiveRevert: false,
       },
     ]);
     const text = await ok(["rollback", "--env", "prod", "--to", "1"], cwd);

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { revertCheckLines } from "../../../.dagger/src/rollback-run.js";
 import type { RunReport } from "../../../pipelines/src/migrate/engine.js";
 import { removeTree, tempTree } from "../../helpers/repo.js";
 import { compileService } from "./compile.js";
@@ -101,6 +102,13 @@ describe.skipIf(!server).each(["commonjs", "esm"] as const)("pipelines/src/migra
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`  ${NOTE}: down() BLOCKS\n    drops column items.note (it holds data: LOST)  [ALTER TABLE "items" DROP COLUMN "note"]`);
     expect(dry.stdout).toContain(`the revert would be BLOCKED by ${NOTE}`);
+    // What `dagger call rollback` reads of the same check, before anything is written (.dagger/src/rollback-run.ts).
+    const dryJson = await migrate(["migrate", "revert", "--data-source", file, "--to", ITEMS, "--dry-run", "--json"], env);
+    expect(dryJson.code).toBe(0);
+    expect(revertCheckLines("svc", dryJson.stdout)).toEqual({
+      lines: [`database check: svc: ${AUDIT}: down() ok; drop-table audit (empty)`, `database check: svc: ${NOTE}: down() BLOCKS; drop-column items.note (holds data)`],
+      blocked: [NOTE],
+    });
 
     const blocked = await migrate(["migrate", "revert", "--data-source", file, "--to", ITEMS, "--json"], env);
     expect(blocked.code).toBe(1);
