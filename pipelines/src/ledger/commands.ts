@@ -1,6 +1,7 @@
 import { defineCommand } from "../cli/command.js";
 import type { Io } from "../cli/command.js";
 import { commandConfig, printResult } from "../cli/output.js";
+import { painter } from "../cli/style.js";
 import { EXIT, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
 import type { LedgerEntry } from "./schema.js";
@@ -139,7 +140,7 @@ export const ledgerShow = defineCommand({
     const { target } = pushTarget(values, io, showUsage, values.env);
     const { env, file } = environment(m, values.env, showUsage);
     const { ledger, head } = await m.readLedger(target, file, env);
-    printResult(io, values.json, { ...ledger, commit: head }, () => m.renderEntries(ledger));
+    printResult(io, values.json, { ...ledger, commit: head }, () => m.renderEntries(ledger, painter(io)));
     return EXIT.ok;
   },
 });
