@@ -25,13 +25,17 @@
  * of N repositories on one shared engine: N installs instead of one).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { dag } from "@dagger.io/dagger";
 import { tempRepo } from "../helpers/repo.js";
 import { json, serviceFiles } from "../helpers/sample-repos.js";
-import { e2eMissing, inSession, REPO_ROOT, startWorld } from "../dagger/e2e/world.js";
+import { e2eMissing, inSession, REPO_ROOT } from "../dagger/e2e/world.js";
+import { ensureBaseImage } from "../images/base-image.js";
+import { startEngine } from "../images/engine.js";
+import { SHARED_ENGINE_HOSTS } from "../images/shared-engine.js";
+import { startDaggerStandin } from "../standins/dagger/server.js";
 
 // .dagger/src uses legacy (experimental) decorators, which .dagger/tsconfig.json turns on; tsx applies one
 // tsconfig per process (TSX_TSCONFIG_PATH, else ./tsconfig.json, whose `include` leaves .dagger out), so
@@ -114,8 +118,61 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 interface Point {
   n: number;
   seconds: number[];
+  /** CPU seconds of the engine's cgroup over the point's runs, when measured. */
+  cpu?: number;
   busy: number;
   load: [number, number];
+}
+
+/**
+ * The engine's CPU, read from a cgroup v1 cpuacct group of this bench's own: this process (the stand-in,
+ * the SDK and module code, the docker clients it runs), dockerd, containerd and their shims inherit it,
+ * and the containers are made under it (dockerd --cgroup-parent). cpuacct.usage (ns) counts every task
+ * that was ever in the group or below it, removed containers included, and nothing of the neighbours.
+ * Undefined where there is no writable cgroup v1 cpuacct hierarchy (then only wall time is printed).
+ */
+const CGROUP_ROOT = "/sys/fs/cgroup";
+const GROUP = `slipway-bench-${process.pid}`;
+function cpuGroup(): { usage(): number; containers: string; release(): void } | undefined {
+  const root = join(CGROUP_ROOT, "cpuacct");
+  if (!existsSync(join(root, "cpuacct.usage"))) return undefined;
+  try {
+    mkdirSync(join(root, GROUP));
+    writeFileSync(join(root, GROUP, "cgroup.procs"), String(process.pid));
+  } catch (error) {
+    console.log(`engine CPU not measured: cannot use ${join(root, GROUP)} (${(error as Error).message})`);
+    return undefined;
+  }
+  return {
+    usage: () => Number(readFileSync(join(root, GROUP, "cpuacct.usage"), "utf8")) / 1e9,
+    containers: `/${GROUP}/containers`,
+    release() {
+      // Back to the root group, then remove what dockerd (containers/, containers/buildkit/) and this bench
+      // made in every hierarchy, deepest first: a cgroup with a child cannot be removed.
+      writeFileSync(join(root, "cgroup.procs"), String(process.pid));
+      const remove = (dir: string): void => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) remove(join(dir, entry.name));
+        try {
+          rmdirSync(dir);
+        } catch (error) {
+          console.log(`could not remove ${dir}: ${(error as Error).message}`);
+        }
+      };
+      for (const hierarchy of readdirSync(CGROUP_ROOT)) if (existsSync(join(CGROUP_ROOT, hierarchy, GROUP))) remove(join(CGROUP_ROOT, hierarchy, GROUP));
+    },
+  };
+}
+
+/** Least squares y = fixed + perService x N over the points (needs two distinct N). */
+function fit(points: Point[], y: (p: Point) => number): { fixed: number; perService: number } | undefined {
+  const xs = points.map((p) => p.n);
+  const ys = points.map(y);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  if (sxx === 0) return undefined;
+  const perService = xs.reduce((a, x, i) => a + (x - mx) * ((ys[i] as number) - my), 0) / sxx;
+  return { fixed: my - perService * mx, perService };
 }
 
 const slipway = () => new Slipway(dag.host().directory(REPO_ROOT, { exclude: TOOLKIT_IGNORE }));
@@ -149,36 +206,63 @@ console.log(`machine: ${cores.length} cores (${model}), ${(totalmem() / 2 ** 30)
 console.log(`${MODE === "workspace" ? "one ci (scan off) on a workspace of N services" : "N ci calls (scan off) at once, one service each"}; points ${POINTS.join(", ")}; ${RUNS} run(s) each (median); load average before: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 
 const bench = performance.now();
-const world = await startWorld();
+const group = cpuGroup();
 const points: Point[] = [];
 try {
-  // Not counted: the toolkit image (a shared engine keeps it between jobs) and a first ci that fills the
-  // npm cache volume and warms dockerd.
-  let t = performance.now();
-  await inSession(() => slipway().toolkit().sync());
-  console.log(`toolkit image built in ${((performance.now() - t) / 1000).toFixed(1)} s (not counted)`);
-  t = performance.now();
-  await ciOnce(1, "warm-up");
-  console.log(`warm-up ci (1 service) ${((performance.now() - t) / 1000).toFixed(1)} s (not counted)`);
+  // What test/dagger/e2e/world.ts startWorld does, with an engine of the bench's own (its containers in
+  // the bench's cgroup) instead of the test run's shared one.
+  const engine = await startEngine({ hosts: SHARED_ENGINE_HOSTS, ...(group ? { cgroupParent: group.containers } : {}) });
+  try {
+    await ensureBaseImage(engine, join(REPO_ROOT, "node_modules", ".cache", "slipway-images"));
+    const dagger = await startDaggerStandin({ engine });
+    try {
+      Object.assign(process.env, dagger.env);
+      // Not counted: the toolkit image (a shared engine keeps it between jobs) and a first ci that fills the
+      // npm cache volume and warms dockerd.
+      let t = performance.now();
+      await inSession(() => slipway().toolkit().sync());
+      console.log(`toolkit image built in ${((performance.now() - t) / 1000).toFixed(1)} s (not counted)`);
+      t = performance.now();
+      await ciOnce(1, "warm-up");
+      console.log(`warm-up ci (1 service) ${((performance.now() - t) / 1000).toFixed(1)} s (not counted)`);
 
-  for (const n of POINTS) {
-    const seconds: number[] = [];
-    const before = cpuTimes();
-    const loadBefore = loadavg()[0] ?? 0;
-    for (let r = 0; r < RUNS; r++) seconds.push(await ciOnce(n, `n${n}-r${r}`));
-    const after = cpuTimes();
-    const point: Point = { n, seconds, busy: (after.busy - before.busy) / Math.max(1, after.total - before.total), load: [loadBefore, loadavg()[0] ?? 0] };
-    points.push(point);
-    const base = points[0] as Point;
-    const wall = median(seconds);
-    const speedup = (median(base.seconds) / base.n) * n / wall;
-    console.log(
-      `N=${String(n).padStart(2)}: wall ${wall.toFixed(1).padStart(6)} s, per service ${(wall / n).toFixed(1).padStart(5)} s, speed-up ${speedup.toFixed(2).padStart(5)}x vs ${n} x N=${base.n}` +
-        `${RUNS > 1 ? ` (runs: ${seconds.map((s) => s.toFixed(1)).join(", ")} s)` : ""}; machine CPU busy ${(point.busy * 100).toFixed(0)}% (all processes), load ${point.load[0].toFixed(1)} -> ${point.load[1].toFixed(1)}`,
-    );
+      for (const n of POINTS) {
+        const seconds: number[] = [];
+        const before = cpuTimes();
+        const cpuBefore = group?.usage();
+        const loadBefore = loadavg()[0] ?? 0;
+        for (let r = 0; r < RUNS; r++) seconds.push(await ciOnce(n, `n${n}-r${r}`));
+        const after = cpuTimes();
+        const point: Point = {
+          n,
+          seconds,
+          ...(group && cpuBefore !== undefined ? { cpu: (group.usage() - cpuBefore) / RUNS } : {}),
+          busy: (after.busy - before.busy) / Math.max(1, after.total - before.total),
+          load: [loadBefore, loadavg()[0] ?? 0],
+        };
+        points.push(point);
+        const base = points[0] as Point;
+        const wall = median(seconds);
+        const speedup = ((median(base.seconds) / base.n) * n) / wall;
+        const cpu = point.cpu === undefined ? "" : `; engine CPU ${point.cpu.toFixed(0)} s (${(point.cpu / n).toFixed(1)} s per service, ${(point.cpu / wall).toFixed(2)} cores busy)`;
+        console.log(
+          `N=${String(n).padStart(2)}: wall ${wall.toFixed(1).padStart(6)} s, per service ${(wall / n).toFixed(1).padStart(5)} s, speed-up ${speedup.toFixed(2).padStart(5)}x vs ${n} x N=${base.n}` +
+            `${RUNS > 1 ? ` (runs: ${seconds.map((x) => x.toFixed(1)).join(", ")} s)` : ""}${cpu}; machine CPU busy ${(point.busy * 100).toFixed(0)}% (all processes), load ${point.load[0].toFixed(1)} -> ${point.load[1].toFixed(1)}`,
+        );
+      }
+    } finally {
+      await dagger.stop();
+    }
+  } finally {
+    await engine.stop();
   }
 } finally {
-  await world.stop();
+  group?.release();
 }
+const wallFit = fit(points, (p) => median(p.seconds));
+const cpuFit = points.every((p) => p.cpu !== undefined) ? fit(points, (p) => p.cpu as number) : undefined;
+const fixedPart = MODE === "workspace" ? "plan and the one install" : "nothing but the toolkit image is shared";
+if (wallFit) console.log(`fit: wall = ${wallFit.fixed.toFixed(1)} s + ${wallFit.perService.toFixed(1)} s x N (fixed: ${fixedPart}; per service: ${MODE === "workspace" ? "" : "plan, install, "}lint, test, build, image)`);
+if (cpuFit) console.log(`fit: engine CPU = ${cpuFit.fixed.toFixed(1)} s + ${cpuFit.perService.toFixed(1)} s x N; at full use of ${cpus().length} cores that is at least ${(cpuFit.perService / cpus().length).toFixed(1)} s of wall per added service`);
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(" ")}; whole bench ${((performance.now() - bench) / 1000).toFixed(0)} s`);
-console.log("the machine may be shared: wall times include waiting for a core; CPU busy counts every process on it, not only this bench");
+console.log("the machine may be shared: wall times include waiting for a core (load average beside each point); engine CPU is this bench's alone; machine CPU busy counts every process");

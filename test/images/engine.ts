@@ -78,6 +78,13 @@ export interface EngineOptions {
    * (dagger/dagger network/netinst/dnsmasq.go: its config has no `no-hosts`).
    */
   hosts?: Record<string, string>;
+  /**
+   * dockerd's `--cgroup-parent`: the cgroup every container of this engine is made under (an absolute
+   * path such as /slipway-bench-123/containers), so a benchmark can read the CPU its containers used from
+   * that cgroup's cpuacct.usage, which keeps the time of containers already removed. Default: docker's /docker,
+   * shared by every engine on the machine.
+   */
+  cgroupParent?: string;
 }
 
 export async function startEngine(options: EngineOptions = {}): Promise<DockerEngine> {
@@ -117,6 +124,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<DockerEn
       "--ip-forward=false",
       "--userland-proxy=false",
       "--log-level=warn",
+      ...(options.cgroupParent === undefined ? [] : [`--cgroup-parent=${options.cgroupParent}`]),
     ]),
     { stdio: ["ignore", log, log], detached: false },
   );
