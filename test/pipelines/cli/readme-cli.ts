@@ -28,6 +28,7 @@ export const SECTIONS: Record<string, string> = {
   ledger: "Release ledger and rollback",
   rollback: "Rolling back",
   notify: "Notifications",
+  report: "Run reports",
 };
 
 /** GitHub's heading anchor: lower case, punctuation but '-' and '_' dropped, spaces to '-'. */
