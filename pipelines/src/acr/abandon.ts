@@ -3,7 +3,9 @@
 // - failed-tag (default): tag it `failed-<release>` (markImage), so everyone sees which images did not hold;
 // - lock: ACR changeableAttributes writeEnabled/deleteEnabled false on its manifest, what
 //   `az acr repository update --image repo@sha256:... --write-enabled false --delete-enabled false` does
-//   (docs: "Lock a container image in an Azure container registry"): nobody overwrites or deletes it;
+//   (docs: "Lock a container image in an Azure container registry"), and on its immutable tags (sha-<12>,
+//   semver, failed-<id>), as `acr verify --lock` does: nobody deletes it or pushes other bytes under those
+//   names. Its mutable tags (latest, branch-*) stay writable: locking them would block the next release;
 // - delete-tags: delete its mutable tags (latest, branch-*, extra tags), so nothing pulls it by a moving
 //   name again; the immutable ones (sha-<12>, semver, failed-<id>, the tag a ledger recorded) stay, and the
 //   manifest itself is never deleted: it stays pullable by digest (a ledger still references it).
@@ -30,8 +32,10 @@ export interface AbandonResult {
   changed: boolean;
   /** failed-tag: the tag put on it. */
   tag: string | null;
-  /** lock: read back after the change. */
+  /** lock: the manifest's lock, read back after the change. */
   locked: boolean | null;
+  /** lock: the immutable tags locked with it (read back). */
+  lockedTags: string[];
   /** delete-tags: the tags deleted, and the ones left (immutable, or named by --keep-tag). */
   deletedTags: string[];
   keptTags: string[];
@@ -50,7 +54,7 @@ export async function abandonImage(
   const base = { registry: access.registry, repository: input.repository, digest: input.digest, release: input.release, policy: input.policy };
   if (input.policy === "failed-tag") {
     const marked = await markImage(access, { repository: input.repository, digest: input.digest, tag: `failed-${input.release}` });
-    return { ...base, changed: marked.created, tag: marked.tag, locked: null, deletedTags: [], keptTags: [] };
+    return { ...base, changed: marked.created, tag: marked.tag, locked: null, lockedTags: [], deletedTags: [], keptTags: [] };
   }
   if (!isAcrMode(access.identity.mode)) throw acrLockUnsupported(access.registry);
   const artifact = acrClient(access).getArtifact(input.repository, input.digest);
@@ -59,13 +63,27 @@ export async function abandonImage(
   if (!before) throw acrMarkImageMissing(ref);
 
   if (input.policy === "lock") {
-    const already = before.canWrite === false && before.canDelete === false;
-    if (!already) {
+    let changed = false;
+    if (!(before.canWrite === false && before.canDelete === false)) {
       await guarded(access, `locking ${ref}`, (abortSignal) => artifact.updateManifestProperties({ canWrite: false, canDelete: false, abortSignal }));
+      changed = true;
+    }
+    const immutable = [...before.tags].filter(isImmutableTag).sort();
+    for (const tag of immutable) {
+      const props = await guarded(access, `reading tag ${input.repository}:${tag}`, (abortSignal) => artifact.getTagProperties(tag, { abortSignal }));
+      if (props?.canWrite === false && props.canDelete === false) continue;
+      await guarded(access, `locking tag ${input.repository}:${tag}`, (abortSignal) => artifact.updateTagProperties(tag, { canWrite: false, canDelete: false, abortSignal }));
+      changed = true;
     }
     // Read back: a lock we cannot see is not a lock.
     const after = await guarded(access, `reading ${ref}`, (abortSignal) => artifact.getManifestProperties({ abortSignal }));
-    return { ...base, changed: !already, tag: null, locked: after?.canWrite === false && after.canDelete === false, deletedTags: [], keptTags: [] };
+    const lockedTags: string[] = [];
+    for (const tag of immutable) {
+      const props = await guarded(access, `reading tag ${input.repository}:${tag}`, (abortSignal) => artifact.getTagProperties(tag, { abortSignal }));
+      if (props?.canWrite === false && props.canDelete === false && props.digest === input.digest) lockedTags.push(tag);
+    }
+    const locked = after?.canWrite === false && after.canDelete === false && lockedTags.length === immutable.length;
+    return { ...base, changed, tag: null, locked, lockedTags, deletedTags: [], keptTags: [] };
   }
 
   const keep = new Set(input.keepTags ?? []);
@@ -77,5 +95,5 @@ export async function abandonImage(
   // The manifest must still be there, pullable by digest.
   const after = await guarded(access, `reading ${ref}`, (abortSignal) => artifact.getManifestProperties({ abortSignal }));
   if (!after) throw acrMarkImageMissing(ref);
-  return { ...base, changed: doomed.length > 0, tag: null, locked: null, deletedTags: doomed, keptTags: tags.filter((t) => !doomed.includes(t)) };
+  return { ...base, changed: doomed.length > 0, tag: null, locked: null, lockedTags: [], deletedTags: doomed, keptTags: tags.filter((t) => !doomed.includes(t)) };
 }

@@ -55,19 +55,25 @@ describe("pipelines/src/acr/abandon isImmutableTag", () => {
 });
 
 describe.skipIf(!run)("pipelines/src/acr/abandon: the rollback registry policy on ACR (stand-in in front of docker-registry)", () => {
-  it("lock: the registry then refuses to overwrite the image's tag or delete the manifest; a rerun changes nothing", async () => {
+  it("lock: the registry then refuses to overwrite its immutable tags or delete the manifest; its mutable tags still move; a rerun changes nothing", async () => {
     const digest = await pushImage(endpoint(), "shop/locked", credential, "sha-aaaaaaaaaaaa", { ca: world.tls.ca, content: "abandoned\n" });
+    await tagImage(endpoint(), "shop/locked", credential, digest, "2.1.0", world.tls.ca);
     await tagImage(endpoint(), "shop/locked", credential, digest, "latest", world.tls.ca);
     const result = await abandonImage(access(), { repository: "shop/locked", digest, release: "4", policy: "lock" });
-    expect(result).toMatchObject({ policy: "lock", changed: true, locked: true, deletedTags: [] });
+    expect(result).toMatchObject({ policy: "lock", changed: true, locked: true, lockedTags: ["2.1.0", "sha-aaaaaaaaaaaa"], deletedTags: [] });
     const props = await client().getArtifact("shop/locked", digest).getManifestProperties();
     expect([props.canWrite, props.canDelete]).toEqual([false, false]);
 
-    // What a user notices: neither a push over its tag nor a delete goes through; the image is intact.
-    await expect(pushImage(endpoint(), "shop/locked", credential, "latest", { ca: world.tls.ca, content: "overwrite\n" })).rejects.toThrow(/disallowed/);
+    // What a user notices: no push over its release tags and no delete goes through; the image is intact.
+    for (const tag of ["sha-aaaaaaaaaaaa", "2.1.0"]) {
+      await expect(pushImage(endpoint(), "shop/locked", credential, tag, { ca: world.tls.ca, content: "overwrite\n" })).rejects.toThrow(/disallowed/);
+      expect(await tagDigest("shop/locked", tag)).toBe(digest);
+    }
     await expect(content("shop/locked").deleteManifest(digest)).rejects.toThrow(/disallowed/);
-    expect(await tagDigest("shop/locked", "latest")).toBe(digest);
     expect((await content("shop/locked").getManifest(digest)).digest).toBe(digest);
+    // The next release can still take `latest`.
+    const next = await pushImage(endpoint(), "shop/locked", credential, "latest", { ca: world.tls.ca, content: "the next release\n" });
+    expect(await tagDigest("shop/locked", "latest")).toBe(next);
 
     expect(await abandonImage(access(), { repository: "shop/locked", digest, release: "4", policy: "lock" })).toMatchObject({ changed: false, locked: true });
   });

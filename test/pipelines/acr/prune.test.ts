@@ -99,11 +99,14 @@ describe.skipIf(!run)("slipway acr prune (ACR stand-in in front of docker-regist
     d.old2 = await push("shop/api", "sha-old000000002", "old 2\n");
     d.leftover = await push("shop/api", "branch-main", "a build of main\n");
     d.main = await push("shop/api", "branch-main", "the next build of main\n"); // leftover is untagged now
-    d.r1 = await push("shop/api", "sha-000000000001", "release 1\n");
-    d.r2 = await push("shop/api", "sha-000000000002", "release 2\n");
-    d.r3 = await push("shop/api", "sha-000000000003", "release 3, failed\n");
-    d.r4 = await push("shop/api", "sha-000000000004", "release 4\n");
-    d.devOnly = await push("shop/api", "sha-dev000000001", "only dev runs this\n");
+    // The ledgers' images, side by side (their order does not matter: all are kept).
+    [d.r1, d.r2, d.r3, d.r4, d.devOnly] = await Promise.all([
+      push("shop/api", "sha-000000000001", "release 1\n"),
+      push("shop/api", "sha-000000000002", "release 2\n"),
+      push("shop/api", "sha-000000000003", "release 3, failed\n"),
+      push("shop/api", "sha-000000000004", "release 4\n"),
+      push("shop/api", "sha-dev000000001", "only dev runs this\n"),
+    ]);
     gitops = tempRepo({
       ".slipway/ledger/prod.json": ledger("prod", [
         { id: "1", status: "verified", digest: d.r1 },
@@ -128,7 +131,7 @@ describe.skipIf(!run)("slipway acr prune (ACR stand-in in front of docker-regist
     expect(why[d.r3 as string]).toBe("prod: referenced by release 3 (failed)");
     expect(why[d.r2 as string]).toBe("prod: release 2, one of the last 2 verified");
     expect(why[d.r1 as string]).toBe("prod: referenced by release 1 (verified)");
-    for (const digest of Object.values(d)) expect(await exists("shop/api", digest)).toBe(true);
+    expect(await Promise.all(Object.values(d).map((digest) => exists("shop/api", digest)))).toEqual(Object.values(d).map(() => true));
 
     // The text form: what is deleted, what is kept and why.
     const text = await prune("shop/api", "--keep", "2", "--dry-run");
@@ -139,8 +142,9 @@ describe.skipIf(!run)("slipway acr prune (ACR stand-in in front of docker-regist
     const real = await prune("shop/api", "--keep", "2", "--json");
     expect(real.code).toBe(0);
     expect((JSON.parse(real.stdout) as { deleted: string[]; complete: boolean })).toMatchObject({ deleted: [d.old1, d.old2, d.leftover, d.main], complete: true });
-    for (const gone of [d.old1, d.old2, d.leftover, d.main]) expect(await exists("shop/api", gone as string)).toBe(false);
-    for (const kept of [d.r1, d.r2, d.r3, d.r4, d.devOnly]) expect(await exists("shop/api", kept as string)).toBe(true);
+    const gone = [d.old1, d.old2, d.leftover, d.main] as string[];
+    const kept = [d.r1, d.r2, d.r3, d.r4, d.devOnly] as string[];
+    expect(await Promise.all([...gone, ...kept].map((digest) => exists("shop/api", digest)))).toEqual([...gone.map(() => false), ...kept.map(() => true)]);
     // ACR deletes a manifest's tags with it.
     const client = new ContainerRegistryClient(`https://${world.azure.registry}`, credential, { tlsOptions: { ca: world.tls.ca } });
     await expect(client.getArtifact("shop/api", "sha-old000000001").getTagProperties("sha-old000000001")).rejects.toMatchObject({ statusCode: 404 });
@@ -165,7 +169,9 @@ describe.skipIf(!run)("slipway acr prune (ACR stand-in in front of docker-regist
   });
 
   it("a registry that fails mid-prune: coded error naming what was deleted and what is left; a rerun finishes", async () => {
-    const digests = [await push("shop/worker", "a", "w1\n"), await push("shop/worker", "b", "w2\n"), await push("shop/worker", "c", "w3\n")];
+    // Pushed one after the other: prune deletes oldest first.
+    const digests: string[] = [];
+    for (const [tag, text] of [["a", "w1\n"], ["b", "w2\n"], ["c", "w3\n"]] as const) digests.push(await push("shop/worker", tag, text));
     world.azure.failManifestDeletesAfter = 1;
     let result;
     try {

