@@ -150,7 +150,7 @@ function registryOf(plan: RollbackPlan, policy: RegistryPolicy): RegistryMark[] 
 export const NOT_DONE = [
   "database: migrations are not reverted (`dagger call rollback --source . --database-urls ...` reverts them with the image named)",
   "registry: no tag is marked",
-  "reconcile: Flux/Argo CD is not asked to reconcile; it applies the commit at its next interval (`dagger call rollback --kubeconfig ...` asks Flux)",
+  "reconcile: Flux/Argo CD is not asked to reconcile; it applies the commit at its next interval (`dagger call rollback --kubeconfig ...` asks Flux to reconcile, Argo CD to refresh)",
   "verify: the restored release is not checked; it stays pending until you mark it (`dagger call rollback --kubeconfig ...` verifies and marks it)",
 ] as const;
 
