@@ -15,6 +15,11 @@ for pair in git:git openssl:openssl kubectl:kubectl docker-registry:docker-regis
     missing="$missing $pkg"
   fi
 done
+# Fonts for the HTML report's Chromium tests and screenshots (chromium only recommends them, and the
+# install below skips recommendations).
+if [ ! -d /usr/share/fonts/truetype/liberation ]; then
+  missing="$missing fonts-liberation"
+fi
 if [ -n "$missing" ]; then
   echo "verify: installing system packages:$missing"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
