@@ -384,6 +384,7 @@ export const OUTPUT_SCHEMAS: Record<string, z.ZodType> = {
     changed: z.boolean().meta({ description: "false when the registry already was so (a rerun): nothing was written" }),
     tag: z.string().nullable(),
     locked: z.boolean().nullable(),
+    lockedTags: z.array(z.string()).meta({ description: "lock: the immutable tags locked with it (read back)" }),
     deletedTags: z.array(z.string()),
     keptTags: z.array(z.string()),
   }),
