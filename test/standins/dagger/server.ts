@@ -107,6 +107,11 @@ interface Mount {
 /** A container's evaluated state. */
 interface ContainerState {
   image?: string;
+  /**
+   * The root filesystem after the last exec, not yet committed: most execs are only read (stdout), so the
+   * stopped container is committed the first time an operation needs its filesystem (lazy, once).
+   */
+  commit?: () => Promise<string>;
   env: Array<[string, string]>;
   secretEnv: Array<[string, SecretObj]>;
   mounts: Mount[];
@@ -137,6 +142,8 @@ class Session {
   readonly secretValues = new Set<string>();
   readonly root: string;
   readonly run = randomBytes(4).toString("hex");
+  /** Stopped exec containers not committed (yet): removed when the session stops. */
+  readonly uncommitted = new Set<string>();
   constructor(
     readonly docker: Docker,
     root: string,
@@ -583,6 +590,7 @@ class ContainerObj {
   }
   private async withImage(): Promise<ContainerState & { image: string }> {
     const state = await this.state();
+    if (state.commit) return { ...state, image: await state.commit(), commit: undefined };
     if (!state.image) throw new Error("container has no root filesystem: call from() first");
     return state as ContainerState & { image: string };
   }
@@ -674,7 +682,7 @@ class ContainerObj {
       // numeric owners, set above, stay.
       await this.s.dockerOk(["cp", "-", `${name}:/`], { stdinFile: tarFile });
       const image = (await this.s.dockerOk(["commit", name])).trim();
-      return { ...st, image };
+      return { ...st, image, commit: undefined };
     } finally {
       await this.s.docker.run(["rm", "--force", name]);
       await rm(root, { recursive: true, force: true });
@@ -858,6 +866,7 @@ async function runExec(
   if (args.args.length === 0 && !args.useEntrypoint) throw new Error("withExec: args must not be empty");
   const name = `standin-${s.run}-${randomBytes(6).toString("hex")}`;
   const work = await s.tempDir("exec");
+  let kept = false;
   try {
     // Only the container's own env plus its secrets (core/container_exec.go): the env file is written
     // here, never argv, so no secret shows in a process list.
@@ -932,10 +941,20 @@ async function runExec(
       const target = posix.resolve(st.workdir, path);
       await s.dockerOk(["cp", file, `${name}:${target}`]);
     }
-    const image = (await s.dockerOk(["commit", name])).trim();
-    return { ...st, image, exec: { args: argv, exitCode, stdout: args.redirectStdout ? "" : stdout, stderr: args.redirectStderr ? "" : stderr } };
+    // The stopped container is the new root filesystem; it is committed only when an operation needs it
+    // (a chained exec, a copy, an export), not for an exec that is only read. A speed-up of the stand-in
+    // alone (a `docker commit` per exec cost ~0.3 s); the engine's BuildKit snapshots lazily as well.
+    kept = true;
+    s.uncommitted.add(name);
+    const commit = lazy(async () => {
+      const image = (await s.dockerOk(["commit", name])).trim();
+      s.uncommitted.delete(name);
+      await s.docker.run(["rm", "--force", name]);
+      return image;
+    });
+    return { ...st, image: undefined, commit, exec: { args: argv, exitCode, stdout: args.redirectStdout ? "" : stdout, stderr: args.redirectStderr ? "" : stderr } };
   } finally {
-    await s.docker.run(["rm", "--force", name]);
+    if (!kept) await s.docker.run(["rm", "--force", name]);
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -1052,6 +1071,7 @@ export async function startDaggerStandin(options: StandinOptions): Promise<Dagge
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      if (s.uncommitted.size) await s.docker.run(["rm", "--force", ...s.uncommitted]);
       const volumes = await s.docker.run(["volume", "ls", "--quiet", "--filter", `name=standin-${s.run}-`]);
       const names = volumes.stdout.split("\n").filter(Boolean);
       if (names.length) await s.docker.run(["volume", "rm", "--force", ...names]);
