@@ -803,9 +803,11 @@ export function acrPruneUnsupported(registry: string): SlipwayError {
 }
 
 export function acrPruneNoLedger(sources: string[]): SlipwayError {
+  // A clone URL may carry user info (https://user:token@host/...): never in a message.
+  const shown = sources.map((s) => s.replace(/\/\/[^/@\s]*@/, "//***@"));
   return new SlipwayError({
     code: "SLIPWAY_ACR_PRUNE_NO_LEDGER",
-    message: `no release ledger found in ${sources.join(", ")}: prune cannot tell which images are in use, so it deletes nothing`,
+    message: `no release ledger found in ${shown.join(", ")}: prune cannot tell which images are in use, so it deletes nothing`,
     details: [
       "Ledgers live at .slipway/ledger/<environment>.json in the GitOps repository: check --repo and --branch (or gitops:/environments: in slipway.yaml).",
       "Nothing was deleted.",

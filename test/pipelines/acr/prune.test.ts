@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCredential, resolveIdentity } from "../../../pipelines/src/acr/identity.js";
+import { acrPruneNoLedger } from "../../../pipelines/src/errors.js";
 import { run as slipwayRun } from "../../../pipelines/src/cli/main.js";
 import { commitAll, git, tempRepo } from "../../helpers/repo.js";
 import { registryAvailable } from "./registry-server.js";
@@ -152,6 +153,20 @@ describe.skipIf(!run)("slipway acr prune (ACR stand-in in front of docker-regist
     const again = await prune("shop/api", "--keep", "2", "--json");
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ deleted: [], complete: true });
+  });
+
+  it("no ledger at all: coded error naming where it looked (without a URL's credentials), nothing deleted", async () => {
+    const stray = await push("shop/empty", "sha-stray0000002", "no ledger anywhere\n");
+    const empty = tempRepo({ "README.md": "a GitOps repository without ledgers\n" });
+    try {
+      const result = await slipway(["acr", "prune", "--registry", world.azure.registry, "--repository", "shop/empty", "--repo", empty, "--branch", "main", "--keep", "1", "--min-age", "0"]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`SLIPWAY_ACR_PRUNE_NO_LEDGER: no release ledger found in ${empty}#main`);
+      expect(await exists("shop/empty", stray)).toBe(true);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+    expect(acrPruneNoLedger(["https://x-access-token:canary-9f2e@git.example/gitops.git#main"]).render()).not.toContain("canary-9f2e");
   });
 
   it("a ledger that cannot be read: coded error, nothing deleted", async () => {
