@@ -36,7 +36,7 @@ import {
   STEP,
 } from "./report.js";
 import type { GateRow, RunData, ServiceRow } from "./report.js";
-import { ciRunReport, findingsFromSarif, notifyEventOf, releaseRunReport, renderCommand, RENDERINGS, REPORT_IN, stopwatch } from "./run-report.js";
+import { ciRunReport, findingsFromSarif, notifyEventOf, releaseRunReport, renderCommand, RENDERINGS, REPORT_IN, stopwatch, withCiPart } from "./run-report.js";
 import type { MigrationRow, Timing, Timings } from "./run-report.js";
 
 export { ScanReport };
@@ -297,6 +297,11 @@ export class CiRun {
   }
 
   private async runReportJson(): Promise<string> {
+    return `${JSON.stringify(await this.runReportData(), null, 2)}\n`;
+  }
+
+  /** The run report as an object (a release includes its ci part: services, gates, findings). */
+  async runReportData(): Promise<Record<string, unknown>> {
     const timing = JSON.parse(this.timing || "{}") as { startedAt?: string; durationMs?: number; steps?: Timings; installs?: Array<{ label: string; status: string; failure: string; timing?: Timing }> };
     const findings = await Promise.all(this.scans.map(async (scan) => ({ gate: scan.name, ...findingsFromSarif(scan.name, await scan.sarif().contents()) })));
     const report = ciRunReport({
@@ -308,7 +313,7 @@ export class CiRun {
       sourceSha: this.sourceSha,
       findings,
     });
-    return `${JSON.stringify(report, null, 2)}\n`;
+    return report as Record<string, unknown>;
   }
 
   private data(): RunData {
@@ -401,6 +406,9 @@ export class Release {
   /** The toolkit that renders the reports (private state behind markdown() and html()). */
   toolkitCtr?: Container;
 
+  /** release: the checks before publishing (private state: their services, gates and findings go in the run report). */
+  ciRun?: CiRun;
+
   /** What a person reads: the verdict, the steps, the failure and the rollback. */
   @func()
   summary(): string {
@@ -432,20 +440,20 @@ export class Release {
    * and outcome, images (tag and digest), migrations, the GitOps commit and the rollback's steps.
    */
   @func()
-  runReport(): File {
-    return dag.directory().withNewFile("run-report.json", this.runReportJson()).file("run-report.json");
+  async runReport(): Promise<File> {
+    return dag.directory().withNewFile("run-report.json", await this.runReportJson()).file("run-report.json");
   }
 
   /** The run report as Markdown (`slipway report --format md`): the verdict and what failed first; for job summaries. */
   @func()
-  markdown(): File {
-    return renderedReport(this.toolkitCtr, this.runReportJson(), "md");
+  async markdown(): Promise<File> {
+    return renderedReport(this.toolkitCtr, await this.runReportJson(), "md");
   }
 
   /** The run report as one self-contained HTML page (`slipway report --format html`): no network needed to view it. */
   @func()
-  html(): File {
-    return renderedReport(this.toolkitCtr, this.runReportJson(), "html");
+  async html(): Promise<File> {
+    return renderedReport(this.toolkitCtr, await this.runReportJson(), "html");
   }
 
   /**
@@ -453,11 +461,11 @@ export class Release {
    * report release-report.json (what `notify` reads), in one directory: what the CI wrappers export.
    */
   @func()
-  reports(): Directory {
-    return renderedReports(this.toolkitCtr, this.runReportJson()).withNewFile("release-report.json", renderReleaseReport(this.data()));
+  async reports(): Promise<Directory> {
+    return renderedReports(this.toolkitCtr, await this.runReportJson()).withNewFile("release-report.json", renderReleaseReport(this.data()));
   }
 
-  private runReportJson(): string {
+  private async runReportJson(): Promise<string> {
     const timing = JSON.parse(this.timing || "{}") as { startedAt?: string; durationMs?: number; steps?: Array<Partial<Timing>>; migrations?: MigrationRow[] };
     const report = releaseRunReport({
       data: this.data(),
@@ -466,7 +474,7 @@ export class Release {
       startedAt: timing.startedAt ?? new Date().toISOString(),
       durationMs: timing.durationMs ?? 0,
     });
-    return `${JSON.stringify(report, null, 2)}\n`;
+    return `${JSON.stringify(this.ciRun ? withCiPart(report, await this.ciRun.runReportData()) : report, null, 2)}\n`;
   }
 
   private data(): ReleaseData {
@@ -487,7 +495,7 @@ export class Release {
   }
 }
 
-function toRelease(outcome: ReleaseOutcome, toolkit?: Container, startedAt?: () => Timing): Release {
+function toRelease(outcome: ReleaseOutcome, toolkit?: Container, startedAt?: () => Timing, ciRun?: CiRun): Release {
   const release = new Release();
   const { diagnostics, steps, timings, migrations, ...rest } = outcome;
   Object.assign(release, rest);
@@ -496,6 +504,7 @@ function toRelease(outcome: ReleaseOutcome, toolkit?: Container, startedAt?: () 
   const whole = startedAt?.();
   release.timing = JSON.stringify({ startedAt: whole?.startedAt, durationMs: whole?.durationMs, steps: timings ?? [], migrations: migrations ?? [] });
   release.toolkitCtr = toolkit;
+  release.ciRun = ciRun;
   return release;
 }
 
@@ -1216,7 +1225,7 @@ export class Slipway {
         kind: "release", environment, status: "failed", sourceSha, ledgerId: "", gitopsCommit: "", images: [], promotedFrom: "",
         steps: [{ step: "ci", status: "failed", detail: "lint, test, build, image or a security gate failed" }],
         failure: checked.summary(), rollback: "", unreleasedImages: [], diagnostics: dag.directory(), timings,
-      }, toolkit, started);
+      }, toolkit, started, checked);
     }
     steps.push({ step: "ci", status: "passed", detail: `${selection.selected.map((s) => s.name).join(", ")}: lint, test, build, image${scan ? ", gates" : ""}` });
     const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
@@ -1244,6 +1253,7 @@ export class Slipway {
       }),
       toolkit,
       started,
+      checked,
     );
   }
 

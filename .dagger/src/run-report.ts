@@ -207,6 +207,22 @@ export function releaseRunReport(facts: ReleaseFacts): object {
   };
 }
 
+/**
+ * A release's run report with the checks that ran before publishing: their services (steps per service),
+ * gates, findings and the failing gate; their warnings are added to the release's.
+ */
+export function withCiPart(release: object, ci: Record<string, unknown>): object {
+  const r = release as Record<string, unknown>;
+  return {
+    ...r,
+    services: ci.services ?? [],
+    gates: ci.gates ?? [],
+    failingGate: ci.failingGate ?? null,
+    findings: ci.findings ?? [],
+    warnings: [...((r.warnings as string[] | undefined) ?? []), ...((ci.warnings as string[] | undefined) ?? [])],
+  };
+}
+
 /** Where the report and its renderings are written in the toolkit container (/tmp: the toolkit's user can write there). */
 export const REPORT_IN = "/tmp/slipway-run-report.json";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RunData, ServiceRow } from "../../.dagger/src/report.js";
 import { IMAGE, runPassed, SCAN, STEP } from "../../.dagger/src/report.js";
 import type { ReleaseData } from "../../.dagger/src/release-flow.js";
-import { ciRunReport, findingsFromSarif, imageOf, notifyEventOf, releaseRunReport, renderCommand } from "../../.dagger/src/run-report.js";
+import { ciRunReport, findingsFromSarif, imageOf, notifyEventOf, releaseRunReport, renderCommand, withCiPart } from "../../.dagger/src/run-report.js";
 import { runGate } from "../../pipelines/src/scan/gate.js";
 import { renderSarif } from "../../pipelines/src/scan/reports/sarif.js";
 import type { Tool } from "../../pipelines/src/scan/model.js";
@@ -124,6 +124,19 @@ describe(".dagger/src/run-report", () => {
         { name: "verify restored", outcome: "passed", startedAt: null, durationMs: null, detail: "the restored release (8) is healthy and verified" },
       ],
     });
+  });
+
+  it("puts a release's checks (services, gates, findings, the failing gate) into its run report", () => {
+    const services = [row("api", { scan: SCAN.failed, failures: ["image scan: SLIPWAY_GATE_FAILED: 1 critical vulnerability in image api"] })];
+    const run: RunData = { base: "", install: STEP.passed, installFailure: "", services, unaffected: [], gates: [], passed: false, warnings: ["a plan warning"] };
+    const ci = ciRunReport({ run, timings: {}, installs: [], startedAt: "2026-12-07T01:00:00.000Z", durationMs: 1, sourceSha: "", findings: [{ gate: "image api", ...findingsFromSarif("image api", gateSarif()) }] }) as Record<string, unknown>;
+    const data: ReleaseData = { kind: "release", environment: "dev", status: "failed", sourceSha: "", ledgerId: "", gitopsCommit: "", images: [], promotedFrom: "", steps: [], failure: "ci failed", rollback: "", unreleasedImages: [] };
+    const release = releaseRunReport({ data, steps: [{ step: "ci", status: "failed", detail: "lint, test, build, image or a security gate failed" }], migrations: [], startedAt: "2026-12-07T01:00:00.000Z", durationMs: 2 });
+    const report = RunReport.parse(withCiPart(release, ci));
+    expect(report).toMatchObject({ kind: "release", outcome: "failed", failingGate: "image api", warnings: ["a plan warning"] });
+    expect(report.services.map((s) => s.name)).toEqual(["api"]);
+    expect(report.findings.length).toBeGreaterThan(0);
+    expect(renderMarkdown(report)).toContain("## Failing gate: image api (failed)");
   });
 
   it("maps a release's status to the notify event and IMAGE=TAG@DIGEST to an image; renders in the toolkit's /tmp", () => {
