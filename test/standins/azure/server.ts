@@ -17,8 +17,11 @@ import type { TestTls } from "./tls.js";
  *   `oidctoken` endpoint (`{ oidcToken }`).
  * - ACR (docs: Azure/acr "docs/AAD-OAuth.md"): `POST /oauth2/exchange` (AAD access token → ACR refresh token,
  *   401 unless the principal holds AcrPush), `POST /oauth2/token` (refresh token → access token for a scope),
- *   the `/acr/v1` tag and manifest properties (changeableAttributes), and `/v2/*` behind a Bearer challenge,
- *   proxied to a real registry (docker-registry with relativeurls, so its Location headers pass through).
+ *   the `/acr/v1` tag and manifest properties (changeableAttributes), the manifest listing (`/acr/v1/{name}/_manifests`,
+ *   paged with a Link header, read from the real registry's storage: `backendStorage`) and tag delete, and `/v2/*`
+ *   behind a Bearer challenge, proxied to a real registry (docker-registry with relativeurls, so its Location
+ *   headers pass through). Locks are enforced as ACR does: a tag by its own attributes, a manifest delete by the
+ *   manifest's; a manifest delete takes its tags with it. `failManifestDeletesAfter` injects a registry failure.
  *
  * Tokens are JWTs signed with HMAC-SHA256 and a per-run key (no JOSE library is installed; the stand-in only
  * needs tokens that the clients can read `exp` from and that it can check were issued by itself).
