@@ -4,6 +4,20 @@ import { LedgerEntry, LedgerImage } from "../ledger/schema.js";
 import { RUN_KINDS, RUN_OUTCOMES } from "../report/schema.js";
 import { ScanException } from "../scan/schema.js";
 import { SCHEMA_VERSION } from "./print.js";
+import type { AbandonResult } from "../acr/abandon.js";
+import type { LoginResult } from "../acr/exchange.js";
+import type { PruneResult } from "../acr/prune.js";
+import type { MarkResult, PreflightResult, VerifyResult as AcrVerifyResult } from "../acr/verify.js";
+import type { BumpResult } from "../gitops/bump.js";
+import type { CommitPushResult } from "../gitops/git.js";
+import type { RollbackPlanView } from "../ledger/rollback.js";
+import type { RunReport, StatusReport } from "../migrate/engine.js";
+import type { TargetResult } from "../notify/commands.js";
+import type { Plan } from "../plan/plan.js";
+import type { ScannerRun } from "../scan/argv.js";
+import type { ResolvedEnvironment } from "../release/environment.js";
+import type { Problem } from "../rollout/health.js";
+import type { Verdict, WorkloadResult } from "../rollout/verify.js";
 
 /*
  * The shape of every command's `--json` document (issue 16), as zod schemas: `npm run schema -w pipelines`
@@ -274,7 +288,7 @@ export const ErrorOutput = doc("A failure: the last line on stderr of a command 
 });
 
 /** Command words -> the schema of its `--json` stdout. A test checks every command of the index has one. */
-export const OUTPUT_SCHEMAS: Record<string, z.ZodType> = {
+export const OUTPUT_SCHEMAS = {
   version: doc("slipway version --json", { version: z.string(), node: z.string(), platform: z.string() }),
   "config check": doc("slipway config check --json", {
     file: z.string().nullable().meta({ description: "the slipway.yaml checked; null when there is none (defaults apply)" }),
@@ -317,7 +331,7 @@ export const OUTPUT_SCHEMAS: Record<string, z.ZodType> = {
     ),
   }),
   "scan argv": doc("slipway scan argv", {
-    scanner: z.enum(["trivy-fs", "trivy-image", "trufflehog", "npm-audit", "osv-scanner"]),
+    scanner: z.enum(["trivy-image", "trivy-fs", "trufflehog", "npm-audit", "osv"]),
     gateFlag: z.enum(["--trivy", "--trufflehog", "--npm-audit", "--osv"]),
     tool: Location.shape.tool,
     image: z.string(),
@@ -479,7 +493,7 @@ export const OUTPUT_SCHEMAS: Record<string, z.ZodType> = {
     delivered: z.number().int().min(0),
     failed: z.number().int().min(0),
   }),
-};
+} satisfies Record<string, z.ZodType>;
 
 /** The file name of a command's output schema: `ledger show` -> `ledger-show.schema.json`. */
 export function outputSchemaFile(words: string): string {
@@ -504,3 +518,32 @@ export function outputJsonSchemas(): Record<string, string> {
     }),
   );
 }
+
+
+/*
+ * Compile-time half of the check: each schema's output must be assignable to the type the command builds
+ * its document from, so a required field added to one of these types (or a changed enum) fails `tsc` here
+ * until the schema describes it. Optional fields, and the documents the commands build inline, are left to
+ * the tests (test/helpers/output-schema.ts closes every object).
+ */
+function describes<T>(schema: z.ZodType<T>): void {
+  void schema;
+}
+const S = OUTPUT_SCHEMAS;
+describes<LoginResult>(S["acr login"]);
+describes<PreflightResult & { registry: string; repository: string }>(S["acr check"]);
+describes<AcrVerifyResult>(S["acr verify"]);
+describes<MarkResult>(S["acr mark"]);
+describes<AbandonResult>(S["acr abandon"]);
+describes<PruneResult>(S["acr prune"]);
+describes<StatusReport>(S["migrate status"]);
+describes<RunReport>(S["migrate run"].or(S["migrate revert"]));
+describes<BumpResult & { dryRun: boolean }>(S["gitops bump"]);
+describes<CommitPushResult & { branch: string }>(S["gitops commit-push"]);
+describes<Plan>(S.plan);
+describes<ScannerRun>(S["scan argv"]);
+describes<ResolvedEnvironment>(S["env show"]);
+describes<{ environments: ResolvedEnvironment[] }>(S["env list"]);
+describes<{ plan: RollbackPlanView }>(S.rollback);
+describes<{ targets: TargetResult[] }>(S.notify);
+describes<{ workloads: WorkloadResult[]; problems: Problem[]; verdict: Verdict }>(S["rollout verify"]);
