@@ -964,8 +964,11 @@ export class Slipway {
     registryPassword?: Secret,
     /** Revert migrations whose down() would destroy data (drop a table or column holding data, truncate, delete rows) or cannot be checked (missing, empty, failing). Default: such a revert stops the rollback before anything is written; slipway.yaml migrate.services.<name>.allowDestructiveRevert allows it per service or per migration. */
     allowDestructiveRevert = false,
+    /** The GitOps controller is down: with kubeconfig, set the restored images in the Deployments directly and verify them (Git is restored all the same, so the controller agrees when it returns). */
+    kubectlUndo = false,
   ): Promise<string> {
     const request = { environment, ...(to ? { to } : {}), force };
+    if (kubectlUndo && !kubeconfig) throw new Error("SLIPWAY_USAGE: kubectlUndo needs kubeconfig (and source): it sets the restored images in the cluster's Deployments");
     if (dryRun || (!kubeconfig && !databaseUrls && !gitOnly)) {
       if (!dryRun && source) {
         // Git alone is only right when nothing else is to be undone: the plan says whether migrations are.
@@ -983,7 +986,7 @@ export class Slipway {
     if (repository || branch || path) throw new Error("SLIPWAY_USAGE: with kubeconfig, databaseUrls or gitOnly the environment's repository, branch and folder come from slipway.yaml; drop repository, branch and path");
     const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
     const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
-    return this.rollbackRun(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert);
+    return this.rollbackRun(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo);
   }
 
   private async rollbackRun(
@@ -996,6 +999,7 @@ export class Slipway {
     urls: { oidcRequestUrl?: string; oidcRequestUri?: string },
     gitOnly: boolean,
     allowDestructiveRevert = false,
+    kubectlUndo = false,
   ): Promise<string> {
     const ids = { ...identityValues(env), ...urls };
     const identity = (ctr: Container) => withIdentity(ctr, ids, given.secrets ?? {});
@@ -1018,6 +1022,7 @@ export class Slipway {
       gitOnly,
       registryCli: identity(toolkit).withMountedDirectory(SRC, source).withWorkdir(SRC),
       allowDestructiveRevert,
+      kubectlUndo,
     });
     if (!outcome.ok) throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${outcome.report}`);
     return outcome.report;

@@ -227,6 +227,8 @@ export type RolloutInput = {
   argocdApp?: string;
   revision?: string;
   reconcile?: boolean;
+  /** Set the Deployments' images first (`--set-images`): a rollback's kubectlUndo, the GitOps controller being down. */
+  setImages?: boolean;
   timeout?: string;
   context?: string;
   azureIdentity?: string;
@@ -247,6 +249,7 @@ export function rolloutCommand(input: RolloutInput): string[] {
     ...repeat("--daemonset", input.daemonsets),
     ...optional("--selector", input.selector),
     ...repeat("--image", input.images),
+    ...(input.setImages ? ["--set-images"] : []),
     ...optional("--flux-kustomization", input.fluxKustomization),
     ...optional("--flux-helmrelease", input.fluxHelmRelease),
     ...(input.reconcile ? ["--reconcile"] : []),

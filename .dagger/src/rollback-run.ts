@@ -16,6 +16,7 @@ import { fresh, runCommand, SRC } from "./exec.js";
 import { verifyOutcome } from "./release.js";
 import { DATABASE_URLS_FILE, envMarkCommand, parseEnvRollback, rolloutOf } from "./release-flow.js";
 import type { ResolvedEnvironment } from "./release-flow.js";
+import type { RolloutInput } from "./release-cli.js";
 
 /** `plan.migrations[]` of `slipway rollback --json` (pipelines/src/ledger/rollback.ts ServiceRevert). */
 export type ServiceRevert = {
@@ -136,6 +137,8 @@ export type RollbackRunInput = {
   registryCli: Container;
   /** Revert down()s that destroy data or cannot be checked (`migrate revert --allow-destructive-revert`). */
   allowDestructiveRevert?: boolean;
+  /** The GitOps controller is down: set the restored images in the Deployments directly, then verify (no wait for the controller). */
+  kubectlUndo?: boolean;
 };
 
 export type RollbackOutcome = { ok: boolean; report: string; diagnostics: Directory };
@@ -233,13 +236,16 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
       input.kubeconfig,
       input.kubeIdentity,
       // A rollback is urgent: Flux is asked to reconcile (Argo CD to refresh) now whatever the environment's setting.
-      rolloutOf(env, restoredSets, rolled.commit, Boolean(env.kubernetes.fluxKustomization || env.kubernetes.argocdApplication)),
+      input.kubectlUndo ? kubectlUndoRollout(env, restoredSets, rolled.commit) : rolloutOf(env, restoredSets, rolled.commit, Boolean(env.kubernetes.fluxKustomization || env.kubernetes.argocdApplication)),
       input.source,
     );
     const mark = (status: "verified" | "failed") => runCommand(fresh(input.cli), envMarkCommand(env.name, entryId, status));
     if (outcome.healthy) {
       await mark("verified");
       lines.push(`verify: release ${entryId} (release ${rolled.restored.id}'s images) is healthy and verified`);
+      if (input.kubectlUndo) {
+        lines.push(`cluster: kubectlUndo: the images were set in the Deployments directly (the GitOps controller was not waited for); Git holds the same images (commit ${rolled.commit.slice(0, 12)}), so the controller agrees when it returns`);
+      }
     } else {
       ok = false;
       diagnostics = outcome.diagnostics;
@@ -414,4 +420,15 @@ async function revertDatabases(input: RollbackRunInput, jobs: RevertJob[], resum
     return { ok: false, lines };
   }
   return { ok: true, lines };
+}
+
+/**
+ * `kubectlUndo` (issue 12): the GitOps controller is down, so nothing would apply the restored manifests.
+ * The restored images are set in the Deployments directly (`rollout verify --set-images`) and verified
+ * without waiting for the controller. Git was restored all the same: when the controller returns it
+ * applies the same images, so it agrees with the cluster instead of undoing the fix.
+ */
+export function kubectlUndoRollout(env: ResolvedEnvironment, sets: string[], commit: string): RolloutInput {
+  const { fluxKustomization: _flux, fluxHelmRelease: _helm, argocdApp: _argo, revision: _revision, ...direct } = rolloutOf(env, sets, commit, false);
+  return { ...direct, setImages: true };
 }

@@ -2,7 +2,9 @@
 // database reverts it derives from the plan. The plans here are the real CLI's (describeRollback over a
 // ledger through planRollback, then JSON as `slipway rollback --json` prints it), not hand-written shapes.
 import { describe, expect, it } from "vitest";
-import { parseRollbackPlan, REVERT_CONFIG, revertJobs, rollbackCliCommand } from "../../.dagger/src/rollback-run.js";
+import { kubectlUndoRollout, parseRollbackPlan, REVERT_CONFIG, revertJobs, rollbackCliCommand } from "../../.dagger/src/rollback-run.js";
+import { rolloutCommand } from "../../.dagger/src/release-cli.js";
+import { rolloutVerify } from "../../pipelines/src/rollout/commands.js";
 import type { ResolvedEnvironment } from "../../.dagger/src/release-flow.js";
 import { parseFlags } from "../../pipelines/src/cli/command.js";
 import { rollbackCommand as cliRollback } from "../../pipelines/src/ledger/commands.js";
@@ -144,6 +146,16 @@ describe(".dagger/src/rollback-run", () => {
     expect(parseFlags(migrateRevert, jobs[0]?.args.slice(2) ?? []).values).toMatchObject({ "allow-destructive-revert": true, config: REVERT_CONFIG });
     // Without the Dagger argument, slipway.yaml (mounted at REVERT_CONFIG) decides in the image.
     expect(revertJobs(plan, env).jobs[0]?.args).not.toContain("--allow-destructive-revert");
+  });
+
+  it("kubectlUndo: rollout verify sets the restored images by digest and waits for no GitOps controller (flags the real CLI accepts)", () => {
+    const argo = { ...env, kubernetes: { ...env.kubernetes, argocdApplication: "argocd/shop" } };
+    const argv = rolloutCommand(kubectlUndoRollout(argo, [`${IMAGE}=sha-1@${digest(1)}`], "a".repeat(40)));
+    const values = parseFlags(rolloutVerify, argv.slice(3)).values;
+    expect(values).toMatchObject({ "set-images": true, deployment: ["api"], image: [`${IMAGE}=${digest(1)}`], namespace: "shop" });
+    expect(values["argocd-app"]).toBeUndefined();
+    expect(values.revision).toBeUndefined();
+    expect(values.reconcile).toBeUndefined();
   });
 
   it("a malformed plan names the field", () => {

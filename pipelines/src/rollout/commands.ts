@@ -17,7 +17,7 @@ import { checkOutputDir } from "../cli/paths.js";
 const usage = [
   "slipway rollout verify [--kubeconfig FILE] [--context C] --namespace NS",
   "    ([--deployment NAME...] [--statefulset NAME...] [--daemonset NAME...] | --selector LABELS)",
-  "    [--image IMAGE=TAG...] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] | --argocd-app NS/NAME] [--reconcile]",
+  "    [--image IMAGE=TAG...] [--set-images] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] | --argocd-app NS/NAME] [--reconcile]",
   "    [--revision SHA] [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
 ].join("\n");
 
@@ -51,6 +51,11 @@ export const rolloutVerify = defineCommand({
     "flux-helmrelease": { type: "string", value: "NS/NAME", describe: "and until this HelmRelease released it (with --flux-kustomization)", defaultText: "rollout.flux.helmRelease in slipway.yaml" },
     "argocd-app": { type: "string", value: "NS/NAME", describe: "wait until this Argo CD Application synced --revision", defaultText: "rollout.argocd.application in slipway.yaml" },
     revision: { type: "string", value: "SHA", describe: "the GitOps commit the controller must have applied" },
+    "set-images": {
+      type: "boolean",
+      describe:
+        "first set the Deployments' containers of each --image repository to that image (kubectl set image), then verify: the fallback when the GitOps controller is down; restore Git too, or the controller reverts it when it returns",
+    },
     reconcile: {
       type: "boolean",
       describe: "ask Flux to reconcile (reconcile.fluxcd.io/requestedAt) or Argo CD to refresh (argocd.argoproj.io/refresh: normal) now instead of at its next interval",
@@ -90,6 +95,10 @@ export const rolloutVerify = defineCommand({
       const parsed = parseImageExpectation(spec);
       if (parsed) images.push(parsed);
       else bad("--image", spec, "IMAGE=TAG, e.g. `myacr.azurecr.io/api=sha-0123456789ab` or `api=sha256:<64 hex>`");
+    }
+    if (values["set-images"]) {
+      if (images.length === 0) problems.push("--set-images needs --image IMAGE=TAG (or =sha256:DIGEST): the images to set");
+      if (values.statefulset !== undefined || values.daemonset !== undefined) problems.push("--set-images sets Deployments only: name them with --deployment (or --selector)");
     }
     if (values.revision !== undefined && !SHA.test(values.revision)) bad("--revision", values.revision, "a git commit SHA (7 to 64 hex digits)");
     if (values["flux-kustomization"] !== undefined && !OBJECT_REF_PATTERN.test(values["flux-kustomization"])) bad("--flux-kustomization", values["flux-kustomization"], "NAMESPACE/NAME");
@@ -134,6 +143,13 @@ export const rolloutVerify = defineCommand({
     const mode = selectIdentityMode(identity, io.env, kubeloginServerId(kc.getCurrentUser()) !== null);
     if (mode !== null) await injectAksToken(kc, credentialFor(mode, io.env), mode);
     const clients = kubeClients(kc);
+    if (values["set-images"]) {
+      // The GitOps controller is down (a rollback's --kubectl-undo): the images go straight into the Deployments.
+      const { setImages } = await import("./set-images.js");
+      const changed = await setImages(clients, values.namespace as string, { ...(names ? { deployments: names } : {}), ...(values.selector ? { selector: values.selector } : {}) }, images);
+      for (const c of changed) io.stderr(`set image: deployment/${c.deployment} container ${c.container}: ${c.old} -> ${c.new}\n`);
+      if (changed.length === 0) io.stderr("set image: every Deployment already runs these images\n");
+    }
     const namespace = values.namespace as string;
 
     // Every frame goes through io.stderr, the masked stream, like every other byte the CLI writes.

@@ -31,7 +31,8 @@ export const RESOURCES: ResourceDef[] = [
   { group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"], verbs: READ },
   { group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], verbs: READ, subresources: ["log"] },
   { group: "", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, shortNames: ["ev"], verbs: READ },
-  { group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], verbs: READ, subresources: ["status"] },
+  // patch: `kubectl set image` and `rollout verify --set-images` (a rollback's --kubectl-undo).
+  { group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], verbs: [...READ, "patch"], subresources: ["status"] },
   { group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, shortNames: ["rs"], verbs: READ, subresources: ["status"] },
   { group: "apps", version: "v1", plural: "statefulsets", singular: "statefulset", kind: "StatefulSet", namespaced: true, shortNames: ["sts"], verbs: READ, subresources: ["status"] },
   { group: "apps", version: "v1", plural: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true, shortNames: ["ds"], verbs: READ, subresources: ["status"] },
@@ -191,7 +192,16 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
     if (req.method === "PATCH") {
       const type = req.headers["content-type"] ?? "";
       if (!type.startsWith("application/merge-patch+json")) return status(res, 415, "UnsupportedMediaType", `the stand-in accepts merge patches only, got ${type}`);
-      const patched = mergePatch(obj, JSON.parse(await readBody(req))) as KObject;
+      const body = JSON.parse(await readBody(req)) as { metadata?: { resourceVersion?: string } };
+      // A resourceVersion in the patch is a precondition: the API server answers 409 Conflict when the
+      // object changed since (apimachinery registry/rest/update.go, "the object has been modified").
+      const expected = body.metadata?.resourceVersion;
+      if (expected !== undefined && expected !== obj.metadata.resourceVersion) {
+        return status(res, 409, "Conflict", `Operation cannot be fulfilled on ${resourceName} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      }
+      const patched = mergePatch(obj, body) as KObject;
+      // metadata.generation goes up when the spec changes (the API server's generation rule for workloads and CRDs).
+      if (JSON.stringify(patched.spec) !== JSON.stringify(obj.spec)) patched.metadata.generation = (obj.metadata.generation ?? 1) + 1;
       return json(res, store.put(def.plural, patched));
     }
     return status(res, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
