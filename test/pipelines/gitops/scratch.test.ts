@@ -6,12 +6,11 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OWNER_FILE, STALE_AFTER_MS } from "../../../pipelines/src/gitops/scratch.js";
-import { cliProcess, REPO_ROOT } from "../../helpers/cli.js";
+import { cliEntry, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
 import { remoteFile, remoteLog, useScratch } from "../../helpers/gitops-remote.js";
 
 const { tmp, bareRemote } = useScratch();
 
-const CLI = join(REPO_ROOT, "pipelines", "src", "cli", "main.ts");
 const IMAGE = "myacr.azurecr.io/shop/api";
 const MANIFEST = `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api }\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ${IMAGE}:1.0.0\n`;
 
@@ -47,7 +46,7 @@ describe("pipelines/src/gitops/scratch (no scratch folder outlives its run)", ()
     chmodSync(hook, 0o755);
     const tmpdir = tmp("slipway-tmpdir-");
 
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", `${IMAGE}=1.1.0`, "--config", config()], {
+    const child = spawn(process.execPath, [...cliEntry(), "gitops", "commit-push", "--repo", bare, "--branch", "main", "--set", `${IMAGE}=1.1.0`, "--config", config()], {
       cwd: REPO_ROOT,
       env: { ...process.env, TMPDIR: tmpdir, NODE_NO_WARNINGS: "1" },
       stdio: ["ignore", "pipe", "pipe"],

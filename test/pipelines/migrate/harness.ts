@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { cli, REPO_ROOT, type CliResult } from "../../helpers/cli.js";
+import { cli, cliEntry, REPO_ROOT, type CliResult } from "../../helpers/cli.js";
 
 export const REPO = REPO_ROOT;
 export type Result = CliResult;
@@ -10,16 +9,14 @@ export function migrate(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO): Pro
   return cli(argv, cwd, env);
 }
 
-const CLI = join(REPO, "pipelines", "src", "cli", "main.ts");
-
 /**
- * The CLI as a real process (tsx), like test/helpers/cli.ts `cliProcess`, but keeping hold of the child
+ * The CLI as a real process (cliEntry: the built bin or tsx), like test/helpers/cli.ts `cliProcess`, but keeping hold of the child
  * so a test can kill it mid-run.
  */
 export function migrateProcess(argv: string[], env: NodeJS.ProcessEnv): { done: Promise<Result>; kill: (signal: NodeJS.Signals) => void } {
   let kill: (signal: NodeJS.Signals) => void = () => undefined;
   const done = new Promise<Result>((resolve) => {
-    const child = execFile(process.execPath, ["--import", "tsx", CLI, ...argv], { cwd: REPO, env: { ...env, NODE_NO_WARNINGS: "1" } }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [...cliEntry(), ...argv], { cwd: REPO, env: { ...env, NODE_NO_WARNINGS: "1" } }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 128) : 0;
       resolve({ code, stdout, stderr });
     });
