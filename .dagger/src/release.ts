@@ -106,8 +106,10 @@ export async function publishServices(
   const cli = fresh(identity).withMountedDirectory(SRC, source).withWorkdir(SRC);
   const { login, password } = await registryLogin(identity, source, options);
 
-  const results: Published[] = [];
-  for (const service of services) {
+  // Each service's tags, check, push and verify are independent of the others': they run at once, so a
+  // shared engine pushes the services side by side (they waited in line before). Every service is tried;
+  // the results keep the plan's order.
+  const publishOne = async (service: PlannedService): Promise<Published> => {
     const tagsCommand = ["slipway", "acr", "tags", "--service", service.name, ...common, ...(options.branchTag ? ["--branch-tag"] : []), ...(options.latest ? ["--latest"] : [])];
     const tagged = parseAcrTags(tagsCommand, await cliStdout(cli, tagsCommand));
     const checkCommand = ["slipway", "acr", "check", ...common, "--repository", tagged.repository, ...repeat("--tag", tagged.immutable)];
@@ -121,8 +123,7 @@ export async function publishServices(
         ...(reuseLock ? ["--lock", ...tagged.immutable.flatMap((t) => ["--lock-tag", t])] : []),
       ];
       const reverified = parseAcrVerify(reuseCommand, await cliStdout(cli, reuseCommand));
-      results.push({ service: service.name, refs: tagged.refs, digest: checked.digest, reused: true, locked: reverified.locked.manifest });
-      continue;
+      return { service: service.name, refs: tagged.refs, digest: checked.digest, reused: true, locked: reverified.locked.manifest };
     }
     const variants = (options.platforms?.length ? options.platforms : [undefined]).map((platform) =>
       Object.entries(tagged.annotations).reduce(
@@ -142,9 +143,17 @@ export async function publishServices(
       ...(lock ? ["--lock", ...tagged.immutable.flatMap((t) => ["--lock-tag", t])] : []),
     ];
     const verified = parseAcrVerify(verifyCommand, await cliStdout(cli, verifyCommand));
-    results.push({ service: service.name, refs: tagged.refs, digest, reused: false, locked: verified.locked.manifest });
+    return { service: service.name, refs: tagged.refs, digest, reused: false, locked: verified.locked.manifest };
+  };
+  const settled = await Promise.allSettled(services.map(publishOne));
+  const failed = settled.flatMap((r, i) => (r.status === "rejected" ? [{ service: services[i]?.name ?? "", error: r.reason as unknown }] : []));
+  if (failed.length === 1) throw failed[0]?.error;
+  if (failed.length > 1) {
+    const done = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value.service] : []));
+    const lines = failed.map((f) => `${f.service}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    throw new Error(`${failed.length} services could not be published${done.length ? ` (published: ${done.join(", ")})` : ""}:\n${lines.join("\n")}`);
   }
-  return results;
+  return settled.map((r) => (r as PromiseFulfilledResult<Published>).value);
 }
 
 /**
