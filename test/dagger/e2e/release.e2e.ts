@@ -276,6 +276,18 @@ export function releaseSuite(e2e: E2E): void {
       expect(await rows()).toEqual(["CreateItems1795305600000"]);
       expect(dev.entries[0]).toMatchObject({ migrated: [{ service: "svc", applied: ["CreateItems1795305600000"], head: "CreateItems1795305600000", image: `${image}@${digest}` }] });
       for (const text of [summary, report]) expect(text).not.toContain(dbPassword);
+      // The run reports as the wrappers export them (issue 17), rendered by the toolkit's CLI.
+      const exported = await inSession(async () => {
+        const dir = await r.reports();
+        return { entries: await dir.entries(), run: await dir.file("run-report.json").contents(), md: await dir.file("report.md").contents(), html: await dir.file("report.html").contents() };
+      });
+      expect(exported.entries.sort()).toEqual(["junit.xml", "release-report.json", "report.html", "report.md", "report.sarif", "run-report.json"]);
+      const run = JSON.parse(e2e.look(exported.run)) as { images: Array<{ tag: string; digest: string }>; gitops: { commit: string; ledgerId: string } };
+      expect(run).toMatchObject({ schemaVersion: 1, kind: "release", outcome: "verified", environment: "dev", gitops: { commit: r.gitopsCommit, ledgerId: "1" } });
+      expect(run.images.map((i) => `${i.tag}@${i.digest}`)).toEqual([`sha-${sha.slice(0, 12)}@${digest}`]);
+      expect(e2e.look(exported.md)).toContain(digest);
+      expect(e2e.look(exported.html)).toMatch(/^<!DOCTYPE html>/i);
+      for (const text of [exported.run, exported.md, exported.html]) expect(text).not.toContain(dbPassword);
     }, 20 * 60_000);
 
     it("a release whose pods crash loop is rolled back by itself: dev runs release 1's image again, verified; the release says both", async () => {
@@ -314,6 +326,10 @@ export function releaseSuite(e2e: E2E): void {
       // `verdict` is the CI call: it fails, carrying the summary.
       const error = await inSession(async () => rejection(Promise.resolve().then(() => r.verdict())));
       expect(e2e.look(error).message).toContain("release to dev: ROLLED-BACK");
+      // The run report tells the same story (issue 17): rolled back, the rollback's steps, the failed verify.
+      const run = JSON.parse(e2e.look(await inSession(async () => (await r.runReport()).contents()))) as { outcome: string; rollback: { outcome: string; steps: unknown[] } };
+      expect(run).toMatchObject({ kind: "release", outcome: "rolled-back", rollback: { outcome: "done" } });
+      expect(run.rollback.steps.length).toBeGreaterThan(0);
     }, 20 * 60_000);
 
     it("promote to prod takes dev's newest verified release by digest, never rebuilt; the ledger says where it came from", async () => {
