@@ -15,7 +15,7 @@ import type { IdentitySecrets } from "./release.js";
 import { runRelease } from "./release-run.js";
 import { runPrune } from "./prune.js";
 import { runRollback } from "./rollback-run.js";
-import type { RollbackRequest } from "./rollback-run.js";
+import type { RollbackOutcome, RollbackRequest } from "./rollback-run.js";
 import type { ReleaseOutcome } from "./release-run.js";
 import { candidateCommand, envShowCommand, missingSecrets, parseCandidate, parseEnvironment, renderReleaseReport, renderReleaseSummary } from "./release-flow.js";
 import type { ReleaseData, ResolvedEnvironment, StepRow } from "./release-flow.js";
@@ -36,7 +36,7 @@ import {
   STEP,
 } from "./report.js";
 import type { GateRow, RunData, ServiceRow } from "./report.js";
-import { ciRunReport, findingsFromSarif, notifyEventOf, releaseRunReport, renderCommand, RENDERINGS, REPORT_IN, stopwatch, withCiPart } from "./run-report.js";
+import { ciRunReport, findingsFromSarif, notifyEventOf, releaseRunReport, renderCommand, RENDERINGS, REPORT_IN, rollbackRunReport, stopwatch, withCiPart } from "./run-report.js";
 import type { MigrationRow, Timing, Timings } from "./run-report.js";
 
 export { ScanReport };
@@ -520,6 +520,92 @@ function renderedReports(toolkit: Container | undefined, json: string): Director
   return (Object.values(RENDERINGS) as string[]).reduce((dir, name) => dir.withFile(name, rendered.file(`/tmp/${name}`)), dag.directory().withNewFile("run-report.json", json));
 }
 
+/** The report of a rollback's outcome, or SLIPWAY_ROLLBACK_INCOMPLETE with it when a step failed or was left undone. */
+function rollbackReportOf(outcome: RollbackOutcome): string {
+  if (!outcome.ok) throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${outcome.report}`);
+  return outcome.report;
+}
+
+/**
+ * The outcome of an on-demand rollback (`rollbackRun`): its report, whether every step was done, the failed
+ * verification's diagnostics and the run reports, so a CI job can export them even when the rollback failed.
+ */
+@object()
+export class RollbackRun {
+  /** The environment rolled back. */
+  @func()
+  environment!: string;
+
+  /** done (every step done), incomplete (a step failed or was left undone, e.g. by gitOnly) or nothing-to-do. */
+  @func()
+  status!: string;
+
+  /** What was done, one line per step (git, database, verify, registry). */
+  @func()
+  report!: string;
+
+  /** The rollout diagnostics bundle when the restored release was not healthy (private state behind diagnostics()). */
+  diagnosticsDir!: Directory;
+
+  /** When it started and how long it took, as JSON (private state behind runReport()). */
+  timing!: string;
+
+  /** The toolkit that renders the reports (private state behind markdown(), html() and reports()). */
+  toolkitCtr?: Container;
+
+  /** The report, or an error carrying it unless every step was done: the call for CI (`dagger call rollback-run ... verdict`). */
+  @func()
+  verdict(): string {
+    if (this.status === "incomplete") throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${this.report}`);
+    return this.report;
+  }
+
+  /**
+   * What failed, as files: rollback-report.txt (the report) and, when the restored release was not healthy,
+   * the rollout diagnostics (events, pod logs, conditions: rollout-diagnostics.txt).
+   */
+  @func()
+  diagnostics(): Directory {
+    return this.diagnosticsDir.withNewFile("rollback-report.txt", this.report);
+  }
+
+  /** The run report (run-report.json, kind rollback, schemaVersion 1; README "Run reports"). */
+  @func()
+  runReport(): File {
+    return dag.directory().withNewFile("run-report.json", this.runReportJson()).file("run-report.json");
+  }
+
+  /** The run report as Markdown (`slipway report --format md`), for job summaries. */
+  @func()
+  markdown(): File {
+    return renderedReport(this.toolkitCtr, this.runReportJson(), "md");
+  }
+
+  /** The run report as one self-contained HTML page (`slipway report --format html`). */
+  @func()
+  html(): File {
+    return renderedReport(this.toolkitCtr, this.runReportJson(), "html");
+  }
+
+  /** run-report.json with report.md, report.html, junit.xml and report.sarif, and the diagnostics under diagnostics/: what the CI wrappers export. */
+  @func()
+  reports(): Directory {
+    return renderedReports(this.toolkitCtr, this.runReportJson()).withDirectory("diagnostics", this.diagnostics());
+  }
+
+  private runReportJson(): string {
+    const timing = JSON.parse(this.timing || "{}") as { startedAt?: string; durationMs?: number };
+    const report = rollbackRunReport({
+      environment: this.environment,
+      ok: this.status !== "incomplete",
+      report: this.report,
+      startedAt: timing.startedAt ?? new Date().toISOString(),
+      durationMs: timing.durationMs ?? 0,
+    });
+    return `${JSON.stringify(report, null, 2)}\n`;
+  }
+}
+
 /**
  * Slipway's pipeline: plan which services changed, then lint, test, build and image them in parallel.
  */
@@ -973,7 +1059,7 @@ export class Slipway {
       if (!dryRun && source) {
         // Git alone is only right when nothing else is to be undone: the plan says whether migrations are.
         const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
-        return this.rollbackRun(env, cli, toolkit, source, request, {}, { oidcRequestUrl, oidcRequestUri }, false);
+        return rollbackReportOf(await this.rollbackOutcome(env, cli, toolkit, source, request, {}, { oidcRequestUrl, oidcRequestUri }, false));
       }
       return rollback(
         this.toolkit(),
@@ -986,10 +1072,73 @@ export class Slipway {
     if (repository || branch || path) throw new Error("SLIPWAY_USAGE: with kubeconfig, databaseUrls or gitOnly the environment's repository, branch and folder come from slipway.yaml; drop repository, branch and path");
     const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
     const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
-    return this.rollbackRun(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo);
+    return rollbackReportOf(await this.rollbackOutcome(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo));
   }
 
-  private async rollbackRun(
+  /**
+   * The on-demand rollback of `rollback` with a source, as an object a CI job exports from: it does not fail
+   * when a step failed or was left undone (`status` incomplete; `verdict` then fails with the report), so
+   * `reports export` still writes the run reports (kind rollback) and the diagnostics of a restored release
+   * that is not healthy. Refusals before anything is written (SLIPWAY_ROLLBACK_DATABASE,
+   * SLIPWAY_ROLLBACK_DESTRUCTIVE, a bad flag) still fail the call. e.g. `dagger call rollback-run --source .
+   * --environment prod --token env:GITOPS_TOKEN --kubeconfig file:kubeconfig --database-urls env:DATABASE_URLS
+   * reports export --path slipway-report`.
+   */
+  @func({ cache: "never" })
+  async rollbackRun(
+    /** Token with write access to the GitOps repository; reaches git only through GIT_ASKPASS. */
+    token: Secret,
+    /** Environment whose ledger picks the release, e.g. prod. */
+    environment: string,
+    /** A repository whose slipway.yaml declares the environment (environments:, gitops:, ledger:, migrate:). */
+    @argument({ ignore: ["**/node_modules", "**/dist", "**/coverage", ".dagger/sdk", ".git"] })
+    source: Directory,
+    /** Ledger id of the verified release to return to. Default: the newest verified release before the newest one. */
+    to?: string,
+    /** With `to`: allow a release that was never verified (the plan and the commit say so). */
+    force = false,
+    /** Kubeconfig of the environment's cluster: verify the restored release (asking Flux to reconcile now) and mark it. */
+    kubeconfig?: Secret,
+    /** Database URLs of the services whose migrations are reverted: one line SERVICE=URL each. */
+    databaseUrls?: Secret,
+    /** Restore Git and the ledger only, leaving the abandoned releases' migrations applied (status incomplete, saying which). */
+    gitOnly = false,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_URL (pulls the abandoned image from the registry). */
+    oidcRequestUrl?: string,
+    /** github-oidc: the job's ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+    oidcRequestToken?: Secret,
+    /** azure-pipelines: $(System.OidcRequestUri). */
+    oidcRequestUri?: string,
+    /** azure-pipelines: $(System.AccessToken). */
+    systemAccessToken?: Secret,
+    /** workload-identity: the projected service-account token. */
+    federatedToken?: Secret,
+    /** client-secret: the app registration's secret. */
+    clientSecret?: Secret,
+    /** static: the registry password (registries other than ACR). */
+    registryPassword?: Secret,
+    /** Revert migrations whose down() would destroy data or cannot be checked (see `rollback`). */
+    allowDestructiveRevert = false,
+    /** The GitOps controller is down: with kubeconfig, set the restored images in the Deployments directly and verify them. */
+    kubectlUndo = false,
+  ): Promise<RollbackRun> {
+    if (kubectlUndo && !kubeconfig) throw new Error("SLIPWAY_USAGE: kubectlUndo needs kubeconfig: it sets the restored images in the cluster's Deployments");
+    const done = stopwatch();
+    const request = { environment, ...(to ? { to } : {}), force };
+    const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true);
+    const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
+    const outcome = await this.rollbackOutcome(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo);
+    const run = new RollbackRun();
+    run.environment = environment;
+    run.status = !outcome.ok ? "incomplete" : /nothing to do, already at release/.test(outcome.report) ? "nothing-to-do" : "done";
+    run.report = outcome.report;
+    run.diagnosticsDir = outcome.diagnostics;
+    run.timing = JSON.stringify(done());
+    run.toolkitCtr = this.toolkit();
+    return run;
+  }
+
+  private async rollbackOutcome(
     env: ResolvedEnvironment,
     cli: Container,
     toolkit: Container,
@@ -1000,12 +1149,12 @@ export class Slipway {
     gitOnly: boolean,
     allowDestructiveRevert = false,
     kubectlUndo = false,
-  ): Promise<string> {
+  ): Promise<RollbackOutcome> {
     const ids = { ...identityValues(env), ...urls };
     const identity = (ctr: Container) => withIdentity(ctr, ids, given.secrets ?? {});
     const options = { ...(env.registry ? { registry: env.registry } : {}), ...(env.identity.mode ? { mode: env.identity.mode } : {}) };
     let auth: { login: { registry: string; username: string }; password: Secret } | undefined;
-    const outcome = await runRollback({
+    return runRollback({
       env,
       request,
       cli,
@@ -1024,9 +1173,8 @@ export class Slipway {
       allowDestructiveRevert,
       kubectlUndo,
     });
-    if (!outcome.ok) throw new Error(`SLIPWAY_ROLLBACK_INCOMPLETE: ${outcome.report}`);
-    return outcome.report;
   }
+
 
   /**
    * Delete the manifests of one registry repository that no release ledger references (registry hygiene):

@@ -237,3 +237,69 @@ export function renderCommand(format: keyof typeof RENDERINGS): string[] {
 export function notifyEventOf(status: string): "verified" | "rolled-back" | "failed" {
   return status === "verified" ? "verified" : status === "rolled-back" ? "rolled-back" : "failed";
 }
+
+/** What an on-demand rollback (`rollbackRun`) did, as its report lines say it (.dagger/src/rollback-run.ts runRollback). */
+export type RollbackFacts = {
+  environment: string;
+  /** Every step done (runRollback's `ok`). */
+  ok: boolean;
+  /** runRollback's report: a header line, then one `git:`/`database:`/`verify:`/`registry:`/`cluster:` line each. */
+  report: string;
+  startedAt: string;
+  durationMs: number;
+};
+
+/** The ledger release a rollback report returns to (its header line), or null. */
+export function rollbackTarget(report: string): string | null {
+  return /(?:^|\n)rollback of \S+ to release (\S+?)[,:\s]/.exec(report)?.[1] ?? /already at release (\S+)/.exec(report)?.[1] ?? null;
+}
+
+/**
+ * One step per line of the rollback's report, named by its prefix. A line saying NOT (not reverted, not
+ * healthy, not marked, not done because the run stopped), FAILED, STOPPED or BLOCKS failed; `not done (no
+ * kubeconfig)` and `nothing to` were skipped; the rest passed.
+ */
+export function rollbackReportSteps(report: string): Step[] {
+  const lines = report.split("\n").filter(Boolean);
+  return lines.map((line) => {
+    // `database check:` (each down() tried first) and `database (database-first, before Git):` are steps of their own.
+    const prefix = /^(git|database(?: check| \([^)]*\))?|verify|registry|cluster):/.exec(line)?.[1];
+    const name = prefix ?? "rollback";
+    const outcome = /\bNOT\b|FAILED|STOPPED|\bBLOCKS\b/.test(line) ? "failed" : /not done|nothing to|nothing left to/.test(line) ? "skipped" : "passed";
+    return step(name, outcome, undefined, line);
+  });
+}
+
+/**
+ * The run report (kind rollback) of an on-demand rollback: `verified` once the restored release was verified
+ * (or there was nothing to do: the environment already runs the verified target), `failed` when a step failed
+ * or was left undone, `unknown` when every step done left it unverified (no kubeconfig).
+ */
+export function rollbackRunReport(facts: RollbackFacts): object {
+  const steps = rollbackReportSteps(facts.report);
+  const nothing = /nothing to do, already at release/.test(facts.report);
+  const verified = nothing || /(?:^|\n)verify: .* is healthy and verified/.test(facts.report);
+  const outcome = !facts.ok ? "failed" : verified ? "verified" : "unknown";
+  const commit = /(?:^|\n)git: commit ([0-9a-f]{7,64})/.exec(facts.report)?.[1];
+  return {
+    schemaVersion: RUN_REPORT_VERSION,
+    kind: "rollback",
+    outcome,
+    environment: facts.environment,
+    sourceSha: null,
+    base: null,
+    startedAt: facts.startedAt,
+    durationMs: facts.durationMs,
+    steps,
+    services: [],
+    gates: [],
+    failingGate: null,
+    findings: [],
+    failure: facts.ok ? "" : steps.filter((s) => s.outcome === "failed").map((s) => s.detail).join("\n"),
+    images: [],
+    migrations: [],
+    gitops: commit ? { commit, ledgerId: null, promotedFrom: null } : null,
+    rollback: { outcome: facts.ok ? "done" : "incomplete", restored: rollbackTarget(facts.report), steps },
+    warnings: [],
+  };
+}

@@ -427,7 +427,7 @@ describe("ci/ wrappers", () => {
         "release.reports.export", "notify", "reportVerdict",
         "promote.reports.export", "notify", "reportVerdict",
         "promote.reports.export", "notify", "reportVerdict",
-        "rollback",
+        "rollbackRun.reports.export", "reportVerdict",
       ],
       [ADO]: [
         "ci.reports.export", "scanDependencies.junit.export", "scanSecrets.junit.export", "reportVerdict",
@@ -435,7 +435,7 @@ describe("ci/ wrappers", () => {
         "promote.reports.export", "notify", "reportVerdict",
         "promote.reports.export", "notify", "reportVerdict",
       ],
-      [ADO_ROLLBACK]: ["rollback"],
+      [ADO_ROLLBACK]: ["rollbackRun.reports.export", "reportVerdict"],
     }[file];
     expect(called).toEqual(expected);
   });
@@ -722,7 +722,8 @@ describe("ci/ wrappers: the optional shared engine (README \"Scaling out\")", ()
 
 describe("ci/ wrappers: run reports, job summaries and notifications (README \"Run reports\")", () => {
   const context = (job: Job) => contextFor(eventOf(job));
-  const reporting = (): Job[] => allJobs().filter((j) => j.file !== ADO_ROLLBACK && j.id !== "rollback");
+  const reporting = (): Job[] => allJobs();
+  const isRollback = (j: Job) => j.file === ADO_ROLLBACK || j.id === "rollback";
   /** The words of a non-dagger step, as bash would run them. */
   const argv = (job: Job, step: Step) => {
     const script = job.file === GITHUB ? interpolate(step.script ?? "", context(job)) : (step.script ?? "");
@@ -730,9 +731,9 @@ describe("ci/ wrappers: run reports, job summaries and notifications (README \"R
     return words(script, stepEnv(job, step, context(job)));
   };
 
-  it("ci, release and promote export the run's reports, publish the Markdown as the job summary, keep the directory and end on its verdict", () => {
+  it("ci, release, promote and rollback export the run's reports, publish the Markdown as the job summary, keep the directory and end on its verdict", () => {
     const jobs = reporting();
-    expect(jobs.map((j) => j.id).sort()).toEqual(["ci", "ci", "promote-prod", "promote-staging", "promote_prod", "promote_staging", "release", "release_dev"]);
+    expect(jobs.map((j) => j.id).sort()).toEqual(["ci", "ci", "promote-prod", "promote-staging", "promote_prod", "promote_staging", "release", "release_dev", "rollback", "rollback"]);
     for (const job of jobs) {
       const call = callOf(job, job.steps.find((s) => s.kind === "call") as Step, context(job));
       expect({ job: job.id, problems: call.problems }).toEqual({ job: job.id, problems: [] });
@@ -766,7 +767,7 @@ describe("ci/ wrappers: run reports, job summaries and notifications (README \"R
   });
 
   it("release and promote notify Slack and Teams from the exported Release report, webhooks as env: Secrets, whatever the outcome", () => {
-    for (const job of reporting().filter((j) => j.id !== "ci")) {
+    for (const job of reporting().filter((j) => j.id !== "ci" && !isRollback(j))) {
       const dir = flag(callOf(job, job.steps.find((s) => s.kind === "call") as Step, context(job)).segments.at(-1), "path");
       const steps = job.steps.filter((s) => s.kind === "notify");
       expect({ job: job.id, notify: steps.length }).toEqual({ job: job.id, notify: 1 });
@@ -788,9 +789,13 @@ describe("ci/ wrappers: run reports, job summaries and notifications (README \"R
     }
   });
 
-  it("the rollback jobs publish no run report: the rollback function returns its report as text (README \"Run reports\")", () => {
-    for (const job of allJobs().filter((j) => j.file === ADO_ROLLBACK || j.id === "rollback")) {
-      expect(job.steps.filter((s) => ["summary", "notify", "verdict"].includes(s.kind))).toEqual([]);
+  it("the rollback jobs run rollbackRun (which returns even when a step failed, so its reports and diagnostics are exported) and notify nobody (notify reads a Release report)", () => {
+    const rollbacks = allJobs().filter(isRollback);
+    expect(rollbacks).toHaveLength(2);
+    for (const job of rollbacks) {
+      const call = callOf(job, job.steps.find((s) => s.kind === "call") as Step, context(job));
+      expect({ job: job.id, chain: call.segments.map((seg) => seg.name) }).toEqual({ job: job.id, chain: ["rollbackRun", "reports", "export"] });
+      expect(job.steps.filter((s) => s.kind === "notify")).toEqual([]);
     }
   });
 });

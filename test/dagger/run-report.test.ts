@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RunData, ServiceRow } from "../../.dagger/src/report.js";
 import { IMAGE, runPassed, SCAN, STEP } from "../../.dagger/src/report.js";
 import type { ReleaseData } from "../../.dagger/src/release-flow.js";
-import { ciRunReport, findingsFromSarif, imageOf, notifyEventOf, releaseRunReport, renderCommand, withCiPart } from "../../.dagger/src/run-report.js";
+import { ciRunReport, findingsFromSarif, imageOf, notifyEventOf, releaseRunReport, renderCommand, rollbackRunReport, withCiPart } from "../../.dagger/src/run-report.js";
 import { runGate } from "../../pipelines/src/scan/gate.js";
 import { renderSarif } from "../../pipelines/src/scan/reports/sarif.js";
 import type { Tool } from "../../pipelines/src/scan/model.js";
@@ -143,5 +143,54 @@ describe(".dagger/src/run-report", () => {
     expect(["verified", "rolled-back", "failed", "unknown"].map(notifyEventOf)).toEqual(["verified", "rolled-back", "failed", "failed"]);
     expect(imageOf("acme.azurecr.io/api=v1")).toBeNull();
     expect(renderCommand("html")).toEqual(["slipway", "report", "--in", "/tmp/slipway-run-report.json", "--format", "html", "--out", "/tmp/report.html"]);
+  });
+});
+
+// The on-demand rollback's run report (rollbackRun) from its report lines, in the shapes runRollback writes
+// (.dagger/src/rollback-run.ts); the e2e (release.e2e.ts) reads the real one through the Dagger stand-in.
+describe("rollbackRunReport", () => {
+  const at = { environment: "prod", startedAt: "2026-12-07T03:00:00.000Z", durationMs: 42000 };
+  const digest = `sha256:${"a".repeat(64)}`;
+
+  it("a rollback done and verified: outcome verified, one step per line, the commit and the release returned to", () => {
+    const report = [
+      "rollback of prod to release 6",
+      "git: commit 0123456789ab in clusters/prod; release 7 rolled-back; release 8 restores 6",
+      `database: api: reverted AddOrderNote1795400000000 with acme.azurecr.io/shop/api@${digest} (release 7)`,
+      "verify: release 8 (release 6's images) is healthy and verified",
+      "registry: acme.azurecr.io/shop/api:failed-7 -> " + digest,
+      "",
+    ].join("\n");
+    const run = RunReport.parse(rollbackRunReport({ ...at, ok: true, report }));
+    expect(run).toMatchObject({ kind: "rollback", outcome: "verified", environment: "prod", failure: "", gitops: { commit: "0123456789ab" }, rollback: { outcome: "done", restored: "6" } });
+    expect(run.steps.map((s) => [s.name, s.outcome])).toEqual([["rollback", "passed"], ["git", "passed"], ["database", "passed"], ["verify", "passed"], ["registry", "passed"]]);
+    expect(run.rollback?.steps).toEqual(run.steps);
+  });
+
+  it("stopped after Git (gitOnly): failed, naming what is left; no kubeconfig is a skipped verify", () => {
+    const report = [
+      "rollback of dev to release 3",
+      "git: commit 89abcdef0123 in clusters/dev; release 4 rolled-back; release 5 restores 3",
+      "database: NOT reverted (gitOnly): svc still has AddItemNote1795309200000",
+      "verify: not done (no kubeconfig): release 5 stays pending until `slipway ledger mark --env dev --id 5 --status verified|failed`",
+      "registry: NOT marked (gitOnly): acme.azurecr.io/shop/svc:failed-4",
+      "",
+    ].join("\n");
+    const run = RunReport.parse(rollbackRunReport({ ...at, environment: "dev", ok: false, report }));
+    expect(run).toMatchObject({ kind: "rollback", outcome: "failed", rollback: { outcome: "incomplete", restored: "3" } });
+    expect(run.steps.map((s) => [s.name, s.outcome])).toEqual([["rollback", "passed"], ["git", "passed"], ["database", "failed"], ["verify", "skipped"], ["registry", "failed"]]);
+    expect(run.failure).toBe("database: NOT reverted (gitOnly): svc still has AddItemNote1795309200000\nregistry: NOT marked (gitOnly): acme.azurecr.io/shop/svc:failed-4");
+  });
+
+  it("every step done without a kubeconfig: unknown (not verified); resumed and already-there reports", () => {
+    const unverified = "rollback of prod to release 6\ngit: commit 0123456789ab in clusters/prod; release 7 rolled-back; release 8 restores 6\ndatabase: nothing to revert\nverify: not done (no kubeconfig): release 8 stays pending\n";
+    expect(RunReport.parse(rollbackRunReport({ ...at, ok: true, report: unverified })).outcome).toBe("unknown");
+    const resumed = "rollback of prod to release 6, RESUMED: release 8 (pending) already restores it\ngit: already done (branch tip 0123456789ab; release 7 rolled-back by it)\nverify: release 8 (release 6's images) is healthy and verified\n";
+    expect(RunReport.parse(rollbackRunReport({ ...at, ok: true, report: resumed }))).toMatchObject({ outcome: "verified", gitops: null, rollback: { restored: "6" } });
+    const nothing = RunReport.parse(rollbackRunReport({ ...at, ok: true, report: "rollback of prod: nothing to do, already at release 6\n" }));
+    expect(nothing).toMatchObject({ outcome: "verified", rollback: { outcome: "done", restored: "6" } });
+    const stopped = RunReport.parse(rollbackRunReport({ ...at, ok: false, report: "rollback of prod to release 6: STOPPED before the Git commit\ndatabase check: api: AddOrderNote1795400000000: down() BLOCKS: drops column orders.note (holds data)\ndatabase check: api: CreateOrders1795309200000: down() ok\ngit: NOT done: nothing pushed; the ledger is unchanged\n" }));
+    expect(stopped).toMatchObject({ outcome: "failed", rollback: { outcome: "incomplete", restored: "6" } });
+    expect(stopped.steps.map((s) => [s.name, s.outcome])).toEqual([["rollback", "failed"], ["database check", "failed"], ["database check", "passed"], ["git", "failed"]]);
   });
 });

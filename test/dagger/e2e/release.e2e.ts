@@ -386,7 +386,24 @@ export function releaseSuite(e2e: E2E): void {
       expect(tip()).toBe(before);
 
       // A rollback that stops after its Git commit (here on purpose: gitOnly): it fails, naming what is left.
-      const stopped = e2e.look(await rejection(rollback({ gitOnly: true, kubeconfig: false })));
+      // Through rollbackRun, as the wrappers call it: the call returns, the reports and the diagnostics are
+      // exported, and `verdict` fails with the report.
+      const run = await inSession(async () => {
+        const r = await slipway().rollbackRun(secret("git-token", gitToken), "dev", checkout(), undefined, false, undefined, undefined, true, acr.azure.githubRequestUrl, secret("oidc-request-token", requestToken));
+        const dir = r.reports();
+        return {
+          status: r.status,
+          entries: await dir.entries(),
+          runReport: await dir.file("run-report.json").contents(),
+          diagnostics: await dir.file("diagnostics/rollback-report.txt").contents(),
+          verdict: await rejection(Promise.resolve().then(() => r.verdict())),
+        };
+      });
+      expect(run.status).toBe("incomplete");
+      expect(run.entries).toEqual(expect.arrayContaining(["run-report.json", "report.md", "report.html", "junit.xml", "report.sarif"]));
+      expect(JSON.parse(e2e.look(run.runReport))).toMatchObject({ kind: "rollback", outcome: "failed", environment: "dev", rollback: { outcome: "incomplete", restored: target } });
+      expect(e2e.look(run.diagnostics)).toContain("database: NOT reverted (gitOnly)");
+      const stopped = e2e.look(run.verdict);
       expect(stopped.message).toContain("SLIPWAY_ROLLBACK_INCOMPLETE");
       expect(stopped.message).toContain("database: NOT reverted (gitOnly): svc still has AddItemNote1795309200000");
       expect(stopped.message).toContain(`verify: not done (no kubeconfig)`);
