@@ -115,7 +115,7 @@ export async function run(argv: string[], rawIo: Io, given?: Command[]): Promise
       return EXIT.ok;
     }
     const { values, positionals } = parseFlags(found.command, found.rest, io);
-    await loadConfigModule();
+    await loadConfigModule(io, values);
     return await found.command.run({ values: values as never, positionals, io });
   } catch (error) {
     printError(io, json, error);

@@ -1,26 +1,18 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { checkInputFile } from "../cli/paths.js";
 import { configInvalid, configNotFound, configUnreadableYaml } from "../errors.js";
+import { findConfigFile } from "./find.js";
 import { SlipwayConfig } from "./schema.js";
 
-export const CONFIG_FILE_NAMES = ["slipway.yaml", "slipway.yml"] as const;
+export { CONFIG_FILE_NAMES, findConfigFile } from "./find.js";
 
 export interface LoadedConfig {
   /** Absolute path of the file read, or null when the repo has none and defaults apply. */
   file: string | null;
   config: SlipwayConfig;
-}
-
-/** Finds slipway.yaml (or .yml) at the root of `dir`. */
-export function findConfigFile(dir: string): string | null {
-  for (const name of CONFIG_FILE_NAMES) {
-    const candidate = join(dir, name);
-    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
-  }
-  return null;
 }
 
 /** Renders a zod issue path the way a user writes it: `services[1].name`. */

@@ -5,16 +5,18 @@ import { MigrateSettings } from "../migrate/schema.js";
 import { RolloutSettings } from "../rollout/schema.js";
 import { GitopsSettings } from "../gitops/schema.js";
 import { LedgerSettings } from "../ledger/schema.js";
+import { NODE_MAJORS, SERVICE_NAME_PATTERN } from "./constants.js";
 import { EnvironmentsSettings } from "./environments.js";
+
+// Kept in ./constants.ts so the plan reads them without loading zod; exported here for the rest.
+export { NODE_MAJORS, SERVICE_NAME_PATTERN } from "./constants.js";
+export type { NodeMajor } from "./constants.js";
 
 /**
  * slipway.yaml, the one config file at the root of the repository being built.
  * Objects are strict: an unknown key is a problem reported with its path, never silently ignored.
  * Each section models only the fields we read (STYLE.md).
  */
-
-/** A service name becomes an image repository name and a folder: DNS-label rules. */
-export const SERVICE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export const ServiceName = z
   .string()
@@ -66,12 +68,6 @@ export const PlanSettings = z.strictObject({
 });
 export type PlanSettings = z.infer<typeof PlanSettings>;
 
-/**
- * The Node.js majors a service can be built on: each has an official node:<major>-bookworm-slim image.
- * Ranges (engines.node, .nvmrc) resolve to the highest of these that satisfies them.
- */
-export const NODE_MAJORS = [18, 20, 22, 24] as const;
-export type NodeMajor = (typeof NODE_MAJORS)[number];
 
 const NodeMajorSetting = z
   .literal(NODE_MAJORS, { error: `expected one of the supported Node.js majors ${NODE_MAJORS.join(", ")}` })

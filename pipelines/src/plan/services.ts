@@ -4,7 +4,7 @@ import picomatch from "picomatch";
 import { globSync } from "tinyglobby";
 import { parseDocument } from "yaml";
 import type { SlipwayConfig } from "../config/schema.js";
-import { SERVICE_NAME_PATTERN } from "../config/schema.js";
+import { SERVICE_NAME_PATTERN } from "../config/constants.js";
 import {
   noServicesFolder,
   noServicesMatched,

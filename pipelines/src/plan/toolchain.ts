@@ -6,7 +6,7 @@ import { join, posix } from "node:path";
 import semver from "semver";
 import { parseDocument } from "yaml";
 import type { BuildSettings, NodeMajor } from "../config/schema.js";
-import { NODE_MAJORS } from "../config/schema.js";
+import { NODE_MAJORS } from "../config/constants.js";
 import {
   buildServicesUnknown,
   lockfileMissing,
