@@ -227,6 +227,8 @@ export type RolloutInput = {
   argocdApp?: string;
   revision?: string;
   reconcile?: boolean;
+  /** Request a sync of `revision` (`--argocd-sync`): an Argo CD Application without automated sync. */
+  argocdSync?: boolean;
   /** Set the Deployments' images first (`--set-images`): a rollback's kubectlUndo, the GitOps controller being down. */
   setImages?: boolean;
   timeout?: string;
@@ -254,6 +256,7 @@ export function rolloutCommand(input: RolloutInput): string[] {
     ...optional("--flux-helmrelease", input.fluxHelmRelease),
     ...(input.reconcile ? ["--reconcile"] : []),
     ...optional("--argocd-app", input.argocdApp),
+    ...(input.argocdSync ? ["--argocd-sync"] : []),
     ...optional("--revision", input.revision),
     ...optional("--timeout", input.timeout),
     ...optional("--azure-identity", input.azureIdentity),

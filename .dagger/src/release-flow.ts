@@ -22,6 +22,8 @@ export type ResolvedEnvironment = {
     fluxHelmRelease: string | null;
     reconcile: boolean;
     argocdApplication: string | null;
+    /** Request a sync of the commit (`rollout verify --argocd-sync`); absent from an older CLI's JSON. */
+    argocdSync?: boolean;
     timeout: string | null;
   };
   migrate: Array<{ service: string; dataSource: string | null }>;
@@ -144,6 +146,7 @@ export function rolloutOf(env: ResolvedEnvironment, sets: string[], revision: st
     ...(k.fluxKustomization ? { fluxKustomization: k.fluxKustomization } : {}),
     ...(k.fluxHelmRelease ? { fluxHelmRelease: k.fluxHelmRelease } : {}),
     ...(k.argocdApplication ? { argocdApp: k.argocdApplication } : {}),
+    ...(k.argocdApplication && k.argocdSync ? { argocdSync: true } : {}),
     ...(k.timeout ? { timeout: k.timeout } : {}),
   };
 }

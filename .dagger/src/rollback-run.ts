@@ -429,6 +429,6 @@ async function revertDatabases(input: RollbackRunInput, jobs: RevertJob[], resum
  * applies the same images, so it agrees with the cluster instead of undoing the fix.
  */
 export function kubectlUndoRollout(env: ResolvedEnvironment, sets: string[], commit: string): RolloutInput {
-  const { fluxKustomization: _flux, fluxHelmRelease: _helm, argocdApp: _argo, revision: _revision, ...direct } = rolloutOf(env, sets, commit, false);
+  const { fluxKustomization: _flux, fluxHelmRelease: _helm, argocdApp: _argo, argocdSync: _sync, revision: _revision, ...direct } = rolloutOf(env, sets, commit, false);
   return { ...direct, setImages: true };
 }

@@ -14,8 +14,10 @@ import {
   parseEnvironment,
   renderReleaseReport,
   renderReleaseSummary,
+  rolloutOf,
   setsOf,
 } from "../../.dagger/src/release-flow.js";
+import { rolloutCommand } from "../../.dagger/src/release-cli.js";
 import type { ReleaseData, ResolvedEnvironment } from "../../.dagger/src/release-flow.js";
 import { parseFlags } from "../../pipelines/src/cli/command.js";
 import { loadCommands } from "../../pipelines/src/cli/commands.js";
@@ -62,6 +64,14 @@ describe(".dagger/src/release-flow", () => {
     expect(await accepted(envRollbackCommand("prod"))).toEqual({ env: "prod", json: true });
     expect(await accepted(envMarkCommand("prod", "4", "verified"))).toEqual({ env: "prod", id: "4", status: "verified", json: true });
     expect(() => beginCommand({ environment: "dev", sourceSha: "a".repeat(40), set: [] })).toThrow(/at least one image/);
+  });
+
+  it("an Argo CD environment with argocdSync: verify requests the sync of the GitOps commit (flags the real CLI accepts)", async () => {
+    const set = `myacr.azurecr.io/shop/api=sha-1@sha256:${"d".repeat(64)}`;
+    const argo = { ...ENV, kubernetes: { ...ENV.kubernetes, argocdApplication: "argocd/shop", argocdSync: true } };
+    expect(await accepted(rolloutCommand(rolloutOf(argo, [set], "e".repeat(40))))).toMatchObject({ "argocd-app": "argocd/shop", "argocd-sync": true, revision: "e".repeat(40) });
+    const refreshOnly = await accepted(rolloutCommand(rolloutOf({ ...argo, kubernetes: { ...argo.kubernetes, argocdSync: false } }, [set], "e".repeat(40))));
+    expect(refreshOnly["argocd-sync"]).toBeUndefined();
   });
 
   it("reads IMAGE=TAG@DIGEST from publish's refs, and refuses a ref without a tag", () => {

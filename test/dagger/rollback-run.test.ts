@@ -149,13 +149,14 @@ describe(".dagger/src/rollback-run", () => {
   });
 
   it("kubectlUndo: rollout verify sets the restored images by digest and waits for no GitOps controller (flags the real CLI accepts)", () => {
-    const argo = { ...env, kubernetes: { ...env.kubernetes, argocdApplication: "argocd/shop" } };
+    const argo = { ...env, kubernetes: { ...env.kubernetes, argocdApplication: "argocd/shop", argocdSync: true } };
     const argv = rolloutCommand(kubectlUndoRollout(argo, [`${IMAGE}=sha-1@${digest(1)}`], "a".repeat(40)));
     const values = parseFlags(rolloutVerify, argv.slice(3)).values;
     expect(values).toMatchObject({ "set-images": true, deployment: ["api"], image: [`${IMAGE}=${digest(1)}`], namespace: "shop" });
     expect(values["argocd-app"]).toBeUndefined();
     expect(values.revision).toBeUndefined();
     expect(values.reconcile).toBeUndefined();
+    expect(values["argocd-sync"]).toBeUndefined();
   });
 
   it("a malformed plan names the field", () => {

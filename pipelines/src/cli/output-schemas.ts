@@ -193,6 +193,7 @@ const Environment = z.object({
     fluxHelmRelease: z.string().nullable(),
     reconcile: z.boolean(),
     argocdApplication: z.string().nullable(),
+    argocdSync: z.boolean().meta({ description: "Request a sync of the commit (rollout verify --argocd-sync)." }),
     timeout: z.string().nullable(),
   }),
   migrate: z.array(z.object({ service: z.string(), dataSource: z.string().nullable() })),

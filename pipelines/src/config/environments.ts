@@ -54,6 +54,13 @@ export const EnvironmentKubernetes = z
           .boolean()
           .optional()
           .meta({ description: "Ask Argo CD to refresh the Application at once after the commit (argocd.argoproj.io/refresh: normal). Default: rollout.argocd.refresh, else false. A rollback always asks." }),
+        sync: z
+          .boolean()
+          .optional()
+          .meta({
+            description:
+              "Request a sync of the commit (the Application's `operation`, as `argocd app sync --revision SHA`), for an Application without automated sync; release and rollback alike. Default: rollout.argocd.sync, else false.",
+          }),
       })
       .optional(),
     timeout: Duration.optional().meta({ description: "How long verification waits. Default: rollout.timeout, else 10m." }),

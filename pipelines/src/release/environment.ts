@@ -19,6 +19,8 @@ export interface ResolvedEnvironment {
     fluxHelmRelease: string | null;
     reconcile: boolean;
     argocdApplication: string | null;
+    /** Request a sync of the commit (rollout verify --argocd-sync): an Application without automated sync. */
+    argocdSync: boolean;
     timeout: string | null;
   };
   /** Services that migrate here, each with its DataSource (null: the default dist/data-source.js). */
@@ -63,6 +65,7 @@ export function resolveEnvironment(config: SlipwayConfig, name: string, configFi
           ? (k.argocd?.refresh ?? config.rollout?.argocd?.refresh ?? false)
           : (k.flux?.reconcile ?? config.rollout?.flux?.reconcile ?? false),
       argocdApplication: k.argocd?.application ?? (k.flux ? null : (config.rollout?.argocd?.application ?? null)),
+      argocdSync: k.argocd || (!k.flux && config.rollout?.argocd) ? (k.argocd?.sync ?? config.rollout?.argocd?.sync ?? false) : false,
       timeout: k.timeout ?? config.rollout?.timeout ?? null,
     },
     migrate: (settings.migrate ?? []).map((service) => ({ service, dataSource: config.migrate?.services?.[service]?.dataSource ?? null })),

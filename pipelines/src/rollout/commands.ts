@@ -24,6 +24,7 @@ const usage = [
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const SHA = /^[0-9a-f]{7,64}$/i;
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 // Label selector syntax (=, ==, !=, in, notin, exists, !); the API server checks the rest and answers 400.
 const SELECTOR = /^[A-Za-z0-9_./\-=!,() ]+$/;
 const DEFAULT_TIMEOUT = "10m";
@@ -60,6 +61,12 @@ export const rolloutVerify = defineCommand({
       type: "boolean",
       describe: "ask Flux to reconcile (reconcile.fluxcd.io/requestedAt) or Argo CD to refresh (argocd.argoproj.io/refresh: normal) now instead of at its next interval",
       defaultText: "rollout.flux.reconcile or rollout.argocd.refresh in slipway.yaml, else off",
+    },
+    "argocd-sync": {
+      type: "boolean",
+      describe:
+        "request a sync of --revision (the Application's operation, as `argocd app sync --revision`) for an Application without automated sync; an operation in progress is never overwritten; needs a full commit SHA",
+      defaultText: "rollout.argocd.sync in slipway.yaml, else off",
     },
     timeout: { type: "string", value: "DURATION", describe: "give up after this long (exit 3), e.g. 90s, 10m, 1h30m", defaultText: `rollout.timeout in slipway.yaml, else ${DEFAULT_TIMEOUT}` },
     diagnostics: { type: "string", value: "DIR", describe: "on failure, write events, pod states and container logs here" },
@@ -122,6 +129,12 @@ export const rolloutVerify = defineCommand({
     if (gitops && values.revision === undefined) problems.push(`--revision SHA is required to check that ${gitops.kind === "flux" ? "Flux" : "Argo CD"} applied the commit`);
     if (values.revision !== undefined && !gitops) problems.push("--revision needs --flux-kustomization or --argocd-app (or rollout.flux / rollout.argocd in slipway.yaml)");
     if (values.reconcile && !gitops) problems.push("--reconcile needs --flux-kustomization or --argocd-app (or rollout.flux / rollout.argocd in slipway.yaml)");
+    const argoSync = values["argocd-sync"] ?? (gitops?.kind === "argocd" ? settings.argocd?.sync : undefined) ?? false;
+    if (values["argocd-sync"] && gitops?.kind !== "argocd") problems.push("--argocd-sync needs --argocd-app NS/NAME (or rollout.argocd.application in slipway.yaml)");
+    // argo-cd's API server takes a 40-hex SHA as is and resolves anything else with ls-remote (server/application/application.go resolveRevision): we have no remote to ask.
+    if (argoSync && gitops?.kind === "argocd" && values.revision !== undefined && !FULL_SHA.test(values.revision)) {
+      bad("--revision", values.revision, "the full commit SHA (40 or 64 hex digits) for --argocd-sync: Argo CD syncs exactly that commit");
+    }
     const helmRef = values["flux-helmrelease"] ?? (values["argocd-app"] === undefined ? settings.flux?.helmRelease : undefined);
     // A HelmRelease's revisions are chart versions, not our SHA: the Kustomization that applies it says when
     // our commit reached it (see helmReleaseApplied).
@@ -179,6 +192,7 @@ export const rolloutVerify = defineCommand({
           gitops,
           helmRelease,
           revision: values.revision,
+          sync: argoSync,
           reconcile: values.reconcile ?? (gitops?.kind === "argocd" ? settings.argocd?.refresh : settings.flux?.reconcile) ?? false,
           timeoutMs: parseDuration(timeoutText) as number,
           thresholds: {

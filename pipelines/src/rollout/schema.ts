@@ -51,6 +51,13 @@ export const RolloutSettings = z
           .boolean()
           .optional()
           .meta({ description: "Ask Argo CD to refresh now (annotation argocd.argoproj.io/refresh: normal, as `argocd app get --refresh`); needs `patch` on applications. Default false." }),
+        sync: z
+          .boolean()
+          .optional()
+          .meta({
+            description:
+              "Request a sync of the commit (the Application's `operation`, as `argocd app sync --revision SHA`) for an Application without automated sync; an operation in progress is never overwritten. Needs `get` and `patch` on applications. Default false.",
+          }),
       })
       .optional(),
     logLines: z.int().min(1).max(10_000).optional().meta({ description: "Log lines kept per failing container in the diagnostics. Default 100." }),

@@ -38,6 +38,11 @@ export interface VerifyRequest {
   revision?: string;
   /** Ask Flux to reconcile now (reconcile.fluxcd.io/requestedAt), or Argo CD to refresh (argocd.argoproj.io/refresh). */
   reconcile: boolean;
+  /**
+   * Argo CD only: request a sync of `revision` (the Application's .operation, as `argocd app sync --revision`),
+   * for an Application without automated sync, which a refresh alone leaves OutOfSync. Needs a full commit SHA.
+   */
+  sync?: boolean;
   timeoutMs: number;
   thresholds: FailFastThresholds;
 }
@@ -497,6 +502,36 @@ export async function verifyRollout(clients: KubeClients, req: VerifyRequest, ho
       };
       reconcile();
     }
+    if (req.gitops?.kind === "argocd" && req.sync && req.revision) {
+      const t = req.gitops;
+      const revision = req.revision;
+      const api = GITOPS_API.argocd;
+      const label = `sync ${gitopsLabel(t)}`;
+      let attempts = 0;
+      let told = "";
+      const sync = (): void => {
+        requestArgoSync(clients, t, revision).then(
+          (outcome) => {
+            if (finished) return;
+            if (outcome.state === "requested" || outcome.state === "done") return say(label, outcome.message);
+            // Another operation runs (or Argo CD syncs on its own): never overwritten; asked again when it ends.
+            if (outcome.message !== told) say(label, outcome.message);
+            told = outcome.message;
+            if (outcome.state === "busy") later(backoffMs(attempts++), sync);
+          },
+          (error: unknown) => {
+            if (finished) return;
+            // 409: the Application changed between our read and our patch (its resourceVersion is the patch's precondition): read again.
+            if (httpStatus(error) === 409) return later(backoffMs(attempts++), sync);
+            const coded = classifyKubeError(error, "patch", `${api.plural}.${api.group}`, t.namespace, clients.server);
+            if (!isUnavailable(error)) return finish(coded ?? (error instanceof Error ? error : new Error(String(error))));
+            say(label, `could not request the sync (${describeKubeError(coded ?? error)}), retrying`);
+            later(backoffMs(attempts++), sync);
+          },
+        );
+      };
+      sync();
+    }
     for (const feed of feeds) void connect(feed);
   });
 }
@@ -515,6 +550,54 @@ async function requestArgoRefresh(clients: KubeClients, t: GitopsTarget): Promis
     { group: api.group, version: api.version, namespace: t.namespace, plural: api.plural, name: t.name, body: { metadata: { annotations: { [ARGO_REFRESH]: "normal" } } } },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
+}
+
+/** An Application's fields that decide whether a sync may be requested (argo-cd pkg/apis/application/v1alpha1/types.go). */
+type ArgoSyncView = KubernetesObject & {
+  operation?: unknown;
+  spec?: { sources?: unknown[]; syncPolicy?: { automated?: unknown } };
+  status?: { sync?: { status?: string; revision?: string }; operationState?: { phase?: string } };
+};
+
+export type ArgoSyncOutcome = { state: "requested" | "done" | "busy" | "automated" | "unsupported"; message: string };
+
+/**
+ * What `argocd app sync APP --revision SHA` amounts to, written through the Kubernetes API: argo-cd's API
+ * server (server/application/application.go Sync) builds Operation{ Sync: { Revision }, InitiatedBy: {
+ * Username } } and util/argo/argo.go SetAppOperation stores it: it refuses when `.operation` is already set
+ * ("another operation is already in progress"), otherwise sets `.operation` and clears
+ * status.operationState, in one update carrying the resourceVersion it read. We do the same with a merge
+ * patch whose metadata.resourceVersion is a precondition (409 if the Application changed since our read).
+ * The application controller then runs it (controller/appcontroller.go processRequestedAppOperations):
+ * status.operationState phase Running, then Succeeded / Failed / Error with syncResult.revision, status.sync
+ * updated, `.operation` removed. Never overwritten: an existing `.operation`, or an operationState still
+ * Running. Not requested: when Argo CD syncs on its own (spec.syncPolicy.automated; the API server refuses a
+ * revision other than targetRevision then), when status.sync already shows the revision Synced, and for a
+ * multi-source Application (spec.sources: its sync takes one revision per source; not built).
+ */
+export async function requestArgoSync(clients: KubeClients, t: GitopsTarget, revision: string): Promise<ArgoSyncOutcome> {
+  const api = GITOPS_API.argocd;
+  const ref = { group: api.group, version: api.version, namespace: t.namespace, plural: api.plural, name: t.name };
+  const app = (await clients.custom.getNamespacedCustomObject(ref)) as ArgoSyncView;
+  const phase = app.status?.operationState?.phase;
+  if (app.operation || phase === "Running") {
+    return { state: "busy", message: `an operation is in progress (${phase ?? "requested"}): not overwritten; the sync of ${revision.slice(0, 12)} is requested when it ends` };
+  }
+  if (app.status?.sync?.revision === revision && app.status.sync.status === "Synced") return { state: "done", message: `already synced at ${revision.slice(0, 12)}: no sync requested` };
+  if (app.spec?.syncPolicy?.automated) return { state: "automated", message: "automated sync is on: Argo CD syncs the commit itself, no sync operation written" };
+  if (app.spec?.sources) return { state: "unsupported", message: "a multi-source Application (spec.sources): a sync operation is not requested for it (not built); waiting for Argo CD" };
+  await clients.custom.patchNamespacedCustomObject(
+    {
+      ...ref,
+      body: {
+        metadata: { resourceVersion: app.metadata?.resourceVersion },
+        operation: { initiatedBy: { username: "slipway" }, sync: { revision } },
+        status: { operationState: null },
+      },
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+  return { state: "requested", message: `sync of ${revision.slice(0, 12)} requested (operation initiated by slipway)` };
 }
 
 /** 250 ms, doubling, at most 5 s between attempts (client-go's rest client backs off the same way, capped). */

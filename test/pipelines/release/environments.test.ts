@@ -57,7 +57,7 @@ function config(bare: string): string {
     "    migrate: [api]",
     "  staging:",
     "    gitops: { path: clusters/staging }",
-    "    kubernetes: { namespace: shop, deployments: [api, worker], argocd: { application: argocd/shop-staging } }",
+    "    kubernetes: { namespace: shop, deployments: [api, worker], argocd: { application: argocd/shop-staging, sync: true } }",
     "    promoteFrom: dev",
     "  prod:",
     "    gitops: { path: clusters/prod }",
@@ -139,6 +139,9 @@ describe("slipway.yaml environments", () => {
       promoteFrom: "staging",
     });
     expect(JSON.parse(await ok(["env", "show", "--env", "dev", "--json"], cwd))).toMatchObject({ migrate: [{ service: "api", dataSource: null }] });
+    // Argo CD without automated sync: the release's verify requests the sync (rollout verify --argocd-sync).
+    expect(JSON.parse(await ok(["env", "show", "--env", "staging", "--json"], cwd))).toMatchObject({ kubernetes: { argocdApplication: "argocd/shop-staging", argocdSync: true } });
+    expect(shown.kubernetes).toMatchObject({ argocdSync: false });
     const unknown = await cli(["env", "show", "--env", "qa"], cwd);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`SLIPWAY_ENV_UNKNOWN: environment "qa" is not in slipway.yaml`);

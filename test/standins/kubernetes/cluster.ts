@@ -568,11 +568,24 @@ export class FakeCluster {
  * pkg/apis/application/v1alpha1/application_annotations.go: "Removed by application controller after app is
  * refreshed"). With automated sync it then syncs that revision (operationState Succeeded, Synced).
  * Without a refresh request nothing changes: the poll interval is longer than any test.
- * `head()` is the branch tip the controller would resolve (the GitOps repository's). Returns a stop function.
+ *
+ * And its answer to a requested operation (`argocd app sync`: the API server sets `.operation`, util/argo/argo.go
+ * SetAppOperation): processRequestedAppOperations records status.operationState { operation, phase Running,
+ * startedAt }, runs the sync (sync.go SyncAppState; `operationMs` here), then finishOperation writes phase
+ * Succeeded with syncResult.revision and finishedAt, sets `.operation` to null, and the refresh that follows
+ * shows status.sync Synced at that revision. An operation already present when the controller starts is run too.
+ * `head()` is the branch tip the controller would resolve (the GitOps repository's); `ran` receives the
+ * revision of each sync operation it finished. Returns a stop function.
  */
-export function argoController(api: KubeStandin, app: { namespace: string; name: string }, opts: { head: () => string; automated: boolean; delayMs?: number }): () => void {
+export function argoController(
+  api: KubeStandin,
+  app: { namespace: string; name: string },
+  opts: { head: () => string; automated: boolean; delayMs?: number; operationMs?: number; ran?: string[] },
+): () => void {
   const store = api.store;
   let pending = false;
+  let running = false;
+  let stopped = false;
   const refresh = (): void => {
     pending = false;
     const obj = store.get("applications", app.namespace, app.name);
@@ -593,18 +606,51 @@ export function argoController(api: KubeStandin, app: { namespace: string; name:
       a.status = status;
     });
   };
+  type Operation = { sync?: { revision?: string }; initiatedBy?: { username?: string } };
+  const operate = (): void => {
+    const obj = store.get("applications", app.namespace, app.name) as (KObject & { operation?: Operation }) | undefined;
+    if (stopped || running || !obj?.operation) return;
+    running = true;
+    const operation = obj.operation;
+    const revision = operation.sync?.revision || opts.head();
+    const startedAt = now();
+    store.update("applications", app.namespace, app.name, (a) => {
+      const status = (a.status ?? {}) as Record<string, unknown>;
+      status.operationState = { operation, phase: "Running", message: "one or more tasks are running", startedAt };
+      a.status = status;
+    });
+    setTimeout(() => {
+      running = false;
+      if (stopped) return;
+      store.update("applications", app.namespace, app.name, (a) => {
+        delete (a as KObject & { operation?: Operation }).operation;
+        const status = (a.status ?? {}) as Record<string, unknown>;
+        status.operationState = { operation, phase: "Succeeded", message: "successfully synced (all tasks run)", syncResult: { revision }, startedAt, finishedAt: now() };
+        status.sync = { status: "Synced", revision };
+        status.reconciledAt = now();
+        a.status = status;
+      });
+      opts.ran?.push(revision);
+      operate();
+    }, opts.operationMs ?? 50);
+  };
   const watcher = {
     plural: "applications",
     namespace: app.namespace,
     matches: (o: KObject) => o.metadata.name === app.name,
     send: (_type: string, o: unknown) => {
+      if ((o as { operation?: unknown }).operation && !running) setTimeout(operate, opts.delayMs ?? 50);
       if (pending || !(o as KObject).metadata.annotations?.["argocd.argoproj.io/refresh"]) return;
       pending = true;
       setTimeout(refresh, opts.delayMs ?? 50);
     },
   };
   store.watchers.add(watcher);
-  return () => store.watchers.delete(watcher);
+  setTimeout(operate, opts.delayMs ?? 50);
+  return () => {
+    stopped = true;
+    store.watchers.delete(watcher);
+  };
 }
 
 function progressing(statusValue: "True" | "False" | "Unknown", reason: string, message: string): Record<string, unknown> {

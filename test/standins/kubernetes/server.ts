@@ -48,7 +48,7 @@ export const RESOURCES: ResourceDef[] = [
     subresources: ["status"],
   },
   { group: "helm.toolkit.fluxcd.io", version: "v2", plural: "helmreleases", singular: "helmrelease", kind: "HelmRelease", namespaced: true, shortNames: ["hr"], verbs: READ, subresources: ["status"] },
-  // patch: `argocd app get --refresh` and `kubectl annotate` set argocd.argoproj.io/refresh (FakeCluster.argoController reacts).
+  // patch: `argocd app get --refresh` and `kubectl annotate` set argocd.argoproj.io/refresh; `rollout verify --argocd-sync` sets .operation (argoController reacts to both).
   { group: "argoproj.io", version: "v1alpha1", plural: "applications", singular: "application", kind: "Application", namespaced: true, shortNames: ["app", "apps"], verbs: [...READ, "patch"] },
 ];
 
