@@ -1293,6 +1293,8 @@ export class Slipway {
     daemonsets: string[] = [],
     /** Flux HelmRelease NS/NAME whose values the GitOps commit changes; checked after fluxKustomization applied the commit. */
     fluxHelmRelease?: string,
+    /** With argocdApp: request the sync of revision (a full SHA), as `argocd app sync --revision`, for an Application without automated sync; an operation in progress is never overwritten. */
+    argocdSync = false,
   ): Promise<string> {
     const identity = (ctr: Container) =>
       withIdentity(
@@ -1311,6 +1313,7 @@ export class Slipway {
       ...(fluxKustomization ? { fluxKustomization } : {}),
       ...(fluxHelmRelease ? { fluxHelmRelease } : {}),
       ...(argocdApp ? { argocdApp } : {}),
+      ...(argocdSync ? { argocdSync } : {}),
       ...(revision ? { revision } : {}),
       ...(timeout ? { timeout } : {}),
       ...(context ? { context } : {}),

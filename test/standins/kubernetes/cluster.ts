@@ -571,8 +571,9 @@ export class FakeCluster {
  *
  * And its answer to a requested operation (`argocd app sync`: the API server sets `.operation`, util/argo/argo.go
  * SetAppOperation): processRequestedAppOperations records status.operationState { operation, phase Running,
- * startedAt }, runs the sync (sync.go SyncAppState; `operationMs` here), then finishOperation writes phase
- * Succeeded with syncResult.revision and finishedAt, sets `.operation` to null, and the refresh that follows
+ * startedAt }, runs the sync (sync.go SyncAppState; `operationMs` here), then setOperationState writes phase
+ * Succeeded with syncResult.revision and finishedAt and sets `.operation` to null in the same merge patch (so an
+ * operation written over a running one is lost), and the refresh that follows
  * shows status.sync Synced at that revision. An operation already present when the controller starts is run too.
  * `head()` is the branch tip the controller would resolve (the GitOps repository's); `ran` receives the
  * revision of each sync operation it finished. Returns a stop function.
