@@ -17,7 +17,7 @@ import { checkOutputDir } from "../cli/paths.js";
 const usage = [
   "slipway rollout verify [--kubeconfig FILE] [--context C] --namespace NS",
   "    ([--deployment NAME...] [--statefulset NAME...] [--daemonset NAME...] | --selector LABELS)",
-  "    [--image IMAGE=TAG...] [--set-images] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] | --argocd-app NS/NAME] [--reconcile]",
+  "    [--image IMAGE=TAG...] [--set-images] [--flux-kustomization NS/NAME [--flux-helmrelease NS/NAME] | --argocd-app NS/NAME [--argocd-sync]] [--reconcile]",
   "    [--revision SHA] [--timeout 10m] [--diagnostics DIR] [--azure-identity MODE] [--config FILE] [--json]",
 ].join("\n");
 
