@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 # command -> Debian package
 missing=""
-for pair in git:git openssl:openssl kubectl:kubectl docker-registry:docker-registry dockerd:docker.io debootstrap:debootstrap sshd:openssh-server ssh-keygen:openssh-client chromium:chromium; do
+for pair in git:git openssl:openssl kubectl:kubectl docker-registry:docker-registry dockerd:docker.io debootstrap:debootstrap sshd:openssh-server ssh-keygen:openssh-client chromium:chromium script:bsdutils; do
   cmd=${pair%%:*}
   pkg=${pair#*:}
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ]; then
