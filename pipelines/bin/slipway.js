@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The installed CLI runs the compiled core (npm run build -w pipelines).
-import { main } from "../dist/cli/main.js";
+// The installed CLI runs the bundle (npm run build -w pipelines: dist/slipway.js and its chunks).
+import { main } from "../dist/slipway.js";
 
 await main(process.argv.slice(2));

@@ -19,17 +19,17 @@ function mtimes(dir: string, suffix: string): number[] {
 
 let built: boolean | undefined;
 /**
- * How a real process runs the CLI: the installed bin (pipelines/bin/slipway.js over dist/) when dist was
- * compiled from the sources as they are now (every compiled file newer than every source file), which is
- * what `npm run verify` tests after its build step; otherwise, sources edited since the last build, tsx runs
- * the sources themselves. The bin takes about half the CPU of tsx per run (0.45 s vs 1 s measured for
- * `env list`), and the suites start a few hundred CLI processes.
+ * How a real process runs the CLI: the installed bin (pipelines/bin/slipway.js over the esbuild bundle
+ * in dist/) when the bundle was built from the sources as they are now (dist/slipway.js newer than every
+ * source file), which is what `npm run verify` tests after its build step; otherwise, sources edited since
+ * the last build, tsx runs the sources themselves. The bin takes about half the CPU of tsx per run (0.45 s
+ * vs 1 s measured for `env list`), and the suites start a few hundred CLI processes.
  */
 export function cliEntry(): string[] {
   built ??= (() => {
     const sources = mtimes(join(REPO_ROOT, "pipelines", "src"), ".ts");
-    const compiled = mtimes(join(REPO_ROOT, "pipelines", "dist"), ".js");
-    return compiled.length >= sources.length && sources.length > 0 && Math.min(...compiled) > Math.max(...sources);
+    const bundle = join(REPO_ROOT, "pipelines", "dist", "slipway.js");
+    return sources.length > 0 && existsSync(bundle) && statSync(bundle).mtimeMs > Math.max(...sources);
   })();
   return built ? [BIN] : ["--import", import.meta.resolve("tsx"), CLI];
 }

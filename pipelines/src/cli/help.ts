@@ -10,8 +10,12 @@ import { commandIndex } from "./commands.js";
 
 export const EXIT_CODES = "Exit codes: 0 ok, 1 failed (a gate, a rollout), 2 bad input (nothing changed), 3 timed out, 4 could not check.";
 
-/** The version of the `slipway` CLI: pipelines/package.json's, two folders up from src/cli and dist/cli alike. */
+/** Set by the bundler (pipelines/scripts/build.mjs) to package.json's version; undefined when tsx runs the sources. */
+declare const SLIPWAY_BUILD_VERSION: string | undefined;
+
+/** The version of the `slipway` CLI: pipelines/package.json's, fixed in the bundle, read from the file two folders up from src/cli otherwise. */
 export function cliVersion(): string {
+  if (typeof SLIPWAY_BUILD_VERSION === "string") return SLIPWAY_BUILD_VERSION;
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
   return pkg.version ?? "0.0.0";
 }

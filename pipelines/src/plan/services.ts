@@ -287,7 +287,9 @@ export function discoverServices(sourceDir: string, config: SlipwayConfig): Serv
       dependsOn: workspaceClosure(allDependencyNames(pkg), byName, pkg.name ?? null),
     });
   }
-  return services.sort((a, b) => a.name.localeCompare(b.name));
+  // Names are [a-z0-9-] (checked above), where code-unit order is the collation order: localeCompare
+  // would load ICU's collator, 25-100 ms of `plan`'s start-up for one sort (issue 16, measured).
+  return services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Matches repo-relative posix paths against globs (dotfiles included, as in .github/). */
