@@ -212,7 +212,7 @@ export const acrCheck = defineCommand({
     const m = await acr();
     values.tag.forEach(m.validateTag);
     const { registry, identity, options } = settle(m, values, io, checkUsage);
-    const result = await m.preflight({ registry, identity, options }, values.repository, values.tag);
+    const result = await m.preflight({ registry, identity, options, status: io.status }, values.repository, values.tag);
     printJson(io, { registry, repository: values.repository, ...result });
     return EXIT.ok;
   },
@@ -243,7 +243,7 @@ export const acrVerify = defineCommand({
     (values["lock-tag"] ?? []).forEach(m.validateTag);
     const { registry, identity, options } = settle(m, values, io, verifyUsage);
     const result = await m.verifyPublished(
-      { registry, identity, options },
+      { registry, identity, options, status: io.status },
       { repository: values.repository, digest: values.digest, tags: values.tag, lock: values.lock ?? false, lockTags: values["lock-tag"] },
     );
     printJson(io, result);
@@ -272,7 +272,7 @@ export const acrMark = defineCommand({
     m.checkDigest(values.digest);
     m.validateTag(values.tag);
     const { registry, identity, options } = settle(m, values, io, markUsage);
-    const result = await m.markImage({ registry, identity, options }, { repository: values.repository, digest: values.digest, tag: values.tag });
+    const result = await m.markImage({ registry, identity, options, status: io.status }, { repository: values.repository, digest: values.digest, tag: values.tag });
     printJson(io, result);
     return EXIT.ok;
   },
@@ -338,7 +338,7 @@ export const acrPrune = defineCommand({
     const minAgeMs = minAgeText === "0" ? 0 : parseDuration(minAgeText);
     if (minAgeMs === null) throw usageError(`--min-age ${JSON.stringify(minAgeText)} is not a duration such as 30m, 1h or 0`, pruneUsage);
     const { registry, identity, options } = settle(m, values, io, pruneUsage);
-    const access = { registry, identity, options };
+    const access = { registry, identity, options, status: io.status };
 
     // 1. Every ledger, completely, before the registry is even listed: one that cannot be read stops everything.
     const { targets } = await ledgerSources(values, io);
@@ -401,7 +401,7 @@ export const acrAbandon = defineCommand({
     m.checkDigest(values.digest);
     (values["keep-tag"] ?? []).forEach(m.validateTag);
     const { registry, identity, options } = settle(m, values, io, abandonUsage);
-    const result = await abandon.abandonImage({ registry, identity, options }, { repository: values.repository, digest: values.digest, release: values.release, policy, keepTags: values["keep-tag"] ?? [] });
+    const result = await abandon.abandonImage({ registry, identity, options, status: io.status }, { repository: values.repository, digest: values.digest, release: values.release, policy, keepTags: values["keep-tag"] ?? [] });
     printJson(io, result);
     return EXIT.ok;
   },

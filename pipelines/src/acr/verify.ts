@@ -19,6 +19,8 @@ export interface RegistryAccess {
   options?: ClientOptions;
   /** Injected in tests; built from `identity` otherwise. */
   credential?: IdentityCredential;
+  /** The CLI's live status line (../cli/status.ts): told what a registry request waits for. */
+  status?: (text: string | null) => void;
 }
 
 export interface TagState {
@@ -102,6 +104,7 @@ export function registryTimeoutMs(): number {
 export async function guarded<T>(access: RegistryAccess, what: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T | null> {
   const limit = registryTimeoutMs();
   const deadline = AbortSignal.timeout(limit);
+  access.status?.(`registry: ${what} at ${access.registry} (up to ${Math.round(limit / 1000)}s, SLIPWAY_REGISTRY_TIMEOUT)`);
   try {
     const expired = new Promise<never>((_, reject) => deadline.addEventListener("abort", () => reject(new Error("deadline")), { once: true }));
     return await Promise.race([run(deadline), expired]);
@@ -120,6 +123,8 @@ export async function guarded<T>(access: RegistryAccess, what: string, run: (abo
     }
     const message = error instanceof Error ? error.message : String(error);
     throw acrRegistryRequestFailed(access.registry, what, status, message);
+  } finally {
+    access.status?.(null);
   }
 }
 

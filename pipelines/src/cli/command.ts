@@ -10,6 +10,15 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** stdout is a terminal: colours on unless NO_COLOR (./style.ts). Unset (tests, the Dagger module): no colour unless FORCE_COLOR. */
   isTTY?: boolean;
+  /** stderr is a terminal: the live status line and rollout verify's live lines (./status.ts). Unset: none. */
+  stderrIsTTY?: boolean;
+  /** stderr's terminal width, read when a live line is drawn. */
+  columns?: number;
+  /**
+   * The live status line of a long wait (./status.ts): `status(text)` when a wait starts or changes,
+   * `status(null)` when it ends. Set by the CLI's `run`; a no-op off a terminal, with --json or in CI.
+   */
+  status?: (text: string | null) => void;
 }
 
 /**

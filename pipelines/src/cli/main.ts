@@ -8,6 +8,7 @@ import { cliVersion, commandHelp, globalHelp, groupHelp } from "./help.js";
 import { loadConfigModule } from "./output.js";
 import { printError, printResult } from "./print.js";
 import { maskSecrets, registerEnvSecrets } from "./secrets.js";
+import { liveEnabled, parseProgressSetting, statusLine } from "./status.js";
 import { closestCommand } from "./suggest.js";
 
 /*
@@ -85,9 +86,26 @@ export async function run(argv: string[], rawIo: Io, given?: Command[]): Promise
   // Every byte the command writes passes the one masker, whatever produced the text (ours, a user's
   // DataSource module, a server's error body): see ./secrets.ts.
   registerEnvSecrets(rawIo.env);
-  const io: Io = { ...rawIo, stdout: (t) => rawIo.stdout(maskSecrets(t)), stderr: (t) => rawIo.stderr(maskSecrets(t)) };
   // Decided on the raw words: an error in parsing the flags themselves is reported in the form asked for.
   const json = argv.includes("--json");
+  // One live status line per command (./status.ts): any output erases it first, and it is gone when the
+  // command ends, so the normal output replaces it. An unknown SLIPWAY_PROGRESS is rollout verify's
+  // bad input; for the status line it counts as auto.
+  const status = statusLine(
+    {
+      write: (t) => rawIo.stderr(t),
+      get columns() {
+        return rawIo.columns;
+      },
+    },
+    liveEnabled(parseProgressSetting(rawIo.env.SLIPWAY_PROGRESS) ?? "auto", rawIo.stderrIsTTY, rawIo.env, json),
+  );
+  const io: Io = {
+    ...rawIo,
+    stdout: (t) => status.around(maskSecrets(t), rawIo.stdout),
+    stderr: (t) => status.around(maskSecrets(t), rawIo.stderr),
+    status: (text) => (text === null ? status.clear() : status.show(text)),
+  };
   try {
     const first = argv[0];
     if (first === undefined) {
@@ -118,8 +136,11 @@ export async function run(argv: string[], rawIo: Io, given?: Command[]): Promise
     await loadConfigModule(io, values);
     return await found.command.run({ values: values as never, positionals, io });
   } catch (error) {
+    status.clear();
     printError(io, json, error);
     return isSlipwayError(error) ? error.exitCode : EXIT.failed;
+  } finally {
+    status.end();
   }
 }
 
@@ -130,6 +151,10 @@ export function processIo(): Io {
     cwd: process.cwd(),
     env: process.env,
     isTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    get columns() {
+      return process.stderr.columns || Number(process.env.COLUMNS) || undefined;
+    },
   };
 }
 

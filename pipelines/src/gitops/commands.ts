@@ -101,7 +101,7 @@ export const PUSH_OPTIONS = {
 type PushFlags = Partial<Record<"repo" | "branch" | "max-attempts" | "ssh-key" | "known-hosts" | "author" | "workdir" | "config", string>>;
 
 /** Where and how to push: what `commitPush` needs besides the change itself. */
-export type PushTarget = Pick<CommitPushInput, "repo" | "branch" | "auth" | "author" | "maxAttempts" | "workdir" | "log">;
+export type PushTarget = Pick<CommitPushInput, "repo" | "branch" | "auth" | "author" | "maxAttempts" | "workdir" | "log" | "status">;
 
 function isFile(path: string): boolean {
   return existsSync(path) && statSync(path).isFile();
@@ -154,6 +154,7 @@ export function pushTarget(
     maxAttempts,
     workdir: values.workdir === undefined ? undefined : outputDir("--workdir", values.workdir, resolve(io.cwd, values.workdir)),
     log: (line) => io.stderr(`${line}\n`),
+    ...(io.status ? { status: io.status } : {}),
   };
   return { target, gitops, environment };
 }

@@ -38,6 +38,8 @@ export interface CommitPushInput extends Omit<BumpInput, "root" | "dryRun"> {
   /** Clone here and keep it (debugging, tests); default: a temporary folder removed at the end. */
   workdir?: string;
   log: (line: string) => void;
+  /** The CLI's live status line (../cli/status.ts): what the push waits for, null when done. */
+  status?: (text: string | null) => void;
   /** Test seam: runs before each push attempt (e.g. to let another writer win the race). */
   beforePush?: (dir: string, attempt: number) => Promise<void>;
   /** Backoff base in ms (full jitter, capped); tests may lower it. */
@@ -238,7 +240,9 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
   }
   const { env, allow } = gitEnvironment(input.auth, scratch);
   const mask = (text: string): string => maskSecrets(text, secrets);
+  const status = input.status ?? (() => undefined);
   try {
+    status(`gitops: cloning branch ${input.branch}`);
     try {
       await withGitDeadline("clone", input.repo, (deadline) =>
         client(scratch, env, allow, undefined, deadline).clone(source, dir, ["--depth", "1", "--branch", input.branch, "--single-branch", "--no-tags"]),
@@ -260,6 +264,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
     let lastError = "";
     for (let attempt = 1; attempt <= input.maxAttempts; attempt++) {
       await input.beforePush?.(dir, attempt);
+      status(attempt === 1 ? `gitops: pushing to ${input.branch}` : `gitops: another writer moved ${input.branch}; pushing again (attempt ${attempt}/${input.maxAttempts})`);
       const remote = `origin/${input.branch}`;
       try {
         // raw: git's own stderr (" ! [rejected] ... (fetch first)") becomes the error message.
@@ -274,6 +279,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       const failure = classifyPushFailure(lastError);
       if (failure === "refused") throw gitopsPushRejected(input.branch, lastError);
       const before = (await git.revparse([remote])).trim();
+      status(`gitops: push to ${input.branch} not accepted (attempt ${attempt}/${input.maxAttempts}); fetching and retrying`);
       const cap = Math.min(2000, (input.backoffMs ?? 100) * 2 ** (attempt - 1));
       await sleep(Math.floor(Math.random() * cap));
       try {
@@ -316,6 +322,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
     }
     throw gitopsPushFailed(input.maxAttempts, lastError);
   } finally {
+    status(null);
     releaseScratch(scratch);
   }
 }

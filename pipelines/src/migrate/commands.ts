@@ -119,6 +119,7 @@ function settings(values: Flags, io: Io, usage: string) {
   return {
     transaction,
     lockTimeout,
+    ...(io.status ? { status: io.status } : {}),
     destructive: section.destructive ?? MIGRATE_DEFAULTS.destructive,
     allowDestructive: values["allow-destructive-revert"] === true ? true : (section.allowDestructiveRevert ?? false),
     dryRun: values["dry-run"] === true,

@@ -135,7 +135,12 @@ export interface RunReport {
   finishedAt: string;
 }
 
+/** The CLI's live status line (../cli/status.ts): a text while a wait lasts, null when it ends. */
+type Status = (text: string | null) => void;
+
 export interface RunOptions {
+  /** The live status line, told while the lock is held by another run. */
+  status?: Status;
   transaction: TransactionMode;
   destructive: "warn" | "block";
   lockTimeout: number;
@@ -415,8 +420,11 @@ function select(code: MigrationRecord[], candidates: MigrationRecord[], to?: str
   return candidates;
 }
 
-async function withLock<T>(session: Session, timeout: number, work: () => Promise<T>): Promise<T> {
-  if (session.lock && !(await session.lock.acquire(timeout))) throw migrateLockTimeout(timeout, describeTarget(session.loaded.target));
+async function withLock<T>(session: Session, { lockTimeout: timeout, status }: { lockTimeout: number; status?: Status }, work: () => Promise<T>): Promise<T> {
+  const target = describeTarget(session.loaded.target);
+  const waiting = () => status?.(`migrate: waiting for the migration lock on ${target}, held by another run (up to ${timeout}s)`);
+  const acquired = session.lock ? await session.lock.acquire(timeout, waiting).finally(() => status?.(null)) : true;
+  if (!acquired) throw migrateLockTimeout(timeout, target);
   try {
     return await work();
   } finally {
@@ -465,7 +473,7 @@ export async function run(dataSourcePath: string, databaseUrl: string | undefine
     const { code } = await state(session);
     // Validate the target before waiting for the lock: a typo fails at once.
     select(code, [], options.to);
-    return await withLock(session, options.lockTimeout, async () => {
+    return await withLock(session, options, async () => {
       // Pending is computed under the lock: a run that waited sees what the other run applied.
       const { state: locked } = await state(session);
       const pendingNames = new Set(locked.pending);
@@ -600,6 +608,8 @@ async function compensateFailed(
 // ---- revert ----------------------------------------------------------------------------------------
 
 export interface RevertOptions {
+  /** The live status line, told while the lock is held by another run. */
+  status?: Status;
   transaction: TransactionMode;
   lockTimeout: number;
   dryRun: boolean;
@@ -727,7 +737,7 @@ export async function revert(dataSourcePath: string, databaseUrl: string | undef
     if (options.to !== undefined && !code.some((m) => m.name === options.to)) {
       throw migrateUnknownMigration("--to", options.to, code.map((m) => m.name));
     }
-    return await withLock(session, options.lockTimeout, async () => {
+    return await withLock(session, options, async () => {
       const { state: s } = await state(session);
       const names = s.applied.map((m) => m.name);
       let targets: string[];

@@ -8,8 +8,8 @@ import type { QueryRunner } from "./typeorm.js";
  * killed process included (no stale lock files or rows to clean up).
  */
 export interface MigrationLock {
-  /** Waits at most `timeoutSeconds`; true when the lock is ours. */
-  acquire(timeoutSeconds: number): Promise<boolean>;
+  /** Waits at most `timeoutSeconds`; true when the lock is ours. `onWait` is called once, when another session holds it. */
+  acquire(timeoutSeconds: number, onWait?: () => void): Promise<boolean>;
   release(): Promise<void>;
   /** Sessions holding the lock right now, for `status` and the timeout message. */
   holders(): Promise<LockHolder[]>;
@@ -48,12 +48,13 @@ export function postgresLock(queryRunner: QueryRunner, name: string): MigrationL
   const classid = (unsigned >> 32n).toString();
   const objid = (unsigned & 0xffffffffn).toString();
   return {
-    async acquire(timeoutSeconds) {
+    async acquire(timeoutSeconds, onWait) {
       const deadline = Date.now() + timeoutSeconds * 1000;
-      for (;;) {
+      for (let tries = 0; ; tries++) {
         const [row] = rows(await queryRunner.query("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key.toString()]));
         if (row?.locked === true) return true;
         if (Date.now() >= deadline) return false;
+        if (tries === 0) onWait?.();
         await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
       }
     },
@@ -84,7 +85,13 @@ export function postgresLock(queryRunner: QueryRunner, name: string): MigrationL
 export function mysqlLock(queryRunner: QueryRunner, name: string): MigrationLock {
   const lock = name.length <= 64 ? name : `slipway-migrate:${createHash("sha256").update(name).digest("hex").slice(0, 40)}`;
   return {
-    async acquire(timeoutSeconds) {
+    async acquire(timeoutSeconds, onWait) {
+      // GET_LOCK with a timeout of 0 answers at once (https://dev.mysql.com/doc/refman/8.0/en/locking-functions.html):
+      // only a lock held by another session makes us wait, and say so.
+      const [free] = rows(await queryRunner.query("SELECT GET_LOCK(?, 0) AS locked", [lock]));
+      if (Number(free?.locked) === 1) return true;
+      if (timeoutSeconds === 0) return false;
+      onWait?.();
       const [row] = rows(await queryRunner.query("SELECT GET_LOCK(?, ?) AS locked", [lock, timeoutSeconds]));
       return Number(row?.locked) === 1;
     },

@@ -37,7 +37,8 @@ function describe(error: unknown, timedOut: boolean, deadlineMs: number): string
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function postJson(url: string, payload: unknown, deadlineMs: number): Promise<Delivery> {
+/** `onRetry` is told the wait before the next attempt (the CLI's live status line says it). */
+export async function postJson(url: string, payload: unknown, deadlineMs: number, onRetry?: (waitMs: number, error: string, attempt: number) => void): Promise<Delivery> {
   const started = Date.now();
   const left = () => deadlineMs - (Date.now() - started);
   const body = JSON.stringify(payload);
@@ -68,6 +69,7 @@ export async function postJson(url: string, payload: unknown, deadlineMs: number
       error = `${error}; not retried: the server asked to wait ${Math.ceil(retryWait / 1000)}s, beyond SLIPWAY_NOTIFY_TIMEOUT`;
       break;
     }
+    onRetry?.(retryWait, error ?? "", attempts + 1);
     await sleep(retryWait);
   }
   return { outcome: "failed", attempts, httpStatus, error, ms: Date.now() - started };

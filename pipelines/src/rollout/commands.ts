@@ -168,14 +168,15 @@ export const rolloutVerify = defineCommand({
     // Every frame goes through io.stderr, the masked stream, like every other byte the CLI writes.
     const display = progressDisplay(
       {
-        isTTY: process.stderr.isTTY,
+        isTTY: io.stderrIsTTY,
         get columns() {
-          return process.stderr.columns ?? (Number(io.env.COLUMNS) || undefined);
+          // A pseudo-terminal of unknown size says 0.
+          return process.stderr.columns || Number(io.env.COLUMNS) || undefined;
         },
         write: io.stderr,
       },
       io.env,
-      { setting: progressSetting },
+      { setting: progressSetting, json: values.json === true },
     );
     let result: VerifyResult;
     try {
@@ -204,7 +205,7 @@ export const rolloutVerify = defineCommand({
         { progress: display.line, update: display.update },
       );
     } finally {
-      // The last state of each line stays on screen; the verdict follows it.
+      // The lines are erased; the verdict takes their place.
       display.end();
     }
 

@@ -1,5 +1,7 @@
 import type { KubernetesObject, V1DaemonSet, V1Deployment, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { maskSecrets } from "../cli/secrets.js";
+import type { ProgressSetting } from "../cli/status.js";
+import { liveEnabled } from "../cli/status.js";
 import { formatDuration } from "./duration.js";
 import type { Pending, Problem } from "./health.js";
 import { pendingNote } from "./health.js";
@@ -10,16 +12,8 @@ import { pendingNote } from "./health.js";
  * which a log keeps readable.
  */
 
-/** SLIPWAY_PROGRESS: `auto` (default) picks `tty` on a terminal, `lines` elsewhere. */
-export const PROGRESS_SETTINGS = ["auto", "tty", "lines"] as const;
-export type ProgressSetting = (typeof PROGRESS_SETTINGS)[number];
-
-/** The setting named by SLIPWAY_PROGRESS (unset or empty: `auto`); undefined for anything else. */
-export function parseProgressSetting(value: string | undefined): ProgressSetting | undefined {
-  if (value === undefined || value.trim() === "") return "auto";
-  const v = value.trim().toLowerCase();
-  return (PROGRESS_SETTINGS as readonly string[]).includes(v) ? (v as ProgressSetting) : undefined;
-}
+// SLIPWAY_PROGRESS and when live output is drawn are the CLI's, shared with its status line (../cli/status.ts).
+export { parseProgressSetting, PROGRESS_SETTINGS, type ProgressSetting } from "../cli/status.js";
 
 /** Where the display writes: stderr's TTY facts and a write function (the CLI's masked `io.stderr`). */
 export interface ProgressStream {
@@ -76,6 +70,8 @@ const SYSTEM_CLOCK: ProgressClock = {
 export interface ProgressOptions {
   /** SLIPWAY_PROGRESS, parsed. */
   setting?: ProgressSetting;
+  /** --json: never live (stderr gets the per-change lines, stdout the document). */
+  json?: boolean;
   clock?: ProgressClock;
   /** At most one frame per this many ms (a busy watch sends many updates a second). */
   frameMs?: number;
@@ -89,7 +85,7 @@ export interface ProgressDisplay {
   /** A line of the per-change log, as verifyRollout's `progress` hook gives it. */
   line: (line: string) => void;
   update: (update: ProgressUpdate) => void;
-  /** Draws the final state of every line (live) and stops the timers, before the verdict is printed. */
+  /** Draws the final state of every line, then erases them (live), and stops the timers, before the verdict is printed. */
   end: () => void;
 }
 
@@ -97,6 +93,8 @@ export const FRAME_MS = 100;
 const TICK_MS = 1000;
 const DEFAULT_COLUMNS = 80;
 const CLEAR_LINE = "\x1b[2K";
+/** ED 0: erase from the cursor to the end of the screen. */
+const ERASE_BELOW = "\x1b[J";
 const up = (n: number): string => `\x1b[${n}A`;
 
 /** States after which a line no longer changes: its elapsed time stops there. */
@@ -104,26 +102,16 @@ const FINAL = new Set(["healthy", "applied", "failed", "paused", "unverifiable"]
 const MARK: Record<string, string> = { healthy: "✓", applied: "✓", failed: "✗", paused: "‖", unverifiable: "?" };
 
 /**
- * CI=true (GitHub Actions, GitLab, most others) or TF_BUILD (Azure Pipelines, which sets no CI): a log, not a
- * person at a terminal, even when the runner allocates a pseudo-terminal.
+ * Live lines on a TTY outside CI, as the CLI's status line (../cli/status.ts): TERM=dumb and --json turn
+ * them off, NO_COLOR does not (it is about colour, and the lines have none). SLIPWAY_PROGRESS=tty|lines overrides.
  */
-function inCi(env: NodeJS.ProcessEnv): boolean {
-  const ci = env.CI?.trim().toLowerCase();
-  return (ci !== undefined && ci !== "" && ci !== "false" && ci !== "0") || Boolean(env.TF_BUILD);
-}
-
-/**
- * Live lines on a TTY outside CI; NO_COLOR (https://no-color.org: set and not empty) and TERM=dumb ask for
- * plain output, so they get the line log too. SLIPWAY_PROGRESS=tty|lines overrides.
- */
-export function isLive(setting: ProgressSetting, stream: Pick<ProgressStream, "isTTY">, env: NodeJS.ProcessEnv): boolean {
-  if (setting !== "auto") return setting === "tty";
-  return stream.isTTY === true && !inCi(env) && !env.NO_COLOR && env.TERM !== "dumb";
+export function isLive(setting: ProgressSetting, stream: Pick<ProgressStream, "isTTY">, env: NodeJS.ProcessEnv, json = false): boolean {
+  return liveEnabled(setting, stream.isTTY, env, json);
 }
 
 /** The display `rollout verify` writes its progress through. */
 export function progressDisplay(stream: ProgressStream, env: NodeJS.ProcessEnv, options: ProgressOptions = {}): ProgressDisplay {
-  if (!isLive(options.setting ?? "auto", stream, env)) {
+  if (!isLive(options.setting ?? "auto", stream, env, options.json)) {
     return { live: false, line: (line) => stream.write(`${line}\n`), update: () => undefined, end: () => undefined };
   }
   return liveDisplay(stream, options);
@@ -214,7 +202,11 @@ function liveDisplay(stream: ProgressStream, options: ProgressOptions): Progress
     },
     end: () => {
       if (ended) return;
+      // The final state is drawn, then the block erased (cursor up over it, erase to the end of the
+      // screen): the verdict that follows replaces it, and no status text is left in the output (issue 16).
       draw();
+      if (onScreen > 0) stream.write(`${up(onScreen)}${ERASE_BELOW}`);
+      onScreen = 0;
       ended = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       if (ticker !== undefined) clock.clearTimeout(ticker);

@@ -129,7 +129,7 @@ describe("pipelines/src/rollout/progress: live lines on a TTY", () => {
     display.end();
   });
 
-  it("end() draws the final state at once, even inside the throttle window, and stops every timer", () => {
+  it("end() draws the final state at once, even inside the throttle window, then erases the block and stops every timer", () => {
     const clock = fakeClock();
     const tty = fakeTty(140);
     const display = progressDisplay(tty, {}, { clock });
@@ -143,12 +143,14 @@ describe("pipelines/src/rollout/progress: live lines on a TTY", () => {
     };
     display.update(failed);
     display.end();
-    expect(tty.writes.at(-1)).toBe(`${UP(1)}${CLEAR}✗ deployment/api   30ms  ready 2/3  updated 1/3  CrashLoopBackOff in api-7d9f-x2k4p container app (restarts 2, last exit 1 Error)\n`);
+    expect(tty.writes.at(-2)).toBe(`${UP(1)}${CLEAR}✗ deployment/api   30ms  ready 2/3  updated 1/3  CrashLoopBackOff in api-7d9f-x2k4p container app (restarts 2, last exit 1 Error)\n`);
+    // Up over the block's one line, erased to the end of the screen: the verdict takes its place.
+    expect(tty.writes.at(-1)).toBe(`${UP(1)}\x1b[J`);
     expect(clock.pending()).toBe(0);
     display.update(api(3, 3));
     display.end();
     clock.advance(5000);
-    expect(tty.writes).toHaveLength(2);
+    expect(tty.writes).toHaveLength(3);
   });
 
   it("cuts each line to the terminal width (a wrapped line would break the cursor-up count)", () => {
@@ -195,8 +197,7 @@ describe("pipelines/src/rollout/progress: one line per state change without a TT
     ["a TTY in CI (CI=true)", true, { CI: "true" }, "auto", false],
     ["a TTY in Azure Pipelines (TF_BUILD)", true, { TF_BUILD: "True" }, "auto", false],
     ["a TTY with CI=false", true, { CI: "false" }, "auto", true],
-    ["a TTY with NO_COLOR", true, { NO_COLOR: "1" }, "auto", false],
-    ["a TTY with an empty NO_COLOR (no-color.org: ignored)", true, { NO_COLOR: "" }, "auto", true],
+    ["a TTY with NO_COLOR (about colour: the lines have none)", true, { NO_COLOR: "1" }, "auto", true],
     ["a TTY with TERM=dumb", true, { TERM: "dumb" }, "auto", false],
     ["not a TTY, SLIPWAY_PROGRESS=tty", false, { CI: "true" }, "tty", true],
     ["a TTY, SLIPWAY_PROGRESS=lines", true, {}, "lines", false],
@@ -294,25 +295,27 @@ describe("pipelines/src/rollout/commands: SLIPWAY_PROGRESS=tty through the CLI, 
   it.each([
     ["healthy rollout", /^✓ deployment\/api +[\d.]+m?s {2}ready 2\/2 {2}updated 2\/2 {2}rolled out$/],
     ["crash loop", /^✗ deployment\/api +[\d.]+m?s {2}ready \d\/2 {2}updated 1\/2 {2}CrashLoopBackOff in api-\w+-\w+ container app \(restarts 1, last exit 1 Error\)$/],
-  ])("%s: live frames rewritten in place, ending in the same verdict and exit code as the line log", async (name, finalLine) => {
+  ])("%s: live frames rewritten in place, erased before the same verdict and exit code as the line log", async (name, finalLine) => {
     const live = await verify(name, "tty");
     const lines = await verify(name, "lines");
 
     expect(lines.stderr.split("\n").filter((l) => STAMPED.test(l)).length).toBeGreaterThan(1);
     expect(live.stderr.split("\n").filter((l) => STAMPED.test(l))).toEqual([]);
+    // The block is erased once, after the last frame (up over its line, erase below): the verdict replaces it.
+    const [drawn, verdict, ...more] = live.stderr.split(`${UP(1)}\x1b[J`);
+    expect(more).toEqual([]);
     // Several frames of the one line: each after the first moves up over it and clears it.
-    const frames = live.stderr.split(CLEAR).slice(1);
+    const frames = (drawn ?? "").split(CLEAR).slice(1);
     expect(frames.length).toBeGreaterThan(1);
     expect(live.stderr.startsWith(CLEAR)).toBe(true);
     // One line on screen: every cursor-up is by one line.
-    const ups = live.stderr.split("\x1b[").slice(1).map((seq) => /^\d*[A-Za-z]/.exec(seq)?.[0]);
+    const ups = (drawn ?? "").split("\x1b[").slice(1).map((seq) => /^\d*[A-Za-z]/.exec(seq)?.[0]);
     expect(new Set(ups)).toEqual(new Set(["2K", "1A"]));
     const last = frames.at(-1) ?? "";
-    const newline = last.indexOf("\n");
-    expect(last.slice(0, newline)).toMatch(finalLine);
+    expect(last.endsWith("\n")).toBe(true);
+    expect(last.slice(0, -1)).toMatch(finalLine);
 
-    // After the last frame: the verdict, exactly as without a TTY; the same exit code and stdout.
-    const verdict = last.slice(newline + 1);
+    // After the erased block: the verdict, exactly as without a TTY; the same exit code and stdout.
     const durations = (t: string): string => t.replace(/in [\d.]+m?s/, "in <t>");
     expect({ code: live.code, stdout: durations(live.stdout), verdict }).toEqual({
       code: lines.code,
