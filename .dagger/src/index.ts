@@ -14,6 +14,10 @@ import { bump, markRelease, migrateService, publishServices, recordRelease, regi
 import type { IdentitySecrets } from "./release.js";
 import { runRelease } from "./release-run.js";
 import { runPrune } from "./prune.js";
+import { postEvent, notifier } from "./notify.js";
+import type { NotifyContext } from "./notify.js";
+import { checkRunUrl, notifyCommand, rollbackEvent, rollbackNotifyReport, thrownReleaseReport, triggerEnv, withNotifySteps } from "./notify-cli.js";
+import type { NotifyEvent, NotifyKind, NotifyResult, Posted } from "./notify-cli.js";
 import { runRollback } from "./rollback-run.js";
 import type { RollbackOutcome, RollbackRequest } from "./rollback-run.js";
 import type { ReleaseOutcome } from "./release-run.js";
@@ -1052,14 +1056,26 @@ export class Slipway {
     allowDestructiveRevert = false,
     /** The GitOps controller is down: with kubeconfig, set the restored images in the Deployments directly and verify them (Git is restored all the same, so the controller agrees when it returns). */
     kubectlUndo = false,
+    /** Slack incoming webhook URL: with source, the environment's notify: targets get `started` before anything is written and rolled-back (or failed when incomplete) with what was restored (README "Notifications"); reaches the CLI as SLACK_WEBHOOK_URL. */
+    slackWebhook?: Secret,
+    /** Teams Workflows webhook URL (as slackWebhook); reaches the CLI as TEAMS_WEBHOOK_URL. */
+    teamsWebhook?: Secret,
+    /** Link to the CI run, shown in the notifications. */
+    runUrl?: string,
+    /** Who and what triggered the run, for the notifications, as NAME=VALUE: GITHUB_ACTOR, GITHUB_RUN_ID, BUILD_REQUESTEDFOR, BUILD_BUILDID (and GITHUB_WORKFLOW, BUILD_DEFINITIONNAME without commas; better workflow). */
+    trigger: string[] = [],
+    /** The workflow or pipeline name for the notifications, as one string (a list flag would split it on commas). */
+    workflow?: string,
   ): Promise<string> {
     const request = { environment, ...(to ? { to } : {}), force };
     if (kubectlUndo && !kubeconfig) throw new Error("SLIPWAY_USAGE: kubectlUndo needs kubeconfig (and source): it sets the restored images in the cluster's Deployments");
+    const notifying = notifyContextOf(slackWebhook, teamsWebhook, runUrl, trigger, workflow);
+    if ((slackWebhook || teamsWebhook) && !source) throw new Error("SLIPWAY_USAGE: slackWebhook and teamsWebhook need source: its slipway.yaml names the environment's notify: targets");
     if (dryRun || (!kubeconfig && !databaseUrls && !gitOnly)) {
       if (!dryRun && source) {
         // Git alone is only right when nothing else is to be undone: the plan says whether migrations are.
         const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
-        return rollbackReportOf(await this.rollbackOutcome(env, cli, toolkit, source, request, {}, { oidcRequestUrl, oidcRequestUri }, false));
+        return rollbackReportOf(await rollbackNotified(environment, toolkit, source, notifying, () => this.rollbackOutcome(env, cli, toolkit, source, request, {}, { oidcRequestUrl, oidcRequestUri }, false)));
       }
       return rollback(
         this.toolkit(),
@@ -1072,7 +1088,11 @@ export class Slipway {
     if (repository || branch || path) throw new Error("SLIPWAY_USAGE: with kubeconfig, databaseUrls or gitOnly the environment's repository, branch and folder come from slipway.yaml; drop repository, branch and path");
     const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true); // the plan decides whether databaseUrls is needed
     const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
-    return rollbackReportOf(await this.rollbackOutcome(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo));
+    return rollbackReportOf(
+      await rollbackNotified(environment, toolkit, source, notifying, () =>
+        this.rollbackOutcome(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo),
+      ),
+    );
   }
 
   /**
@@ -1121,13 +1141,26 @@ export class Slipway {
     allowDestructiveRevert = false,
     /** The GitOps controller is down: with kubeconfig, set the restored images in the Deployments directly and verify them. */
     kubectlUndo = false,
+    /** Slack incoming webhook URL: with source, the environment's notify: targets get `started` before anything is written and rolled-back (or failed when incomplete) with what was restored (README "Notifications"); reaches the CLI as SLACK_WEBHOOK_URL. */
+    slackWebhook?: Secret,
+    /** Teams Workflows webhook URL (as slackWebhook); reaches the CLI as TEAMS_WEBHOOK_URL. */
+    teamsWebhook?: Secret,
+    /** Link to the CI run, shown in the notifications. */
+    runUrl?: string,
+    /** Who and what triggered the run, for the notifications, as NAME=VALUE: GITHUB_ACTOR, GITHUB_RUN_ID, BUILD_REQUESTEDFOR, BUILD_BUILDID (and GITHUB_WORKFLOW, BUILD_DEFINITIONNAME without commas; better workflow). */
+    trigger: string[] = [],
+    /** The workflow or pipeline name for the notifications, as one string (a list flag would split it on commas). */
+    workflow?: string,
   ): Promise<RollbackRun> {
     if (kubectlUndo && !kubeconfig) throw new Error("SLIPWAY_USAGE: kubectlUndo needs kubeconfig: it sets the restored images in the cluster's Deployments");
+    const notifying = notifyContextOf(slackWebhook, teamsWebhook, runUrl, trigger, workflow);
     const done = stopwatch();
     const request = { environment, ...(to ? { to } : {}), force };
     const { env, cli, toolkit } = await this.environmentOf(source, environment, token, true);
     const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
-    const outcome = await this.rollbackOutcome(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo);
+    const outcome = await rollbackNotified(environment, toolkit, source, notifying, () =>
+      this.rollbackOutcome(env, cli, toolkit, source, request, { kubeconfig, databaseUrls, secrets }, { oidcRequestUrl, oidcRequestUri }, gitOnly, allowDestructiveRevert, kubectlUndo),
+    );
     const run = new RollbackRun();
     run.environment = environment;
     run.status = !outcome.ok ? "incomplete" : /nothing to do, already at release/.test(outcome.report) ? "nothing-to-do" : "done";
@@ -1364,7 +1397,18 @@ export class Slipway {
     clientSecret?: Secret,
     /** static: the registry password (registries other than ACR). */
     registryPassword?: Secret,
+    /** Slack incoming webhook URL: the environment's notify: targets get `started` before anything is written and the outcome at the end (README "Notifications"); reaches the CLI as SLACK_WEBHOOK_URL. */
+    slackWebhook?: Secret,
+    /** Teams Workflows webhook URL (as slackWebhook); reaches the CLI as TEAMS_WEBHOOK_URL. */
+    teamsWebhook?: Secret,
+    /** Link to the CI run, shown in the notifications. */
+    runUrl?: string,
+    /** Who and what triggered the run, for the notifications, as NAME=VALUE: GITHUB_ACTOR, GITHUB_RUN_ID, BUILD_REQUESTEDFOR, BUILD_BUILDID (and GITHUB_WORKFLOW, BUILD_DEFINITIONNAME without commas; better workflow). */
+    trigger: string[] = [],
+    /** The workflow or pipeline name for the notifications, as one string (a list flag would split it on commas). */
+    workflow?: string,
   ): Promise<Release> {
+    const notifying = notifyContextOf(slackWebhook, teamsWebhook, runUrl, trigger, workflow);
     // No idToken: AzureCLI@2's lasts about 10 minutes, less than a release; the service connection's OIDC token is requested when needed.
     const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret, password: registryPassword };
     const { env, cli, toolkit } = await this.environmentOf(source, environment, gitToken, databaseUrls !== undefined);
@@ -1372,21 +1416,25 @@ export class Slipway {
     const selection = selectServices(plan, "affected", services);
     const steps: StepRow[] = [];
     const started = stopwatch();
+    // `started` goes out while the checks run (they write nothing) and has been answered before anything is published.
+    const startedPost = timedPost(() => postEvent(toolkit, source, notifying, { environment, event: "started", kind: "release" }));
     const ciTime = stopwatch();
-    const checked = await checkServices(source, plan, selection, { build: true, image: true, ...(scan ? { scan: { toolkit, ...(base ? { since: base } : {}) } } : {}) });
-    const timings = [ciTime()];
     const sourceSha = plan.revision?.sha ?? "";
+    const checked = await failedNotified("release", environment, sourceSha, toolkit, source, notifying, () => checkServices(source, plan, selection, { build: true, image: true, ...(scan ? { scan: { toolkit, ...(base ? { since: base } : {}) } } : {}) }), startedPost);
+    const timings = [ciTime()];
+    const startedResult = await startedPost;
     if (!checked.passed) {
-      return toRelease({
+      const failed: ReleaseOutcome = {
         kind: "release", environment, status: "failed", sourceSha, ledgerId: "", gitopsCommit: "", images: [], promotedFrom: "",
         steps: [{ step: "ci", status: "failed", detail: "lint, test, build, image or a security gate failed" }],
         failure: checked.summary(), rollback: "", unreleasedImages: [], diagnostics: dag.directory(), timings,
-      }, toolkit, started, checked);
+      };
+      return toRelease(await withOutcomeNotified(failed, startedResult, toolkit, source, notifying), toolkit, started, checked);
     }
     steps.push({ step: "ci", status: "passed", detail: `${selection.selected.map((s) => s.name).join(", ")}: lint, test, build, image${scan ? ", gates" : ""}` });
     const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
-    return toRelease(
-      await runRelease({
+    const outcome = await failedNotified("release", environment, sourceSha, toolkit, source, notifying, () =>
+      runRelease({
         kind: "release",
         env,
         sourceSha,
@@ -1407,10 +1455,8 @@ export class Slipway {
         steps,
         timings,
       }),
-      toolkit,
-      started,
-      checked,
     );
+    return toRelease(await withOutcomeNotified(outcome, startedResult, toolkit, source, notifying), toolkit, started, checked);
   }
 
   /**
@@ -1449,25 +1495,22 @@ export class Slipway {
     teamsWebhook?: Secret,
     /** Link to the CI run, shown in the message. */
     runUrl?: string,
-    /** Who and what triggered the run, as NAME=VALUE: GITHUB_ACTOR, GITHUB_WORKFLOW, GITHUB_RUN_ID, BUILD_REQUESTEDFOR, BUILD_DEFINITIONNAME, BUILD_BUILDID (other names are refused). */
+    /** Who and what triggered the run, as NAME=VALUE: GITHUB_ACTOR, GITHUB_WORKFLOW, GITHUB_RUN_ID, BUILD_REQUESTEDFOR, BUILD_DEFINITIONNAME, BUILD_BUILDID (other names are refused). A workflow name with a comma goes in workflow. */
     trigger: string[] = [],
     /** started, verified, failed or rolled-back; default from the report's status. */
     event?: string,
+    /** The workflow or pipeline name (GITHUB_WORKFLOW, BUILD_DEFINITIONNAME) as one string: a list flag (trigger) would split it on commas. */
+    workflow?: string,
   ): Promise<string> {
     const json = await report.contents();
     const release = JSON.parse(json) as { environment?: unknown; status?: unknown };
     if (typeof release.environment !== "string" || typeof release.status !== "string") {
       throw new Error("SLIPWAY_NOTIFY_REPORT_INVALID: report is not a Release report (release-report.json): it names no environment and status");
     }
-    const allowed = new Set(["GITHUB_ACTOR", "GITHUB_WORKFLOW", "GITHUB_RUN_ID", "BUILD_REQUESTEDFOR", "BUILD_DEFINITIONNAME", "BUILD_BUILDID"]);
-    const pairs = trigger.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)] as const);
-    const refused = pairs.filter(([name]) => !allowed.has(name)).map(([name]) => name || "(no NAME=)");
-    if (refused.length) throw new Error(`SLIPWAY_USAGE: trigger takes NAME=VALUE with NAME one of ${[...allowed].join(", ")}; not ${refused.join(", ")}`);
+    const ctx: NotifyContext = { trigger: triggerEnv(trigger, workflow), slackWebhook, teamsWebhook, ...(runUrl ? { runUrl } : {}) };
     const file = "/tmp/slipway-release-report.json";
-    const command = ["slipway", "notify", "--env", release.environment, "--event", event ?? notifyEventOf(release.status), "--in", file, ...(runUrl ? ["--run-url", runUrl] : [])];
-    let ctr = pairs.reduce((c, [name, value]) => c.withEnvVariable(name, value), this.toolkit().withMountedDirectory(SRC, source).withWorkdir(SRC).withNewFile(file, json, { permissions: 0o644 }));
-    if (slackWebhook) ctr = ctr.withSecretVariable("SLACK_WEBHOOK_URL", slackWebhook);
-    if (teamsWebhook) ctr = ctr.withSecretVariable("TEAMS_WEBHOOK_URL", teamsWebhook);
+    const command = notifyCommand({ environment: release.environment, event: (event ?? notifyEventOf(release.status)) as NotifyEvent, report: file, ...(runUrl ? { runUrl } : {}), json: false });
+    const ctr = notifier(this.toolkit(), source, ctx).withNewFile(file, json, { permissions: 0o644 });
     const { run } = await runCommand(fresh(ctr), command);
     if (run.exitCode === 2) throw new Error(run.stderr || `\`${command.join(" ")}\` refused its input`);
     return `${run.stdout}${run.stderr}`;
@@ -1511,7 +1554,18 @@ export class Slipway {
     federatedToken?: Secret,
     /** client-secret: the app registration's secret. */
     clientSecret?: Secret,
+    /** Slack incoming webhook URL: the environment's notify: targets get `started` before anything is written and the outcome at the end (README "Notifications"); reaches the CLI as SLACK_WEBHOOK_URL. */
+    slackWebhook?: Secret,
+    /** Teams Workflows webhook URL (as slackWebhook); reaches the CLI as TEAMS_WEBHOOK_URL. */
+    teamsWebhook?: Secret,
+    /** Link to the CI run, shown in the notifications. */
+    runUrl?: string,
+    /** Who and what triggered the run, for the notifications, as NAME=VALUE: GITHUB_ACTOR, GITHUB_RUN_ID, BUILD_REQUESTEDFOR, BUILD_BUILDID (and GITHUB_WORKFLOW, BUILD_DEFINITIONNAME without commas; better workflow). */
+    trigger: string[] = [],
+    /** The workflow or pipeline name for the notifications, as one string (a list flag would split it on commas). */
+    workflow?: string,
   ): Promise<Release> {
+    const notifying = notifyContextOf(slackWebhook, teamsWebhook, runUrl, trigger, workflow);
     const secrets: IdentitySecrets = { oidcRequestToken, systemAccessToken, federatedToken, clientSecret };
     const { env, cli, toolkit } = await this.environmentOf(source, environment, gitToken, databaseUrls !== undefined);
     const command = candidateCommand(environment, from, id, sourceSha);
@@ -1525,8 +1579,9 @@ export class Slipway {
     }
     const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
     const started = stopwatch();
-    return toRelease(
-      await runRelease({
+    const startedResult = await timedPost(() => postEvent(toolkit, source, notifying, { environment, event: "started", kind: "promote" }));
+    const outcome = await failedNotified("promote", environment, candidate.entry.sourceSha, toolkit, source, notifying, () =>
+      runRelease({
         kind: "promote",
         env,
         sourceSha: candidate.entry.sourceSha,
@@ -1542,9 +1597,8 @@ export class Slipway {
         ...(databaseUrls ? { databaseUrls } : {}),
         steps: [],
       }),
-      toolkit,
-      started,
     );
+    return toRelease(await withOutcomeNotified(outcome, startedResult, toolkit, source, notifying), toolkit, started);
   }
 
   /** The environment from slipway.yaml, and the toolkit that runs the release commands with the GitOps token; refuses a missing Secret before anything starts. */
@@ -1732,6 +1786,69 @@ async function checkServices(source: Directory, plan: Plan, selection: Selection
   });
   run.sourceSha = plan.revision?.sha ?? "";
   return run;
+}
+
+/** The webhooks and trigger of a release-path call, checked before anything starts (a bad trigger or runUrl is refused: SLIPWAY_USAGE). */
+function notifyContextOf(slackWebhook: Secret | undefined, teamsWebhook: Secret | undefined, runUrl: string | undefined, trigger: string[], workflow: string | undefined): NotifyContext {
+  checkRunUrl(runUrl);
+  return { trigger: triggerEnv(trigger, workflow), ...(slackWebhook ? { slackWebhook } : {}), ...(teamsWebhook ? { teamsWebhook } : {}), ...(runUrl ? { runUrl } : {}) };
+}
+
+async function timedPost(post: () => Promise<NotifyResult>): Promise<Posted> {
+  const done = stopwatch();
+  const result = await post();
+  return { ...result, timing: done() };
+}
+
+/** The Release report's fields of an outcome (what `slipway notify --in` and release-report.json carry). */
+function releaseDataOf(outcome: ReleaseOutcome): ReleaseData {
+  const { kind, environment, status, sourceSha, ledgerId, gitopsCommit, images, promotedFrom, steps, failure, rollback: rolledBack, unreleasedImages } = outcome;
+  return { kind, environment, status, sourceSha, ledgerId, gitopsCommit, images, promotedFrom, steps, failure, rollback: rolledBack, unreleasedImages };
+}
+
+/**
+ * The outcome posted (verified, rolled-back or failed) and both posts added as `notify` steps at the end, with
+ * when they ran: a post that failed is a failed step in the summary and the run report, never a failed release.
+ */
+async function withOutcomeNotified(outcome: ReleaseOutcome, started: Posted, toolkit: Container, source: Directory, ctx: NotifyContext): Promise<ReleaseOutcome> {
+  const kind: NotifyKind = outcome.kind;
+  const done = await timedPost(() => postEvent(toolkit, source, ctx, { environment: outcome.environment, event: notifyEventOf(outcome.status), kind, report: renderReleaseReport(releaseDataOf(outcome)) }));
+  return withNotifySteps(outcome, [started, done]);
+}
+
+/**
+ * A release or promotion that throws after `started` went out (an engine error, two services failing to
+ * publish): `failed` is posted with the error (after `started` was answered, so they arrive in order), then the
+ * error goes on.
+ */
+async function failedNotified<T>(kind: "release" | "promote", environment: string, sourceSha: string, toolkit: Container, source: Directory, ctx: NotifyContext, run: () => Promise<T>, started?: Promise<unknown>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    await started;
+    await postEvent(toolkit, source, ctx, { environment, event: "failed", kind, report: thrownReleaseReport(kind, environment, sourceSha, error) });
+    throw error;
+  }
+}
+
+/**
+ * An on-demand rollback with its notifications: `started` before anything is written, then rolled-back (or
+ * failed when a step failed or was left undone) with the restored release; each post's outcome is a `notify:`
+ * line of the report. A refusal (thrown before anything was written) posts failed with its reason.
+ */
+async function rollbackNotified(environment: string, toolkit: Container, source: Directory, ctx: NotifyContext, run: () => Promise<RollbackOutcome>): Promise<RollbackOutcome> {
+  const started = await postEvent(toolkit, source, ctx, { environment, event: "started", kind: "rollback" });
+  let outcome: RollbackOutcome;
+  try {
+    outcome = await run();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await postEvent(toolkit, source, ctx, { environment, event: "failed", kind: "rollback", report: rollbackNotifyReport(environment, { ok: false, report: `rollback of ${environment}: NOT done: ${reason}\n` }) });
+    throw error;
+  }
+  const event: NotifyEvent = rollbackEvent(outcome.ok);
+  const done = await postEvent(toolkit, source, ctx, { environment, event, kind: "rollback", report: rollbackNotifyReport(environment, outcome) });
+  return { ...outcome, report: `${outcome.report}notify: ${started.detail}\nnotify: ${done.detail}\n` };
 }
 
 /** The identity ids of an environment (never secrets) as the toolkit's env variables. */

@@ -141,7 +141,8 @@ export type RollbackRunInput = {
   kubectlUndo?: boolean;
 };
 
-export type RollbackOutcome = { ok: boolean; report: string; diagnostics: Directory };
+/** `restored`: the release returned to, its images (IMAGE=TAG@DIGEST), the GitOps commit and the ledger entry that restores it (for the rollback's notification). */
+export type RollbackOutcome = { ok: boolean; report: string; diagnostics: Directory; restored?: { id: string; images: string[]; commit: string; entry: string } };
 
 /** Where the toolkit keeps the CLI; mounted read-only into the abandoned image for the revert. */
 const TOOLKIT_CLI = "/opt/slipway";
@@ -151,6 +152,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
   const lines: string[] = [];
   let ok = true;
   let diagnostics = dag.directory();
+  const setsOf = (images: Array<{ image: string; tag: string; digest: string }>) => images.map((i) => `${i.image}=${i.tag}@${i.digest}`);
 
   // 1. The plan, computed at the branch tip; nothing is written if a step could not be done.
   const planCommand = rollbackCliCommand(request, true);
@@ -158,7 +160,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
   if (planned.run.exitCode !== 0) throw cliFailure(planCommand, planned.run);
   const { alreadyAt, plan } = parseRollbackPlan(planCommand, planned.run.stdout);
   if (alreadyAt && !plan.resume) {
-    return { ok: true, report: `rollback of ${env.name}: nothing to do, already at release ${plan.target.id}\n`, diagnostics };
+    return { ok: true, report: `rollback of ${env.name}: nothing to do, already at release ${plan.target.id}\n`, diagnostics, restored: { id: plan.target.id, images: setsOf(plan.target.images ?? []), commit: "", entry: "" } };
   }
   const before = revertJobs(plan, env, { allowDestructiveRevert: input.allowDestructiveRevert === true });
   if (!input.gitOnly) {
@@ -257,7 +259,7 @@ export async function runRollback(input: RollbackRunInput): Promise<RollbackOutc
   const markResult = input.gitOnly ? { ok: false, lines: [`registry: NOT marked (gitOnly): ${marksOf(registry).join(", ") || "nothing to mark"}`] } : await markRegistry(input, registry);
   ok &&= markResult.ok || (input.gitOnly && registry.length === 0);
   lines.push(...markResult.lines);
-  return { ok, report: `${lines.join("\n")}\n`, diagnostics };
+  return { ok, report: `${lines.join("\n")}\n`, diagnostics, restored: { id: rolled.restored.id, images: setsOf(rolled.restored.images), commit: rolled.commit, entry: entryId } };
 }
 
 type Mark = RollbackPlanJson["plan"]["registry"][number];

@@ -263,7 +263,8 @@ export function rollbackReportSteps(report: string): Step[] {
   const lines = report.split("\n").filter(Boolean);
   return lines.map((line) => {
     // `database check:` (each down() tried first) and `database (database-first, before Git):` are steps of their own.
-    const prefix = /^(git|database(?: check| \([^)]*\))?|verify|registry|cluster):/.exec(line)?.[1];
+    // `notify:` is a notification's post (started, then the outcome): NOT delivered fails that step only, never the rollback.
+    const prefix = /^(git|database(?: check| \([^)]*\))?|verify|registry|cluster|notify):/.exec(line)?.[1];
     const name = prefix ?? "rollback";
     const outcome = /\bNOT\b|FAILED|STOPPED|\bBLOCKS\b/.test(line) ? "failed" : /not done|nothing to|nothing left to/.test(line) ? "skipped" : "passed";
     return step(name, outcome, undefined, line);

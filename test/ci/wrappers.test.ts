@@ -188,15 +188,51 @@ function words(script: string, env: Record<string, string>): string[] {
 
 interface Segment {
   name: string;
-  flags: Map<string, string | true>;
+  /** A list flag's values as an array (every occurrence, each split as CSV). */
+  flags: Map<string, string | true | string[]>;
 }
 interface Call {
   segments: Segment[];
   problems: string[];
 }
 
-function flag(segment: Segment | undefined, name: string): string | true | undefined {
+function flag(segment: Segment | undefined, name: string): string | true | string[] | undefined {
   return segment?.flags.get(name);
+}
+
+/**
+ * One CSV record as Go's encoding/csv reads it (what pflag's StringSlice does with each value): fields split on
+ * commas, a field starting with `"` is quoted (`""` is a quote), a `"` inside an unquoted field is an error.
+ */
+function csvRecord(text: string): { fields: string[]; error?: string } {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (text[i] === '"') {
+      let field = "";
+      i += 1;
+      for (;;) {
+        if (i >= text.length) return { fields, error: 'extraneous or missing " in quoted-field' };
+        if (text[i] === '"' && text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+        } else if (text[i] === '"') {
+          i += 1;
+          break;
+        } else field += text[i++];
+      }
+      fields.push(field);
+      if (i < text.length && text[i] !== ",") return { fields, error: 'extraneous or missing " in quoted-field' };
+    } else {
+      const end = text.indexOf(",", i);
+      const field = text.slice(i, end < 0 ? undefined : end);
+      if (field.includes('"')) return { fields, error: 'bare " in non-quoted-field' };
+      fields.push(field);
+      i = end < 0 ? text.length : end;
+    }
+    if (i >= text.length) return { fields };
+    i += 1;
+  }
 }
 
 /** `dagger -m MODULE call fn --flag v ... chained --flag v ...`, checked against the API. */
@@ -240,7 +276,16 @@ function checkCall(argv: string[]): Call {
         i += 1;
       }
       i += 1;
-      segment.flags.set(camel(raw as string), value);
+      if (arg?.type.startsWith("[") && typeof value === "string") {
+        // A list flag: `dagger call` registers [String] arguments with pflag's StringSlice (cmd/dagger/functions.go),
+        // which reads each value as one CSV record (encoding/csv) and appends repeated flags.
+        const record = csvRecord(value);
+        if (record.error) problems.push(`${name}: --${raw} ${JSON.stringify(value)}: ${record.error}`);
+        const before = segment.flags.get(camel(raw as string));
+        segment.flags.set(camel(raw as string), [...(Array.isArray(before) ? before : []), ...record.fields]);
+      } else {
+        segment.flags.set(camel(raw as string), value);
+      }
       if (arg && typeName(arg.type) === "Secret" && (typeof value !== "string" || !/^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value))) {
         problems.push(`${name}: --${raw} is a Secret and must be env:NAME, not ${JSON.stringify(value)}`);
       }
@@ -350,9 +395,9 @@ function stepEnv(job: Job, step: Step, context: Record<string, unknown>): Record
   const github = job.file === GITHUB;
   const provided: Record<string, string> = github
     ? // GITHUB_SHA: a default variable of every job (the commit the run is for).
-      { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.githubusercontent.example/req", RUNNER_TEMP: "/tmp/runner", HOME: "/home/runner", GITHUB_SHA: "a".repeat(40), GITHUB_ACTOR: "octocat", GITHUB_RUN_ID: "4242", GITHUB_STEP_SUMMARY: "/tmp/runner/_runner_file_commands/step_summary_1" }
+      { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.githubusercontent.example/req", RUNNER_TEMP: "/tmp/runner", HOME: "/home/runner", GITHUB_SHA: "a".repeat(40), GITHUB_ACTOR: "octocat", GITHUB_RUN_ID: "4242", GITHUB_WORKFLOW: 'Release, then "promote"', GITHUB_STEP_SUMMARY: "/tmp/runner/_runner_file_commands/step_summary_1" }
     : // BUILD_SOURCEVERSION: the predefined Build.SourceVersion, exported to every script.
-      { SYSTEM_OIDCREQUESTURI: "https://dev.azure.example/oidc", AGENT_TEMPDIRECTORY: "/tmp/agent", BUILD_ARTIFACTSTAGINGDIRECTORY: "/a", HOME: "/home/vsts", BUILD_SOURCEVERSION: "b".repeat(40), BUILD_REQUESTEDFOR: "Ada Lovelace", BUILD_BUILDID: "17" };
+      { SYSTEM_OIDCREQUESTURI: "https://dev.azure.example/oidc", AGENT_TEMPDIRECTORY: "/tmp/agent", BUILD_ARTIFACTSTAGINGDIRECTORY: "/a", HOME: "/home/vsts", BUILD_SOURCEVERSION: "b".repeat(40), BUILD_REQUESTEDFOR: "Ada Lovelace", BUILD_BUILDID: "17", BUILD_DEFINITIONNAME: "shop, release" };
   const level = github ? ((load(GITHUB).env ?? {}) as Record<string, string>) : { SLIPWAY_MODULE: "github.com/acme/slipway@v0.1.0", DAGGER_VERSION: ENGINE_VERSION.slice(1) };
   const own = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, github ? interpolate(String(v), context) : String(v)]));
   return { ...provided, ...level, ...own };
@@ -365,7 +410,7 @@ function contextFor(
   extra: { before?: string; inputs?: Record<string, string>; vars?: Record<string, string>; secrets?: Record<string, string> } = {},
 ): Record<string, unknown> {
   return {
-    github: { event_name: event, base_ref: event === "pull_request" ? "main" : "", ref: "refs/heads/main", sha: "f".repeat(40), event: { before: extra.before ?? "a".repeat(40) } },
+    github: { event_name: event, base_ref: event === "pull_request" ? "main" : "", ref: "refs/heads/main", sha: "f".repeat(40), event: { before: extra.before ?? "a".repeat(40) }, server_url: "https://github.com", repository: "acme/shop", run_id: "4242" },
     inputs: extra.inputs ?? { environment: "prod", to: "" },
     // A secret that is not set evaluates to '' (GitHub: "If a secret has not been set, ... an empty string").
     secrets: extra.secrets ?? new Proxy({}, { get: (_t, name) => `<secret ${String(name)}>` }),
@@ -424,16 +469,16 @@ describe("ci/ wrappers", () => {
     const expected = {
       [GITHUB]: [
         "ci.reports.export", "scanDependencies.sarif.export", "scanSecrets.sarif.export", "reportVerdict",
-        "release.reports.export", "notify", "reportVerdict",
-        "promote.reports.export", "notify", "reportVerdict",
-        "promote.reports.export", "notify", "reportVerdict",
+        "release.reports.export", "reportVerdict",
+        "promote.reports.export", "reportVerdict",
+        "promote.reports.export", "reportVerdict",
         "rollbackRun.reports.export", "reportVerdict",
       ],
       [ADO]: [
         "ci.reports.export", "scanDependencies.junit.export", "scanSecrets.junit.export", "reportVerdict",
-        "release.reports.export", "notify", "reportVerdict",
-        "promote.reports.export", "notify", "reportVerdict",
-        "promote.reports.export", "notify", "reportVerdict",
+        "release.reports.export", "reportVerdict",
+        "promote.reports.export", "reportVerdict",
+        "promote.reports.export", "reportVerdict",
       ],
       [ADO_ROLLBACK]: ["rollbackRun.reports.export", "reportVerdict"],
     }[file];
@@ -766,36 +811,38 @@ describe("ci/ wrappers: run reports, job summaries and notifications (README \"R
     }
   });
 
-  it("release and promote notify Slack and Teams from the exported Release report, webhooks as env: Secrets, whatever the outcome", () => {
-    for (const job of reporting().filter((j) => j.id !== "ci" && !isRollback(j))) {
-      const dir = flag(callOf(job, job.steps.find((s) => s.kind === "call") as Step, context(job)).segments.at(-1), "path");
-      const steps = job.steps.filter((s) => s.kind === "notify");
-      expect({ job: job.id, notify: steps.length }).toEqual({ job: job.id, notify: 1 });
-      const step = steps[0] as Step;
-      expect(step.always).toBe(true);
+  it("release, promote and rollback notify Slack and Teams from their one call (started, then the outcome): webhooks as env: Secrets, the run link, the trigger and the workflow name whole", () => {
+    for (const job of reporting().filter((j) => j.id !== "ci")) {
+      // No separate notify step: the call posts started before it writes anything and its outcome at the end.
+      expect({ job: job.id, notify: job.steps.filter((s) => s.kind === "notify").length }).toEqual({ job: job.id, notify: 0 });
+      const step = job.steps.find((s) => s.kind === "call") as Step;
       const call = callOf(job, step, context(job));
       expect({ job: job.id, problems: call.problems }).toEqual({ job: job.id, problems: [] });
       const seg = call.segments[0];
-      expect([seg?.name, flag(seg, "report"), flag(seg, "slackWebhook"), flag(seg, "teamsWebhook")]).toEqual(["notify", `${String(dir)}/release-report.json`, "env:SLACK_WEBHOOK_URL", "env:TEAMS_WEBHOOK_URL"]);
+      expect([seg?.name, flag(seg, "slackWebhook"), flag(seg, "teamsWebhook")]).toEqual([isRollback(job) ? "rollbackRun" : job.id.startsWith("promote") ? "promote" : "release", "env:SLACK_WEBHOOK_URL", "env:TEAMS_WEBHOOK_URL"]);
       // The webhooks come from the secret store, never from the script.
-      expect(job.file === GITHUB ? [step.env.SLACK_WEBHOOK_URL, step.env.TEAMS_WEBHOOK_URL] : [step.env.SLACK_WEBHOOK_URL, step.env.TEAMS_WEBHOOK_URL]).toEqual(
+      expect([step.env.SLACK_WEBHOOK_URL, step.env.TEAMS_WEBHOOK_URL]).toEqual(
         job.file === GITHUB ? ["${{ secrets.SLACK_WEBHOOK_URL }}", "${{ secrets.TEAMS_WEBHOOK_URL }}"] : ["$(SLACK_WEBHOOK_URL)", "$(TEAMS_WEBHOOK_URL)"],
       );
-      // Who triggered it: only the names the module accepts.
-      const trigger = seg?.flags.get("trigger");
-      const given = (Array.isArray(trigger) ? trigger : [trigger]).map((t) => String(t).split("=")[0]);
-      expect(given.every((name) => ["GITHUB_ACTOR", "GITHUB_RUN_ID", "BUILD_REQUESTEDFOR", "BUILD_BUILDID"].includes(name ?? ""))).toBe(true);
-      if (job.file === GITHUB) expect(flag(seg, "runUrl")).toMatch(/^\/?.*actions\/runs\//);
+      // Who triggered it: only the names the module accepts, one NAME=VALUE each.
+      const trigger = flag(seg, "trigger");
+      expect(trigger).toEqual(job.file === GITHUB ? ["GITHUB_ACTOR=octocat", "GITHUB_RUN_ID=4242"] : ["BUILD_REQUESTEDFOR=Ada Lovelace", "BUILD_BUILDID=17"]);
+      // The workflow's name as one string flag, commas and quotes kept (a list flag would split it on commas).
+      expect(flag(seg, "workflow")).toBe(job.file === GITHUB ? 'Release, then "promote"' : "shop, release");
+      // Why not --trigger "GITHUB_WORKFLOW=...": the same name through the list flag arrives cut, or fails the parse.
+      const listed = (name: string) => checkCall(words(`dagger call notify --source . --report r.json --trigger 'GITHUB_WORKFLOW=${name}'`, {}));
+      expect(flag(listed("Release, then promote").segments[0], "trigger")).toEqual(["GITHUB_WORKFLOW=Release", " then promote"]);
+      expect(listed('Release "x"').problems).toEqual([`notify: --trigger ${JSON.stringify('GITHUB_WORKFLOW=Release "x"')}: bare " in non-quoted-field`]);
+      expect(flag(seg, "runUrl")).toMatch(job.file === GITHUB ? /^https:\/\/github\.com\/acme\/shop\/actions\/runs\/4242$/ : /^\$\(System\.CollectionUri\)\$\(System\.TeamProjectId\)\/_build\/results\?buildId=\$\(Build\.BuildId\)$/);
     }
   });
 
-  it("the rollback jobs run rollbackRun (which returns even when a step failed, so its reports and diagnostics are exported) and notify nobody (notify reads a Release report)", () => {
+  it("the rollback jobs run rollbackRun (which returns even when a step failed, so its reports and diagnostics are exported)", () => {
     const rollbacks = allJobs().filter(isRollback);
     expect(rollbacks).toHaveLength(2);
     for (const job of rollbacks) {
       const call = callOf(job, job.steps.find((s) => s.kind === "call") as Step, context(job));
       expect({ job: job.id, chain: call.segments.map((seg) => seg.name) }).toEqual({ job: job.id, chain: ["rollbackRun", "reports", "export"] });
-      expect(job.steps.filter((s) => s.kind === "notify")).toEqual([]);
     }
   });
 });

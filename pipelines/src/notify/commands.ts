@@ -8,12 +8,12 @@ import { registerSecret } from "../cli/secrets.js";
 import { envUnknown, EXIT, hasCredentialUserinfo, notifyFailed, notifyReportInvalid, usageError } from "../errors.js";
 import { parseDuration } from "../rollout/duration.js";
 import { buildNotification, slackPayload, teamsPayload, triggerFrom } from "./message.js";
-import { DEFAULT_NOTIFY_ON, NOTIFY_EVENTS, ReleaseReport } from "./schema.js";
-import type { NotifyEvent, NotifySettings, NotifyTarget } from "./schema.js";
-import { MAX_ATTEMPTS, postJson } from "./send.js";
+import { DEFAULT_NOTIFY_ON, NOTIFY_EVENTS, NOTIFY_KINDS, ReleaseReport } from "./schema.js";
+import type { NotifyEvent, NotifyKind, NotifySettings, NotifyTarget } from "./schema.js";
+import { postJson } from "./send.js";
 import type { Delivery } from "./send.js";
 
-const usage = "slipway notify --env ENV --event started|verified|failed|rolled-back [--in release.json] [--run-url URL] [--strict] [--json] [--config FILE]";
+const usage = "slipway notify --env ENV --event started|verified|failed|rolled-back [--in release.json] [--kind release|promote|rollback] [--run-url URL] [--strict] [--json] [--config FILE]";
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export interface TargetResult {
@@ -45,6 +45,17 @@ function registerWebhook(url: string): void {
   } catch {
     // not a URL: refused below, masked whole
   }
+}
+
+/**
+ * Azure Pipelines leaves a macro whose variable is not defined as its own text: `SLACK_WEBHOOK_URL:
+ * $(SLACK_WEBHOOK_URL)` in a step's env: gives the literal `$(SLACK_WEBHOOK_URL)` when the pipeline has no
+ * such variable ("If the variable isn't found, the macro expression doesn't change",
+ * https://learn.microsoft.com/en-us/azure/devops/pipelines/process/variables#macro-syntax-variables). Such a
+ * value is a webhook nobody configured, not a URL. Variable names: letters, digits, `.` and `_`.
+ */
+export function unexpandedMacro(value: string): string | null {
+  return /^\$\(([A-Za-z0-9_.]+)\)$/.exec(value)?.[1] ?? null;
 }
 
 /** Plain http only to this machine (a local relay or a test receiver): a webhook URL must not cross a network in clear. */
@@ -102,6 +113,7 @@ export const notifyCommand = defineCommand({
     env: { type: "string", describe: "the environment of slipway.yaml whose `notify:` targets get the message (required)" },
     event: { type: "string", value: "EVENT", describe: "started, verified, failed or rolled-back (required)" },
     in: { type: "string", value: "FILE", describe: "the Release report JSON (`dagger call release ... report`); required except for started" },
+    kind: { type: "string", value: "KIND", describe: "release, promote or rollback: what a started message names when there is no --in report", defaultText: "the report's kind, else release" },
     "run-url": { type: "string", value: "URL", describe: "link to the CI run", defaultText: "from GITHUB_SERVER_URL/GITHUB_REPOSITORY/GITHUB_RUN_ID or SYSTEM_COLLECTIONURI/SYSTEM_TEAMPROJECT/BUILD_BUILDID" },
     strict: { type: "boolean", describe: "exit 1 (SLIPWAY_NOTIFY_FAILED) when a target was not delivered, instead of a warning" },
     json: { type: "boolean" },
@@ -118,6 +130,8 @@ export const notifyCommand = defineCommand({
     if (!(NOTIFY_EVENTS as readonly string[]).includes(event)) throw usageError(`--event ${JSON.stringify(event)} is not one of ${NOTIFY_EVENTS.join(", ")}`, usage);
     const ev = event as NotifyEvent;
     if (values.in === undefined && ev !== "started") throw usageError(`--in is required for --event ${ev}: the Release report names the images and the outcome`, usage);
+    const kindFlag = values.kind;
+    if (kindFlag !== undefined && !(NOTIFY_KINDS as readonly string[]).includes(kindFlag)) throw usageError(`--kind ${JSON.stringify(kindFlag)} is not one of ${NOTIFY_KINDS.join(", ")}`, usage);
     const runUrl = runUrlFlag(values["run-url"]);
     const deadline = timeoutMs(io.env);
     const loaded = commandConfig(io, values.config);
@@ -128,9 +142,12 @@ export const notifyCommand = defineCommand({
     if (report && report.environment !== values.env) {
       throw notifyReportInvalid(values.in as string, [`it is a report of environment ${JSON.stringify(report.environment)}, not ${JSON.stringify(values.env)}`]);
     }
+    if (report && kindFlag !== undefined && report.kind !== kindFlag) {
+      throw notifyReportInvalid(values.in as string, [`it is a report of a ${report.kind}, not of a ${kindFlag} (--kind)`]);
+    }
     const notify: NotifySettings = settings.notify ?? {};
     const on = notify.on ?? DEFAULT_NOTIFY_ON;
-    const message = buildNotification(ev, values.env, report, triggerFrom(io.env, runUrl));
+    const message = buildNotification(ev, values.env, report, triggerFrom(io.env, runUrl), kindFlag as NotifyKind | undefined);
     const targets = (["slack", "teams"] as const).filter((t) => notify[t] !== undefined);
     const results = await Promise.all(
       targets.map(async (target): Promise<TargetResult> => {
@@ -139,12 +156,18 @@ export const notifyCommand = defineCommand({
         if (!on.includes(ev)) return { ...base, outcome: "skipped", error: null, reason: `event ${ev} is not in notify.on (${on.join(", ")})` };
         const url = io.env[webhookEnv]?.trim();
         if (!url) return { ...base, outcome: "failed", error: `${webhookEnv} is not set or empty` };
+        const macro = unexpandedMacro(url);
+        if (macro) {
+          return {
+            ...base,
+            outcome: "failed",
+            error: `${webhookEnv} holds the unexpanded Azure Pipelines macro $(${macro}): the pipeline variable ${macro} is not defined; define it as a secret variable (e.g. in the environment's variable group) or remove notify.${target} from environments.${values.env} in slipway.yaml`,
+          };
+        }
         registerWebhook(url);
         const problem = webhookProblem(url);
         if (problem) return { ...base, outcome: "failed", error: `the URL in ${webhookEnv} ${problem}` };
-        const delivery: Delivery = await postJson(url, target === "slack" ? slackPayload(message) : teamsPayload(message), deadline, (waitMs, error, attempt) =>
-          io.status?.(`notify: ${target} not delivered (${error.slice(0, 60)}); attempt ${attempt}/${MAX_ATTEMPTS} in ${Math.ceil(waitMs / 1000)}s`),
-        );
+        const delivery: Delivery = await postJson(url, target === "slack" ? slackPayload(message) : teamsPayload(message), deadline);
         return { ...base, outcome: delivery.outcome, attempts: delivery.attempts, httpStatus: delivery.httpStatus, error: delivery.error, ms: delivery.ms };
       }),
     );

@@ -1,4 +1,4 @@
-import type { NotifyEvent, ReleaseReport } from "./schema.js";
+import type { NotifyEvent, NotifyKind, ReleaseReport } from "./schema.js";
 
 /**
  * What one notification says, built once from the Release report and the CI environment, then rendered
@@ -24,7 +24,7 @@ export interface ImageLine {
 export interface Notification {
   event: NotifyEvent;
   environment: string;
-  /** "release" or "promote" (from the report), "release" for `started` without one. */
+  /** "release", "promote" or "rollback" (from the report or --kind), "release" for `started` without either. */
   kind: string;
   /** The report's status, when there is a report. */
   status: string | null;
@@ -88,16 +88,34 @@ const OUTCOME: Record<NotifyEvent, string> = {
   "rolled-back": "FAILED and ROLLED BACK: the previous verified release is back",
 };
 
-export function buildNotification(event: NotifyEvent, environment: string, report: ReleaseReport | null, trigger: Trigger): Notification {
-  const kind = report?.kind ?? "release";
+/** What an on-demand rollback's message says (there was no failed release: someone asked for it). */
+const ROLLBACK_OUTCOME: Record<NotifyEvent, string> = {
+  started: "started",
+  verified: "done: the restored release is verified",
+  failed: "INCOMPLETE: a step failed or was left undone (see Rollback)",
+  "rolled-back": "rolled back on demand",
+};
+
+function title(kind: string, environment: string, event: NotifyEvent, report: ReleaseReport | null): string {
+  const state = event === "started" ? "started" : event.toUpperCase();
+  if (kind === "rollback") {
+    const to = report?.restored ? ` to release ${report.restored}` : "";
+    return `rollback of ${environment}${to}: ${event === "rolled-back" ? "DONE" : event === "failed" ? "INCOMPLETE" : state}`;
+  }
   const id = report?.ledgerId ? ` ${report.ledgerId}` : "";
+  return `${kind}${id} to ${environment}: ${state}`;
+}
+
+export function buildNotification(event: NotifyEvent, environment: string, report: ReleaseReport | null, trigger: Trigger, kindFlag?: NotifyKind): Notification {
+  const kind = report?.kind ?? kindFlag ?? "release";
+  const rollback = kind === "rollback";
   return {
     event,
     environment,
     kind,
     status: report?.status ?? null,
-    title: `${kind}${id} to ${environment}: ${event === "started" ? "started" : event.toUpperCase()}`,
-    outcome: OUTCOME[event],
+    title: title(kind, environment, event, report),
+    outcome: rollback ? `${ROLLBACK_OUTCOME[event]}${report?.restored && event === "rolled-back" ? `: release ${report.restored} is back` : ""}` : OUTCOME[event],
     ledgerId: report?.ledgerId ?? "",
     sourceSha: report?.sourceSha ?? "",
     gitopsCommit: report?.gitopsCommit ?? "",
@@ -145,7 +163,7 @@ export function slackPayload(n: Notification): { text: string; blocks: unknown[]
   ].filter(Boolean);
   const blocks: unknown[] = [section(`${SLACK_ICON[n.event]} *${e(n.title)}*\n${facts.join("\n")}`)];
   if (n.images.length > 0) {
-    blocks.push(section(`*Images*\n${n.images.map((i) => `• *${e(i.name)}* \`${e(i.tag)}\`${i.digest ? ` \`${e(i.digest)}\`` : ""}`).join("\n")}`));
+    blocks.push(section(`*${n.kind === "rollback" ? "Restored images" : "Images"}*\n${n.images.map((i) => `• *${e(i.name)}* \`${e(i.tag)}\`${i.digest ? ` \`${e(i.digest)}\`` : ""}`).join("\n")}`));
   }
   if (n.failure) blocks.push(section(`*Failure*\n\`\`\`${e(n.failure)}\`\`\``));
   if (n.rollback) blocks.push(section(`*Rollback*\n\`\`\`${e(n.rollback)}\`\`\``));
@@ -186,7 +204,7 @@ export function teamsPayload(n: Notification): unknown {
     },
   ];
   if (n.images.length > 0) {
-    body.push({ type: "TextBlock", text: "Images", weight: "Bolder", wrap: true, separator: true });
+    body.push({ type: "TextBlock", text: n.kind === "rollback" ? "Restored images" : "Images", weight: "Bolder", wrap: true, separator: true });
     body.push({ type: "FactSet", facts: n.images.map((i) => ({ title: i.name, value: `${i.tag}${i.digest ? ` @ ${i.digest}` : ""}` })) });
   }
   if (n.failure) body.push({ type: "TextBlock", text: "Failure", weight: "Bolder", wrap: true, separator: true }, { type: "TextBlock", text: clip(n.failure, TEAMS_TEXT_MAX), wrap: true, fontType: "Monospace" });

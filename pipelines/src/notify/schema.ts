@@ -64,13 +64,20 @@ export const NotifySettings = z
   .meta({ description: "Where `slipway notify` posts this environment's release events. Webhook URLs come only from the environment variables named here." });
 export type NotifySettings = z.infer<typeof NotifySettings>;
 
+/** What a notification is about: a release, a promotion, or an on-demand rollback. */
+export const NOTIFY_KINDS = ["release", "promote", "rollback"] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+
 /**
  * The Release report (`dagger call release ... report`, .dagger/src/release-flow.ts renderReleaseReport):
- * only the fields a message shows. Extra fields are allowed (the report may grow).
+ * only the fields a message shows. Extra fields are allowed (the report may grow). An on-demand rollback
+ * (`rollback`, `rollbackRun`) writes the same shape with kind `rollback` (.dagger/src/notify-cli.ts
+ * rollbackNotifyReport): `images` are the restored release's, `restored` its ledger id, `rollback` the
+ * rollback's report.
  */
 export const ReleaseReport = z.object({
   version: z.literal(1),
-  kind: z.enum(["release", "promote"]),
+  kind: z.enum(NOTIFY_KINDS),
   environment: z.string().min(1),
   status: z.enum(["verified", "rolled-back", "failed", "unknown"]),
   sourceSha: z.string(),
@@ -82,5 +89,7 @@ export const ReleaseReport = z.object({
   failure: z.string().optional().default(""),
   rollback: z.string().optional().default(""),
   unreleasedImages: z.array(z.string()).optional().default([]),
+  /** rollback: the ledger id of the release it returned to. */
+  restored: z.string().optional().default(""),
 });
 export type ReleaseReport = z.infer<typeof ReleaseReport>;

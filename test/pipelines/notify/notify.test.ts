@@ -251,7 +251,7 @@ describe("pipelines/src/notify/message", () => {
   });
 
   it("keeps a long failure within Slack's 3000 characters per section and valid for both schemas", () => {
-    const long = { version: 1 as const, kind: "release" as const, environment: "prod", status: "failed" as const, sourceSha: "a".repeat(40), ledgerId: "3", gitopsCommit: "", images: [], promotedFrom: "", failure: "x".repeat(10_000), rollback: "", unreleasedImages: [] };
+    const long = { version: 1 as const, kind: "release" as const, environment: "prod", status: "failed" as const, sourceSha: "a".repeat(40), ledgerId: "3", gitopsCommit: "", images: [], promotedFrom: "", failure: "x".repeat(10_000), rollback: "", unreleasedImages: [], restored: "" };
     const n = buildNotification("failed", "prod", long, triggerFrom({}, undefined));
     expect(payloadErrors("slack", slackPayload(n))).toEqual([]);
     expect(payloadErrors("teams", teamsPayload(n))).toEqual([]);
