@@ -110,21 +110,25 @@ function withoutGit(context: Directory): Directory {
   return dag.directory().withDirectory(".", context, { exclude: [".git", "**/.git"] });
 }
 
-/** Where the extra CA certificates go: Debian's update-ca-certificates adds every *.crt found here. */
+/** Where the extra CA certificates go (where Debian's update-ca-certificates would look for them). */
 const EXTRA_CA = "/usr/local/share/ca-certificates/slipway-extra.crt";
+/** The system bundle git (libcurl) and OpenSSL read. */
+const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 /**
- * The toolkit trusting extra CAs as well as the public ones. git and OpenSSL read the system bundle, which
- * `update-ca-certificates` rebuilds with the extra file added (GIT_SSL_CAINFO would replace the public roots
- * instead); Node keeps its own roots and takes additions from NODE_EXTRA_CA_CERTS (and SLIPWAY_CA_FILE for
- * the ACR client, pipelines/src/acr/commands.ts).
+ * The toolkit trusting extra CAs as well as the public ones. git reads the system bundle, to which the
+ * extra certificates are appended (GIT_SSL_CAINFO would replace the public roots instead); Node keeps its
+ * own roots and takes additions from NODE_EXTRA_CA_CERTS (and SLIPWAY_CA_FILE for the ACR client,
+ * pipelines/src/acr/commands.ts). Appended rather than `update-ca-certificates`, which rebuilds the whole
+ * bundle and the hashed links one process per certificate (seconds per toolkit) for the same bundle: the
+ * toolkit has no reader of the hashed directory. The script is fixed; the paths are its arguments.
  */
 function withCaCertificates(toolkit: Container, ca: File | undefined): Container {
   if (!ca) return toolkit;
   return toolkit
     .withUser("root")
     .withFile(EXTRA_CA, ca, { permissions: 0o644 })
-    .withExec(["update-ca-certificates"])
+    .withExec(["sh", "-c", 'printf "\\n" >> "$2" && cat "$1" >> "$2"', "sh", EXTRA_CA, CA_BUNDLE])
     .withUser(TOOLKIT_USER)
     .withEnvVariable("NODE_EXTRA_CA_CERTS", EXTRA_CA)
     .withEnvVariable("SLIPWAY_CA_FILE", EXTRA_CA);
@@ -1417,7 +1421,7 @@ export class Slipway {
     const steps: StepRow[] = [];
     const started = stopwatch();
     // `started` goes out while the checks run (they write nothing) and has been answered before anything is published.
-    const startedPost = timedPost(() => postEvent(toolkit, source, notifying, { environment, event: "started", kind: "release" }));
+    const startedPost = timedPost(notifying, () => postEvent(toolkit, source, notifying, { environment, event: "started", kind: "release" }));
     const ciTime = stopwatch();
     const sourceSha = plan.revision?.sha ?? "";
     const checked = await failedNotified("release", environment, sourceSha, toolkit, source, notifying, () => checkServices(source, plan, selection, { build: true, image: true, ...(scan ? { scan: { toolkit, ...(base ? { since: base } : {}) } } : {}) }), startedPost);
@@ -1579,7 +1583,7 @@ export class Slipway {
     }
     const ids = { ...identityValues(env), oidcRequestUrl, oidcRequestUri };
     const started = stopwatch();
-    const startedResult = await timedPost(() => postEvent(toolkit, source, notifying, { environment, event: "started", kind: "promote" }));
+    const startedResult = await timedPost(notifying, () => postEvent(toolkit, source, notifying, { environment, event: "started", kind: "promote" }));
     const outcome = await failedNotified("promote", environment, candidate.entry.sourceSha, toolkit, source, notifying, () =>
       runRelease({
         kind: "promote",
@@ -1794,7 +1798,13 @@ function notifyContextOf(slackWebhook: Secret | undefined, teamsWebhook: Secret 
   return { trigger: triggerEnv(trigger, workflow), ...(slackWebhook ? { slackWebhook } : {}), ...(teamsWebhook ? { teamsWebhook } : {}), ...(runUrl ? { runUrl } : {}) };
 }
 
-async function timedPost(post: () => Promise<NotifyResult>): Promise<Posted> {
+/** Whether a call notifies at all: only with a webhook given (without one nothing runs and nothing is said). */
+function notifies(ctx: NotifyContext): boolean {
+  return Boolean(ctx.slackWebhook || ctx.teamsWebhook);
+}
+
+async function timedPost(ctx: NotifyContext, post: () => Promise<NotifyResult>): Promise<Posted | undefined> {
+  if (!notifies(ctx)) return undefined;
   const done = stopwatch();
   const result = await post();
   return { ...result, timing: done() };
@@ -1810,10 +1820,10 @@ function releaseDataOf(outcome: ReleaseOutcome): ReleaseData {
  * The outcome posted (verified, rolled-back or failed) and both posts added as `notify` steps at the end, with
  * when they ran: a post that failed is a failed step in the summary and the run report, never a failed release.
  */
-async function withOutcomeNotified(outcome: ReleaseOutcome, started: Posted, toolkit: Container, source: Directory, ctx: NotifyContext): Promise<ReleaseOutcome> {
+async function withOutcomeNotified(outcome: ReleaseOutcome, started: Posted | undefined, toolkit: Container, source: Directory, ctx: NotifyContext): Promise<ReleaseOutcome> {
   const kind: NotifyKind = outcome.kind;
-  const done = await timedPost(() => postEvent(toolkit, source, ctx, { environment: outcome.environment, event: notifyEventOf(outcome.status), kind, report: renderReleaseReport(releaseDataOf(outcome)) }));
-  return withNotifySteps(outcome, [started, done]);
+  const done = await timedPost(ctx, () => postEvent(toolkit, source, ctx, { environment: outcome.environment, event: notifyEventOf(outcome.status), kind, report: renderReleaseReport(releaseDataOf(outcome)) }));
+  return started && done ? withNotifySteps(outcome, [started, done]) : outcome;
 }
 
 /**
@@ -1826,7 +1836,7 @@ async function failedNotified<T>(kind: "release" | "promote", environment: strin
     return await run();
   } catch (error) {
     await started;
-    await postEvent(toolkit, source, ctx, { environment, event: "failed", kind, report: thrownReleaseReport(kind, environment, sourceSha, error) });
+    if (notifies(ctx)) await postEvent(toolkit, source, ctx, { environment, event: "failed", kind, report: thrownReleaseReport(kind, environment, sourceSha, error) });
     throw error;
   }
 }
@@ -1837,6 +1847,7 @@ async function failedNotified<T>(kind: "release" | "promote", environment: strin
  * line of the report. A refusal (thrown before anything was written) posts failed with its reason.
  */
 async function rollbackNotified(environment: string, toolkit: Container, source: Directory, ctx: NotifyContext, run: () => Promise<RollbackOutcome>): Promise<RollbackOutcome> {
+  if (!notifies(ctx)) return run();
   const started = await postEvent(toolkit, source, ctx, { environment, event: "started", kind: "rollback" });
   let outcome: RollbackOutcome;
   try {
