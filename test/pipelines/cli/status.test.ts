@@ -3,7 +3,8 @@
 // The terminal is a real pseudo-terminal made by script(1); the waits are real: the migration lock held in
 // an embedded PostgreSQL, and a Deployment of the Kubernetes stand-in that becomes ready after a moment.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
@@ -18,11 +19,14 @@ import { cliEntry, cliProcess, REPO_ROOT } from "../../helpers/cli.js";
 import { prepare, startTimeline } from "../../standins/kubernetes/harness.js";
 import { scenario } from "../../standins/kubernetes/scenarios.js";
 import { serverForTests } from "../migrate/postgres.js";
+import { receiver } from "../notify/receiver.js";
 
 const ESC = "\u001b";
 const CLEAR = `\r${ESC}[2K`;
 /** A control sequence: ESC [ parameter letter. */
 const CSI = new RegExp(`^${ESC}\\[(\\d*)([A-Za-z])`);
+/** No live drawing at all: no clear-line, no cursor-up, no erase-below, no bare \r (colours may be there). */
+const LIVE = new RegExp(`\r(?!\n)|${ESC}\\[(?:\\d*A|2K|J)`);
 
 afterEach(() => clearSecrets());
 
@@ -217,6 +221,41 @@ describe("pipelines/src/cli/main: the status line around a command", () => {
   });
 });
 
+describe("pipelines/src/notify: the retry wait on the status line", () => {
+  it("a 503 with Retry-After: 2 shows the wait on a terminal (no part of the webhook URL), then the result replaces it; nothing with --json", async () => {
+    const secretPath = "services/T9/B9/st4tusL1neW3bh00kS3cret";
+    // One receiver per run, so the two runs wait side by side.
+    const flaky = () => receiver((_req, res, n) => (n === 1 ? res.writeHead(503, { "retry-after": "2" }).end("busy") : res.writeHead(200).end("ok")));
+    const hooks = await Promise.all([flaky(), flaky()]);
+    const dir = mkdtempSync(join(tmpdir(), "slipway-status-"));
+    try {
+      const file = join(dir, "slipway.yaml");
+      writeFileSync(
+        file,
+        ["version: 1", "gitops: { repository: https://github.com/acme/gitops.git }", "environments:", "  prod:", "    gitops: { path: clusters/prod }", "    kubernetes: { namespace: shop, selector: app=shop }", "    notify:", "      slack: { webhookEnv: SLACK_HOOK }", "      on: [started]", ""].join("\n"),
+      );
+      const argv = ["notify", "--env", "prod", "--event", "started", "--config", file];
+      const inTty = async (extra: string[], base: string) => {
+        let all = "";
+        const code = await run([...argv, ...extra], { stdout: (t) => (all += t), stderr: (t) => (all += t), cwd: dir, env: { SLACK_HOOK: `${base}/${secretPath}` }, stderrIsTTY: true });
+        return { code, all };
+      };
+      const [tty, json] = await Promise.all([inTty([], hooks[0].base), inTty(["--json"], hooks[1].base)]);
+      expect(tty.code, tty.all).toBe(0);
+      expect(tty.all).toContain(`${CLEAR}notify: slack not delivered (HTTP 503: busy); attempt 2/2 in 2s (1s)`);
+      expect(screen(tty.all)).toBe("slack: delivered (HTTP 200, attempt 2)\n");
+      expect(json.code, json.all).toBe(0);
+      expect(json.all).not.toMatch(LIVE);
+      expect(JSON.parse(json.all)).toMatchObject({ delivered: 1 });
+      for (const hook of hooks) expect(hook.received).toHaveLength(2);
+      for (const out of [tty.all, json.all]) expect(out).not.toContain("st4tusL1neW3bh00kS3cret");
+    } finally {
+      await Promise.all(hooks.map((h) => h.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
 /** script(1) (Debian bsdutils, installed by test/bootstrap.sh): with CI=true its absence fails the suite instead of skipping it. */
 const hasScript = existsSync("/usr/bin/script");
 if (!hasScript && process.env.CI === "true") throw new Error("/usr/bin/script is missing: install the Debian package bsdutils (test/bootstrap.sh)");
@@ -235,8 +274,6 @@ function inTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: num
   });
 }
 
-/** No live drawing at all: no clear-line, no cursor-up, no erase-below, no bare \r (colours may be there). */
-const LIVE = new RegExp(`\r(?!\n)|${ESC}\\[(?:\\d*A|2K|J)`);
 
 const { server } = hasScript ? await serverForTests() : { server: null };
 afterAll(async () => {
