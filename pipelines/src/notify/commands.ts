@@ -10,7 +10,7 @@ import { parseDuration } from "../rollout/duration.js";
 import { buildNotification, slackPayload, teamsPayload, triggerFrom } from "./message.js";
 import { DEFAULT_NOTIFY_ON, NOTIFY_EVENTS, NOTIFY_KINDS, ReleaseReport } from "./schema.js";
 import type { NotifyEvent, NotifyKind, NotifySettings, NotifyTarget } from "./schema.js";
-import { postJson } from "./send.js";
+import { MAX_ATTEMPTS, postJson } from "./send.js";
 import type { Delivery } from "./send.js";
 
 const usage = "slipway notify --env ENV --event started|verified|failed|rolled-back [--in release.json] [--kind release|promote|rollback] [--run-url URL] [--strict] [--json] [--config FILE]";
@@ -167,7 +167,9 @@ export const notifyCommand = defineCommand({
         registerWebhook(url);
         const problem = webhookProblem(url);
         if (problem) return { ...base, outcome: "failed", error: `the URL in ${webhookEnv} ${problem}` };
-        const delivery: Delivery = await postJson(url, target === "slack" ? slackPayload(message) : teamsPayload(message), deadline);
+        const delivery: Delivery = await postJson(url, target === "slack" ? slackPayload(message) : teamsPayload(message), deadline, (waitMs, error, attempt) =>
+          io.status?.(`notify: ${target} not delivered (${error.slice(0, 60)}); attempt ${attempt}/${MAX_ATTEMPTS} in ${Math.ceil(waitMs / 1000)}s`),
+        );
         return { ...base, outcome: delivery.outcome, attempts: delivery.attempts, httpStatus: delivery.httpStatus, error: delivery.error, ms: delivery.ms };
       }),
     );
