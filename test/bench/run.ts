@@ -10,6 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv[2];
 const LONG: Record<string, { variable: string; why: string }> = {
   "engine.bench.ts": { variable: "SLIPWAY_BENCH_ENGINE", why: "ci on 1, 2, 4 and 8 services through the Dagger stand-in, about 10 minutes" },
+  "image.bench.ts": { variable: "SLIPWAY_BENCH_IMAGE", why: "a cold docker build of the toolkit image on a private engine, 2-4 minutes" },
 };
 const benches = readdirSync(here)
   .filter((f) => f.endsWith(".bench.ts"))
