@@ -1,17 +1,12 @@
-import { ledgerEntryNotFound, ledgerEnvironmentInvalid, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified, ledgerTransitionInvalid, releaseGateFailed } from "../errors.js";
+import { ledgerEntryNotFound, ledgerInvalid, ledgerMoved, ledgerNotVerified, ledgerNothingVerified, ledgerTransitionInvalid, releaseGateFailed } from "../errors.js";
 import type { Paint } from "../cli/style.js";
 import { plain, table, verdict } from "../cli/style.js";
 import type { LedgerEntry, LedgerFile, LedgerImage, LedgerStatus } from "./schema.js";
 import { LedgerFile as LedgerFileSchema } from "./schema.js";
 
-export const DEFAULT_KEEP = 50;
-const ENVIRONMENT = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** Repo-relative path of an environment's ledger; the name is checked so it cannot leave the folder. */
-export function ledgerPath(environment: string): string {
-  if (!ENVIRONMENT.test(environment)) throw ledgerEnvironmentInvalid(environment);
-  return `.slipway/ledger/${environment}.json`;
-}
+// ledgerPath and DEFAULT_KEEP live in ./path.ts, which loads no zod: release/environment.ts (and with it
+// the gitops and ledger commands' modules) needs the path, not the schema (issue 16, start-up).
+export { DEFAULT_KEEP, ledgerPath } from "./path.js";
 
 export function emptyLedger(environment: string): LedgerFile {
   return { version: 1, environment, entries: [] };

@@ -8,7 +8,7 @@ import type { RunReport } from "./engine.js";
 import type * as Engine from "./engine.js";
 import type * as Render from "./render.js";
 import type * as Services from "../plan/services.js";
-import { MIGRATE_DEFAULTS, TransactionMode } from "./schema.js";
+import { MIGRATE_DEFAULTS, TRANSACTION_MODES } from "./constants.js";
 
 const common = {
   "data-source": { type: "string", value: "PATH", describe: "the service's compiled TypeORM DataSource module", defaultText: "migrate.services.<--service>.dataSource in slipway.yaml, else the service's dist/data-source.js" },
@@ -105,9 +105,9 @@ function settings(values: Flags, io: Io, usage: string) {
   }
   let transaction = section.transaction ?? MIGRATE_DEFAULTS.transaction;
   if (values.transaction !== undefined) {
-    const parsed = TransactionMode.safeParse(values.transaction);
-    if (!parsed.success) throw usageError(`--transaction ${JSON.stringify(values.transaction)} is not one of all, each, none`, usage);
-    transaction = parsed.data;
+    const mode = TRANSACTION_MODES.find((m) => m === values.transaction);
+    if (mode === undefined) throw usageError(`--transaction ${JSON.stringify(values.transaction)} is not one of all, each, none`, usage);
+    transaction = mode;
   }
   let lockTimeout = section.lockTimeout ?? MIGRATE_DEFAULTS.lockTimeout;
   if (values["lock-timeout"] !== undefined) {

@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { MIGRATE_DEFAULTS, TRANSACTION_MODES } from "./constants.js";
 
 /** How pending migrations are wrapped in transactions (TypeORM's own modes, same names). */
 export const TransactionMode = z
-  .enum(["all", "each", "none"])
+  .enum(TRANSACTION_MODES)
   .meta({ description: "all: one transaction for the run; each: one per migration (default); none: no transaction." });
 export type TransactionMode = z.infer<typeof TransactionMode>;
 
@@ -80,4 +81,6 @@ export const MigrateSettings = z
   .meta({ description: "TypeORM migrations: transaction mode, destructive-statement policy, lock timeout, per-service DataSource and settings." });
 export type MigrateSettings = z.infer<typeof MigrateSettings>;
 
-export const MIGRATE_DEFAULTS = { transaction: "each", destructive: "warn", lockTimeout: 60 } as const satisfies Required<Omit<MigrateSettings, "services" | "allowDestructiveRevert" | "rollbackOrder">>;
+export { MIGRATE_DEFAULTS } from "./constants.js";
+// The defaults cover every setting but the per-service and opt-in ones (a new setting must get one there).
+MIGRATE_DEFAULTS satisfies Required<Omit<MigrateSettings, "services" | "allowDestructiveRevert" | "rollbackOrder">>;

@@ -8,8 +8,9 @@ import { registerSecret } from "../cli/secrets.js";
 import { envUnknown, EXIT, hasCredentialUserinfo, notifyFailed, notifyReportInvalid, usageError } from "../errors.js";
 import { parseDuration } from "../rollout/duration.js";
 import { buildNotification, slackPayload, teamsPayload, triggerFrom } from "./message.js";
-import { DEFAULT_NOTIFY_ON, NOTIFY_EVENTS, NOTIFY_KINDS, ReleaseReport } from "./schema.js";
-import type { NotifyEvent, NotifyKind, NotifySettings, NotifyTarget } from "./schema.js";
+import { DEFAULT_NOTIFY_ON, NOTIFY_EVENTS, NOTIFY_KINDS } from "./constants.js";
+import type { NotifyEvent, NotifyKind } from "./constants.js";
+import type { NotifySettings, NotifyTarget, ReleaseReport } from "./schema.js";
 import { MAX_ATTEMPTS, postJson } from "./send.js";
 import type { Delivery } from "./send.js";
 
@@ -71,7 +72,7 @@ function webhookProblem(url: string): string | null {
   return `must be an https:// URL, not ${parsed.protocol}`;
 }
 
-function readReport(io: Io, path: string): ReleaseReport {
+async function readReport(io: Io, path: string): Promise<ReleaseReport> {
   const file = resolve(io.cwd, path);
   if (!existsSync(file)) throw notifyReportInvalid(path, ["the file does not exist"]);
   checkInputFile("--in", path, file);
@@ -81,6 +82,8 @@ function readReport(io: Io, path: string): ReleaseReport {
   } catch (error) {
     throw notifyReportInvalid(path, [`not JSON: ${error instanceof Error ? error.message : String(error)}`]);
   }
+  // The schema (zod) only when there is a report to read, not for --help (issue 16, start-up).
+  const { ReleaseReport } = await import("./schema.js");
   const parsed = ReleaseReport.safeParse(raw);
   if (!parsed.success) throw notifyReportInvalid(path, parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
   return parsed.data;
@@ -138,7 +141,7 @@ export const notifyCommand = defineCommand({
     const environments = loaded.config.environments ?? {};
     const settings = environments[values.env];
     if (!settings) throw envUnknown(values.env, Object.keys(environments), loaded.file);
-    const report = values.in === undefined ? null : readReport(io, values.in);
+    const report = values.in === undefined ? null : await readReport(io, values.in);
     if (report && report.environment !== values.env) {
       throw notifyReportInvalid(values.in as string, [`it is a report of environment ${JSON.stringify(report.environment)}, not ${JSON.stringify(values.env)}`]);
     }

@@ -6,10 +6,11 @@ import { z } from "zod";
  * environment variable that carries it; a literal URL there is refused, without printing it.
  */
 
-export const NOTIFY_EVENTS = ["started", "verified", "failed", "rolled-back"] as const;
-export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
-/** Without `on:`, the outcomes someone has to act on or may want to know; `started` is opt-in. */
-export const DEFAULT_NOTIFY_ON: NotifyEvent[] = ["verified", "failed", "rolled-back"];
+// The events and kinds live in ./constants.ts, which loads no zod: `slipway notify --help` and its flag
+// checks need them, not the schema (issue 16, start-up).
+import { NOTIFY_EVENTS, NOTIFY_KINDS } from "./constants.js";
+export { DEFAULT_NOTIFY_ON, NOTIFY_EVENTS, NOTIFY_KINDS } from "./constants.js";
+export type { NotifyEvent, NotifyKind } from "./constants.js";
 
 export const NOTIFY_TARGETS = ["slack", "teams"] as const;
 export type NotifyTarget = (typeof NOTIFY_TARGETS)[number];
@@ -64,9 +65,6 @@ export const NotifySettings = z
   .meta({ description: "Where `slipway notify` posts this environment's release events. Webhook URLs come only from the environment variables named here." });
 export type NotifySettings = z.infer<typeof NotifySettings>;
 
-/** What a notification is about: a release, a promotion, or an on-demand rollback. */
-export const NOTIFY_KINDS = ["release", "promote", "rollback"] as const;
-export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
 /**
  * The Release report (`dagger call release ... report`, .dagger/src/release-flow.ts renderReleaseReport):

@@ -1,7 +1,7 @@
 import type { SlipwayConfig } from "../config/schema.js";
 import type { EnvironmentSettings } from "../config/environments.js";
 import { envIncomplete, envPathOutside, envUnknown } from "../errors.js";
-import { ledgerPath } from "../ledger/ledger.js";
+import { ledgerPath } from "../ledger/path.js";
 
 /** One environment with every default of slipway.yaml applied: what each release step of it uses. */
 export interface ResolvedEnvironment {

@@ -6,17 +6,21 @@ import { checkInputFile, checkOutputFile } from "../cli/paths.js";
 import { printResult } from "../cli/output.js";
 import { maskSecrets } from "../cli/secrets.js";
 import { EXIT, reportInvalid, reportOutputFailed, usageError } from "../errors.js";
-import { renderHtml } from "./html.js";
-import { renderJunit } from "./junit.js";
-import { renderMarkdown } from "./markdown.js";
-import { renderSarif } from "./sarif.js";
-import { RunReport } from "./schema.js";
-import { redactReport } from "./view.js";
+import type { RunReport } from "./schema.js";
 
 export const REPORT_FORMATS = ["md", "html", "junit", "sarif"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-const RENDER: Record<ReportFormat, (report: RunReport) => string> = { md: renderMarkdown, html: renderHtml, junit: renderJunit, sarif: renderSarif };
+/**
+ * The renderers, loaded when a report is rendered: they and the schema they read bring zod, which
+ * `slipway report --help` has no use for (issue 16, start-up).
+ */
+async function renderer(format: ReportFormat): Promise<(report: RunReport) => string> {
+  if (format === "html") return (await import("./html.js")).renderHtml;
+  if (format === "junit") return (await import("./junit.js")).renderJunit;
+  if (format === "sarif") return (await import("./sarif.js")).renderSarif;
+  return (await import("./markdown.js")).renderMarkdown;
+}
 
 /** A run report is a few MB at most (500 findings of a few hundred bytes each); anything far larger is not one. */
 const MAX_INPUT = 64 * 1024 * 1024;
@@ -24,7 +28,7 @@ const MAX_INPUT = 64 * 1024 * 1024;
 const usage = "slipway report --in run.json --format md|html|junit|sarif [--out FILE] [--json]";
 
 /** Reads and validates a run report; every problem is named with its path in the JSON. */
-export function readRunReport(io: Pick<Io, "cwd">, path: string): RunReport {
+export async function readRunReport(io: Pick<Io, "cwd">, path: string): Promise<RunReport> {
   const file = resolve(io.cwd, path);
   if (!existsSync(file)) throw reportInvalid(path, ["the file does not exist"]);
   checkInputFile("--in", path, file);
@@ -35,6 +39,8 @@ export function readRunReport(io: Pick<Io, "cwd">, path: string): RunReport {
   } catch (error) {
     throw reportInvalid(path, [`not JSON: ${error instanceof Error ? error.message : String(error)}`]);
   }
+  // The schema (zod) when there is a report to read, not for --help (issue 16, start-up).
+  const { RunReport } = await import("./schema.js");
   const parsed = RunReport.safeParse(raw);
   if (!parsed.success) throw reportInvalid(path, parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
   return parsed.data;
@@ -76,9 +82,10 @@ export const reportCommand = defineCommand({
       outFile = resolve(io.cwd, values.out);
       checkOutputFile("--out", values.out, outFile);
     }
-    const report = redactReport(readRunReport(io, values.in));
+    const { redactReport } = await import("./view.js");
+    const report = redactReport(await readRunReport(io, values.in));
     // Masked like everything the CLI writes: a credential this process knows never reaches the file.
-    const text = maskSecrets(RENDER[format as ReportFormat](report));
+    const text = maskSecrets((await renderer(format as ReportFormat))(report));
     if (outFile === undefined) {
       if (values.json) throw usageError("--json needs --out: the rendered report and the JSON result cannot share stdout", usage);
       io.stdout(text);
