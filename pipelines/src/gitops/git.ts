@@ -241,8 +241,9 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
   const { env, allow } = gitEnvironment(input.auth, scratch);
   const mask = (text: string): string => maskSecrets(text, secrets);
   const status = input.status ?? (() => undefined);
+  const where = redactUserinfo(input.repo);
   try {
-    status(`gitops: cloning branch ${input.branch}`);
+    status(`gitops: cloning ${input.branch} of ${where}`);
     try {
       await withGitDeadline("clone", input.repo, (deadline) =>
         client(scratch, env, allow, undefined, deadline).clone(source, dir, ["--depth", "1", "--branch", input.branch, "--single-branch", "--no-tags"]),
@@ -264,7 +265,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
     let lastError = "";
     for (let attempt = 1; attempt <= input.maxAttempts; attempt++) {
       await input.beforePush?.(dir, attempt);
-      status(attempt === 1 ? `gitops: pushing to ${input.branch}` : `gitops: another writer moved ${input.branch}; pushing again (attempt ${attempt}/${input.maxAttempts})`);
+      status(attempt === 1 ? `gitops: pushing ${input.branch} to ${where}` : `gitops: another writer moved ${input.branch}; pushing again (attempt ${attempt}/${input.maxAttempts})`);
       const remote = `origin/${input.branch}`;
       try {
         // raw: git's own stderr (" ! [rejected] ... (fetch first)") becomes the error message.
