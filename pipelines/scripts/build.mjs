@@ -9,12 +9,14 @@
 // The bundle holds every runtime dependency: the installed package and the toolkit image need no
 // node_modules. `tsc` (npm run typecheck) stays the type checker; esbuild only strips types.
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
+// `--outdir DIR`: a bundle elsewhere (test/pipelines/cli/bundle.test.ts builds its own); dist by default.
+const at = process.argv.indexOf("--outdir");
+const dist = at === -1 ? join(root, "dist") : resolve(process.argv[at + 1] ?? "");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
 // Built beside dist and swapped in by two renames: a CLI process started from the old dist (tests run
@@ -23,6 +25,8 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const next = `${dist}.next-${process.pid}`;
 const old = `${dist}.old-${process.pid}`;
 const result = await build({
+  // Paths in the metafile relative to pipelines/ (src/..., ../node_modules/...), whatever the caller's cwd.
+  absWorkingDir: root,
   entryPoints: { slipway: join(root, "src", "cli", "main.ts") },
   outdir: next,
   chunkNames: "chunks/[name]-[hash]",
