@@ -16,9 +16,10 @@ export interface Io {
   columns?: number;
   /**
    * The live status line of a long wait (./status.ts): `status(text)` when a wait starts or changes,
-   * `status(null)` when it ends. Set by the CLI's `run`; a no-op off a terminal, with --json or in CI.
+   * `status(null)` when it ends; `startedAt` (Date.now() ms) when the wait began earlier. Set by the CLI's
+   * `run`; a no-op off a terminal, with --json or in CI.
    */
-  status?: (text: string | null) => void;
+  status?: (text: string | null, startedAt?: number) => void;
 }
 
 /**

@@ -104,7 +104,7 @@ export async function run(argv: string[], rawIo: Io, given?: Command[]): Promise
     ...rawIo,
     stdout: (t) => status.around(maskSecrets(t), rawIo.stdout),
     stderr: (t) => status.around(maskSecrets(t), rawIo.stderr),
-    status: (text) => (text === null ? status.clear() : status.show(text)),
+    status: (text, startedAt) => (text === null ? status.clear() : status.show(text, startedAt)),
   };
   try {
     const first = argv[0];

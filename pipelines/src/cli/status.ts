@@ -69,9 +69,10 @@ export interface StatusLine {
   readonly live: boolean;
   /**
    * Shows `text` with the time since this wait began (the first show after a clear), from the first tick
-   * on (a wait shorter than a tick shows nothing); replaces what was shown.
+   * on (a wait shorter than a tick shows nothing); replaces what was shown. `startedAt` (the clock's ms):
+   * when the wait began, for a wait that other steps interrupt (a poll between pushes).
    */
-  show: (text: string) => void;
+  show: (text: string, startedAt?: number) => void;
   /** Erases the line: the wait is over. */
   clear: () => void;
   /**
@@ -129,9 +130,10 @@ export function statusLine(stream: StatusStream, live: boolean, options: { clock
 
   return {
     live: true,
-    show: (next) => {
+    show: (next, startedAt) => {
       if (ended) return;
-      if (text === null) since = clock.now();
+      if (startedAt !== undefined) since = startedAt;
+      else if (text === null) since = clock.now();
       text = next;
       // A wait is first drawn at the first tick: one that ends sooner (most registry and git requests)
       // never flickers a line. A line already shown takes the new text at once.

@@ -215,7 +215,8 @@ export const releaseBegin = defineCommand({
         if (!isSlipwayError(error) || error.code !== "SLIPWAY_RELEASE_IN_PROGRESS") throw error;
         if (Date.now() - started >= waitMs) throw error;
         io.stderr(`${error.message}; waiting (up to ${Math.round(waitMs / 1000)} s)\n`);
-        io.status?.(`release: waiting for the ${env.name} release in progress to end, ${Math.round((Date.now() - started) / 1000)} s of --wait ${Math.round(waitMs / 1000)} s`);
+        // Timed as --wait is, from the first attempt: the pushes between polls clear the line, the wait goes on.
+        io.status?.(`release: waiting for the ${env.name} release in progress to end (--wait ${Math.round(waitMs / 1000)} s)`, started);
         await sleep(Math.min(POLL_MS, Math.max(0, waitMs - (Date.now() - started))));
       }
     }

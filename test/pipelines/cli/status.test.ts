@@ -165,6 +165,25 @@ describe("pipelines/src/cli/status: the line", () => {
     expect(screen(tty.writes.join(""))).toBe("push rejected (attempt 1/20)\nPassword: \n");
   });
 
+  it("a wait interrupted by other steps keeps counting from when it began (release begin polls between pushes)", () => {
+    const clock = fakeClock();
+    const tty = terminal();
+    const status = statusLine(tty, true, { clock });
+    const began = clock.now();
+    clock.advance(5000);
+    status.show("release: waiting for the prod release in progress to end (--wait 600 s)", began);
+    clock.advance(1000);
+    status.clear();
+    clock.advance(2000);
+    status.show("release: waiting for the prod release in progress to end (--wait 600 s)", began);
+    clock.advance(1000);
+    expect(tty.writes).toEqual([
+      `${CLEAR}release: waiting for the prod release in progress to end (--wait 600 s) (6s)`,
+      CLEAR,
+      `${CLEAR}release: waiting for the prod release in progress to end (--wait 600 s) (9s)`,
+    ]);
+  });
+
   it("off: writes nothing and passes output through", () => {
     const clock = fakeClock();
     const tty = terminal();
