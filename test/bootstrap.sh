@@ -35,6 +35,9 @@ npm ci --no-audit --no-fund
 echo "verify: build (pipelines CLI and services), lint and typecheck, in parallel"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
+# Meanwhile the base image for the image and Dagger tests (debootstrap, once per machine: mostly waiting
+# on the Debian mirror), so that the tests do not start by waiting for it.
+npx tsx test/images/prepare-base.ts >"$logs/base" 2>&1 & base=$!
 npm run build >"$logs/build" 2>&1 & build=$!
 npm run lint >"$logs/lint" 2>&1 & lint=$!
 npm run typecheck >"$logs/typecheck" 2>&1 & typecheck=$!
@@ -49,6 +52,10 @@ if [ -n "$failed" ]; then
   echo "verify: failed:$failed" >&2
   exit 1
 fi
+# A failure here is not fatal by itself: the tests that need the image build it again, and fail there
+# (with CI=true) naming what is wrong.
+if wait "$base"; then echo "verify: base image passed"; else echo "verify: base image FAILED (the image tests will try again)"; fi
+cat "$logs/base"
 
 echo "verify: tests"
 npm test

@@ -39,11 +39,7 @@ export interface BaseImageResult {
  */
 export async function ensureBaseImage(engine: DockerEngine, cacheDir: string): Promise<BaseImageResult> {
   const started = performance.now();
-  const ca = existsSync(HOST_CA_BUNDLE) ? readFileSync(HOST_CA_BUNDLE) : undefined;
-  const caKey = ca === undefined ? "noca" : createHash("sha256").update(ca).digest("hex").slice(0, 12);
-  const tarball = join(cacheDir, `node-${process.version}-bookworm-r${RECIPE}-ca-${caKey}.tar`);
-  const cached = existsSync(tarball);
-  if (!cached) await buildRootfsTarball(tarball, ca);
+  const { tarball, cached, ca } = await baseTarball(cacheDir);
 
   await engine.dockerOk([
     "import",
@@ -56,6 +52,20 @@ export async function ensureBaseImage(engine: DockerEngine, cacheDir: string): P
   ]);
   for (const tag of OTHER_NODE_TAGS) await engine.dockerOk(["tag", BASE_IMAGE, tag]);
   return { cached, seconds: (performance.now() - started) / 1000, nodeVersion: process.version };
+}
+
+/**
+ * The base image's root filesystem tarball in `cacheDir`, built by debootstrap unless an earlier run left
+ * it there. `npm run verify` (test/bootstrap.sh) calls this through prepare-base.ts while it builds and
+ * lints, so that the test run does not start with both workers waiting on debootstrap.
+ */
+export async function baseTarball(cacheDir: string): Promise<{ tarball: string; cached: boolean; ca: Buffer | undefined }> {
+  const ca = existsSync(HOST_CA_BUNDLE) ? readFileSync(HOST_CA_BUNDLE) : undefined;
+  const caKey = ca === undefined ? "noca" : createHash("sha256").update(ca).digest("hex").slice(0, 12);
+  const tarball = join(cacheDir, `node-${process.version}-bookworm-r${RECIPE}-ca-${caKey}.tar`);
+  const cached = existsSync(tarball);
+  if (!cached) await buildRootfsTarball(tarball, ca);
+  return { tarball, cached, ca };
 }
 
 async function buildRootfsTarball(tarball: string, ca: Buffer | undefined): Promise<void> {
