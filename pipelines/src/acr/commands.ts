@@ -26,6 +26,12 @@ async function acr() {
 }
 type Acr = Awaited<ReturnType<typeof acr>>;
 
+/** What `acr tags` uses: git, the tag rules and the identity mode; no Azure SDK, no zod (issue 16). */
+async function tagging() {
+  const [mode, labels, tags] = await Promise.all([import("./mode.js"), import("./labels.js"), import("./tags.js")]);
+  return { ...mode, ...labels, ...tags };
+}
+
 const REPOSITORY_OPTION = { type: "string", value: "REPO", describe: "the repository in the registry, e.g. shop/api (required)" } as const;
 
 const identityOptions = {
@@ -153,7 +159,7 @@ export const acrTags = defineCommand({
   examples: ["slipway acr tags --service api --registry myacr.azurecr.io", "slipway acr tags --service api --source . --latest --tag canary"],
   async run({ values, io }) {
     if (values.service === undefined) throw usageError("--service is required", tagsUsage);
-    const m = await acr();
+    const m = await tagging();
     const requested = values.mode === undefined ? undefined : m.identityMode(values.mode);
     if (values.mode !== undefined && requested === undefined) {
       throw usageError(`--mode ${JSON.stringify(values.mode)} is not one of ${IDENTITY_MODES.join(", ")}`, tagsUsage);

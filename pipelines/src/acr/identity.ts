@@ -1,9 +1,9 @@
 import type { ClientOptions } from "../azure/http.js";
 import type { EntraIdentity, IdentityCredential, MissingInput } from "../azure/identity.js";
-import { createCredential as createEntraCredential, parseMode, resolveEntraIdentity } from "../azure/identity.js";
+import { createCredential as createEntraCredential, resolveEntraIdentity } from "../azure/identity.js";
 import { acrIdentityMissing } from "../errors.js";
 import type { IdentityMode, PublishIdentity } from "./schema.js";
-import { IDENTITY_MODES } from "./schema.js";
+import { detectMode } from "./mode.js";
 
 /** Everything one identity needs, settled from flags, slipway.yaml and the environment (in that order). */
 export type ResolvedIdentity = Omit<EntraIdentity, "mode"> & {
@@ -12,18 +12,9 @@ export type ResolvedIdentity = Omit<EntraIdentity, "mode"> & {
   password?: string;
 };
 
-/** Default mode from where we run: the CI tells us (GITHUB_ACTIONS, TF_BUILD, AKS workload identity webhook). */
-export function detectMode(env: NodeJS.ProcessEnv): IdentityMode {
-  if (env.GITHUB_ACTIONS === "true") return "github-oidc";
-  if (env.TF_BUILD?.toLowerCase() === "true") return "azure-pipelines";
-  if (env.AZURE_FEDERATED_TOKEN_FILE) return "workload-identity";
-  return "azure-cli";
-}
-
-/** A `--mode` value: one of IDENTITY_MODES or an old alias (azure-devops), as its canonical name. */
-export function identityMode(value: string): IdentityMode | undefined {
-  return parseMode(value, IDENTITY_MODES);
-}
+// detectMode and identityMode live in ./mode.ts, which loads neither zod nor the Azure SDK: `acr tags`
+// needs them and nothing else of this module (issue 16, start-up).
+export { detectMode, identityMode } from "./mode.js";
 
 const describeMissing = (m: MissingInput): string => `${m.flag ? `${m.flag} (${m.env})` : m.env}${m.or ? ` or ${m.or}` : ""}`;
 

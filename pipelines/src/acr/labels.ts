@@ -20,9 +20,13 @@ export async function readSource(dir: string, env: NodeJS.ProcessEnv = {}): Prom
   const git = simpleGit({ baseDir: dir });
   if (!(await isGitRepository(git))) throw notAGitRepository(dir);
   try {
-    const { sha, committedAt, sourceUrl } = await readRevision(git);
-    const tagsText = await git.raw(["tag", "--points-at", "HEAD"]);
-    const branchText = (await git.raw(["rev-parse", "--abbrev-ref", "HEAD"])).trim();
+    // The git processes at once rather than one after another (issue 16: `acr tags` start-up).
+    const [{ sha, committedAt, sourceUrl }, tagsText, branchOutput] = await Promise.all([
+      readRevision(git),
+      git.raw(["tag", "--points-at", "HEAD"]),
+      git.raw(["rev-parse", "--abbrev-ref", "HEAD"]),
+    ]);
+    const branchText = branchOutput.trim();
     return {
       sha,
       gitTags: tagsText.split("\n").map((t) => t.trim()).filter(Boolean),

@@ -110,6 +110,10 @@ export function affectedServices(
 export async function plan(sourceDir: string, config: SlipwayConfig, options: PlanOptions = {}): Promise<Plan> {
   const source = resolve(sourceDir);
   if (!existsSync(source) || !statSync(source).isDirectory()) throw sourceNotFound(sourceDir);
+  // git runs while the services are discovered (never rejects: null when there is no revision); one turn
+  // of the event loop lets simple-git start the processes before the synchronous discovery below.
+  const pendingRevision = currentRevision(source);
+  await new Promise((resolveTurn) => setImmediate(resolveTurn));
   const services = discoverServices(source, config);
   const names = services.map((s) => s.name);
   if (options.only && options.only.length > 0) {
@@ -117,7 +121,7 @@ export async function plan(sourceDir: string, config: SlipwayConfig, options: Pl
     if (unknown.length > 0) throw unknownServices(unknown, names);
   }
   const selected = (n: string): boolean => !options.only || options.only.length === 0 || options.only.includes(n);
-  const revision = await currentRevision(source);
+  const revision = await pendingRevision;
   const warnings = services.flatMap((s) => dockerfileWarnings(source, s));
   const toolchains = resolveToolchains(source, services, config.build);
 
