@@ -8,7 +8,7 @@
 // still reads and pre-parses the whole 9 MB; see the note of issue 16 for the figures.
 // The bundle holds every runtime dependency: the installed package and the toolkit image need no
 // node_modules. `tsc` (npm run typecheck) stays the type checker; esbuild only strips types.
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -22,13 +22,18 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 // Built beside dist and swapped in by two renames: a CLI process started from the old dist (tests run
 // many, `npm pack` rebuilds) never sees a half-written bundle, and nothing of an earlier build (tsc's
 // per-file output, older chunks) stays beside the new one.
-const next = `${dist}.next-${process.pid}`;
-const old = `${dist}.old-${process.pid}`;
+// Under node_modules (same file system, so renames work; ignored by eslint, which `npm run verify` runs
+// beside the build), never beside dist where a linter or a glob would find half a bundle.
+const staging = join(root, "node_modules", ".cache", "slipway-build");
+mkdirSync(staging, { recursive: true });
+const next = join(staging, `next-${process.pid}`);
+const old = join(staging, `old-${process.pid}`);
 const result = await build({
   // Paths in the metafile relative to pipelines/ (src/..., ../node_modules/...), whatever the caller's cwd.
   absWorkingDir: root,
   entryPoints: { slipway: join(root, "src", "cli", "main.ts") },
-  outdir: next,
+  // --outdir: written in place (a fresh folder of the caller's, perhaps on another file system).
+  outdir: at === -1 ? next : dist,
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   splitting: true,
@@ -61,11 +66,14 @@ const result = await build({
   },
 });
 // What each output holds, for the start-up test (test/pipelines/cli/bundle.test.ts) and for a look at sizes.
-writeFileSync(join(next, "meta.json"), JSON.stringify(result.metafile));
-try {
-  renameSync(dist, old);
-} catch (error) {
-  if (error.code !== "ENOENT") throw error;
+const written = at === -1 ? next : dist;
+writeFileSync(join(written, "meta.json"), JSON.stringify(result.metafile));
+if (at === -1) {
+  try {
+    renameSync(dist, old);
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+  }
+  renameSync(next, dist);
+  rmSync(old, { recursive: true, force: true });
 }
-renameSync(next, dist);
-rmSync(old, { recursive: true, force: true });

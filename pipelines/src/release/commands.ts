@@ -5,8 +5,10 @@ import { table } from "../cli/style.js";
 import { EXIT, isSlipwayError, ledgerNotVerified, ledgerNothingVerified, releaseGateFailed, releaseInProgress, releaseNotVerifiedFor, usageError } from "../errors.js";
 import { formatOptions, PUSH_OPTIONS, pushTarget } from "../gitops/commands.js";
 import { renderRecord } from "../gitops/record.js";
-import { appendEntry, DEFAULT_KEEP, findEntry, ledgerPath } from "../ledger/ledger.js";
-import { imagesFrom, migrationsFrom, scanFrom } from "../ledger/input.js";
+// The ledger's path and default here; its reading and the inputs' checks (zod schemas) load when a release
+// command runs: `env show`, `env list` and every --help need none of them (issue 16, start-up).
+import { DEFAULT_KEEP, ledgerPath } from "../ledger/path.js";
+import type * as LedgerInput from "../ledger/input.js";
 import type { LedgerEntry, LedgerImage, ServiceMigrations } from "../ledger/schema.js";
 import { parseDuration } from "../rollout/duration.js";
 import { resolveEnvironment } from "./environment.js";
@@ -92,7 +94,7 @@ export const envList = defineCommand({
   },
 });
 
-function migratedFrom(io: Io, values: string[], images: LedgerImage[], usage: string): ServiceMigrations[] {
+function migratedFrom(io: Io, values: string[], images: LedgerImage[], usage: string, migrationsFrom: typeof LedgerInput.migrationsFrom): ServiceMigrations[] {
   return values.map((value) => {
     const at = value.indexOf("=");
     const service = value.slice(0, at);
@@ -139,8 +141,9 @@ export const releaseBegin = defineCommand({
     const { target, gitops } = pushTarget(values, io, beginUsage, env.name);
     const sourceSha = values["source-sha"];
     if (sourceSha === undefined || !SHA.test(sourceSha)) throw usageError(`--source-sha ${sourceSha === undefined ? "is required" : `${JSON.stringify(sourceSha)} is not a commit SHA`}`, beginUsage);
+    const [{ appendEntry }, { imagesFrom, migrationsFrom, scanFrom }] = await Promise.all([import("../ledger/ledger.js"), import("../ledger/input.js")]);
     const images = imagesFrom(values.set, beginUsage);
-    const migrated = migratedFrom(io, values.migrated ?? [], images, beginUsage);
+    const migrated = migratedFrom(io, values.migrated ?? [], images, beginUsage, migrationsFrom);
     const scan = values.scan === undefined ? undefined : scanFrom(io, values.scan);
     if (scan && !scan.passed) throw releaseGateFailed(env.name, "(new)");
     let promotedFrom: { environment: string; id: string } | undefined;
@@ -247,7 +250,7 @@ export const releaseCandidate = defineCommand({
     }
     const from = environmentOf(io, fromName, values.config, candidateUsage);
     const { target } = pushTarget(values, io, candidateUsage, from.name);
-    const { readLedger } = await import("../ledger/git.js");
+    const [{ readLedger }, { findEntry }] = await Promise.all([import("../ledger/git.js"), import("../ledger/ledger.js")]);
     const { ledger, head } = await readLedger(target, from.ledger, from.name);
     let entry: LedgerEntry | undefined;
     if (values.id !== undefined) {

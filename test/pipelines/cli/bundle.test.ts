@@ -74,14 +74,14 @@ describe("pipelines/scripts/build.mjs: the bundle loads a command's libraries on
     expect([...staticPackages(outputOf("src/cli/main.ts"))]).toEqual([]);
   });
 
-  it.each(["config", "plan", "scan", "acr", "migrate", "gitops", "rollout", "ledger", "notify", "report"])("the %s commands' module reaches none of the heavy libraries statically", (area) => {
+  it.each(["config", "plan", "scan", "acr", "migrate", "gitops", "rollout", "release", "ledger", "notify", "report"])("the %s commands' module reaches none of the heavy libraries statically", (area) => {
     const held = staticPackages(outputOf(`src/${area}/commands.ts`));
     expect(HEAVY.filter((p) => held.has(p))).toEqual([]);
   });
 
-  it("release's module (env show, env list, release begin) reaches zod through the ledger's schema, and nothing else heavy", () => {
-    const held = staticPackages(outputOf("src/release/commands.ts"));
-    expect(HEAVY.filter((p) => held.has(p))).toEqual(["zod"]);
+  it("the modules a command loads when it runs do reach them (the check above can fail)", () => {
+    expect([...staticPackages(outputOf("src/config/load.ts"))]).toContain("zod");
+    expect([...staticPackages(outputOf("src/plan/plan.ts"))]).toEqual(expect.arrayContaining(["simple-git", "semver", "dockerfile-ast", "yaml"]));
   });
 
   it("a real process: --help of rollout verify, acr login and gitops bump loads no heavy library; config schema loads zod, rollout verify its client", async () => {
