@@ -34,6 +34,7 @@ import type { KubeStandin } from "../../standins/kubernetes/server.js";
 import type { Release } from "../../../.dagger/src/index.js";
 import type { E2E } from "./context.js";
 import { BASE_IMAGE, canary, inSession, rejection, REPO_ROOT } from "./world.js";
+import { payloadErrors, receiver } from "../../pipelines/notify/receiver.js";
 
 const ENVS = ["dev", "prod"] as const;
 /** The test registry behind the ACR stand-in allows anonymous pulls: the SDK never asks this credential. */
@@ -90,6 +91,12 @@ export function releaseSuite(e2e: E2E): void {
     const copies: string[] = [];
     let pg: TestServer;
     const dbPassword = canary("release-db-password");
+    /** Slack and Teams (issue 17): a local receiver validating the payloads; the webhook paths carry a canary. */
+    let hooks: Awaited<ReturnType<typeof receiver>>;
+    const hookCanary = canary("release-webhook");
+    const slack = () => secret("slack-webhook", `${hooks.base}/services/T0/B0/${hookCanary}`);
+    const teams = () => secret("teams-webhook", `${hooks.base}/workflows/1/invoke?sig=${hookCanary}`);
+    const posted = () => hooks.received.splice(0).map((h) => ({ kind: h.url.startsWith("/services/") ? ("slack" as const) : ("teams" as const), body: h.body, text: JSON.stringify(h.body) }));
     let databaseUrls = "";
     let admin = "";
     const rows = async () => (await migrationsRows(pg, admin)).map((row) => row.split(" ")[2]);
@@ -136,6 +143,7 @@ export function releaseSuite(e2e: E2E): void {
 
     beforeAll(async () => {
       acr = await startAcrWorld({ githubRequestToken: requestToken });
+      hooks = await receiver((_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end("ok"));
       pg = await startPostgres();
       const server0 = `postgres://postgres:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}`;
       await pg.query(`${server0}/postgres`, `CREATE ROLE shop_svc LOGIN PASSWORD '${dbPassword}'`);
@@ -199,6 +207,7 @@ export function releaseSuite(e2e: E2E): void {
           "    gitops: { path: clusters/dev }",
           "    kubernetes: { namespace: shop-dev, deployments: [svc], timeout: 2m }",
           "    migrate: [svc]",
+          "    notify: { slack: { webhookEnv: SLACK_WEBHOOK_URL }, teams: { webhookEnv: TEAMS_WEBHOOK_URL }, on: [started, verified, failed, rolled-back] }",
           "  prod:",
           "    gitops: { path: clusters/prod }",
           "    kubernetes: { namespace: shop-prod, deployments: [svc], timeout: 2m }",
@@ -218,6 +227,7 @@ export function releaseSuite(e2e: E2E): void {
       await kube?.close();
       await acr?.stop();
       await pg?.stop();
+      await hooks?.close();
       for (const dir of [gitopsDir, app, ...copies]) if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -246,6 +256,17 @@ export function releaseSuite(e2e: E2E): void {
           false,
           acr.azure.githubRequestUrl,
           secret("oidc-request-token", requestToken),
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          // The wrappers' notify arguments (issue 17): a workflow name with a comma, whole.
+          slack(),
+          teams(),
+          "https://github.com/acme/shop/actions/runs/4242",
+          ["GITHUB_ACTOR=octocat", "GITHUB_RUN_ID=4242"],
+          "Release, then promote",
         );
         return { release: r, summary: e2e.look(r.summary()), report: e2e.look(await r.report().contents()) };
       });
@@ -271,7 +292,7 @@ export function releaseSuite(e2e: E2E): void {
       const digest = r.images[0]?.split("@")[1];
       expect(dev.entries[0]?.images[0]?.digest).toBe(digest);
       expect(JSON.parse(report)).toMatchObject({ version: 1, kind: "release", environment: "dev", status: "verified", ledgerId: "1" });
-      expect(r.steps.map((s) => `${s.step}:${s.status}`)).toEqual(["ci:passed", "publish:passed", "migrate:passed", "bump + ledger:passed", "verify:passed", "mark:passed"]);
+      expect(r.steps.filter((s) => s.step !== "notify").map((s) => `${s.step}:${s.status}`)).toEqual(["ci:passed", "publish:passed", "migrate:passed", "bump + ledger:passed", "verify:passed", "mark:passed"]);
       // The database: the service's migration applied by its own TypeORM; the ledger knows which, and the image that carries its down().
       expect(await rows()).toEqual(["CreateItems1795305600000"]);
       expect(dev.entries[0]).toMatchObject({ migrated: [{ service: "svc", applied: ["CreateItems1795305600000"], head: "CreateItems1795305600000", image: `${image}@${digest}` }] });
@@ -288,6 +309,20 @@ export function releaseSuite(e2e: E2E): void {
       expect(e2e.look(exported.md)).toContain(digest);
       expect(e2e.look(exported.html)).toMatch(/^<!DOCTYPE html>/i);
       for (const text of [exported.run, exported.md, exported.html]) expect(text).not.toContain(dbPassword);
+      // Notifications (issue 17): started before anything was written, verified at the end, each to Slack
+      // and Teams with payloads valid by their schemas; reported as two notify steps; no canary anywhere.
+      const posts = posted();
+      for (const p of posts) expect(payloadErrors(p.kind, p.body)).toEqual([]);
+      expect(posts.filter((p) => p.text.includes("release to dev: started"))).toHaveLength(2);
+      expect(posts.filter((p) => p.text.includes(`release ${r.ledgerId} to dev: VERIFIED`))).toHaveLength(2);
+      expect(posts.findIndex((p) => p.text.includes("started"))).toBeLessThan(posts.findIndex((p) => p.text.includes("VERIFIED")));
+      expect(posts.map((p) => p.text).join("\n")).toContain("octocat via Release, then promote run 4242");
+      expect(posts.map((p) => p.text).join("\n")).toContain(digest as string);
+      expect(r.steps.filter((s) => s.step === "notify").map((s) => [s.status, s.detail])).toEqual([
+        ["passed", "started: slack delivered, teams delivered"],
+        ["passed", "verified: slack delivered, teams delivered"],
+      ]);
+      for (const text of [summary, report, exported.run, exported.md, exported.html]) expect(text).not.toContain(hookCanary);
     }, 20 * 60_000);
 
     it("a release whose pods crash loop is rolled back by itself: dev runs release 1's image again, verified; the release says both", async () => {
@@ -330,6 +365,11 @@ export function releaseSuite(e2e: E2E): void {
       const run = JSON.parse(e2e.look(await inSession(async () => (await r.runReport()).contents()))) as { outcome: string; rollback: { outcome: string; steps: unknown[] } };
       expect(run).toMatchObject({ kind: "release", outcome: "rolled-back", rollback: { outcome: "done" } });
       expect(run.rollback.steps.length).toBeGreaterThan(0);
+      // Slack and Teams hear that it was rolled back, and why.
+      const posts = posted().map((p) => p.text);
+      expect(posts.filter((p) => p.includes("to dev: ROLLED-BACK"))).toHaveLength(2);
+      expect(posts.join("\n")).toContain("FAILED and ROLLED BACK");
+      expect(posts.join("\n")).toContain("CrashLoopBackOff");
     }, 20 * 60_000);
 
     it("promote to prod takes dev's newest verified release by digest, never rebuilt; the ledger says where it came from", async () => {
@@ -341,6 +381,19 @@ export function releaseSuite(e2e: E2E): void {
           "prod",
           secret("git-token", gitToken),
           secret("kubeconfig", kubeconfigText),
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          slack(),
+          teams(),
+          "https://github.com/acme/shop/actions/runs/4243",
         );
         e2e.look(p.summary());
         return p;
@@ -353,6 +406,10 @@ export function releaseSuite(e2e: E2E): void {
       expect(git(bare, "diff", "--name-only", before, "main").trim().split("\n").sort()).toEqual([".slipway/ledger/prod.json", "clusters/prod/svc.yaml"]);
       expect(manifest("prod")).toContain(wanted?.[0]?.replace("=", ":"));
       expect(ledger("prod").entries.map((e) => [e.id, e.status, e.promotedFrom])).toEqual([["1", "verified", { environment: "dev", id: devVerified?.id }]]);
+      // prod has no notify: in slipway.yaml: nothing is posted, and the steps say so.
+      expect(posted()).toEqual([]);
+      expect(r.steps.filter((s) => s.step === "notify").map((s) => s.status)).toEqual(["skipped", "skipped"]);
+      expect(r.steps.find((s) => s.step === "notify")?.detail).toBe("started: nothing to post (environments.prod has no notify: in slipway.yaml)");
     }, 20 * 60_000);
 
     it("on demand: a verified release that misbehaves later is rolled back across Git, the database and the cluster", async () => {
@@ -364,6 +421,7 @@ export function releaseSuite(e2e: E2E): void {
       git(app, "commit", "-qm", "svc: items.note, take two");
       const released = await release("dev");
       expect(released.release.status, released.summary).toBe("verified");
+      posted();
       expect(await rows()).toEqual(["CreateItems1795305600000", "AddItemNote1795309200000"]);
       const id = ledger("dev").entries.at(-1)?.id;
       const rollback = (extra: { databaseUrls?: string; gitOnly?: boolean; kubeconfig?: boolean }) =>
@@ -389,10 +447,15 @@ export function releaseSuite(e2e: E2E): void {
       // Through rollbackRun, as the wrappers call it: the call returns, the reports and the diagnostics are
       // exported, and `verdict` fails with the report.
       const run = await inSession(async () => {
-        const r = await slipway().rollbackRun(secret("git-token", gitToken), "dev", checkout(), undefined, false, undefined, undefined, true, acr.azure.githubRequestUrl, secret("oidc-request-token", requestToken));
+        const r = await slipway().rollbackRun(
+          secret("git-token", gitToken), "dev", checkout(), undefined, false, undefined, undefined, true, acr.azure.githubRequestUrl, secret("oidc-request-token", requestToken),
+          undefined, undefined, undefined, undefined, undefined, false, false,
+          slack(), teams(), "https://github.com/acme/shop/actions/runs/4244", ["GITHUB_ACTOR=octocat"], "Roll back",
+        );
         const dir = r.reports();
         return {
           status: r.status,
+          report: r.report,
           entries: await dir.entries(),
           runReport: await dir.file("run-report.json").contents(),
           diagnostics: await dir.file("diagnostics/rollback-report.txt").contents(),
@@ -400,6 +463,17 @@ export function releaseSuite(e2e: E2E): void {
         };
       });
       expect(run.status).toBe("incomplete");
+      // Slack and Teams hear it started, then that it is INCOMPLETE and what is left; the report ends with both posts.
+      const posts = posted();
+      for (const p of posts) expect(payloadErrors(p.kind, p.body)).toEqual([]);
+      expect(posts.map((p) => p.kind).sort()).toEqual(["slack", "slack", "teams", "teams"]);
+      expect(posts.filter((p) => p.text.includes("rollback of dev: started"))).toHaveLength(2);
+      const incomplete = posts.filter((p) => p.text.includes(`rollback of dev to release ${target}: INCOMPLETE`));
+      expect(incomplete).toHaveLength(2);
+      for (const p of incomplete) expect(p.text).toContain("database: NOT reverted (gitOnly)");
+      expect(posts.findIndex((p) => p.text.includes("started"))).toBeLessThan(posts.findIndex((p) => p.text.includes("INCOMPLETE")));
+      expect(e2e.look(run.report)).toMatch(/\nnotify: started: slack delivered, teams delivered\nnotify: failed: slack delivered, teams delivered\n$/);
+      expect(run.report).not.toContain(hookCanary);
       expect(run.entries).toEqual(expect.arrayContaining(["run-report.json", "report.md", "report.html", "junit.xml", "report.sarif"]));
       expect(JSON.parse(e2e.look(run.runReport))).toMatchObject({ kind: "rollback", outcome: "failed", environment: "dev", rollback: { outcome: "incomplete", restored: target } });
       expect(e2e.look(run.diagnostics)).toContain("database: NOT reverted (gitOnly)");
