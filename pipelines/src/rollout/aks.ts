@@ -1,7 +1,6 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import type { KubeConfig, User } from "@kubernetes/client-node";
 import type { EntraMode } from "../azure/identity.js";
-import { createCredential, resolveEntraIdentity } from "../azure/identity.js";
 import { AKS_IDENTITY_MODES } from "../azure/modes.js";
 import { azureIdentityUnavailable, azureTokenFailed } from "../errors.js";
 import { registerSecret } from "../cli/secrets.js";
@@ -47,8 +46,13 @@ export function selectIdentityMode(requested: IdentityMode | undefined, env: Nod
   return "azure-cli";
 }
 
-/** Builds the @azure/identity credential of a mode from the environment; names every missing variable. */
-export function credentialFor(mode: EntraMode, env: NodeJS.ProcessEnv): TokenCredential {
+/**
+ * Builds the @azure/identity credential of a mode from the environment; names every missing variable.
+ * @azure/identity (with MSAL, about 490 KB of the bundle) is loaded here, only for a kubelogin kubeconfig
+ * or an --azure-identity, not with this module: every other `rollout verify` starts without it (issue 16).
+ */
+export async function credentialFor(mode: EntraMode, env: NodeJS.ProcessEnv): Promise<TokenCredential> {
+  const { createCredential, resolveEntraIdentity } = await import("../azure/identity.js");
   const { identity, missing } = resolveEntraIdentity(mode, {}, env);
   if (missing.length > 0) throw azureIdentityUnavailable(mode, missing.map((m) => m.env));
   return createCredential(identity).credential;

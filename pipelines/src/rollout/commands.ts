@@ -7,6 +7,7 @@ import { EXIT, rolloutBadInput, rolloutFailed, rolloutPaused, rolloutTimedOut, r
 import { AKS_IDENTITY_MODES as IDENTITY_MODES, parseMode } from "../azure/modes.js";
 import { formatDuration, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
 import type { GitopsTarget } from "./gitops.js";
+import { OBJECT_REF_PATTERN } from "./gitops.js";
 import { DEFAULT_THRESHOLDS } from "./health.js";
 import type { ImageExpectation } from "./images.js";
 import { parseImageExpectation } from "./images.js";
@@ -79,7 +80,6 @@ export const rolloutVerify = defineCommand({
     "KUBECONFIG=~/.kube/aks slipway rollout verify -n shop -l app.kubernetes.io/part-of=shop --flux-kustomization flux-system/apps --revision $GITOPS_SHA --timeout 5m --json",
   ],
   async run({ values, io }) {
-    const { OBJECT_REF_PATTERN } = await import("./schema.js");
     const problems: string[] = [];
     const bad = (flag: string, value: string, expected: string): void => {
       problems.push(`${flag} ${JSON.stringify(value)}: expected ${expected}`);
@@ -154,7 +154,7 @@ export const rolloutVerify = defineCommand({
     const timeoutText = values.timeout ?? settings.timeout ?? DEFAULT_TIMEOUT;
     const kc = loadKubeConfig(resolve(io.cwd, values.kubeconfig as string), values.context);
     const mode = selectIdentityMode(identity, io.env, kubeloginServerId(kc.getCurrentUser()) !== null);
-    if (mode !== null) await injectAksToken(kc, credentialFor(mode, io.env), mode);
+    if (mode !== null) await injectAksToken(kc, await credentialFor(mode, io.env), mode);
     const clients = kubeClients(kc);
     if (values["set-images"]) {
       // The GitOps controller is down (a rollback's --kubectl-undo): the images go straight into the Deployments.

@@ -1,5 +1,11 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 
+/**
+ * `namespace/name` of a Flux Kustomization or HelmRelease, or an Argo CD Application. Here, not with the
+ * zod schema that uses it: `rollout verify` checks its flags with it without loading zod (issue 16).
+ */
+export const OBJECT_REF_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
 /** The GitOps object that applies the commit: a Flux Kustomization or an Argo CD Application. */
 export interface GitopsTarget {
   kind: "flux" | "argocd";

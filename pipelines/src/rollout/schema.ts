@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { DURATION_PATTERN, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
+import { OBJECT_REF_PATTERN } from "./gitops.js";
 
-/** `namespace/name` of a Flux Kustomization or HelmRelease, or an Argo CD Application. */
-export const OBJECT_REF_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+export { OBJECT_REF_PATTERN };
 
 const Duration = z
   .string()

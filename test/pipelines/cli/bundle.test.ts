@@ -4,7 +4,7 @@
 // real process with a module resolve hook naming every chunk it loads, mapped back to the packages the
 // chunk holds. Which code loads, not how long it takes: speed is measured by `npm run bench -- cli`.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,13 +84,20 @@ describe("pipelines/scripts/build.mjs: the bundle loads a command's libraries on
     expect([...staticPackages(outputOf("src/plan/plan.ts"))]).toEqual(expect.arrayContaining(["simple-git", "semver", "dockerfile-ast", "yaml"]));
   });
 
-  it("a real process: --help of rollout verify, acr login and gitops bump loads no heavy library; config schema loads zod, rollout verify its client", async () => {
-    const [rollout, acr, gitops, schema, verify] = await Promise.all([
+  it("a real process: --help of rollout verify, acr login and gitops bump loads no heavy library; config schema loads zod, rollout verify its client (the Azure SDK only for a kubelogin kubeconfig)", async () => {
+    // A kubeconfig as `az aks get-credentials` writes it: its user execs kubelogin, so an Entra identity is needed.
+    const kubelogin = join(dir, "kubelogin-kubeconfig");
+    writeFileSync(
+      kubelogin,
+      "apiVersion: v1\nkind: Config\ncurrent-context: aks\nclusters: [{name: aks, cluster: {server: 'https://127.0.0.1:1'}}]\ncontexts: [{name: aks, context: {cluster: aks, user: u}}]\nusers: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: kubelogin, args: [get-token, --login, azurecli]}}}]\n",
+    );
+    const [rollout, acr, gitops, schema, verify, aks] = await Promise.all([
       loadedPackages(["rollout", "verify", "--help"]),
       loadedPackages(["acr", "login", "--help"]),
       loadedPackages(["gitops", "bump", "--help"]),
       loadedPackages(["config", "schema"]),
       loadedPackages(["rollout", "verify", "-n", "x", "--deployment", "api", "--kubeconfig", join(dir, "absent-kubeconfig")]),
+      loadedPackages(["rollout", "verify", "-n", "x", "--deployment", "api", "--kubeconfig", kubelogin, "--azure-identity", "client-secret"]),
     ]);
     for (const help of [rollout, acr, gitops]) {
       expect(help.code, help.stderr).toBe(0);
@@ -100,5 +107,10 @@ describe("pipelines/scripts/build.mjs: the bundle loads a command's libraries on
     expect(schema.code, schema.stderr).toBe(0);
     expect(schema.packages).toContain("zod");
     expect(verify.packages).toContain("@kubernetes/client-node");
+    // Without slipway.yaml and without kubelogin: neither zod nor the Azure SDK (with MSAL, ~490 KB).
+    expect(verify.packages.filter((p) => p === "zod" || p.startsWith("@azure/"))).toEqual([]);
+    // With kubelogin, the identity's missing variables are named after @azure/identity was loaded.
+    expect(aks.stderr).toContain("SLIPWAY_AZURE_IDENTITY");
+    expect(aks.packages).toContain("@azure/identity");
   });
 });

@@ -65,10 +65,10 @@ describe("pipelines/src/rollout/aks: identity mode selection", () => {
     expect(kubeloginServerId({ name: "u", token: "t" })).toBeNull();
   });
 
-  it("names every missing variable of a mode, and no value", () => {
+  it("names every missing variable of a mode, and no value", async () => {
     let error: unknown;
     try {
-      credentialFor("client-secret", { AZURE_CLIENT_ID: "client", AZURE_CLIENT_SECRET: "hunter2-do-not-print" });
+      await credentialFor("client-secret", { AZURE_CLIENT_ID: "client", AZURE_CLIENT_SECRET: "hunter2-do-not-print" });
     } catch (e) {
       error = e;
     }
@@ -83,8 +83,8 @@ describe("pipelines/src/rollout/aks: identity mode selection", () => {
     ["workload-identity", ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"]],
     ["github-oidc", ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]],
     ["azure-pipelines", ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN", "SYSTEM_OIDCREQUESTURI"]],
-  ] as const)("%s lists what it needs", (mode, vars) => {
-    expect(() => credentialFor(mode, {})).toThrow(`needs ${vars.join(", ")}`);
+  ] as const)("%s lists what it needs", async (mode, vars) => {
+    await expect(credentialFor(mode, {})).rejects.toThrow(`needs ${vars.join(", ")}`);
   });
 });
 
