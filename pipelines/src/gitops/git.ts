@@ -6,9 +6,8 @@ import { simpleGit } from "simple-git";
 import { gitFailed, gitopsBranchNotFound, gitopsConflict, gitopsCredentialsInUrl, gitopsPushFailed, gitopsPushRejected, gitopsVerifyFailed, gitTimedOut, gitopsBadUrl, isSlipwayError, hasCredentialUserinfo, redactUserinfo } from "../errors.js";
 import { parseDuration } from "../rollout/duration.js";
 import type { BumpInput } from "./bump.js";
-import { bump } from "./bump.js";
 import { maskSecrets, registerSecret } from "../cli/secrets.js";
-import { FORMATS } from "./formats/registry.js";
+import type { FORMATS } from "./formats/registry.js";
 import type { ChangeRecord } from "./record.js";
 import { flatten, isEmpty, renderCommitMessage } from "./record.js";
 import { gitopsCommitIncomplete } from "../errors.js";
@@ -242,6 +241,9 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
   const mask = (text: string): string => maskSecrets(text, secrets);
   const status = input.status ?? (() => undefined);
   const where = redactUserinfo(input.repo);
+  // The bump engine and its formats load with commit-push, not with this module (`ledger show` and `acr prune`
+  // only clone and read: issue 16); asked for before the clone, so they load while git works.
+  const engine = Promise.all([import("./bump.js"), import("./formats/registry.js")]);
   try {
     status(`gitops: cloning ${input.branch} of ${where}`);
     try {
@@ -253,6 +255,7 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
       throw gitopsBranchNotFound(input.repo, input.branch, mask(message(error)));
     }
     const git = client(dir, env, allow, input.author);
+    const [{ bump }, { FORMATS: formats }] = await engine;
     const bumpInput: BumpInput = { ...input, root: dir };
     let { record, written } = await bump(bumpInput);
     let also = input.alsoWrite?.(dir) ?? [];
@@ -308,12 +311,12 @@ export async function commitPush(input: CommitPushInput): Promise<CommitPushResu
         if ((await git.revparse(["HEAD"])).trim() === (await git.revparse([remote])).trim()) {
           return { commit: (await git.revparse(["HEAD"])).trim(), pushed: false, attempts: attempt, record };
         }
-        reverify(dir, record, bumpInput);
+        reverify(dir, record, bumpInput, formats);
         continue;
       }
       input.log(input.alsoWrite ? `re-applying the change on ${remote}` : `rebase onto ${remote} conflicted; re-applying the bump on the new tip`);
       await git.reset(["--hard", remote]);
-      checkRealConflicts(dir, record, bumpInput);
+      checkRealConflicts(dir, record, bumpInput, formats);
       ({ record, written } = await bump(bumpInput));
       also = input.alsoWrite?.(dir) ?? [];
       if (isEmpty(record) && also.length === 0) {
@@ -348,7 +351,7 @@ async function commitChecked(git: SimpleGit, commitMessage: string, files: strin
 }
 
 /** The value now at each field we changed, read with the format that changed it. */
-function currentValues(dir: string, record: ChangeRecord, input: BumpInput): Array<{ change: ReturnType<typeof flatten>[number]; now: string | undefined }> {
+function currentValues(dir: string, record: ChangeRecord, input: BumpInput, formats: typeof FORMATS): Array<{ change: ReturnType<typeof flatten>[number]; now: string | undefined }> {
   const cache = new Map<string, string | null>();
   return flatten(record).map((change) => {
     if (!cache.has(change.file)) {
@@ -357,21 +360,21 @@ function currentValues(dir: string, record: ChangeRecord, input: BumpInput): Arr
     }
     const content = cache.get(change.file);
     if (content === null || content === undefined) return { change, now: undefined };
-    const found = FORMATS.get(change.format)?.extract(content, change.file, input.options) ?? [];
+    const found = formats.get(change.format)?.extract(content, change.file, input.options) ?? [];
     return { change, now: found.find((o) => o.object === change.object && o.field === change.field)?.value };
   });
 }
 
 /** After a clean rebase every field we changed must still read as we set it. */
-function reverify(dir: string, record: ChangeRecord, input: BumpInput): void {
-  for (const { change, now } of currentValues(dir, record, input)) {
+function reverify(dir: string, record: ChangeRecord, input: BumpInput, formats: typeof FORMATS): void {
+  for (const { change, now } of currentValues(dir, record, input, formats)) {
     if (now !== change.new) throw gitopsVerifyFailed(change.file, change.object, change.field, change.new, now ?? "(field no longer found)");
   }
 }
 
 /** On the remote tip: a field we change that someone set to a third value is a real conflict. */
-function checkRealConflicts(dir: string, record: ChangeRecord, input: BumpInput): void {
-  for (const { change, now } of currentValues(dir, record, input)) {
+function checkRealConflicts(dir: string, record: ChangeRecord, input: BumpInput, formats: typeof FORMATS): void {
+  for (const { change, now } of currentValues(dir, record, input, formats)) {
     if (now !== undefined && now !== change.old && now !== change.new) throw gitopsConflict(change.file, `${change.object} ${change.field}`, change.new, now);
   }
 }

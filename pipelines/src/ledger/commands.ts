@@ -33,7 +33,7 @@ const SHA = /^[0-9a-f]{7,64}$/;
 
 type Engines = Awaited<ReturnType<typeof engines>>;
 
-function environment(m: Engines, value: string | undefined, usage: string): { env: string; file: string } {
+function environment(m: Pick<Engines, "ledgerPath">, value: string | undefined, usage: string): { env: string; file: string } {
   if (value === undefined) throw usageError("--env is required", usage);
   return { env: value, file: m.ledgerPath(value) };
 }
@@ -136,10 +136,11 @@ export const ledgerShow = defineCommand({
   options: { ...PUSH_OPTIONS, env: { type: "string" } },
   examples: ["slipway ledger show --env prod", "slipway ledger show --repo https://github.com/org/gitops.git --branch main --env prod --json"],
   async run({ values, io }) {
-    const m = await engines();
+    // Reading only: not the bump engine, the rollback planner or the record inputs that engines() loads.
+    const [{ readLedger }, m] = await Promise.all([import("./git.js"), import("./ledger.js")]);
     const { target } = pushTarget(values, io, showUsage, values.env);
     const { env, file } = environment(m, values.env, showUsage);
-    const { ledger, head } = await m.readLedger(target, file, env);
+    const { ledger, head } = await readLedger(target, file, env);
     printResult(io, values.json, { ...ledger, commit: head }, () => m.renderEntries(ledger, painter(io)));
     return EXIT.ok;
   },

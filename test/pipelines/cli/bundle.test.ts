@@ -47,6 +47,15 @@ function staticPackages(output: string, seen = new Set<string>()): Set<string> {
   return new Set([...seen].flatMap((o) => [...packagesOf(o)]));
 }
 
+/** Every source file an output and the outputs it imports statically hold. */
+function staticInputs(output: string, seen = new Set<string>()): Set<string> {
+  if (!seen.has(output)) {
+    seen.add(output);
+    for (const i of meta.outputs[output]?.imports ?? []) if (i.kind === "import-statement" && !i.external) staticInputs(i.path, seen);
+  }
+  return new Set([...seen].flatMap((o) => Object.keys(meta.outputs[o]?.inputs ?? {})));
+}
+
 function outputOf(entryPoint: string): string {
   const found = Object.entries(meta.outputs).find(([, o]) => o.entryPoint === entryPoint);
   if (!found) throw new Error(`no output for ${entryPoint} in the metafile`);
@@ -82,6 +91,23 @@ describe("pipelines/scripts/build.mjs: the bundle loads a command's libraries on
   it("the modules a command loads when it runs do reach them (the check above can fail)", () => {
     expect([...staticPackages(outputOf("src/config/load.ts"))]).toContain("zod");
     expect([...staticPackages(outputOf("src/plan/plan.ts"))]).toEqual(expect.arrayContaining(["simple-git", "semver", "dockerfile-ast", "yaml"]));
+  });
+
+  it("reading a ledger (ledger show, acr prune) clones without loading the GitOps bump engine or its formats; commit-push reaches them", () => {
+    const reading = staticInputs(outputOf("src/ledger/git.ts"));
+    expect([...reading].filter((i) => i.startsWith("src/gitops/bump") || i.startsWith("src/gitops/formats/"))).toEqual([]);
+    expect(reading).toContain("src/gitops/git.ts");
+    // The positive control: the bump engine is an entry of its own, and it holds the formats.
+    expect(staticInputs(outputOf("src/gitops/bump.ts"))).toContain("src/gitops/formats/registry.ts");
+  });
+
+  it("zod carries its English messages only: the other 47 locales are left out of the bundle", () => {
+    const inputs = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
+    // The barrel (locales/index.js) is the build's own, exporting `en` (the plugin's namespace).
+    const locales = inputs.filter((i) => /zod\/v4\/locales\/[^/]+\.js$/.test(i));
+    expect(locales.filter((l) => !l.startsWith("slipway-zod-locales:")).map((l) => l.replace(/^.*\//, ""))).toEqual(["en.js"]);
+    expect(locales.filter((l) => l.startsWith("slipway-zod-locales:")).map((l) => l.replace(/^.*\//, ""))).toEqual(["index.js"]);
+    expect(inputs.some((i) => i.includes("zod/v4/classic/schemas.js"))).toBe(true);
   });
 
   it("a real process: --help of rollout verify, acr login and gitops bump loads no heavy library; config schema loads zod, rollout verify its client (the Azure SDK only for a kubelogin kubeconfig)", async () => {
