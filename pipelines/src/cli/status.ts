@@ -104,6 +104,11 @@ export function statusLine(stream: StatusStream, live: boolean, options: { clock
   let since = 0;
   let drawn = false;
   let ticker: unknown;
+  // When the ticker started (the clock's ms) and how often it fired since: a tick's frame never shows less.
+  // Timers run on libuv's monotonic clock, Date.now() on the wall clock; a tick often comes when Date.now()
+  // says 999 ms, and the first frame read "(0s)" after a second of waiting (17 of 60 first frames, measured).
+  let tickerStartedAt = 0;
+  let ticks = 0;
   let ended = false;
   // Other output left a line unfinished: drawing now would erase it (\r clears the whole line).
   let held = false;
@@ -114,7 +119,7 @@ export function statusLine(stream: StatusStream, live: boolean, options: { clock
     // Masked before it is cut to the width: a credential cut in half would no longer be recognised. Cut
     // to the width: a line that wraps cannot be erased with \r.
     // The elapsed time is kept whole: a line too long for the terminal loses the text's tail, not the time.
-    const time = ` (${elapsedText(clock.now() - since)})`;
+    const time = ` (${elapsedText(Math.max(clock.now() - since, tickerStartedAt - since + ticks * tickMs))})`;
     const line = `${truncate(maskSecrets(text), width - time.length)}${time}`;
     stream.write(`${CLEAR}${line}`);
     drawn = true;
@@ -138,7 +143,14 @@ export function statusLine(stream: StatusStream, live: boolean, options: { clock
       // A wait is first drawn at the first tick: one that ends sooner (most registry and git requests)
       // never flickers a line. A line already shown takes the new text at once.
       if (drawn) draw();
-      ticker ??= clock.setInterval(draw, tickMs);
+      if (ticker === undefined) {
+        tickerStartedAt = clock.now();
+        ticks = 0;
+        ticker = clock.setInterval(() => {
+          ticks++;
+          draw();
+        }, tickMs);
+      }
     },
     clear: () => {
       text = null;
