@@ -28,9 +28,14 @@ async function world() {
   return { api, c, dir, kubeconfig: api.writeKubeconfig(join(dir, "kubeconfig")) };
 }
 
-/** The deployment controller's part once the template changed: a new ReplicaSet rolled out. */
+/**
+ * The deployment controller's part once the template changed: a new ReplicaSet rolled out. It waits for the
+ * patch as long as verify's --timeout (20 s): the first run of the file also loads the Kubernetes client, which
+ * a loaded machine can stretch past the 5 s it waited before (it would then roll out the old template, and
+ * verify time out).
+ */
 async function controller(c: FakeCluster, generation: number): Promise<void> {
-  for (let i = 0; i < 200 && (c.deployment("api").metadata.generation ?? 1) < generation; i++) await sleep(25);
+  for (let i = 0; i < 800 && (c.deployment("api").metadata.generation ?? 1) < generation; i++) await sleep(25);
   const rs = c.observe("api");
   c.createPod(rs, 0, { state: { running: true, ready: true } });
   c.createPod(rs, 1, { state: { running: true, ready: true } });

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -100,14 +101,40 @@ async function waitForClientsToLeave(adminUrl: string, timeoutMs = 5_000): Promi
   }
 }
 
-/** A TCP port nothing listens on right now. */
-export function freePort(): Promise<number> {
+/**
+ * A TCP port nothing listens on right now, for PostgreSQL to bind after initdb (seconds later on a loaded
+ * machine). Taken below the kernel's ephemeral range (net.ipv4.ip_local_port_range), where no listen(0) or
+ * outgoing connection takes its port: a port from listen(0) goes back to that pool when the probe closes,
+ * and another test's server started with port 0 meanwhile may get it. Not Linux: listen(0).
+ */
+export async function freePort(): Promise<number> {
+  let first: number | undefined;
+  try {
+    first = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+  } catch {
+    first = undefined;
+  }
+  for (let attempt = 0; first !== undefined && first > 21_000 && attempt < 50; attempt++) {
+    const port = crypto.randomInt(20_000, first);
+    if (handedOut.has(port)) continue;
+    // Reserved before the probe, so a concurrent call does not probe and return the same port.
+    handedOut.add(port);
+    if ((await listenOnce(port)) === port) return port;
+  }
+  return (await listenOnce(0)) as number;
+}
+
+/** Ports this process handed out: two servers of one file never get the same one. */
+const handedOut = new Set<number>();
+
+/** Listens on 127.0.0.1:`port` (0: any) and closes at once: the port bound, or null when `port` is taken. */
+function listenOnce(port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
+    probe.once("error", (error: NodeJS.ErrnoException) => (port !== 0 && error.code === "EADDRINUSE" ? resolve(null) : reject(error)));
+    probe.listen(port, "127.0.0.1", () => {
+      const bound = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(bound));
     });
   });
 }
