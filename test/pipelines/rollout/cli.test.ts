@@ -186,11 +186,13 @@ describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () =
     const { c, kubeconfig, dir } = await cluster();
     c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
     c.kustomization("apps", "flux-system", { applied: `main@sha1:${OLD_SHA}`, ready: "True", reason: "ReconciliationSucceeded" });
-    writeFileSync(join(dir, "slipway.yaml"), "rollout:\n  timeout: 1s\n  flux:\n    kustomization: flux-system/apps\n");
+    // 2 s, not less: the Kustomization must be read before the timeout (about 0.1 s measured at load 9), or
+    // the verdict is unknown (exit 4), not timed out.
+    writeFileSync(join(dir, "slipway.yaml"), "rollout:\n  timeout: 2s\n  flux:\n    kustomization: flux-system/apps\n");
     const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "api", "--revision", NEW_SHA], dir);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      `SLIPWAY_ROLLOUT_TIMEOUT: rollout in namespace "shop" not done after 1s\n  - still waiting: kustomization/flux-system/apps: at main@sha1:${OLD_SHA}, Ready=True ReconciliationSucceeded, waiting for ${NEW_SHA}`,
+      `SLIPWAY_ROLLOUT_TIMEOUT: rollout in namespace "shop" not done after 2s\n  - still waiting: kustomization/flux-system/apps: at main@sha1:${OLD_SHA}, Ready=True ReconciliationSucceeded, waiting for ${NEW_SHA}`,
     );
   });
 
@@ -214,7 +216,9 @@ describe("pipelines/src/rollout/commands: against the Kubernetes stand-in", () =
 
   it("waits for a Deployment that does not exist yet, then times out naming it", async () => {
     const { kubeconfig } = await cluster();
-    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "payments", "--timeout", "500ms"]);
+    // 2 s, not 500 ms: the first list must complete before the timeout (else the verdict is unknown, exit 4);
+    // it took 60 ms at load 9, and a pause of the test's process (a collection, a starved core) counts too.
+    const r = await cli(["rollout", "verify", "--kubeconfig", kubeconfig, "-n", "shop", "--deployment", "payments", "--timeout", "2s"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/\] deployment\/payments: not found \(yet\)\n/);
     expect(r.stderr).toContain("- still waiting: deployment/payments: not found");

@@ -72,7 +72,9 @@ describe("pipelines/src/rollout/verify: an API server that cannot be read is ver
     const { api, c, kubeconfig } = await cluster();
     c.createRolledOut("api", `${REGISTRY}:${OLD_TAG}`);
     c.applyImage("api", `${REGISTRY}:${NEW_TAG}`);
-    const verdict = verify(kubeconfig, "--timeout", "2s");
+    // 3 s: the outage must come while verify still waits, after its three watches are up (up to 0.5 s measured
+    // at load 9 in a file's first test).
+    const verdict = verify(kubeconfig, "--timeout", "3s");
     while ([...api.store.watchers].length < 3) await new Promise((r) => setTimeout(r, 20));
     api.outage = { status: 500 };
     api.dropWatches();
