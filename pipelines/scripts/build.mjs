@@ -9,6 +9,8 @@
 // The bundle holds every runtime dependency: the installed package and the toolkit image need no
 // node_modules. `tsc` (npm run typecheck) stays the type checker; esbuild only strips types.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Script } from "node:vm";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -44,6 +46,31 @@ const zodWithoutLocales = {
     b.onLoad({ filter: /.*/, namespace: "slipway-zod-locales" }, (args) => ({ contents: 'export { default as en } from "./en.js";', resolveDir: dirname(args.path) }));
   },
 };
+/**
+ * The Kubernetes client, 2.5 MB once bundled (its generated API classes), is parsed again at every start of
+ * `rollout verify`. So it is built apart, as the CommonJS file chunks/kube.cjs, with a V8 code cache beside
+ * it (chunks/kube.cjs.cache, made below by running it once), and `@kubernetes/client-node` as our sources
+ * import it resolves to a module that loads that file through src/cli/code-cache.ts. These are the names our
+ * sources import as values (types are erased); a name missing here fails this build ("No matching export").
+ */
+const KUBE_EXPORTS = ["AppsV1Api", "CoreV1Api", "CustomObjectsApi", "KubeConfig", "ListWatch", "PatchStrategy", "Watch", "setHeaderOptions"];
+const kubeClientWithCodeCache = {
+  name: "kube-client-with-code-cache",
+  setup(b) {
+    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => (args.importer.startsWith(join(root, "src")) ? { path: "kube-client", namespace: "slipway-kube" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "slipway-kube" }, () => ({
+      contents: [
+        `import { requireWithCodeCache } from ${JSON.stringify(join(root, "src", "cli", "code-cache.ts"))};`,
+        'import { fileURLToPath } from "node:url";',
+        // This module is only reached from chunks (rollout's commands load it when they run), so beside them.
+        'const kube = requireWithCodeCache(fileURLToPath(new URL("./kube.cjs", import.meta.url)));',
+        `export const { ${KUBE_EXPORTS.join(", ")} } = kube;`,
+      ].join("\n"),
+      resolveDir: root,
+      loader: "js",
+    }));
+  },
+};
 const result = await build({
   // Paths in the metafile relative to pipelines/ (src/..., ../node_modules/...), whatever the caller's cwd.
   absWorkingDir: root,
@@ -64,7 +91,7 @@ const result = await build({
   legalComments: "linked",
   metafile: true,
   logLevel: "warning",
-  plugins: [zodWithoutLocales],
+  plugins: [zodWithoutLocales, kubeClientWithCodeCache],
   // The version `slipway --version` prints, fixed at build time: the bundle has no package.json at a
   // known distance (it is installed under node_modules/@slipway/cli/dist, or in /opt/slipway).
   define: { SLIPWAY_BUILD_VERSION: JSON.stringify(pkg.version) },
@@ -84,8 +111,25 @@ const result = await build({
     ].join(" "),
   },
 });
-// What each output holds, for the start-up test (test/pipelines/cli/bundle.test.ts) and for a look at sizes.
 const written = at === -1 ? next : dist;
+const kube = await build({
+  absWorkingDir: root,
+  stdin: { contents: `export { ${KUBE_EXPORTS.join(", ")} } from "@kubernetes/client-node";`, resolveDir: root, sourcefile: "kube-client.js", loader: "js" },
+  outfile: join(written, "chunks", "kube.cjs"),
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20.19",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "linked",
+  metafile: true,
+  logLevel: "warning",
+});
+writeCodeCache(join(written, "chunks", "kube.cjs"));
+// What each output holds, for the start-up test (test/pipelines/cli/bundle.test.ts) and for a look at sizes.
+result.metafile.inputs = { ...result.metafile.inputs, ...kube.metafile.inputs };
+result.metafile.outputs = { ...result.metafile.outputs, ...kube.metafile.outputs };
 writeFileSync(join(written, "meta.json"), JSON.stringify(result.metafile));
 if (at === -1) {
   try {
@@ -95,4 +139,26 @@ if (at === -1) {
   }
   renameSync(next, dist);
   rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Compiles and runs `file` once in this process as Node would run a CommonJS module, uses the Kubernetes
+ * client the way `rollout verify` starts (a kubeconfig read, the three API clients made), then writes V8's
+ * code cache of what was compiled to `file.cache`. The cache holds V8's version and flags: a Node other than
+ * the one that built it rejects it, and the file is then compiled as usual (src/cli/code-cache.ts).
+ */
+function writeCodeCache(file) {
+  const source = readFileSync(file, "utf8");
+  // The same wrapper and source as src/cli/code-cache.ts, or V8 would reject the cache.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: file });
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  const { KubeConfig, AppsV1Api, CoreV1Api, CustomObjectsApi, Watch } = module.exports;
+  const kc = new KubeConfig();
+  kc.loadFromString(
+    "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n",
+  );
+  for (const api of [AppsV1Api, CoreV1Api, CustomObjectsApi]) kc.makeApiClient(api);
+  new Watch(kc);
+  writeFileSync(`${file}.cache`, script.createCachedData());
 }

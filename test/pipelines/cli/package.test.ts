@@ -21,9 +21,9 @@ function temp(prefix: string): string {
 }
 
 /** npm or npx with the network cut off (--offline: npm may use its cache but never the registry). */
-function npm(bin: "npm" | "npx", args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function npm(bin: "npm" | "npx", args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env, npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", NODE_NO_WARNINGS: "1" };
+    const env = { ...process.env, ...extra, npm_config_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", NODE_NO_WARNINGS: "1" };
     execFile(bin, args, { cwd, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
     );
@@ -44,7 +44,9 @@ describe("pipelines/package.json: the @slipway/cli package", () => {
     expect(files).toContain("package.json");
     // The bundle's chunks, and nothing of the sources, the build's metafile or a node_modules.
     expect(files.some((f) => f.startsWith("dist/chunks/"))).toBe(true);
-    expect(files.filter((f) => !/^(bin\/slipway\.js|package\.json|dist\/slipway\.js|dist\/chunks\/[^/]+\.(js|LEGAL\.txt)|schema\/.+\.schema\.json)$/.test(f))).toEqual([]);
+    // The Kubernetes client is a CommonJS file with its V8 code cache (pipelines/scripts/build.mjs).
+    expect(files).toEqual(expect.arrayContaining(["dist/chunks/kube.cjs", "dist/chunks/kube.cjs.cache"]));
+    expect(files.filter((f) => !/^(bin\/slipway\.js|package\.json|dist\/slipway\.js|dist\/chunks\/(?:[^/]+\.(js|LEGAL\.txt)|kube\.cjs|kube\.cjs\.cache)|schema\/.+\.schema\.json)$/.test(f))).toEqual([]);
 
     const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "pipelines", "package.json"), "utf8")) as Record<string, unknown>;
     expect(manifest.dependencies ?? {}).toEqual({});
@@ -70,6 +72,14 @@ describe("pipelines/package.json: the @slipway/cli package", () => {
     expect(parsed.schemaVersion).toBe(1);
     expect(parsed.services.map((s) => s.name)).toContain("api");
     expect(parsed.revision?.sha).toMatch(/^[0-9a-f]{40}$/);
+
+    // The Kubernetes client loads from the installed package with the code cache its build made (same Node).
+    const kubeconfig = join(project, "kubeconfig");
+    writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n");
+    const verify = await npm("npx", ["slipway", "rollout", "verify", "-n", "shop", "--deployment", "api", "--kubeconfig", kubeconfig, "--context", "absent"], project, { SLIPWAY_TRACE_CODE_CACHE: "1" });
+    expect(verify.code, verify.stderr).toBe(2);
+    expect(verify.stderr).toMatch(/^code cache: .*\/node_modules\/@slipway\/cli\/dist\/chunks\/kube\.cjs accepted \(\d+ bytes\)$/m);
+    expect(verify.stderr).toContain("SLIPWAY_KUBE_CONTEXT_NOT_FOUND");
 
     // An error is coded and a non-zero exit, as from the repository's bin.
     const bad = await npm("npx", ["slipway", "plan", "--source", join(project, "missing"), "--json"], project);
