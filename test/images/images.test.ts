@@ -368,9 +368,17 @@ describe.skipIf(missing !== undefined)(missing === undefined ? TITLE : `${TITLE}
       const state = await containerState(engine, container);
       const logs = await containerLogs(engine, container);
       expect(state.ExitCode, logs).toBe(0);
-      expect(stop.seconds, logs).toBeLessThan(5);
-      expect(logs).toMatch(/"shutting down"/);
-      expect(logs).toMatch(/"stopped"/);
+      // Before docker's SIGKILL; and within 5 s by the service's own clock, from the signal to the end (the
+      // docker CLI's and daemon's own time, which a loaded machine stretches, is not the service's).
+      expect(stop.seconds, logs).toBeLessThan(20);
+      const at = (message: string): number => {
+        const line = logs.split("\n").find((l) => l.includes(`"message":"${message}"`));
+        expect(line, `no "${message}" line in:\n${logs}`).toBeDefined();
+        return Date.parse((JSON.parse(line as string) as { time: string }).time);
+      };
+      const took = at("stopped") - at("shutting down");
+      expect(took, logs).toBeGreaterThanOrEqual(0);
+      expect(took, logs).toBeLessThan(5_000);
     });
   });
 });
