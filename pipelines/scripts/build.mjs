@@ -71,16 +71,11 @@ const kubeClientWithCodeCache = {
     }));
   },
 };
-const result = await build({
+/** What both builds (the ESM bundle and kube.cjs) share. */
+const common = {
   // Paths in the metafile relative to pipelines/ (src/..., ../node_modules/...), whatever the caller's cwd.
   absWorkingDir: root,
-  entryPoints: { slipway: join(root, "src", "cli", "main.ts") },
-  // --outdir: written in place (a fresh folder of the caller's, perhaps on another file system).
-  outdir: at === -1 ? next : dist,
-  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   // engines.node in package.json.
   target: "node20.19",
@@ -91,6 +86,15 @@ const result = await build({
   legalComments: "linked",
   metafile: true,
   logLevel: "warning",
+};
+const result = await build({
+  ...common,
+  entryPoints: { slipway: join(root, "src", "cli", "main.ts") },
+  // --outdir: written in place (a fresh folder of the caller's, perhaps on another file system).
+  outdir: at === -1 ? next : dist,
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
+  format: "esm",
   plugins: [zodWithoutLocales, kubeClientWithCodeCache],
   // The version `slipway --version` prints, fixed at build time: the bundle has no package.json at a
   // known distance (it is installed under node_modules/@slipway/cli/dist, or in /opt/slipway).
@@ -113,18 +117,10 @@ const result = await build({
 });
 const written = at === -1 ? next : dist;
 const kube = await build({
-  absWorkingDir: root,
+  ...common,
   stdin: { contents: `export { ${KUBE_EXPORTS.join(", ")} } from "@kubernetes/client-node";`, resolveDir: root, sourcefile: "kube-client.js", loader: "js" },
   outfile: join(written, "chunks", "kube.cjs"),
-  bundle: true,
   format: "cjs",
-  platform: "node",
-  target: "node20.19",
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: "linked",
-  metafile: true,
-  logLevel: "warning",
 });
 writeCodeCache(join(written, "chunks", "kube.cjs"));
 // What each output holds, for the start-up test (test/pipelines/cli/bundle.test.ts) and for a look at sizes.
