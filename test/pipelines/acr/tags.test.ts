@@ -3,7 +3,8 @@ import { ociAnnotations, readSource } from "../../../pipelines/src/acr/labels.js
 import { parseRegistry, repositoryFor } from "../../../pipelines/src/acr/registry.js";
 import { branchTagFor, computeTags, validateTag } from "../../../pipelines/src/acr/tags.js";
 import { cli } from "../../helpers/cli.js";
-import { commitAll, git, removeTree, tempRepo } from "../../helpers/repo.js";
+import { commitAll, git, removeTree, tempRepo, tempTree } from "../../helpers/repo.js";
+import type { SlipwayError } from "../../../pipelines/src/errors.js";
 import { thrown } from "../../helpers/errors.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -121,6 +122,19 @@ describe("pipelines/src/acr/labels", () => {
     git(dir, "checkout", "-q", "--detach");
     expect((await readSource(dir, { GITHUB_REF: "refs/heads/feature/x" })).branch).toBe("feature/x");
     expect((await readSource(dir, {})).branch).toBeNull();
+  });
+
+  it("a folder that is not a repository is SLIPWAY_NOT_A_GIT_REPO; a repository without a commit is a git failure naming git's message", async () => {
+    const plain = tempTree({ "README.md": "x\n" });
+    const empty = tempTree({});
+    dirs.push(plain, empty);
+    git(empty, "init", "-q");
+    const outside = await readSource(plain).then(() => null, (e: unknown) => e as SlipwayError);
+    expect(outside?.code).toBe("SLIPWAY_NOT_A_GIT_REPO");
+    expect(outside?.message).toContain(plain);
+    const noCommit = await readSource(empty).then(() => null, (e: unknown) => e as SlipwayError);
+    expect(noCommit?.code).toBe("SLIPWAY_GIT_FAILED");
+    expect(noCommit?.render()).toMatch(/HEAD/);
   });
 });
 
