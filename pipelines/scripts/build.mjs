@@ -47,28 +47,75 @@ const zodWithoutLocales = {
   },
 };
 /**
- * The Kubernetes client, 2.5 MB once bundled (its generated API classes), is parsed again at every start of
- * `rollout verify`. So it is built apart, as the CommonJS file chunks/kube.cjs, with a V8 code cache beside
- * it (chunks/kube.cjs.cache, made below by running it once), and `@kubernetes/client-node` as our sources
- * import it resolves to a module that loads that file through src/cli/code-cache.ts. These are the names our
- * sources import as values (types are erased); a name missing here fails this build ("No matching export").
+ * Libraries parsed again at every start of the commands that use them, built apart as CommonJS files
+ * (chunks/NAME.cjs) with a V8 code cache beside each (NAME.cjs.cache, made below by running the file once and
+ * using the library as a command starts to): the Kubernetes client (2.5 MB, most of it generated API classes,
+ * about 70 ms of every `rollout verify` start) and zod (its schemas are built by every command that reads
+ * slipway.yaml, a ledger or a report: ~35 ms of theirs). The package, as our sources import it, resolves to a
+ * module that loads that file through src/cli/code-cache.ts. `exports` are the names our sources import as
+ * values (types are erased); a name missing there fails this build ("No matching export").
  */
-const KUBE_EXPORTS = ["AppsV1Api", "CoreV1Api", "CustomObjectsApi", "KubeConfig", "ListWatch", "PatchStrategy", "Watch", "setHeaderOptions"];
-const kubeClientWithCodeCache = {
-  name: "kube-client-with-code-cache",
+const CACHED = [
+  {
+    name: "kube",
+    package: "@kubernetes/client-node",
+    exports: ["AppsV1Api", "CoreV1Api", "CustomObjectsApi", "KubeConfig", "ListWatch", "PatchStrategy", "Watch", "setHeaderOptions"],
+    warm({ KubeConfig, AppsV1Api, CoreV1Api, CustomObjectsApi, Watch }) {
+      const kc = new KubeConfig();
+      kc.loadFromString(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n",
+      );
+      for (const api of [AppsV1Api, CoreV1Api, CustomObjectsApi]) kc.makeApiClient(api);
+      new Watch(kc);
+    },
+  },
+  {
+    name: "zod",
+    package: "zod",
+    exports: ["z"],
+    // The kinds of schema slipway.yaml's, the ledger's and the reports' are made of, a parse that passes, one
+    // that fails (the issues our errors list) and a JSON Schema (`config schema`).
+    warm({ z }) {
+      const Fields = z
+        .object({
+          name: z.string().min(1).regex(/^[a-z][a-z0-9-]*$/, "a name"),
+          count: z.number().int().min(0).max(100).default(1),
+          kind: z.enum(["a", "b"]).optional(),
+          tags: z.array(z.string()).max(10).optional(),
+          when: z.union([z.literal("always"), z.object({ after: z.string() }).strict()]).optional(),
+          map: z.record(z.string(), z.boolean()).optional(),
+        })
+        .strict();
+      const Entry = Fields.superRefine((value, ctx) => {
+        if (value.count === 99) ctx.addIssue({ code: "custom", message: "not 99" });
+      });
+      const File = z.object({ version: z.literal(1), entries: z.array(Entry).default([]), extra: Fields.extend({ more: z.string().nullable() }).partial().optional() }).strict();
+      File.safeParse({ version: 1, entries: [{ name: "api", count: 2, kind: "a", tags: ["x"], when: { after: "y" }, map: { k: true } }] });
+      File.safeParse({ version: 2, entries: [{ name: "Bad", count: -1, unknown: 1 }] });
+      z.toJSONSchema(File, { io: "input" });
+    },
+  },
+];
+const cachedLibraries = {
+  name: "libraries-with-code-cache",
   setup(b) {
-    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => (args.importer.startsWith(join(root, "src")) ? { path: "kube-client", namespace: "slipway-kube" } : undefined));
-    b.onLoad({ filter: /.*/, namespace: "slipway-kube" }, () => ({
-      contents: [
-        `import { requireWithCodeCache } from ${JSON.stringify(join(root, "src", "cli", "code-cache.ts"))};`,
-        'import { fileURLToPath } from "node:url";',
-        // This module is only reached from chunks (rollout's commands load it when they run), so beside them.
-        'const kube = requireWithCodeCache(fileURLToPath(new URL("./kube.cjs", import.meta.url)));',
-        `export const { ${KUBE_EXPORTS.join(", ")} } = kube;`,
-      ].join("\n"),
-      resolveDir: root,
-      loader: "js",
-    }));
+    const byPackage = new Map(CACHED.map((c) => [c.package, c]));
+    const filter = new RegExp(`^(?:${CACHED.map((c) => c.package.replace(/[/.]/g, "\\$&")).join("|")})$`);
+    b.onResolve({ filter }, (args) => (args.importer.startsWith(join(root, "src")) ? { path: byPackage.get(args.path).name, namespace: "slipway-cached" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "slipway-cached" }, (args) => {
+      const lib = CACHED.find((c) => c.name === args.path);
+      return {
+        contents: [
+          `import { requireWithCodeCache } from ${JSON.stringify(join(root, "src", "cli", "code-cache.ts"))};`,
+          'import { fileURLToPath } from "node:url";',
+          // Chunks sit in chunks/ beside the file; the entry (dist/slipway.js) holds no library today.
+          `const at = new URL(import.meta.url.includes("/chunks/") ? "./${lib.name}.cjs" : "./chunks/${lib.name}.cjs", import.meta.url);`,
+          `export const { ${lib.exports.join(", ")} } = requireWithCodeCache(fileURLToPath(at));`,
+        ].join("\n"),
+        resolveDir: root,
+        loader: "js",
+      };
+    });
   },
 };
 /** What both builds (the ESM bundle and kube.cjs) share. */
@@ -95,7 +142,7 @@ const result = await build({
   chunkNames: "chunks/[name]-[hash]",
   splitting: true,
   format: "esm",
-  plugins: [zodWithoutLocales, kubeClientWithCodeCache],
+  plugins: [zodWithoutLocales, cachedLibraries],
   // The version `slipway --version` prints, fixed at build time: the bundle has no package.json at a
   // known distance (it is installed under node_modules/@slipway/cli/dist, or in /opt/slipway).
   define: { SLIPWAY_BUILD_VERSION: JSON.stringify(pkg.version) },
@@ -116,16 +163,20 @@ const result = await build({
   },
 });
 const written = at === -1 ? next : dist;
-const kube = await build({
-  ...common,
-  stdin: { contents: `export { ${KUBE_EXPORTS.join(", ")} } from "@kubernetes/client-node";`, resolveDir: root, sourcefile: "kube-client.js", loader: "js" },
-  outfile: join(written, "chunks", "kube.cjs"),
-  format: "cjs",
-});
-writeCodeCache(join(written, "chunks", "kube.cjs"));
 // What each output holds, for the start-up test (test/pipelines/cli/bundle.test.ts) and for a look at sizes.
-result.metafile.inputs = { ...result.metafile.inputs, ...kube.metafile.inputs };
-result.metafile.outputs = { ...result.metafile.outputs, ...kube.metafile.outputs };
+for (const lib of CACHED) {
+  const file = join(written, "chunks", `${lib.name}.cjs`);
+  const built = await build({
+    ...common,
+    stdin: { contents: `export { ${lib.exports.join(", ")} } from "${lib.package}";`, resolveDir: root, sourcefile: `${lib.name}-client.js`, loader: "js" },
+    outfile: file,
+    format: "cjs",
+    plugins: [zodWithoutLocales],
+  });
+  writeCodeCache(file, lib.warm);
+  result.metafile.inputs = { ...result.metafile.inputs, ...built.metafile.inputs };
+  result.metafile.outputs = { ...result.metafile.outputs, ...built.metafile.outputs };
+}
 writeFileSync(join(written, "meta.json"), JSON.stringify(result.metafile));
 if (at === -1) {
   try {
@@ -138,23 +189,17 @@ if (at === -1) {
 }
 
 /**
- * Compiles and runs `file` once in this process as Node would run a CommonJS module, uses the Kubernetes
- * client the way `rollout verify` starts (a kubeconfig read, the three API clients made), then writes V8's
- * code cache of what was compiled to `file.cache`. The cache holds V8's version and flags: a Node other than
- * the one that built it rejects it, and the file is then compiled as usual (src/cli/code-cache.ts).
+ * Compiles and runs `file` once in this process as Node would run a CommonJS module, uses the library as the
+ * commands do when they start (`warm`), then writes V8's code cache of what was compiled to `file.cache`.
+ * The cache holds V8's version and flags: a Node other than the one that built it rejects it, and the file
+ * is then compiled as usual (src/cli/code-cache.ts).
  */
-function writeCodeCache(file) {
+function writeCodeCache(file, warm) {
   const source = readFileSync(file, "utf8");
   // The same wrapper and source as src/cli/code-cache.ts, or V8 would reject the cache.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: file });
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  const { KubeConfig, AppsV1Api, CoreV1Api, CustomObjectsApi, Watch } = module.exports;
-  const kc = new KubeConfig();
-  kc.loadFromString(
-    "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n",
-  );
-  for (const api of [AppsV1Api, CoreV1Api, CustomObjectsApi]) kc.makeApiClient(api);
-  new Watch(kc);
+  warm(module.exports);
   writeFileSync(`${file}.cache`, script.createCachedData());
 }

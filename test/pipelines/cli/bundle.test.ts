@@ -28,12 +28,20 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => removeTree(dir));
 
+/**
+ * The libraries the build loads from a CommonJS file with its V8 code cache (chunks/NAME.cjs): an output
+ * holding the module that loads one (`slipway-cached:NAME` in the metafile) counts as holding the library.
+ */
+const CACHED: Record<string, string> = { kube: "@kubernetes/client-node", zod: "zod" };
+
 /** The npm packages whose code an output holds. */
 function packagesOf(output: string): Set<string> {
   const found = new Set<string>();
   for (const input of Object.keys(meta.outputs[output]?.inputs ?? {})) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (match) found.add(match[1] as string);
+    const cached = /^slipway-cached:(\w+)$/.exec(input);
+    if (cached) found.add(CACHED[cached[1] as string] ?? `unknown cached library ${cached[1]}`);
   }
   return found;
 }
@@ -135,7 +143,11 @@ describe("pipelines/scripts/build.mjs: the bundle loads a command's libraries on
     // The Kubernetes client is the CommonJS chunks/kube.cjs, loaded with its V8 code cache (not through the
     // module loader the hook watches): the trace says so, and that V8 took the cache.
     expect(verify.stderr).toMatch(/^code cache: .*\/dist\/chunks\/kube\.cjs accepted \(\d+ bytes\)$/m);
+    expect(verify.packages).toContain("@kubernetes/client-node");
     expect(packagesOf(outputOf("kube-client.js"))).toContain("@kubernetes/client-node");
+    // zod likewise: config schema loads it from chunks/zod.cjs with its cache.
+    expect(schema.stderr).toMatch(/^code cache: .*\/dist\/chunks\/zod\.cjs accepted \(\d+ bytes\)$/m);
+    expect(packagesOf(outputOf("zod-client.js"))).toEqual(new Set(["zod"]));
     // Without slipway.yaml and without kubelogin: neither zod nor the Azure SDK (with MSAL, ~490 KB).
     expect(verify.packages.filter((p) => p === "zod" || p.startsWith("@azure/"))).toEqual([]);
     // With kubelogin, the identity's missing variables are named after @azure/identity was loaded.

@@ -44,9 +44,9 @@ describe("pipelines/package.json: the @slipway/cli package", () => {
     expect(files).toContain("package.json");
     // The bundle's chunks, and nothing of the sources, the build's metafile or a node_modules.
     expect(files.some((f) => f.startsWith("dist/chunks/"))).toBe(true);
-    // The Kubernetes client is a CommonJS file with its V8 code cache (pipelines/scripts/build.mjs).
-    expect(files).toEqual(expect.arrayContaining(["dist/chunks/kube.cjs", "dist/chunks/kube.cjs.cache"]));
-    expect(files.filter((f) => !/^(bin\/slipway\.js|package\.json|dist\/slipway\.js|dist\/chunks\/(?:[^/]+\.(js|LEGAL\.txt)|kube\.cjs|kube\.cjs\.cache)|schema\/.+\.schema\.json)$/.test(f))).toEqual([]);
+    // The Kubernetes client and zod are CommonJS files with their V8 code caches (pipelines/scripts/build.mjs).
+    expect(files).toEqual(expect.arrayContaining(["dist/chunks/kube.cjs", "dist/chunks/kube.cjs.cache", "dist/chunks/zod.cjs", "dist/chunks/zod.cjs.cache"]));
+    expect(files.filter((f) => !/^(bin\/slipway\.js|package\.json|dist\/slipway\.js|dist\/chunks\/(?:[^/]+\.(js|LEGAL\.txt)|(?:kube|zod)\.cjs(?:\.cache)?)|schema\/.+\.schema\.json)$/.test(f))).toEqual([]);
 
     const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "pipelines", "package.json"), "utf8")) as Record<string, unknown>;
     expect(manifest.dependencies ?? {}).toEqual({});
