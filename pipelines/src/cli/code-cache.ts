@@ -7,15 +7,16 @@ import { Script, constants } from "node:vm";
  * Loads a CommonJS file of the bundle with the V8 code cache written beside it at build time
  * (pipelines/scripts/build.mjs writes `<file>.cache`), so that V8 deserializes the compiled code instead of
  * parsing the source again at every start. Used for the Kubernetes client (2.5 MB, most of it generated API
- * classes: parsing it was about 70 ms of every `rollout verify` start, issue 16).
+ * classes: parsing it was about 70 ms of every `rollout verify` start, issue 16) and zod (loaded by every
+ * command that reads slipway.yaml, a ledger or a report).
  * By hand because nothing here does it: Node 22's module.enableCompileCache() does this for every module, but
  * the CLI supports Node 20 (engines >=20.19), which has no such API; `v8-compile-cache` (the npm package)
  * patches require() for every CommonJS module of the process and breaks on modules that are ES modules.
  * A cache V8 refuses (another Node version made it) costs only its read: the source is then compiled as usual.
  * V8 checks a cache against its own version, its flags and the source's length, not the source's text: the
  * cache is written by the same build that writes the file, and a file changed by hand must lose its cache.
- * Only the bundle reaches this module (the build resolves `@kubernetes/client-node` to it); the sources run by
- * tsx and the tests import the package itself.
+ * Only the bundle reaches this module (the build resolves `@kubernetes/client-node` and `zod` to modules that
+ * call it: CACHED in pipelines/scripts/build.mjs); the sources run by tsx and the tests import the packages.
  */
 
 /** What the last loads found, by file: for `SLIPWAY_TRACE_CODE_CACHE=1` and the bundle's tests. */
